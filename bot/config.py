@@ -1,0 +1,253 @@
+"""One frozen settings tree: TOML file, then environment for secrets; validated once at start."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from bot.domain import SourceConfig
+
+
+class ConfigError(Exception):
+    """A configuration problem, explained in one line that names the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseConfig:
+    url: str = "sqlite+aiosqlite:///herald.db"
+    echo: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    token: str = ""  # prefer the TELEGRAM_BOT_TOKEN environment variable
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    polling_timeout: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    url: str = ""  # public HTTPS URL; empty = long polling
+    listen: str = "0.0.0.0"  # noqa: S104 - a webhook server must listen on the network
+    port: int = 8443
+    path: str = "telegram"
+    secret_token: str = ""  # prefer TELEGRAM_WEBHOOK_SECRET
+
+
+@dataclass(frozen=True, slots=True)
+class PollerConfig:
+    enabled: bool = True
+    tick_seconds: float = 15.0  # how often the due-sources query runs
+    max_concurrency: int = 20  # requests in flight overall
+    timeout: float = 20.0  # seconds per request
+    max_body_bytes: int = 10_000_000
+    min_interval: int = 60  # never poll a source more often, whatever the feed says
+    max_interval: int = 86_400
+    max_backoff: int = 21_600  # cap of the exponential backoff on failures, seconds
+    user_agent: str = "Herald/0.1 (news briefing bot)"
+    allow_private_addresses: bool = False  # allow http://127.0.0.1/... sources (tests, demo)
+    batch_size: int = 200  # sources taken per due-query
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    enabled: bool = True
+    global_rate: float = 25.0  # messages per second, all chats together
+    private_chat_rate: float = 1.0  # messages per second to one chat
+    group_per_minute: int = 20  # messages per minute to one group
+    paid_rate: float = 0.0  # paid-broadcast lane (allow_paid_broadcast), msg/s; 0 = off
+    max_attempts: int = 8  # network errors / 5xx before a message is given up
+    batch_size: int = 200  # outbox rows claimed at a time
+    claim_timeout: int = 120  # seconds before a claimed row counts as abandoned
+
+
+@dataclass(frozen=True, slots=True)
+class BriefingConfig:
+    morning: str = "08:00"
+    evening: str = "19:00"
+    default_timezone: str = "UTC"
+    default_language: str = "en"
+    catch_up_minutes: int = 180  # a slot missed while down is still sent if this recent
+    top_stories_with_summary: int = 3
+    max_stories: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    listen: str = "127.0.0.1"
+    port: int = 0  # 0 = no metrics/health endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsConfig:
+    commands_per_minute: int = 20  # per user, before a polite slow-down
+    alerts_per_hour: int = 0  # default per-chat cap; 0 = no cap
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    admins: tuple[int, ...] = ()
+    error_chat_id: int = 0  # where unexpected errors are reported; 0 = first admin
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    webhook: WebhookConfig = field(default_factory=WebhookConfig)
+    poller: PollerConfig = field(default_factory=PollerConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    briefings: BriefingConfig = field(default_factory=BriefingConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    sources: tuple[SourceConfig, ...] = ()
+
+
+# environment variable -> dotted key it overrides
+ENV_OVERRIDES: dict[str, str] = {
+    "TELEGRAM_BOT_TOKEN": "telegram.token",
+    "TELEGRAM_BASE_URL": "telegram.base_url",
+    "TELEGRAM_WEBHOOK_SECRET": "webhook.secret_token",
+    "DATABASE_URL": "database.url",
+}
+
+SECRET_KEYS = frozenset({"telegram.token", "webhook.secret_token"})
+
+
+def _convert(value: Any, tp: Any, key: str) -> Any:
+    """Check and convert one TOML value to the declared type, or raise ConfigError."""
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a table, got {type(value).__name__}")
+        return _build(tp, value, key)
+    if origin in (types.UnionType, typing.Union):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _convert(value, args[0], key)
+    if origin is tuple:
+        (inner, _ellipsis) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {type(value).__name__}")
+        return tuple(_convert(v, inner, f"{key}[{i}]") for i, v in enumerate(value))
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return value
+    raise ConfigError(f"{key}: unsupported type {tp!r}")  # pragma: no cover
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs: dict[str, Any] = {}
+    for raw_key, value in data.items():
+        key = f"{prefix}.{raw_key}" if prefix else raw_key
+        if raw_key not in names:
+            close = difflib.get_close_matches(raw_key, names, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ConfigError(f"{key}: unknown key{hint}")
+        kwargs[raw_key] = _convert(value, hints[raw_key], key)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"{prefix or 'config'}: {exc}") from None
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = data
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def default_sources() -> list[dict[str, Any]]:
+    """The bundled source list (the same as in config.example.toml)."""
+    text = resources.files("bot").joinpath("default_sources.toml").read_text("utf-8")
+    return list(tomllib.loads(text)["sources"])
+
+
+def _validate(cfg: Config) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not cfg.database.url or "://" not in cfg.database.url:
+        raise ConfigError(f"database.url: not a database URL: {cfg.database.url!r}")
+    if not cfg.telegram.base_url.startswith(("http://", "https://")):
+        raise ConfigError("telegram.base_url: must start with http:// or https://")
+    for name in ("global_rate", "private_chat_rate"):
+        if getattr(cfg.delivery, name) <= 0:
+            raise ConfigError(f"delivery.{name}: must be greater than 0")
+    if cfg.delivery.paid_rate < 0:
+        raise ConfigError("delivery.paid_rate: must be 0 (off) or greater")
+    if cfg.poller.max_concurrency < 1:
+        raise ConfigError("poller.max_concurrency: must be at least 1")
+    if cfg.poller.timeout <= 0:
+        raise ConfigError("poller.timeout: must be greater than 0")
+    for name in ("morning", "evening"):
+        value = getattr(cfg.briefings, name)
+        parts = value.split(":")
+        ok = len(parts) == 2 and all(p.isdigit() for p in parts)
+        if not ok or not (0 <= int(parts[0]) < 24 and 0 <= int(parts[1]) < 60):
+            raise ConfigError(f"briefings.{name}: expected HH:MM, got {value!r}")
+    try:
+        ZoneInfo(cfg.briefings.default_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"briefings.default_timezone: unknown time zone {cfg.briefings.default_timezone!r}"
+        ) from None
+    seen: set[str] = set()
+    for i, src in enumerate(cfg.sources):
+        if not src.url.startswith(("http://", "https://")):
+            raise ConfigError(f"sources[{i}].url: must be an http(s) URL, got {src.url!r}")
+        if src.url in seen:
+            raise ConfigError(f"sources[{i}].url: listed twice: {src.url}")
+        seen.add(src.url)
+        if src.poll_interval < 30:
+            raise ConfigError(f"sources[{i}].poll_interval: must be at least 30 seconds")
+
+
+def load_config(path: str | os.PathLike[str] | None = None,
+                env: typing.Mapping[str, str] | None = None) -> Config:
+    """Load the TOML file (if any), apply environment overrides, validate."""
+    env = os.environ if env is None else env
+    if path is None and env.get("HERALD_CONFIG"):
+        path = env["HERALD_CONFIG"]
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text("utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {p}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    if "sources" not in data:
+        data["sources"] = default_sources()
+    for var, dotted in ENV_OVERRIDES.items():
+        if env.get(var):
+            _set_dotted(data, dotted, env[var])
+    if env.get("HERALD_ADMINS"):
+        try:
+            data["admins"] = [int(x) for x in env["HERALD_ADMINS"].replace(",", " ").split()]
+        except ValueError:
+            raise ConfigError("HERALD_ADMINS: expected user ids separated by commas") from None
+    cfg = _build(Config, data, "")
+    _validate(cfg)
+    return cfg

@@ -1,0 +1,227 @@
+"""Frozen dataclasses shared by every stage of Herald. All datetimes are timezone-aware UTC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class TagKind(StrEnum):
+    CITY = "city"
+    TOPIC = "topic"
+    PHRASE = "phrase"
+
+
+class ChatStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"  # /stop: subscriptions kept, nothing pushed
+    BLOCKED = "blocked"  # 403 from Telegram: permanent until the user writes again
+
+
+class DeliveryKind(StrEnum):
+    ALERT = "alert"
+    BRIEFING = "briefing"
+    BROADCAST = "broadcast"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a sender; may be re-sent after a crash
+    SENT = "sent"
+    FAILED = "failed"  # permanent failure (blocked chat, bad request even as plain text)
+    CANCELLED = "cancelled"
+
+
+class SubscriptionMode(StrEnum):
+    INSTANT = "instant"
+    BRIEFING = "briefing"
+
+
+# --- sources and items -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """A source as an operator declares it (config file or /addsource)."""
+
+    name: str
+    url: str
+    language: str = "en"
+    cities: tuple[str, ...] = ()  # city slugs every item of this source is about
+    topics: tuple[str, ...] = ()
+    poll_interval: int = 600  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A source as stored, with its fetch state."""
+
+    id: int
+    name: str
+    url: str
+    language: str = "en"
+    cities: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    poll_interval: int = 600
+    paused: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    next_check_at: datetime | None = None
+    last_checked_at: datetime | None = None
+    last_success_at: datetime | None = None
+    failure_count: int = 0
+    last_error: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RawItem:
+    """One entry as the parser found it in a feed, before cleaning."""
+
+    guid: str | None
+    link: str | None
+    title: str | None
+    summary_html: str | None = None
+    content_html: str | None = None
+    published_at: datetime | None = None
+    author: str | None = None
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why a tag was given: the matched words and where they stand."""
+
+    kind: TagKind
+    key: str  # city slug, topic slug or normalized phrase
+    term: str  # the text as it appears in the item
+    field: str  # "title", "text" or "source" (fixed tags of the source)
+    start: int  # character offsets into that field; -1 for "source"
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tags:
+    cities: tuple[str, ...] = ()  # city slugs, most evidence first
+    topics: tuple[str, ...] = ()  # topic slugs
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CleanItem:
+    """An item after cleaning, ready for dedup, classification and storage."""
+
+    source_id: int
+    key: str  # stable dedup key (from guid or canonical link)
+    guid: str | None
+    url: str | None  # canonical URL, tracking parameters removed
+    title: str
+    text: str  # plain text, boilerplate removed
+    published_at: datetime  # clamped: never in the future, fetch time when missing
+    language: str
+    fingerprint: tuple[int, ...] = ()  # near-duplicate signature (dedup module)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A stored item."""
+
+    id: int
+    source_id: int
+    story_id: int
+    key: str
+    url: str | None
+    title: str
+    text: str
+    summary: str
+    published_at: datetime
+    fetched_at: datetime
+    language: str
+    tags: Tags = field(default_factory=Tags)
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One event told by one or more sources."""
+
+    id: int
+    title: str
+    url: str | None
+    summary: str
+    first_seen_at: datetime
+    updated_at: datetime
+    source_count: int = 1
+    cities: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    text: str = ""  # text of the lead item, for focused summaries
+
+
+# --- chats and delivery ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    id: int  # Telegram chat id
+    type: str = "private"  # private, group, supergroup, channel
+    title: str | None = None
+    language: str = "en"
+    timezone: str = "UTC"
+    status: ChatStatus = ChatStatus.ACTIVE
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: int
+    chat_id: int
+    kind: TagKind
+    key: str  # city slug, topic slug or normalized phrase
+    label: str  # what the user sees ("Kherson", "sanctions", "no-fly zone")
+    mode: SubscriptionMode = SubscriptionMode.INSTANT
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A message to put in the outbox."""
+
+    chat_id: int
+    kind: DeliveryKind
+    text: str  # HTML, already escaped/validated
+    thread_id: int | None = None
+    disable_notification: bool = False
+    reply_markup: str | None = None  # JSON of an InlineKeyboardMarkup
+    story_id: int | None = None
+    broadcast_id: int | None = None
+    paid: bool = False  # use the paid-broadcast lane
+    not_before: datetime | None = None
+    dedup_key: str | None = None  # unique per chat: "story:123", "briefing:2026-11-26T08:00"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """An outbox row."""
+
+    id: int
+    chat_id: int
+    kind: DeliveryKind
+    text: str
+    status: OutboxStatus
+    thread_id: int | None = None
+    disable_notification: bool = False
+    reply_markup: str | None = None
+    story_id: int | None = None
+    broadcast_id: int | None = None
+    paid: bool = False
+    attempts: int = 0
+    not_before: datetime | None = None
+    created_at: datetime | None = None
+    sent_at: datetime | None = None
+    message_id: int | None = None
+    error: str | None = None

@@ -1,0 +1,1 @@
+"""Herald's persistence: engine, tables, repositories returning domain types, migrations."""

@@ -1,0 +1,1 @@
+"""Repositories by role. Each returns bot.domain types and owns its transactions."""

@@ -1,0 +1,41 @@
+"""The Store: one object that owns the engine and hands out repositories by role."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.engine import create_engine, is_sqlite, sessionmaker
+from storage.migrate import upgrade
+from storage.repos.broadcasts import BroadcastRepo
+from storage.repos.chats import ChatRepo
+from storage.repos.news import NewsRepo
+from storage.repos.outbox import OutboxRepo
+from storage.repos.sources import SourceRepo
+
+
+class Store:
+    """Repositories share one engine; each method owns its transaction."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.session = sessionmaker(engine)
+        self.sources = SourceRepo(self)
+        self.news = NewsRepo(self)
+        self.chats = ChatRepo(self)
+        self.outbox = OutboxRepo(self)
+        self.broadcasts = BroadcastRepo(self)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(self.engine)
+
+    @classmethod
+    async def open(cls, url: str, *, migrate: bool = True, echo: bool = False) -> Store:
+        """Create the engine and (by default) migrate to the newest schema."""
+        engine = create_engine(url, echo=echo)
+        if migrate:
+            await upgrade(engine)
+        return cls(engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,183 @@
+"""SQLAlchemy Core tables: the one schema that SQLite and PostgreSQL share."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+TS = DateTime(timezone=True)
+# BigInteger ids that are still autoincrementing INTEGER PRIMARY KEY on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("url", String(2000), nullable=False, unique=True),
+    Column("language", String(8), nullable=False, default="en"),
+    Column("cities", JSON, nullable=False, default=list),
+    Column("topics", JSON, nullable=False, default=list),
+    Column("poll_interval", Integer, nullable=False, default=600),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("origin", String(16), nullable=False, default="config"),  # config | admin
+    Column("etag", String(500)),
+    Column("last_modified", String(100)),
+    Column("next_check_at", TS, index=True),
+    Column("last_checked_at", TS),
+    Column("last_success_at", TS),
+    Column("failure_count", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("created_at", TS, nullable=False),
+)
+
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("url", String(2000)),
+    Column("summary", Text, nullable=False, default=""),
+    Column("text", Text, nullable=False, default=""),
+    Column("first_seen_at", TS, nullable=False, index=True),
+    Column("updated_at", TS, nullable=False),
+    Column("source_count", Integer, nullable=False, default=1),
+    Column("cities", JSON, nullable=False, default=list),
+    Column("topics", JSON, nullable=False, default=list),
+    Column("fingerprint", JSON),  # near-duplicate signature of the lead item
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("story_id", BigId, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("key", String(300), nullable=False, unique=True),
+    Column("guid", String(2000)),
+    Column("url", String(2000), index=True),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False, default=""),
+    Column("summary", Text, nullable=False, default=""),
+    Column("published_at", TS, nullable=False),
+    Column("fetched_at", TS, nullable=False, index=True),
+    Column("language", String(8), nullable=False, default="en"),
+    Column("tags", JSON, nullable=False, default=dict),  # {"cities","topics","evidence"}
+)
+
+# One row per (story, tag): the index behind /kherson and the subscription matcher.
+story_tags = Table(
+    "story_tags",
+    metadata,
+    Column("story_id", BigId, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(8), primary_key=True),  # city | topic
+    Column("key", String(200), primary_key=True),
+    Column("seen_at", TS, nullable=False),
+    Index("ix_story_tags_kind_key_seen", "kind", "key", "seen_at"),
+)
+
+chats = Table(
+    "chats",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # Telegram chat id
+    Column("type", String(16), nullable=False, default="private"),
+    Column("title", String(300)),
+    Column("language", String(8), nullable=False, default="en"),
+    Column("timezone", String(64), nullable=False, default="UTC"),
+    Column("status", String(16), nullable=False, default="active", index=True),
+    Column("briefing_times", JSON, nullable=False, default=list),  # ["08:00", "19:00"]
+    Column("skip_empty_briefing", Boolean, nullable=False, default=False),
+    Column("quiet_start", String(5)),  # "23:00"
+    Column("quiet_end", String(5)),  # "07:00"
+    Column("quiet_mode", String(8), nullable=False, default="silent"),  # silent | hold
+    Column("alerts_per_hour", Integer, nullable=False, default=0),  # 0 = no cap
+    Column("muted_until", TS),
+    Column("last_briefing_at", TS),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("chat_id", BigInteger, ForeignKey("chats.id", ondelete="CASCADE",
+                                             onupdate="CASCADE"), nullable=False),
+    Column("kind", String(8), nullable=False),  # city | topic | phrase
+    Column("key", String(200), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("mode", String(16), nullable=False, default="instant"),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("chat_id", "kind", "key", name="uq_subscriptions_chat_kind_key"),
+    Index("ix_subscriptions_kind_key", "kind", "key"),
+)
+
+broadcasts = Table(
+    "broadcasts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_by", BigInteger, nullable=False),
+    Column("admin_chat_id", BigInteger, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("segment_kind", String(8)),  # None = everyone; city | topic | phrase
+    Column("segment_key", String(200)),
+    Column("status", String(16), nullable=False, default="draft"),
+    # draft | queued | running | cancelled | done
+    Column("total", Integer, nullable=False, default=0),
+    Column("progress_message_id", BigInteger),
+    Column("created_at", TS, nullable=False),
+    Column("confirmed_at", TS),
+    Column("finished_at", TS),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("chat_id", BigInteger, nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # alert | briefing | broadcast
+    Column("text", Text, nullable=False),
+    Column("thread_id", BigInteger),
+    Column("disable_notification", Boolean, nullable=False, default=False),
+    Column("reply_markup", Text),
+    Column("story_id", BigInteger),
+    Column("broadcast_id", Integer, index=True),
+    Column("paid", Boolean, nullable=False, default=False),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("not_before", TS),
+    Column("created_at", TS, nullable=False),
+    Column("claimed_at", TS),
+    Column("claimed_by", String(64)),
+    Column("sent_at", TS),
+    Column("message_id", BigInteger),
+    Column("error", Text),
+    Column("dedup_key", String(100)),
+    UniqueConstraint("chat_id", "dedup_key", name="uq_outbox_chat_dedup"),
+    Index("ix_outbox_status_id", "status", "id"),
+)

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import ConfigError, default_sources, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_without_file() -> None:
+    cfg = load_config(None, env={})
+    assert cfg.database.url == "sqlite+aiosqlite:///herald.db"
+    assert len(cfg.sources) >= 8
+    assert {s.language for s in cfg.sources} >= {"en", "uk", "ru"}
+
+
+def test_example_config_loads_and_matches_bundled_sources() -> None:
+    cfg = load_config(ROOT / "config.example.toml", env={})
+    example = tomllib.loads((ROOT / "config.example.toml").read_text("utf-8"))
+    assert example["sources"] == default_sources()
+    assert cfg.delivery.global_rate == 25.0
+
+
+def test_env_overrides_file(tmp_path: Path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text('[database]\nurl = "sqlite+aiosqlite:///x.db"\n')
+    cfg = load_config(f, env={"DATABASE_URL": "postgresql+asyncpg://u@h/db",
+                              "TELEGRAM_BOT_TOKEN": "1:abc"})
+    assert cfg.database.url == "postgresql+asyncpg://u@h/db"
+    assert cfg.telegram.token == "1:abc"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[poller]\ntimout = 3\n", "poller.timout: unknown key (did you mean 'timeout'?)"),
+        ("[delivery]\nglobal_rate = 'fast'\n", "delivery.global_rate: expected a number"),
+        ("[delivery]\nglobal_rate = 0\n", "delivery.global_rate: must be greater than 0"),
+        ("[briefings]\nmorning = '8am'\n", "briefings.morning: expected HH:MM"),
+        ("[briefings]\ndefault_timezone = 'Mars/Base'\n", "unknown time zone"),
+        ("admins = ['me']\n", "admins[0]: expected an integer"),
+        ("[[sources]]\nname='x'\nurl='ftp://x'\n", "sources[0].url: must be an http(s) URL"),
+        ("[[sources]]\nurl='https://x'\n", "sources[0]"),
+        ("[database\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path: Path, body: str, message: str) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text(body)
+    with pytest.raises(ConfigError) as exc:
+        load_config(f, env={})
+    assert message in str(exc.value)
+
+
+def test_cli_bad_config_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text("[poller]\ntimout = 3\n")
+    assert main(["--config", str(f), "db", "current"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "herald: config error: poller.timout: unknown key (did you mean 'timeout'?)"
+    ]
