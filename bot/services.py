@@ -20,4 +20,7 @@ class Services:
     poller: Any = None  # bot.news.poller.Poller
     alerts: Any = None  # bot.alerts.service.AlertService
     sender: Any = None  # bot.delivery.sender.Sender
+    briefings: Any = None  # bot.alerts.briefing_service.BriefingService
+    broadcasts: Any = None  # bot.delivery.broadcast.BroadcastService
+    leader: Any = None  # bot.ops.leader.Leader
     extras: dict[str, Any] = field(default_factory=dict)

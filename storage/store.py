@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.engine import create_engine, is_sqlite, sessionmaker
 from storage.migrate import upgrade
+from storage.repos.briefings import BriefingRepo
 from storage.repos.broadcasts import BroadcastRepo
 from storage.repos.chats import ChatRepo
 from storage.repos.news import NewsRepo
@@ -24,6 +25,7 @@ class Store:
         self.chats = ChatRepo(self)
         self.outbox = OutboxRepo(self)
         self.broadcasts = BroadcastRepo(self)
+        self.briefings = BriefingRepo(self)
 
     @property
     def is_sqlite(self) -> bool:

@@ -118,6 +118,7 @@ chats = Table(
     Column("alerts_per_hour", Integer, nullable=False, default=0),  # 0 = no cap
     Column("muted_until", TS),
     Column("last_briefing_at", TS),
+    Column("next_briefing_at", TS, index=True),  # UTC; the briefing due-query reads this
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
 )
