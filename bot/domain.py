@@ -177,6 +177,22 @@ class Chat:
 
 
 @dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """What a chat chose for how and when Herald talks to it (columns of `chats`)."""
+
+    language: str = "en"
+    timezone: str = "UTC"  # IANA name ("Europe/Kyiv") or a fixed offset ("UTC+2")
+    briefing_times: tuple[str, ...] = ()  # local "HH:MM" slots
+    skip_empty_briefing: bool = False
+    quiet_start: str | None = None  # local "HH:MM"; both None = no quiet hours
+    quiet_end: str | None = None
+    quiet_mode: str = "silent"  # silent (disable_notification) | hold (next briefing)
+    alerts_per_hour: int = 0  # 0 = no cap
+    muted_until: datetime | None = None
+    last_briefing_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Subscription:
     id: int
     chat_id: int

@@ -1,9 +1,342 @@
-"""Repository for chats, their settings and subscriptions (and the subscription index for matching)."""
+"""Repository for chats, their settings and subscriptions (the rows the alert index is built from)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.domain import (
+    Chat,
+    ChatSettings,
+    ChatStatus,
+    DeliveryKind,
+    OutboxStatus,
+    Subscription,
+    SubscriptionMode,
+    TagKind,
+)
 from storage.repos.base import Repo
+from storage.tables import chats, outbox, subscriptions
+
+SETTINGS_FIELDS = (
+    "language", "timezone", "briefing_times", "skip_empty_briefing", "quiet_start",
+    "quiet_end", "quiet_mode", "alerts_per_hour", "muted_until", "last_briefing_at",
+)
+QUIET_MODES = ("silent", "hold")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# Bound parameters per IN (...) list: far below SQLite's and asyncpg's limits (32766/32767).
+_CHUNK = 1000
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every datetime Herald sees is aware UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+    for i in range(0, len(ids), _CHUNK):
+        yield list(ids[i:i + _CHUNK])
+
+
+def _chat(row: Any) -> Chat:
+    return Chat(id=row.id, type=row.type, title=row.title, language=row.language,
+                timezone=row.timezone, status=ChatStatus(row.status),
+                created_at=_utc(row.created_at))
+
+
+def _settings(row: Any) -> ChatSettings:
+    return ChatSettings(
+        language=row.language, timezone=row.timezone,
+        briefing_times=tuple(row.briefing_times or ()),
+        skip_empty_briefing=bool(row.skip_empty_briefing),
+        quiet_start=row.quiet_start, quiet_end=row.quiet_end, quiet_mode=row.quiet_mode,
+        alerts_per_hour=row.alerts_per_hour, muted_until=_utc(row.muted_until),
+        last_briefing_at=_utc(row.last_briefing_at),
+    )
+
+
+def _subscription(row: Any) -> Subscription:
+    return Subscription(id=row.id, chat_id=row.chat_id, kind=TagKind(row.kind), key=row.key,
+                        label=row.label, mode=SubscriptionMode(row.mode),
+                        created_at=_utc(row.created_at))
+
+
+def _check_hhmm(name: str, value: Any, *, optional: bool) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str) or not _HHMM.match(value):
+        raise ValueError(f"{name}: expected HH:MM, got {value!r}")
+
+
+def validate_settings(fields: dict[str, Any]) -> dict[str, Any]:
+    """Check names and values of a settings update; return the row values to write."""
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name not in SETTINGS_FIELDS:
+            raise ValueError(f"unknown chat setting {name!r}")
+        if name == "briefing_times":
+            times = list(value)
+            for t in times:
+                _check_hhmm(name, t, optional=False)
+            value = sorted(set(times))
+        elif name in ("quiet_start", "quiet_end"):
+            _check_hhmm(name, value, optional=True)
+        elif name == "quiet_mode" and value not in QUIET_MODES:
+            raise ValueError(f"quiet_mode: expected one of {QUIET_MODES}, got {value!r}")
+        elif name == "alerts_per_hour" and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ValueError(f"alerts_per_hour: expected an integer >= 0, got {value!r}")
+        elif name in ("muted_until", "last_briefing_at") and value is not None and (
+                not isinstance(value, datetime) or value.tzinfo is None):
+            raise ValueError(f"{name}: expected an aware datetime or None, got {value!r}")
+        elif name in ("language", "timezone") and (not isinstance(value, str) or not value):
+            raise ValueError(f"{name}: expected a non-empty string, got {value!r}")
+        elif name == "skip_empty_briefing" and not isinstance(value, bool):
+            raise ValueError(f"skip_empty_briefing: expected true or false, got {value!r}")
+        out[name] = value
+    return out
 
 
 class ChatRepo(Repo):
-    """chats, their settings and subscriptions (and the subscription index for matching)"""
+    """Chats, their settings and subscriptions."""
+
+    # --- chats -----------------------------------------------------------------------
+
+    async def upsert(self, chat_id: int, *, type: str, title: str | None,
+                     language: str | None = None, now: datetime) -> Chat:
+        """Create the chat with defaults, or refresh type/title; a blocked chat becomes active."""
+        for attempt in (1, 2):
+            try:
+                async with self.session.begin() as s:
+                    row = (await s.execute(select(chats).where(chats.c.id == chat_id))).first()
+                    if row is None:
+                        await s.execute(insert(chats).values(
+                            id=chat_id, type=type, title=title, language=language or "en",
+                            status=ChatStatus.ACTIVE.value, briefing_times=[],
+                            created_at=now, updated_at=now))
+                    else:
+                        values: dict[str, Any] = {"type": type, "title": title,
+                                                  "updated_at": now}
+                        # Writing to us again is how a blocked user comes back; /stop
+                        # (paused) is lifted only by /start, through set_status.
+                        if row.status == ChatStatus.BLOCKED.value:
+                            values["status"] = ChatStatus.ACTIVE.value
+                        await s.execute(update(chats).where(chats.c.id == chat_id)
+                                        .values(**values))
+                    fresh = (await s.execute(select(chats).where(chats.c.id == chat_id))).one()
+                    return _chat(fresh)
+            except IntegrityError:
+                # Two updates from a new chat raced to insert it; the second one updates.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def get(self, chat_id: int) -> Chat | None:
+        """The chat, or None when Herald never heard from it."""
+        async with self.session.begin() as s:
+            row = (await s.execute(select(chats).where(chats.c.id == chat_id))).first()
+        return _chat(row) if row else None
+
+    async def set_status(self, chat_id: int, status: ChatStatus, now: datetime) -> bool:
+        """Set active/paused/blocked; False when the chat is unknown."""
+        async with self.session.begin() as s:
+            res = await s.execute(update(chats).where(chats.c.id == chat_id)
+                                  .values(status=ChatStatus(status).value, updated_at=now))
+        return bool(res.rowcount)
+
+    async def update_settings(self, chat_id: int, now: datetime, **fields: Any) -> bool:
+        """Write validated settings columns; False when the chat is unknown."""
+        values = validate_settings(fields)
+        if not values:
+            return await self.get(chat_id) is not None
+        async with self.session.begin() as s:
+            res = await s.execute(update(chats).where(chats.c.id == chat_id)
+                                  .values(updated_at=now, **values))
+        return bool(res.rowcount)
+
+    async def settings(self, chat_id: int) -> ChatSettings:
+        """The chat's settings (defaults when the chat is unknown)."""
+        async with self.session.begin() as s:
+            row = (await s.execute(select(chats).where(chats.c.id == chat_id))).first()
+        return _settings(row) if row else ChatSettings()
+
+    async def alert_targets(self, chat_ids: Sequence[int], since: datetime
+                            ) -> dict[int, tuple[ChatStatus, ChatSettings, int]]:
+        """Status, settings and alerts queued since `since`, for many chats at once.
+
+        One query for the chats and one for the outbox counts per thousand ids, whatever
+        the number of chats (the alert fan-out must not cost a query per chat).
+        """
+        out: dict[int, tuple[ChatStatus, ChatSettings, int]] = {}
+        ids = sorted(set(chat_ids))
+        async with self.session.begin() as s:
+            for part in _chunks(ids):
+                counts: dict[int, int] = {}
+                q = (select(outbox.c.chat_id, func.count())
+                     .where(outbox.c.chat_id.in_(part),
+                            outbox.c.kind == DeliveryKind.ALERT.value,
+                            outbox.c.created_at >= since,
+                            outbox.c.status != OutboxStatus.CANCELLED.value)
+                     .group_by(outbox.c.chat_id))
+                for chat_id, n in (await s.execute(q)).all():
+                    counts[chat_id] = n
+                rows = (await s.execute(select(chats).where(chats.c.id.in_(part)))).all()
+                for row in rows:
+                    out[row.id] = (ChatStatus(row.status), _settings(row),
+                                   counts.get(row.id, 0))
+        return out
+
+    # --- subscriptions ---------------------------------------------------------------
+
+    async def subscribe(self, chat_id: int, kind: TagKind, key: str, label: str,
+                        mode: SubscriptionMode = SubscriptionMode.INSTANT, *,
+                        now: datetime) -> tuple[Subscription, bool]:
+        """Follow (kind, key); returns the subscription and whether it is new."""
+        where = and_(subscriptions.c.chat_id == chat_id,
+                     subscriptions.c.kind == TagKind(kind).value, subscriptions.c.key == key)
+        for attempt in (1, 2):
+            try:
+                async with self.session.begin() as s:
+                    row = (await s.execute(select(subscriptions).where(where))).first()
+                    if row is not None:
+                        return _subscription(row), False
+                    known = (await s.execute(select(chats.c.id)
+                                             .where(chats.c.id == chat_id))).first()
+                    if known is None:
+                        raise ValueError(f"chat {chat_id} is not known; upsert it first")
+                    await s.execute(insert(subscriptions).values(
+                        chat_id=chat_id, kind=TagKind(kind).value, key=key, label=label[:200],
+                        mode=SubscriptionMode(mode).value, created_at=now))
+                    row = (await s.execute(select(subscriptions).where(where))).one()
+                    return _subscription(row), True
+            except IntegrityError:
+                if attempt == 2:  # the unique key raced with a double tap: read the winner
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def unsubscribe(self, chat_id: int, subscription_id: int) -> Subscription | None:
+        """Remove one of this chat's own subscriptions; None when it is not theirs/absent."""
+        async with self.session.begin() as s:
+            row = (await s.execute(select(subscriptions).where(
+                subscriptions.c.id == subscription_id,
+                subscriptions.c.chat_id == chat_id))).first()
+            if row is None:
+                return None
+            await s.execute(delete(subscriptions).where(subscriptions.c.id == subscription_id))
+        return _subscription(row)
+
+    async def find_subscription(self, chat_id: int, kind: TagKind,
+                                key: str) -> Subscription | None:
+        """The chat's subscription to (kind, key), if any."""
+        async with self.session.begin() as s:
+            row = (await s.execute(select(subscriptions).where(
+                subscriptions.c.chat_id == chat_id, subscriptions.c.kind == TagKind(kind).value,
+                subscriptions.c.key == key))).first()
+        return _subscription(row) if row else None
+
+    async def unsubscribe_key(self, chat_id: int, kind: TagKind, key: str) -> bool:
+        """Stop following (kind, key); False when the chat did not follow it."""
+        async with self.session.begin() as s:
+            res = await s.execute(delete(subscriptions).where(
+                subscriptions.c.chat_id == chat_id, subscriptions.c.kind == TagKind(kind).value,
+                subscriptions.c.key == key))
+        return bool(res.rowcount)
+
+    async def set_mode(self, chat_id: int, subscription_id: int,
+                       mode: SubscriptionMode) -> bool:
+        """Switch one of the chat's subscriptions between instant and briefing-only."""
+        async with self.session.begin() as s:
+            res = await s.execute(update(subscriptions).where(
+                subscriptions.c.id == subscription_id, subscriptions.c.chat_id == chat_id,
+            ).values(mode=SubscriptionMode(mode).value))
+        return bool(res.rowcount)
+
+    async def subscriptions(self, chat_id: int) -> list[Subscription]:
+        """The chat's subscriptions, oldest first."""
+        async with self.session.begin() as s:
+            rows = (await s.execute(select(subscriptions)
+                                    .where(subscriptions.c.chat_id == chat_id)
+                                    .order_by(subscriptions.c.id))).all()
+        return [_subscription(r) for r in rows]
+
+    async def get_subscription(self, subscription_id: int) -> Subscription | None:
+        """One subscription by id (callers check it belongs to the asking chat)."""
+        async with self.session.begin() as s:
+            row = (await s.execute(select(subscriptions)
+                                   .where(subscriptions.c.id == subscription_id))).first()
+        return _subscription(row) if row else None
+
+    async def iter_all_subscriptions(self, batch: int = 10000
+                                     ) -> AsyncIterator[list[Subscription]]:
+        """Every subscription in id order, `batch` at a time (keyset paging, bounded memory)."""
+        last = 0
+        cols = (subscriptions.c.id, subscriptions.c.chat_id, subscriptions.c.kind,
+                subscriptions.c.key, subscriptions.c.label, subscriptions.c.mode)
+        while True:
+            async with self.session.begin() as s:
+                rows = (await s.execute(select(*cols).where(subscriptions.c.id > last)
+                                        .order_by(subscriptions.c.id).limit(batch))).all()
+            if not rows:
+                return
+            # created_at is left out: the in-memory index does not need it.
+            yield [Subscription(id=r.id, chat_id=r.chat_id, kind=TagKind(r.kind), key=r.key,
+                                label=r.label, mode=SubscriptionMode(r.mode)) for r in rows]
+            last = rows[-1].id
+
+    def _followers_query(self, kind: TagKind | None, key: str | None) -> Any:
+        active = chats.c.status == ChatStatus.ACTIVE.value
+        if kind is None:
+            return select(chats.c.id).where(active)
+        conds = [subscriptions.c.kind == TagKind(kind).value, active]
+        if key is not None:
+            conds.append(subscriptions.c.key == key)
+        return (select(chats.c.id).distinct()
+                .select_from(chats.join(subscriptions, subscriptions.c.chat_id == chats.c.id))
+                .where(*conds))
+
+    async def followers(self, kind: TagKind | None = None,
+                        key: str | None = None) -> list[int]:
+        """Active chats following (kind, key); kind None = every active chat (broadcasts)."""
+        async with self.session.begin() as s:
+            rows = (await s.execute(self._followers_query(kind, key))).all()
+        return sorted(r[0] for r in rows)
+
+    async def count_followers(self, kind: TagKind | None = None, key: str | None = None) -> int:
+        """How many chats followers() would return."""
+        q = select(func.count()).select_from(self._followers_query(kind, key).subquery())
+        async with self.session.begin() as s:
+            return int((await s.execute(q)).scalar_one())
+
+    async def counts(self, top: int = 10) -> dict[str, Any]:
+        """Figures for /stats: chats by status, subscriptions by kind, the most followed keys."""
+        async with self.session.begin() as s:
+            by_status = {st.value: 0 for st in ChatStatus}
+            for status, n in (await s.execute(select(chats.c.status, func.count())
+                                              .group_by(chats.c.status))).all():
+                by_status[status] = n
+            by_kind = {k.value: 0 for k in TagKind}
+            for kind, n in (await s.execute(select(subscriptions.c.kind, func.count())
+                                            .group_by(subscriptions.c.kind))).all():
+                by_kind[kind] = n
+            n_col = func.count().label("n")
+            top_rows = (await s.execute(
+                select(subscriptions.c.kind, subscriptions.c.key, func.min(subscriptions.c.label),
+                       n_col)
+                .group_by(subscriptions.c.kind, subscriptions.c.key)
+                .order_by(n_col.desc(), subscriptions.c.kind, subscriptions.c.key)
+                .limit(top))).all()
+        return {
+            "chats": by_status,
+            "chats_total": sum(by_status.values()),
+            "subscriptions": by_kind,
+            "subscriptions_total": sum(by_kind.values()),
+            "top": [{"kind": k, "key": key, "label": label, "followers": n}
+                    for k, key, label, n in top_rows],
+        }
