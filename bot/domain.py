@@ -241,3 +241,32 @@ class Delivery:
     sent_at: datetime | None = None
     message_id: int | None = None
     error: str | None = None
+
+
+class BroadcastStatus(StrEnum):
+    DRAFT = "draft"  # previewed, waiting for Confirm
+    QUEUED = "queued"  # confirmed; fan-out into the outbox in progress
+    RUNNING = "running"  # every recipient is in the outbox; sending
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """An admin announcement to everyone or to the followers of one city/topic/phrase."""
+
+    id: int
+    created_by: int  # admin user id
+    admin_chat_id: int  # where the preview, progress and report go
+    text: str  # validated HTML
+    status: BroadcastStatus
+    segment_kind: TagKind | None = None  # None = every active chat
+    segment_key: str | None = None
+    segment_label: str | None = None
+    total: int = 0  # recipients counted at preview time
+    enqueued: int = 0  # outbox rows written by the fan-out so far
+    fanout_cursor: int | None = None  # highest chat id already enqueued (resume point)
+    progress_message_id: int | None = None
+    created_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    finished_at: datetime | None = None

@@ -150,6 +150,9 @@ broadcasts = Table(
     # draft | queued | running | cancelled | done
     Column("total", Integer, nullable=False, default=0),
     Column("progress_message_id", BigInteger),
+    Column("segment_label", String(200)),
+    Column("enqueued", Integer, nullable=False, default=0),
+    Column("fanout_cursor", BigInteger),  # highest chat id enqueued: where a restart resumes
     Column("created_at", TS, nullable=False),
     Column("confirmed_at", TS),
     Column("finished_at", TS),
