@@ -1,9 +1,195 @@
-"""Repository for sources and their fetch state (due query, success/failure bookkeeping)."""
+"""Repository for sources and their fetch state (due query, success/failure bookkeeping).
+
+Origins: "config" (declared in the config file), "admin" (added with /addsource) and
+"retired" (was in the config file, is no longer). Nothing is ever deleted by a sync: a
+source that leaves the config is paused and marked retired, with its items and history
+kept; if it comes back to the config it is resumed. Admin-added sources are untouched by
+a sync unless the config lists the same URL, in which case the config wins.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from bot.domain import Source, SourceConfig
+from bot.errors import UserInputError
 from storage.repos.base import Repo
+from storage.tables import sources
+
+MAX_ERROR_LENGTH = 1000
+
+
+def _to_db(dt: datetime | None) -> datetime | None:
+    """Aware UTC for PostgreSQL; SQLite stores the same wall time (its DateTime drops tz)."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def _from_db(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _row_to_source(row: Any) -> Source:
+    m = row._mapping
+    return Source(
+        id=m["id"], name=m["name"], url=m["url"], language=m["language"],
+        cities=tuple(m["cities"] or ()), topics=tuple(m["topics"] or ()),
+        poll_interval=m["poll_interval"], paused=bool(m["paused"]), etag=m["etag"],
+        last_modified=m["last_modified"], next_check_at=_from_db(m["next_check_at"]),
+        last_checked_at=_from_db(m["last_checked_at"]),
+        last_success_at=_from_db(m["last_success_at"]),
+        failure_count=m["failure_count"], last_error=m["last_error"],
+        created_at=_from_db(m["created_at"]),
+    )
+
+
+def _config_values(cfg: SourceConfig) -> dict[str, Any]:
+    return {"name": cfg.name, "language": cfg.language, "cities": list(cfg.cities),
+            "topics": list(cfg.topics), "poll_interval": cfg.poll_interval}
 
 
 class SourceRepo(Repo):
     """sources and their fetch state (due query, success/failure bookkeeping)"""
+
+    async def sync_from_config(self, configs: Sequence[SourceConfig],
+                               now: datetime) -> list[Source]:
+        """Insert new config sources, update known ones, retire (pause) the ones dropped."""
+        wanted = {c.url: c for c in configs}
+        async with self.session.begin() as s:
+            rows = (await s.execute(select(sources.c.id, sources.c.url, sources.c.origin,
+                                           sources.c.paused))).all()
+            known = {r.url: r for r in rows}
+            for url, cfg in wanted.items():
+                row = known.get(url)
+                if row is None:
+                    await s.execute(insert(sources).values(
+                        url=url, origin="config", paused=False, failure_count=0,
+                        created_at=_to_db(now), **_config_values(cfg)))
+                    continue
+                values = _config_values(cfg)
+                values["origin"] = "config"
+                if row.origin == "retired":
+                    values["paused"] = False  # back in the config: resume it
+                await s.execute(update(sources).where(sources.c.id == row.id).values(values))
+            for url, row in known.items():
+                if url not in wanted and row.origin == "config":
+                    await s.execute(update(sources).where(sources.c.id == row.id)
+                                    .values(origin="retired", paused=True))
+        return [s for s in await self.list_all() if s.url in wanted]
+
+    async def add(self, cfg: SourceConfig, *, origin: str = "admin",
+                  now: datetime) -> Source:
+        """Add one source; UserInputError if its URL is already a source."""
+        async with self.session.begin() as s:
+            existing = (await s.execute(select(sources.c.name)
+                                        .where(sources.c.url == cfg.url))).first()
+            if existing is not None:
+                raise UserInputError(f"this URL is already a source: {existing.name}")
+            new_id = (await s.execute(insert(sources).values(
+                url=cfg.url, origin=origin, paused=False, failure_count=0,
+                created_at=_to_db(now), **_config_values(cfg)
+            ).returning(sources.c.id))).scalar_one()
+        source = await self.get(new_id)
+        assert source is not None
+        return source
+
+    async def get(self, source_id: int) -> Source | None:
+        """One source by id."""
+        async with self.session.begin() as s:
+            row = (await s.execute(select(sources).where(sources.c.id == source_id))).first()
+        return _row_to_source(row) if row else None
+
+    async def by_url(self, url: str) -> Source | None:
+        """One source by its exact URL."""
+        async with self.session.begin() as s:
+            row = (await s.execute(select(sources).where(sources.c.url == url))).first()
+        return _row_to_source(row) if row else None
+
+    async def list_all(self) -> list[Source]:
+        """Every source, paused and retired ones included, by id."""
+        async with self.session.begin() as s:
+            rows = (await s.execute(select(sources).order_by(sources.c.id))).all()
+        return [_row_to_source(r) for r in rows]
+
+    async def due(self, now: datetime, limit: int) -> list[Source]:
+        """Unpaused sources whose next check is due (never checked first), oldest first."""
+        query = (select(sources)
+                 .where(sources.c.paused.is_(False))
+                 .where(sources.c.next_check_at.is_(None)
+                        | (sources.c.next_check_at <= _to_db(now)))
+                 .order_by(sources.c.next_check_at.asc().nulls_first(), sources.c.id)
+                 .limit(limit))
+        async with self.session.begin() as s:
+            rows = (await s.execute(query)).all()
+        return [_row_to_source(r) for r in rows]
+
+    async def _record_ok(self, source_id: int, values: dict[str, Any],
+                         new_url: str | None) -> None:
+        async with self.session.begin() as s:
+            if new_url:
+                # Adopt a permanent redirect unless another source already has that URL.
+                taken = (await s.execute(select(sources.c.id).where(
+                    sources.c.url == new_url, sources.c.id != source_id))).first()
+                if taken is None:
+                    values["url"] = new_url
+            await s.execute(update(sources).where(sources.c.id == source_id).values(values))
+
+    async def record_success(self, source_id: int, *, now: datetime,
+                             next_check_at: datetime, etag: str | None,
+                             last_modified: str | None, new_url: str | None = None) -> None:
+        """A fetch with a new body: store validators, clear the failure state."""
+        await self._record_ok(source_id, {
+            "etag": (etag or None) and etag[:500],
+            "last_modified": (last_modified or None) and last_modified[:100],
+            "last_checked_at": _to_db(now), "last_success_at": _to_db(now),
+            "next_check_at": _to_db(next_check_at), "failure_count": 0, "last_error": None,
+        }, new_url)
+
+    async def record_not_modified(self, source_id: int, *, now: datetime,
+                                  next_check_at: datetime, etag: str | None = None,
+                                  last_modified: str | None = None,
+                                  new_url: str | None = None) -> None:
+        """A 304: the source is healthy; keep (or refresh) its validators."""
+        values: dict[str, Any] = {
+            "last_checked_at": _to_db(now), "last_success_at": _to_db(now),
+            "next_check_at": _to_db(next_check_at), "failure_count": 0, "last_error": None,
+        }
+        if etag:
+            values["etag"] = etag[:500]
+        if last_modified:
+            values["last_modified"] = last_modified[:100]
+        await self._record_ok(source_id, values, new_url)
+
+    async def record_failure(self, source_id: int, *, now: datetime, error: str,
+                             next_check_at: datetime) -> int:
+        """Count one more failure in a row and keep the error visible; return the count."""
+        async with self.session.begin() as s:
+            count = (await s.execute(
+                update(sources).where(sources.c.id == source_id).values(
+                    failure_count=sources.c.failure_count + 1,
+                    last_error=error[:MAX_ERROR_LENGTH],
+                    last_checked_at=_to_db(now), next_check_at=_to_db(next_check_at),
+                ).returning(sources.c.failure_count))).scalar_one_or_none()
+        return int(count or 0)
+
+    async def set_paused(self, source_id: int, paused: bool) -> bool:
+        """Pause or resume a source; False if there is no such source."""
+        async with self.session.begin() as s:
+            result = await s.execute(update(sources).where(sources.c.id == source_id)
+                                     .values(paused=paused))
+        return bool(result.rowcount)
+
+    async def remove(self, source_id: int) -> bool:
+        """Delete a source (its items go with it); False if there is no such source."""
+        async with self.session.begin() as s:
+            result = await s.execute(delete(sources).where(sources.c.id == source_id))
+        return bool(result.rowcount)

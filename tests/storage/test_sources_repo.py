@@ -1,0 +1,119 @@
+"""SourceRepo contract, on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain import SourceConfig
+from bot.errors import UserInputError
+from storage.store import Store
+
+NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+
+
+def cfg(n: int, **kw: object) -> SourceConfig:
+    return SourceConfig(name=f"Source {n}", url=f"https://feeds{n}.example.org/rss", **kw)  # type: ignore[arg-type]
+
+
+async def test_sync_inserts_updates_and_retires(store: Store) -> None:
+    repo = store.sources
+    first = await repo.sync_from_config([cfg(1), cfg(2, language="uk", cities=("kherson",))],
+                                        NOW)
+    assert [s.name for s in first] == ["Source 1", "Source 2"]
+    assert first[1].cities == ("kherson",) and first[1].language == "uk"
+    assert first[0].created_at == NOW and first[0].next_check_at is None
+
+    # Renamed, new interval; source 2 left the config; source 3 is new.
+    again = await repo.sync_from_config(
+        [SourceConfig(name="Renamed", url=cfg(1).url, poll_interval=900), cfg(3)], NOW)
+    assert {s.name for s in again} == {"Renamed", "Source 3"}
+    assert again[0].id == first[0].id and again[0].poll_interval == 900
+    retired = await repo.get(first[1].id)
+    assert retired is not None and retired.paused  # kept, not deleted, no longer polled
+    assert len(await repo.list_all()) == 3
+
+    # Back in the config: resumed.
+    await repo.sync_from_config([cfg(1), cfg(2), cfg(3)], NOW)
+    back = await repo.get(first[1].id)
+    assert back is not None and not back.paused
+
+
+async def test_admin_sources_survive_sync(store: Store) -> None:
+    repo = store.sources
+    added = await repo.add(cfg(7, topics=("sanctions",)), now=NOW)
+    assert added.topics == ("sanctions",) and added.id > 0
+    await repo.sync_from_config([cfg(1)], NOW)
+    still = await repo.get(added.id)
+    assert still is not None and not still.paused
+    with pytest.raises(UserInputError, match="already a source"):
+        await repo.add(cfg(7), now=NOW)
+    found = await repo.by_url(cfg(7).url)
+    assert found is not None and found.id == added.id
+    assert await repo.by_url("https://nowhere.example.org/") is None
+
+
+async def test_due_order_and_paused(store: Store) -> None:
+    repo = store.sources
+    a, b, c, d = await repo.sync_from_config([cfg(1), cfg(2), cfg(3), cfg(4)], NOW)
+    await repo.record_success(a.id, now=NOW, next_check_at=NOW + timedelta(minutes=5),
+                              etag='"e1"', last_modified=None)
+    await repo.record_success(b.id, now=NOW, next_check_at=NOW - timedelta(minutes=1),
+                              etag=None, last_modified=None)
+    assert await repo.set_paused(d.id, True)
+    due = await repo.due(NOW, 10)
+    # never checked first (c), then the overdue one (b); a is not due, d is paused
+    assert [s.id for s in due] == [c.id, b.id]
+    assert [s.id for s in await repo.due(NOW, 1)] == [c.id]
+    later = await repo.due(NOW + timedelta(minutes=10), 10)
+    assert [s.id for s in later] == [c.id, b.id, a.id]
+    assert not await repo.set_paused(9999, True)
+
+
+async def test_failure_bookkeeping_and_recovery(store: Store) -> None:
+    repo = store.sources
+    (src,) = await repo.sync_from_config([cfg(1)], NOW)
+    n1 = await repo.record_failure(src.id, now=NOW, error="HTTP 500 Internal Server Error",
+                                   next_check_at=NOW + timedelta(minutes=20))
+    n2 = await repo.record_failure(src.id, now=NOW, error="timed out after 20 s",
+                                   next_check_at=NOW + timedelta(minutes=40))
+    assert (n1, n2) == (1, 2)
+    failing = await repo.get(src.id)
+    assert failing is not None
+    assert failing.failure_count == 2 and failing.last_error == "timed out after 20 s"
+    assert failing.next_check_at == NOW + timedelta(minutes=40)
+    assert failing.last_checked_at == NOW and failing.last_success_at is None
+
+    await repo.record_not_modified(src.id, now=NOW + timedelta(hours=1),
+                                   next_check_at=NOW + timedelta(hours=2), etag='"x"')
+    ok = await repo.get(src.id)
+    assert ok is not None and ok.failure_count == 0 and ok.last_error is None
+    assert ok.etag == '"x"' and ok.last_success_at == NOW + timedelta(hours=1)
+    assert await repo.record_failure(src.id, now=NOW, error="x" * 5000,
+                                     next_check_at=NOW) == 1
+    long = await repo.get(src.id)
+    assert long is not None and long.last_error is not None and len(long.last_error) == 1000
+
+
+async def test_permanent_redirect_adoption(store: Store) -> None:
+    repo = store.sources
+    a, b = await repo.sync_from_config([cfg(1), cfg(2)], NOW)
+    new_url = "https://moved.example.org/feed.xml"
+    await repo.record_success(a.id, now=NOW, next_check_at=NOW, etag='"1"',
+                              last_modified="Wed, 25 Nov 2026 10:00:00 GMT", new_url=new_url)
+    moved = await repo.get(a.id)
+    assert moved is not None and moved.url == new_url
+    assert moved.last_modified == "Wed, 25 Nov 2026 10:00:00 GMT"
+    # b redirects to a URL that is already a's: b keeps its own URL rather than collide
+    await repo.record_not_modified(b.id, now=NOW, next_check_at=NOW, new_url=new_url)
+    kept = await repo.get(b.id)
+    assert kept is not None and kept.url == cfg(2).url
+
+
+async def test_remove(store: Store) -> None:
+    repo = store.sources
+    (src,) = await repo.sync_from_config([cfg(1)], NOW)
+    assert await repo.remove(src.id)
+    assert await repo.get(src.id) is None
+    assert not await repo.remove(src.id)
