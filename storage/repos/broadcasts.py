@@ -1,9 +1,115 @@
-"""Repository for admin broadcasts and their progress."""
+"""Repository for admin broadcasts and their progress (status, fan-out cursor, progress message)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from bot.domain import Broadcast, BroadcastStatus, TagKind
 from storage.repos.base import Repo
+from storage.tables import broadcasts
+
+# Statuses in which a broadcast still has work to do (fan-out or sending).
+ACTIVE = (BroadcastStatus.QUEUED, BroadcastStatus.RUNNING)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every datetime Herald sees is aware UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _broadcast(row: Any) -> Broadcast:
+    return Broadcast(
+        id=row.id, created_by=row.created_by, admin_chat_id=row.admin_chat_id, text=row.text,
+        status=BroadcastStatus(row.status),
+        segment_kind=TagKind(row.segment_kind) if row.segment_kind else None,
+        segment_key=row.segment_key, segment_label=row.segment_label, total=row.total,
+        enqueued=row.enqueued or 0, fanout_cursor=row.fanout_cursor,
+        progress_message_id=row.progress_message_id, created_at=_utc(row.created_at),
+        confirmed_at=_utc(row.confirmed_at), finished_at=_utc(row.finished_at))
+
+
+def _values(statuses: Iterable[BroadcastStatus]) -> list[str]:
+    return [BroadcastStatus(s).value for s in statuses]
 
 
 class BroadcastRepo(Repo):
-    """admin broadcasts and their progress"""
+    """Admin broadcasts. Status changes are compare-and-set, so a double tap or a forged
+    button press racing with another process changes a broadcast at most once."""
+
+    async def create(self, *, created_by: int, admin_chat_id: int, text: str,
+                     segment_kind: TagKind | None, segment_key: str | None,
+                     segment_label: str | None, total: int, now: datetime) -> Broadcast:
+        """Store a draft (previewed, not yet confirmed)."""
+        async with self.session.begin() as s:
+            res = await s.execute(insert(broadcasts).values(
+                created_by=created_by, admin_chat_id=admin_chat_id, text=text,
+                segment_kind=TagKind(segment_kind).value if segment_kind else None,
+                segment_key=segment_key, segment_label=segment_label,
+                status=BroadcastStatus.DRAFT.value, total=total, enqueued=0,
+                created_at=now).returning(broadcasts))
+            return _broadcast(res.one())
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        """The broadcast, or None."""
+        async with self.session.begin() as s:
+            row = (await s.execute(select(broadcasts)
+                                   .where(broadcasts.c.id == broadcast_id))).first()
+        return _broadcast(row) if row else None
+
+    async def transition(self, broadcast_id: int, to: BroadcastStatus,
+                         expect: Iterable[BroadcastStatus], now: datetime) -> Broadcast | None:
+        """Move to `to` only from one of `expect`; the updated broadcast, or None if it was not
+        in one of those statuses (already confirmed, cancelled, done, or unknown)."""
+        values: dict[str, Any] = {"status": BroadcastStatus(to).value}
+        if to == BroadcastStatus.QUEUED:
+            values["confirmed_at"] = now
+        if to in (BroadcastStatus.CANCELLED, BroadcastStatus.DONE):
+            values["finished_at"] = now
+        async with self.session.begin() as s:
+            res = await s.execute(update(broadcasts).where(
+                broadcasts.c.id == broadcast_id,
+                broadcasts.c.status.in_(_values(expect))).values(**values))
+            if not res.rowcount:
+                return None
+            row = (await s.execute(select(broadcasts)
+                                   .where(broadcasts.c.id == broadcast_id))).one()
+        return _broadcast(row)
+
+    async def advance(self, broadcast_id: int, cursor: int, added: int) -> bool:
+        """Record fan-out progress: chats up to `cursor` are in the outbox (`added` new rows).
+
+        Only while QUEUED: a cancel that won the race is not undone.
+        """
+        async with self.session.begin() as s:
+            res = await s.execute(update(broadcasts).where(
+                broadcasts.c.id == broadcast_id,
+                broadcasts.c.status == BroadcastStatus.QUEUED.value,
+            ).values(fanout_cursor=cursor, enqueued=broadcasts.c.enqueued + added))
+        return bool(res.rowcount)
+
+    async def set_progress_message(self, broadcast_id: int, message_id: int | None) -> None:
+        """Remember which admin message shows the progress (edited as it goes)."""
+        async with self.session.begin() as s:
+            await s.execute(update(broadcasts).where(broadcasts.c.id == broadcast_id)
+                            .values(progress_message_id=message_id))
+
+    async def active(self) -> list[Broadcast]:
+        """Broadcasts with work left (queued or running), oldest first."""
+        async with self.session.begin() as s:
+            rows = (await s.execute(select(broadcasts)
+                                    .where(broadcasts.c.status.in_(_values(ACTIVE)))
+                                    .order_by(broadcasts.c.id))).all()
+        return [_broadcast(r) for r in rows]
+
+    async def recent(self, limit: int = 10) -> list[Broadcast]:
+        """The newest broadcasts, newest first."""
+        async with self.session.begin() as s:
+            rows = (await s.execute(select(broadcasts).order_by(broadcasts.c.id.desc())
+                                    .limit(limit))).all()
+        return [_broadcast(r) for r in rows]
