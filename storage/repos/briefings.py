@@ -2,8 +2,142 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, select, update
+
+from bot.domain import ChatStatus, Subscription, SubscriptionMode, TagKind
 from storage.repos.base import Repo
+from storage.tables import chats, subscriptions
+
+_CHUNK = 1000  # ids per IN (...) list
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; Herald only sees aware UTC ones."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class BriefingChat:
+    """A chat's briefing state: what the scheduler and the composer need, in one row."""
+
+    chat_id: int
+    status: ChatStatus
+    language: str
+    timezone: str
+    briefing_times: tuple[str, ...]
+    skip_empty: bool
+    last_briefing_at: datetime | None
+    next_briefing_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Advance:
+    """Move one chat's schedule on: the conditional write behind "exactly once per slot"."""
+
+    chat_id: int
+    expected: datetime | None  # next_briefing_at as read; another writer wins if it moved
+    next_at: datetime | None
+    last_briefing_at: datetime | None = None  # None = leave as is
+
+
+_COLS = (chats.c.id, chats.c.status, chats.c.language, chats.c.timezone,
+         chats.c.briefing_times, chats.c.skip_empty_briefing, chats.c.last_briefing_at,
+         chats.c.next_briefing_at)
+
+
+def _row(r: Any) -> BriefingChat:
+    return BriefingChat(chat_id=r.id, status=ChatStatus(r.status), language=r.language,
+                        timezone=r.timezone, briefing_times=tuple(r.briefing_times or ()),
+                        skip_empty=bool(r.skip_empty_briefing),
+                        last_briefing_at=_utc(r.last_briefing_at),
+                        next_briefing_at=_utc(r.next_briefing_at))
 
 
 class BriefingRepo(Repo):
     """Briefing schedule state per chat (chats.next_briefing_at, last_briefing_at)."""
+
+    async def due(self, now: datetime, limit: int = 500) -> list[BriefingChat]:
+        """Active chats whose next briefing is at or before `now`, earliest first."""
+        q = (select(*_COLS)
+             .where(chats.c.next_briefing_at <= now,
+                    chats.c.status == ChatStatus.ACTIVE.value)
+             .order_by(chats.c.next_briefing_at, chats.c.id).limit(limit))
+        async with self.session.begin() as s:
+            rows = (await s.execute(q)).all()
+        return [_row(r) for r in rows]
+
+    async def get(self, chat_id: int) -> BriefingChat | None:
+        """One chat's briefing state, or None when the chat is unknown."""
+        async with self.session.begin() as s:
+            row = (await s.execute(select(*_COLS).where(chats.c.id == chat_id))).first()
+        return _row(row) if row else None
+
+    async def advance(self, chat_id: int, expected: datetime | None, next_at: datetime | None,
+                      last_briefing_at: datetime | None = None) -> bool:
+        """Set next_briefing_at (and last_briefing_at) if next_briefing_at is still `expected`."""
+        return bool(await self.advance_many([Advance(chat_id, expected, next_at,
+                                                     last_briefing_at)]))
+
+    async def advance_many(self, moves: Sequence[Advance]) -> int:
+        """Apply many conditional advances in one transaction; how many took effect."""
+        done = 0
+        async with self.session.begin() as s:
+            for m in moves:
+                cond = (chats.c.next_briefing_at.is_(None) if m.expected is None
+                        else chats.c.next_briefing_at == m.expected)
+                values: dict[str, Any] = {"next_briefing_at": m.next_at}
+                if m.last_briefing_at is not None:
+                    values["last_briefing_at"] = m.last_briefing_at
+                res = await s.execute(update(chats).where(and_(chats.c.id == m.chat_id, cond))
+                                      .values(**values))
+                done += res.rowcount or 0
+        return done
+
+    async def reschedule(self, chat_id: int, next_at: datetime | None) -> bool:
+        """Set next_briefing_at unconditionally (after the time zone or schedule changed)."""
+        async with self.session.begin() as s:
+            res = await s.execute(update(chats).where(chats.c.id == chat_id)
+                                  .values(next_briefing_at=next_at))
+        return bool(res.rowcount)
+
+    async def mark_sent(self, chat_id: int, last_briefing_at: datetime) -> bool:
+        """Record that a briefing (e.g. /briefing) covered the period up to `last_briefing_at`."""
+        async with self.session.begin() as s:
+            res = await s.execute(update(chats).where(chats.c.id == chat_id)
+                                  .values(last_briefing_at=last_briefing_at))
+        return bool(res.rowcount)
+
+    async def unscheduled(self, limit: int = 500) -> list[BriefingChat]:
+        """Active chats with no next_briefing_at (new chats, or a schedule set elsewhere)."""
+        q = (select(*_COLS).where(chats.c.next_briefing_at.is_(None),
+                                  chats.c.status == ChatStatus.ACTIVE.value)
+             .order_by(chats.c.id).limit(limit))
+        async with self.session.begin() as s:
+            rows = (await s.execute(q)).all()
+        return [_row(r) for r in rows]
+
+    async def subscriptions_of(self, chat_ids: Iterable[int]) -> dict[int, list[Subscription]]:
+        """Every subscription of many chats (both modes), oldest first per chat."""
+        ids = sorted(set(chat_ids))
+        out: dict[int, list[Subscription]] = {i: [] for i in ids}
+        async with self.session.begin() as s:
+            for i in range(0, len(ids), _CHUNK):
+                part = ids[i:i + _CHUNK]
+                q = (select(subscriptions).where(subscriptions.c.chat_id.in_(part))
+                     .order_by(subscriptions.c.chat_id, subscriptions.c.id))
+                for r in (await s.execute(q)).all():
+                    out[r.chat_id].append(Subscription(
+                        id=r.id, chat_id=r.chat_id, kind=TagKind(r.kind), key=r.key,
+                        label=r.label, mode=SubscriptionMode(r.mode),
+                        created_at=_utc(r.created_at)))
+        return out
+
+
+__all__ = ["Advance", "BriefingChat", "BriefingRepo"]
