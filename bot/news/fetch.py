@@ -1,0 +1,260 @@
+"""HTTP edge of the news pipeline: polite, bounded, conditional feed fetching.
+
+One Fetcher per process. It caps requests in flight overall and allows one request at a
+time per host, sends conditional GETs, streams the body under a size cap, follows
+redirects itself (so that every hop is checked and a permanent redirect is reported for
+the poller to adopt) and turns every foreign error into bot.errors.FetchError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import re
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
+
+import httpcore
+import httpx
+
+from bot.config import PollerConfig
+from bot.errors import FetchError, UnsafeURLError
+from bot.news.urls import check_resolved_host, validate_source_url
+
+MAX_REDIRECTS = 5
+_REDIRECTS = {301, 302, 303, 307, 308}
+_PERMANENT_REDIRECTS = {301, 308}
+# The source is gone or refuses us for good; still retried with the longest backoff.
+_PERMANENT_STATUSES = {401, 403, 404, 410}
+_MAX_AGE_RE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    status: Literal["ok", "not_modified"]
+    body: bytes
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    final_url: str
+    permanent_redirect_to: str | None
+    max_age: int | None
+    retry_after: float | None
+    elapsed: float
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+def parse_max_age(value: str | None) -> int | None:
+    """The max-age of a Cache-Control header, None when absent or no-store/no-cache."""
+    if not value:
+        return None
+    lowered = value.lower()
+    if "no-store" in lowered or "no-cache" in lowered:
+        return None
+    match = _MAX_AGE_RE.search(value)
+    return int(match.group(1)) if match else None
+
+
+class _GuardedBackend(httpcore.AnyIOBackend):
+    """Checks every address right before connecting, so a name cannot rebind to 127.0.0.1."""
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Iterable[Any] | None = None,
+                          ) -> httpcore.AsyncNetworkStream:
+        addresses = await check_resolved_host(host, allow_private=False)
+        last: Exception | None = None
+        for addr in addresses:  # connect to the address we checked, not a fresh lookup
+            try:
+                return await super().connect_tcp(addr, port, timeout, local_address,
+                                                  socket_options)
+            except httpcore.ConnectError as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+
+def _guarded_transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    # httpx has no public knob for httpcore's network backend; the pool is rebuilt with
+    # the same settings plus our backend (httpx is pinned in pyproject).
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=_GuardedBackend(),
+    )
+    return transport
+
+
+def _host_key(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+class Fetcher:
+    """Fetches feeds: global concurrency cap, one request per host, conditional GET."""
+
+    def __init__(self, cfg: PollerConfig, client: httpx.AsyncClient | None = None) -> None:
+        self.cfg = cfg
+        self._own_client = client is None
+        if client is None:
+            limits = httpx.Limits(max_connections=max(cfg.max_concurrency, 1),
+                                  max_keepalive_connections=max(cfg.max_concurrency, 1))
+            transport = (httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+                         if cfg.allow_private_addresses else _guarded_transport(limits))
+            client = httpx.AsyncClient(transport=transport, follow_redirects=False,
+                                       timeout=httpx.Timeout(cfg.timeout), trust_env=False)
+        self.client = client
+        self._slots = asyncio.Semaphore(max(cfg.max_concurrency, 1))
+        self._hosts: dict[str, asyncio.Lock] = {}
+        self._host_users: dict[str, int] = {}
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this Fetcher created it."""
+        if self._own_client:
+            await self.client.aclose()
+
+    @asynccontextmanager
+    async def _slot(self, host: str) -> AsyncIterator[None]:
+        # Host lock first, then a global slot: a source queued behind its host's other
+        # request must not hold one of the global slots while it waits.
+        lock = self._hosts.setdefault(host, asyncio.Lock())
+        self._host_users[host] = self._host_users.get(host, 0) + 1
+        try:
+            async with lock, self._slots:
+                yield
+        finally:
+            self._host_users[host] -= 1
+            if not self._host_users[host]:  # forget idle hosts so the dict stays small
+                del self._host_users[host]
+                del self._hosts[host]
+
+    async def fetch(self, url: str, *, etag: str | None = None,
+                    last_modified: str | None = None) -> FetchResult:
+        """GET a feed (following redirects); raise FetchError on any failure."""
+        started = time.perf_counter()
+        try:
+            current = validate_source_url(url, allow_private=self.cfg.allow_private_addresses)
+        except UnsafeURLError as exc:
+            raise FetchError(f"unsafe URL: {exc}", permanent=True) from None
+        seen = {current}
+        adopt: str | None = None
+        chain_permanent = True
+        for _hop in range(MAX_REDIRECTS + 1):
+            async with self._slot(_host_key(current)):
+                response, body = await self._request(current, etag, last_modified)
+            status = response.status_code
+            if status in _REDIRECTS and "location" in response.headers:
+                target = urljoin(current, response.headers["location"].strip())
+                try:
+                    target = validate_source_url(
+                        target, allow_private=self.cfg.allow_private_addresses)
+                except UnsafeURLError as exc:
+                    raise FetchError(f"redirect to an unsafe URL: {exc}",
+                                     permanent=True) from None
+                if target in seen:
+                    raise FetchError(f"redirect loop at {target}")
+                seen.add(target)
+                chain_permanent = chain_permanent and status in _PERMANENT_REDIRECTS
+                if chain_permanent:
+                    adopt = target
+                current = target
+                continue
+            return self._result(response, body, current, adopt, etag, last_modified,
+                                time.perf_counter() - started)
+        raise FetchError(f"too many redirects (more than {MAX_REDIRECTS})")
+
+    async def _request(self, url: str, etag: str | None,
+                       last_modified: str | None) -> tuple[httpx.Response, bytes]:
+        headers = {"User-Agent": self.cfg.user_agent,
+                   "Accept": "application/rss+xml, application/atom+xml, "
+                             "application/feed+json, application/xml;q=0.9, */*;q=0.8"}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        try:
+            # The httpx timeout bounds each read; this one bounds the whole exchange, so a
+            # server dripping one byte at a time cannot hold a slot for ever.
+            async with asyncio.timeout(self.cfg.timeout):
+                async with self.client.stream("GET", url, headers=headers) as response:
+                    body = await self._read_body(response)
+        except TimeoutError:
+            raise FetchError(f"timed out after {self.cfg.timeout:g} s") from None
+        except httpx.TimeoutException:
+            raise FetchError(f"timed out after {self.cfg.timeout:g} s") from None
+        except UnsafeURLError as exc:
+            raise FetchError(f"unsafe address: {exc}", permanent=True) from None
+        except httpx.ConnectError as exc:
+            raise FetchError(f"connection failed: {exc or type(exc).__name__}") from None
+        except httpx.HTTPError as exc:
+            raise FetchError(f"network error: {exc or type(exc).__name__}") from None
+        except OSError as exc:
+            raise FetchError(f"network error: {exc}") from None
+        return response, body
+
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        status = response.status_code
+        if status == 304 or status in _REDIRECTS:
+            return b""
+        limit = self.cfg.max_body_bytes
+        declared = response.headers.get("content-length", "")
+        if status < 300 and declared.isdigit() and int(declared) > limit:
+            raise FetchError(f"body larger than {limit} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        # aiter_bytes() decompresses, so the cap also stops gzip bombs.
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                if status >= 300:  # an error page: its size does not matter
+                    break
+                raise FetchError(f"body larger than {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _result(self, response: httpx.Response, body: bytes, url: str, adopt: str | None,
+                etag: str | None, last_modified: str | None, elapsed: float) -> FetchResult:
+        status = response.status_code
+        headers = response.headers
+        retry_after = parse_retry_after(headers.get("retry-after"))
+        if status == 304:
+            return FetchResult("not_modified", b"", headers.get("content-type"),
+                               headers.get("etag") or etag,
+                               headers.get("last-modified") or last_modified, url, adopt,
+                               parse_max_age(headers.get("cache-control")), retry_after,
+                               elapsed)
+        if 200 <= status < 300:
+            return FetchResult("ok", body, headers.get("content-type"), headers.get("etag"),
+                               headers.get("last-modified"), url, adopt,
+                               parse_max_age(headers.get("cache-control")), retry_after,
+                               elapsed)
+        reason = response.reason_phrase or ""
+        message = f"HTTP {status} {reason}".strip()
+        if status in (429, 503) and retry_after is not None:
+            message += f" (retry after {retry_after:.0f} s)"
+        raise FetchError(message, retry_after=retry_after if status in (429, 503) else None,
+                         permanent=status in _PERMANENT_STATUSES)
+

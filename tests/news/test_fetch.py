@@ -1,0 +1,231 @@
+"""The fetcher against a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import socket
+import time
+from collections.abc import AsyncIterator
+from itertools import combinations
+
+import pytest
+
+from bot.config import PollerConfig
+from bot.errors import FetchError
+from bot.news.fetch import Fetcher, parse_max_age, parse_retry_after
+from bot.testing.feed_server import FeedServer, RequestRecord
+
+RSS = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></channel></rss>"
+CFG = PollerConfig(allow_private_addresses=True, timeout=2.0, max_body_bytes=100_000,
+                   user_agent="HeraldTest/1")
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FeedServer]:
+    srv = FeedServer()
+    await srv.start(also=("127.0.0.2", "127.0.0.3"))
+    try:
+        yield srv
+    finally:
+        await srv.stop()
+
+
+@pytest.fixture
+async def fetcher() -> AsyncIterator[Fetcher]:
+    f = Fetcher(CFG)
+    try:
+        yield f
+    finally:
+        await f.aclose()
+
+
+async def test_etag_round_trip(server: FeedServer, fetcher: Fetcher) -> None:
+    server.set_feed("/feed", RSS, headers={"Cache-Control": "public, max-age=1800"})
+    first = await fetcher.fetch(server.url("/feed"))
+    assert first.status == "ok" and first.body == RSS
+    assert first.content_type == "application/rss+xml" and first.etag
+    assert first.max_age == 1800 and first.final_url == server.url("/feed")
+    assert first.permanent_redirect_to is None and first.elapsed > 0
+    again = await fetcher.fetch(server.url("/feed"), etag=first.etag)
+    assert again.status == "not_modified" and again.body == b"" and again.etag == first.etag
+    assert server.requests[-1].headers["If-None-Match"] == first.etag
+    assert server.requests[-1].headers["User-Agent"] == "HeraldTest/1"
+    assert server.requests[-1].status == 304
+    server.set_feed("/feed", RSS + b" ")  # changed: new ETag, full body
+    changed = await fetcher.fetch(server.url("/feed"), etag=first.etag)
+    assert changed.status == "ok" and changed.etag != first.etag
+
+
+async def test_last_modified_round_trip(server: FeedServer, fetcher: Fetcher) -> None:
+    server.set_feed("/lm", RSS, etag=False)
+    first = await fetcher.fetch(server.url("/lm"))
+    assert first.etag is None and first.last_modified
+    again = await fetcher.fetch(server.url("/lm"), last_modified=first.last_modified)
+    assert again.status == "not_modified" and again.last_modified == first.last_modified
+    assert server.requests[-1].headers["If-Modified-Since"] == first.last_modified
+
+
+async def test_retry_after_on_429_and_503(server: FeedServer, fetcher: Fetcher) -> None:
+    server.set_status("/busy", 429, {"Retry-After": "120"})
+    with pytest.raises(FetchError, match="HTTP 429") as info:
+        await fetcher.fetch(server.url("/busy"))
+    assert info.value.retry_after == 120 and not info.value.permanent
+    later = email.utils.formatdate(time.time() + 3600, usegmt=True)
+    server.set_status("/down", 503, {"Retry-After": later})
+    with pytest.raises(FetchError, match="HTTP 503") as info:
+        await fetcher.fetch(server.url("/down"))
+    assert info.value.retry_after is not None and 3500 < info.value.retry_after <= 3600
+    server.set_status("/broken", 500, body=b"oops")
+    with pytest.raises(FetchError, match="HTTP 500") as info:
+        await fetcher.fetch(server.url("/broken"))
+    assert info.value.retry_after is None and not info.value.permanent
+
+
+async def test_gone_and_missing_are_permanent(server: FeedServer, fetcher: Fetcher) -> None:
+    server.set_status("/gone", 410)
+    with pytest.raises(FetchError, match="HTTP 410") as info:
+        await fetcher.fetch(server.url("/gone"))
+    assert info.value.permanent
+    with pytest.raises(FetchError, match="HTTP 404") as info:
+        await fetcher.fetch(server.url("/never-set"))
+    assert info.value.permanent
+
+
+async def test_permanent_redirect_is_reported(server: FeedServer, fetcher: Fetcher) -> None:
+    server.set_feed("/new", RSS)
+    server.set_status("/old", 301, {"Location": "/new"})
+    result = await fetcher.fetch(server.url("/old"))
+    assert result.status == "ok" and result.body == RSS
+    assert result.final_url == server.url("/new")
+    assert result.permanent_redirect_to == server.url("/new")
+    # a temporary redirect is followed but not adopted
+    server.set_status("/tmp", 302, {"Location": server.url("/new")})
+    result = await fetcher.fetch(server.url("/tmp"))
+    assert result.final_url == server.url("/new") and result.permanent_redirect_to is None
+    # 308 then 307: adopt only the permanent part of the chain
+    server.set_status("/a", 308, {"Location": "/b"})
+    server.set_status("/b", 307, {"Location": "/new"})
+    result = await fetcher.fetch(server.url("/a"))
+    assert result.permanent_redirect_to == server.url("/b")
+
+
+async def test_redirect_loop_and_too_many(server: FeedServer, fetcher: Fetcher) -> None:
+    server.set_status("/x", 302, {"Location": "/y"})
+    server.set_status("/y", 302, {"Location": "/x"})
+    with pytest.raises(FetchError, match="redirect loop"):
+        await fetcher.fetch(server.url("/x"))
+    for i in range(8):
+        server.set_status(f"/r{i}", 301, {"Location": f"/r{i + 1}"})
+    server.set_feed("/r8", RSS)
+    with pytest.raises(FetchError, match="too many redirects"):
+        await fetcher.fetch(server.url("/r0"))
+
+
+async def test_redirect_to_private_address_is_refused(server: FeedServer) -> None:
+    strict = Fetcher(PollerConfig(allow_private_addresses=False, timeout=2.0))
+    try:
+        with pytest.raises(FetchError, match=r"unsafe URL: .*not a public address"):
+            await strict.fetch(server.url("/feed"))
+        # a host name that resolves to loopback is refused at connect time
+        name = socket.gethostname()
+        addrs = {info[4][0] for info in socket.getaddrinfo(name, None)}
+        if not all(a.startswith("127.") for a in addrs):
+            pytest.skip("host name does not resolve to loopback here")
+        with pytest.raises(FetchError, match=r"unsafe address: .*resolves to 127"):
+            await strict.fetch(f"http://{name}:{server.port}/feed")
+        assert server.request_count("/feed") == 0  # never connected
+    finally:
+        await strict.aclose()
+
+
+async def test_timeout(server: FeedServer) -> None:
+    server.set_feed("/slow", RSS)
+    server.set_delay("/slow", 2.0)
+    quick = Fetcher(PollerConfig(allow_private_addresses=True, timeout=0.2))
+    try:
+        started = time.monotonic()
+        with pytest.raises(FetchError, match=r"timed out after 0\.2 s"):
+            await quick.fetch(server.url("/slow"))
+        assert time.monotonic() - started < 1.5
+    finally:
+        await quick.aclose()
+
+
+async def test_body_cap(server: FeedServer, fetcher: Fetcher) -> None:
+    big = b"<rss>" + b"x" * 200_000 + b"</rss>"
+    server.set_feed("/big", big)  # refused from Content-Length
+    with pytest.raises(FetchError, match="body larger than 100000 bytes"):
+        await fetcher.fetch(server.url("/big"))
+    server.set_feed("/stream", big, chunked=True)  # no Content-Length: refused while reading
+    with pytest.raises(FetchError, match="body larger than 100000 bytes"):
+        await fetcher.fetch(server.url("/stream"))
+    server.set_feed("/fits", RSS, chunked=True)
+    assert (await fetcher.fetch(server.url("/fits"))).body == RSS
+
+
+async def test_not_a_feed_is_fetched_as_is(server: FeedServer, fetcher: Fetcher) -> None:
+    # The fetcher does not judge content; the parser does (see test_poller).
+    server.set_feed("/page", b"<html><body>hello</body></html>", content_type="text/html")
+    result = await fetcher.fetch(server.url("/page"))
+    assert result.content_type == "text/html" and result.body.startswith(b"<html>")
+
+
+async def test_connection_refused(fetcher: Fetcher) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(FetchError, match="connection failed"):
+        await fetcher.fetch(f"http://127.0.0.1:{port}/feed")
+
+
+def _overlap(a: RequestRecord, b: RequestRecord) -> bool:
+    return a.started < b.finished and b.started < a.finished
+
+
+async def test_one_request_per_host(server: FeedServer, fetcher: Fetcher) -> None:
+    paths = [f"/h{i}" for i in range(6)]
+    for p in paths:
+        server.set_feed(p, RSS)
+        server.set_delay(p, 0.15)
+    urls = ([server.url(p, "127.0.0.1") for p in paths[:3]]
+            + [server.url(p, "127.0.0.2") for p in paths[3:]])
+    started = time.monotonic()
+    results = await asyncio.gather(*(fetcher.fetch(u) for u in urls))
+    elapsed = time.monotonic() - started
+    assert all(r.status == "ok" for r in results)
+    by_host: dict[str, list[RequestRecord]] = {}
+    for rec in server.requests:
+        by_host.setdefault(rec.host, []).append(rec)
+    assert sorted(by_host) == ["127.0.0.1", "127.0.0.2"]
+    for records in by_host.values():
+        assert len(records) == 3
+        assert not any(_overlap(a, b) for a, b in combinations(records, 2))
+    # the two hosts were served side by side: about 3 delays, not 6
+    assert any(_overlap(a, b) for a in by_host["127.0.0.1"] for b in by_host["127.0.0.2"])
+    assert elapsed < 0.15 * 5
+
+
+async def test_global_cap(server: FeedServer) -> None:
+    single = Fetcher(PollerConfig(allow_private_addresses=True, max_concurrency=1))
+    try:
+        server.set_feed("/c", RSS)
+        server.set_delay("/c", 0.05)
+        await asyncio.gather(*(single.fetch(server.url("/c", h))
+                               for h in ("127.0.0.1", "127.0.0.2", "127.0.0.3")))
+        assert len(server.requests) == 3
+        assert not any(_overlap(a, b) for a, b in combinations(server.requests, 2))
+    finally:
+        await single.aclose()
+
+
+def test_header_parsing() -> None:
+    assert parse_retry_after("30") == 30
+    assert parse_retry_after("Thu, 26 Nov 2026 06:01:00 GMT",
+                             now=email.utils.parsedate_to_datetime(
+                                 "Thu, 26 Nov 2026 06:00:00 GMT").timestamp()) == 60
+    assert parse_retry_after("Thu, 01 Jan 2000 00:00:00 GMT") == 0
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+    assert parse_max_age("public, max-age=600") == 600
+    assert parse_max_age("no-cache, max-age=600") is None
+    assert parse_max_age("private") is None
