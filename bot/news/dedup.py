@@ -1,0 +1,216 @@
+"""Near-duplicate stories: MinHash fingerprints of title and lead, and an LSH index over them.
+
+A fingerprint is 2 x K MinHash values: K over the title's word stems and K over the stems
+of title + lead. Stems are crude on purpose (lower-case, first 5 letters, numbers without
+separators) so "crossing"/"crossings" and "Херсоні"/"Херсона" agree; words every item of a
+war feed carries ("Russian", "Ukraine", "said") are dropped. The similarity of two
+fingerprints is the mean of the two Jaccard estimates. The index buckets fingerprints by
+bands of R values (LSH), so a lookup only compares stories that share a band.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+import unicodedata
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+K = 32  # MinHash values per part (title, title+lead)
+R = 2  # values per LSH band
+FINGERPRINT_LEN = 2 * K
+LEAD_CHARS = 400  # how much of the text counts as the lead
+# Tuned on /work/shared/feeds (see README "Deduplication"): same-story pairs score
+# 0.30-0.60, different stories that share a city and a weapon score up to about 0.27.
+THRESHOLD = 0.30
+# Stricter when the same outlet wrote both (a follow-up is not the same report) and when the
+# two are far apart in time (the same kind of event on another day: "drone debris in Kyiv").
+SAME_SOURCE_MARGIN = 0.10
+LATE_MARGIN = 0.25
+LATE_AFTER = timedelta(hours=12)
+
+_WORD = re.compile(r"\w+")
+_THOUSANDS = re.compile(r"(?<=\d)[,.\u00a0\u202f ](?=\d{3}\b)")
+_STOP = frozenset("""
+a an the of in on at to for from by with and or as is are was were be been being has have had
+it its it's that this these those after before over into onto than then there their they he she
+his her him we our you your i not no but about more most up out new also will would could can
+may might should says say said saying according reports reported report amid while during
+who what when where which why how all any some one two per via just still yet now today
+and или и в на с у по за из к о об от до для что как это не но а же бы ли так также уже
+та і й з із зі що як це не але про від до для при після через вже також його її їх він вона
+вони ми ви я у в на за під над без між щодо під час року рік році
+russia russian russians ukraine ukrainian ukrainians
+россия россии российский украина украины украине україна україни україні росія росії
+""".split())
+_STOP_STEMS = frozenset({"russi", "ukrai", "росси", "украи", "украї", "росій", "zelen", "зелен"})
+
+
+def stems(text: str) -> set[str]:
+    """Normalized word stems of a text, stop words dropped."""
+    text = _THOUSANDS.sub("", unicodedata.normalize("NFKC", text).casefold())
+    out: set[str] = set()
+    for w in _WORD.findall(text):
+        if w in _STOP or (len(w) < 2 and not w.isdigit()):
+            continue
+        stem = w[:5]
+        if stem in _STOP_STEMS:
+            continue
+        out.add(stem)
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def _hashes(stem: str) -> tuple[int, ...]:
+    """K independent 32-bit hashes of one stem (stable across processes, unlike hash())."""
+    data = stem.encode("utf-8", "surrogatepass")
+    raw = (hashlib.blake2b(data, digest_size=64, person=b"herald-mh1").digest()
+           + hashlib.blake2b(data, digest_size=64, person=b"herald-mh2").digest())
+    return struct.unpack(f"<{K}I", raw[: 4 * K])
+
+
+_EMPTY = (0xFFFFFFFF,) * K
+
+
+def _minhash(words: Iterable[str]) -> tuple[int, ...]:
+    rows = [_hashes(w) for w in words]
+    if not rows:
+        return _EMPTY
+    return tuple(map(min, zip(*rows, strict=True)))
+
+
+def _lead(text: str) -> str:
+    if len(text) <= LEAD_CHARS:
+        return text
+    return text[:LEAD_CHARS].rsplit(" ", 1)[0]
+
+
+def fingerprint(title: str, text: str) -> tuple[int, ...]:
+    """MinHash signature of a title and the lead of its text (2 x K ints)."""
+    t = stems(title)
+    both = t | stems(_lead(text))
+    return _minhash(t) + _minhash(both)
+
+
+def _part_similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float | None:
+    if a == _EMPTY or b == _EMPTY:
+        return None
+    return sum(map(int.__eq__, a, b)) / K
+
+
+def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """Estimated similarity in [0, 1]: the mean Jaccard of titles and of title+lead."""
+    if len(a) != FINGERPRINT_LEN or len(b) != FINGERPRINT_LEN:
+        return 0.0
+    parts = [p for p in (_part_similarity(a[:K], b[:K]), _part_similarity(a[K:], b[K:]))
+             if p is not None]
+    return sum(parts) / len(parts) if parts else 0.0
+
+
+def _bands(fp: tuple[int, ...]) -> list[tuple[int, int, int]]:
+    out = []
+    for i in range(0, len(fp), R):
+        if fp[i] == 0xFFFFFFFF:  # an empty part: nothing to match on
+            continue
+        out.append((i, fp[i], fp[i + 1]))
+    return out
+
+
+class _Entry:
+    __slots__ = ("at", "fingerprint", "guard", "sources")
+
+    def __init__(self, fingerprint: tuple[int, ...], at: datetime, guard: frozenset[str],
+                 sources: set[int]) -> None:
+        self.fingerprint = fingerprint
+        self.at = at
+        self.guard = guard
+        self.sources = sources
+
+
+class StoryIndex:
+    """Recent stories' fingerprints, bucketed by LSH bands (in memory, not thread-safe)."""
+
+    def __init__(self, window: timedelta = timedelta(hours=48), threshold: float = THRESHOLD
+                 ) -> None:
+        self.window = window
+        self.threshold = threshold
+        self._buckets: dict[tuple[int, int, int], set[int]] = {}
+        self._stories: dict[int, _Entry] = {}
+
+    def __len__(self) -> int:
+        return len(self._stories)
+
+    def add(self, story_id: int, fingerprint: tuple[int, ...], at: datetime, *,
+            guard: Iterable[str] = (), source: int | None = None) -> None:
+        """Index a story; `guard` (its cities) vetoes matches with disjoint guards."""
+        if len(fingerprint) != FINGERPRINT_LEN:
+            return
+        if story_id in self._stories:
+            self._remove(story_id)
+        self._stories[story_id] = _Entry(fingerprint, at, frozenset(guard),
+                                         {source} if source is not None else set())
+        for band in _bands(fingerprint):
+            self._buckets.setdefault(band, set()).add(story_id)
+
+    def attach(self, story_id: int, source: int) -> None:
+        """Record that another item of `source` joined the story."""
+        entry = self._stories.get(story_id)
+        if entry is not None:
+            entry.sources.add(source)
+
+    def candidates(self, fingerprint: tuple[int, ...], at: datetime, *,
+                   guard: Iterable[str] = (), source: int | None = None
+                   ) -> list[tuple[int, float]]:
+        """Stories within the window that pass the threshold, most similar first."""
+        if len(fingerprint) != FINGERPRINT_LEN:
+            return []
+        seen: set[int] = set()
+        for band in _bands(fingerprint):
+            ids = self._buckets.get(band)
+            if ids:
+                seen.update(ids)
+        if not seen:
+            return []
+        mine = frozenset(guard)
+        found = []
+        for sid in seen:
+            e = self._stories[sid]
+            gap = abs(at - e.at)
+            if gap > self.window:
+                continue
+            if mine and e.guard and not (mine & e.guard):
+                continue  # both are about places, and not the same ones
+            need = self.threshold
+            if source is not None and source in e.sources:
+                need += SAME_SOURCE_MARGIN
+            if gap > LATE_AFTER:
+                need += LATE_MARGIN
+            score = similarity(fingerprint, e.fingerprint)
+            if score >= need:
+                found.append((sid, score))
+        found.sort(key=lambda p: (-p[1], p[0]))
+        return found
+
+    def find(self, fingerprint: tuple[int, ...], at: datetime, *,
+             guard: Iterable[str] = (), source: int | None = None) -> int | None:
+        """The most similar recent story, or None."""
+        found = self.candidates(fingerprint, at, guard=guard, source=source)
+        return found[0][0] if found else None
+
+    def prune(self, before: datetime) -> int:
+        """Forget stories seen before `before`; return how many."""
+        old = [sid for sid, e in self._stories.items() if e.at < before]
+        for sid in old:
+            self._remove(sid)
+        return len(old)
+
+    def _remove(self, story_id: int) -> None:
+        e = self._stories.pop(story_id)
+        for band in _bands(e.fingerprint):
+            ids = self._buckets.get(band)
+            if ids is not None:
+                ids.discard(story_id)
+                if not ids:
+                    del self._buckets[band]
