@@ -1,4 +1,4 @@
-"""Repository for chats, their settings and subscriptions (the rows the alert index is built from)."""
+"""Repository for chats, their settings and subscriptions (rows the alert index is built from)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,173 @@
+"""The subscription index: which chats follow what a story is about, at a cost that follows
+the number of matches, not the number of subscriptions.
+
+Cities and topics are exact keys: (kind, slug) -> subscription ids. Phrases are found
+through a token index: each phrase hangs off one "anchor" token key; a story's token keys
+pick the candidate phrases, a set test drops those missing any token, and the classifier's
+own `mentions` (which knows inflection) has the final word, once per distinct phrase.
+
+Token keys are deliberately lossy so that every inflected form the classifier accepts
+reaches it: case-folded, vowels folded to one symbol (Київ/Києва, Львів/Львова,
+sanction/sanctions), the first four letters only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Protocol
+
+from bot.domain import Story, Subscription, TagKind
+
+KEY_LEN = 4
+_WORD = re.compile(r"\w+")
+_VOWELS = "aeiouyаеєиіїоуюяыэё"
+_FOLD = str.maketrans({v: "*" for v in _VOWELS})
+
+
+class Mentions(Protocol):
+    """What the index needs from the classifier: does `text` mention (kind, key)?"""
+
+    def mentions(self, text: str, kind: TagKind, key: str) -> bool: ...
+
+
+def token_key(token: str) -> str:
+    """The lossy index key of one word (see the module docstring)."""
+    return token.casefold().translate(_FOLD)[:KEY_LEN]
+
+
+def phrase_keys(phrase: str) -> tuple[str, ...]:
+    """Distinct token keys of a phrase, the most selective (longest word) first."""
+    words = sorted(_WORD.findall(phrase), key=len, reverse=True)
+    return tuple(dict.fromkeys(token_key(w) for w in words))
+
+
+def text_keys(text: str) -> set[str]:
+    """Every key a phrase token could have if the text mentions it (prefixes of each key)."""
+    keys: set[str] = set()
+    for word in set(_WORD.findall(text)):
+        k = token_key(word)
+        keys.update(k[:n] for n in range(1, len(k) + 1))
+    return keys
+
+
+class SubscriptionIndex:
+    """In-memory inverted index of all subscriptions; add/remove keep it in step with the DB."""
+
+    def __init__(self, classifier: Mentions | None = None) -> None:
+        self.classifier = classifier
+        self._subs: dict[int, Subscription] = {}
+        self._by_tag: dict[tuple[TagKind, str], set[int]] = {}
+        self._by_chat: dict[int, list[int]] = {}
+        self._phrase_keys: dict[str, tuple[str, ...]] = {}  # phrase -> its token keys
+        self._anchors: dict[str, set[str]] = {}  # anchor token key -> phrases
+        self._strings: dict[str, str] = {}  # one object per distinct key/label string
+
+    def __len__(self) -> int:
+        return len(self._subs)
+
+    def __contains__(self, subscription_id: object) -> bool:
+        return subscription_id in self._subs
+
+    @property
+    def chat_count(self) -> int:
+        """How many chats have at least one subscription in the index."""
+        return len(self._by_chat)
+
+    def _intern(self, s: str) -> str:
+        return self._strings.setdefault(s, s)
+
+    def add(self, sub: Subscription) -> None:
+        """Index a subscription (replacing an older version with the same id)."""
+        if sub.id in self._subs:
+            self.remove(self._subs[sub.id])
+        key, label = self._intern(sub.key), self._intern(sub.label)
+        # The index keeps neither created_at nor duplicate strings: it holds every
+        # subscription of every chat, so each object is kept as small as it can be.
+        sub = Subscription(id=sub.id, chat_id=sub.chat_id, kind=sub.kind, key=key, label=label,
+                           mode=sub.mode)
+        self._subs[sub.id] = sub
+        self._by_tag.setdefault((sub.kind, key), set()).add(sub.id)
+        self._by_chat.setdefault(sub.chat_id, []).append(sub.id)
+        if sub.kind is TagKind.PHRASE and key not in self._phrase_keys:
+            keys = phrase_keys(key)
+            self._phrase_keys[key] = keys
+            self._anchors.setdefault(keys[0] if keys else "", set()).add(key)
+
+    def add_many(self, subs: Iterable[Subscription]) -> None:
+        """Index many subscriptions (the start-up load)."""
+        for sub in subs:
+            self.add(sub)
+
+    def remove(self, sub: Subscription) -> bool:
+        """Drop a subscription by id; False when it was not indexed."""
+        old = self._subs.pop(sub.id, None)
+        if old is None:
+            return False
+        tag = (old.kind, old.key)
+        ids = self._by_tag[tag]
+        ids.discard(old.id)
+        if not ids:
+            del self._by_tag[tag]
+            if old.kind is TagKind.PHRASE:
+                self._drop_phrase(old.key)
+        chat_ids = self._by_chat[old.chat_id]
+        chat_ids.remove(old.id)
+        if not chat_ids:
+            del self._by_chat[old.chat_id]
+        return True
+
+    def _drop_phrase(self, phrase: str) -> None:
+        keys = self._phrase_keys.pop(phrase, ())
+        anchor = keys[0] if keys else ""
+        phrases = self._anchors.get(anchor)
+        if phrases is not None:
+            phrases.discard(phrase)
+            if not phrases:
+                del self._anchors[anchor]
+
+    def remove_chat(self, chat_id: int) -> int:
+        """Drop every subscription of a chat; returns how many."""
+        ids = list(self._by_chat.get(chat_id, ()))
+        for sid in ids:
+            self.remove(self._subs[sid])
+        return len(ids)
+
+    def subscriptions_of(self, chat_id: int) -> list[Subscription]:
+        """The indexed subscriptions of one chat."""
+        return [self._subs[sid] for sid in self._by_chat.get(chat_id, ())]
+
+    def followers(self, kind: TagKind, key: str) -> list[Subscription]:
+        """The subscriptions to one (kind, key)."""
+        return [self._subs[sid] for sid in self._by_tag.get((kind, key), ())]
+
+    def matching_phrases(self, text: str) -> list[str]:
+        """The followed phrases that `text` mentions (per the classifier)."""
+        if not self._anchors or self.classifier is None:
+            return []
+        keys = text_keys(text)
+        candidates = {p for k in keys if k in self._anchors for p in self._anchors[k]}
+        found = []
+        for phrase in sorted(candidates):
+            if all(k in keys for k in self._phrase_keys[phrase]) and \
+                    self.classifier.mentions(text, TagKind.PHRASE, phrase):
+                found.append(phrase)
+        return found
+
+    def match(self, story: Story) -> dict[int, list[Subscription]]:
+        """chat id -> every subscription of that chat the story matches (city, topic, phrase)."""
+        out: dict[int, list[Subscription]] = {}
+        tags = [(TagKind.CITY, c) for c in dict.fromkeys(story.cities)]
+        tags += [(TagKind.TOPIC, t) for t in dict.fromkeys(story.topics)]
+        text = f"{story.title}\n{story.text or story.summary}"
+        tags += [(TagKind.PHRASE, p) for p in self.matching_phrases(text)]
+        subs = self._subs
+        for tag in tags:
+            for sid in self._by_tag.get(tag, ()):
+                sub = subs[sid]
+                bucket = out.get(sub.chat_id)
+                if bucket is None:
+                    out[sub.chat_id] = [sub]
+                else:
+                    bucket.append(sub)
+        return out
