@@ -1,0 +1,185 @@
+"""NewsRepo contract, on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from bot.domain import CleanItem, Evidence, SourceConfig, TagKind, Tags
+from storage.repos.news import NewItem
+from storage.store import Store
+
+NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+
+
+async def make_sources(store: Store, n: int) -> list[int]:
+    out = []
+    for i in range(n):
+        src = await store.sources.add(
+            SourceConfig(name=f"S{i}", url=f"https://s{i}.example.org/rss"), now=NOW)
+        out.append(src.id)
+    return out
+
+
+def new(source_id: int, key: str, title: str, *, text: str = "", cities: tuple[str, ...] = (),
+        topics: tuple[str, ...] = (), at: datetime = NOW, story_id: int | None = None,
+        same_as: int | None = None, url: str | None = None) -> NewItem:
+    item = CleanItem(source_id=source_id, key=key, guid=key, url=url or f"https://x.org/{key}",
+                     title=title, text=text or f"{title}. More words here.", published_at=at,
+                     language="en", fingerprint=(1, 2, 3))
+    ev = tuple(Evidence(TagKind.CITY, c, c.title(), "title", 0, len(c)) for c in cities)
+    return NewItem(item=item, summary=f"summary of {title}",
+                   tags=Tags(cities=cities, topics=topics, evidence=ev), fetched_at=at,
+                   story_id=story_id, same_as=same_as)
+
+
+async def test_add_items_new_stories_and_existing_keys(store: Store) -> None:
+    s1, s2 = await make_sources(store, 2)
+    repo = store.news
+    stored = await repo.add_items([
+        new(s1, "k1", "Evacuation buses leave Kherson", cities=("kherson",),
+            topics=("humanitarian",)),
+        new(s2, "k2", "Power restored in Odesa", cities=("odesa",), topics=("energy",)),
+    ])
+    assert [x.new_story for x in stored] == [True, True]
+    assert stored[0].story.title == "Evacuation buses leave Kherson"
+    assert stored[0].story.cities == ("kherson",) and stored[0].story.source_count == 1
+    assert stored[0].item.story_id == stored[0].story.id
+    assert await repo.existing_keys(["k1", "k2", "k3"]) == {"k1", "k2"}
+    assert await repo.existing_keys([]) == set()
+
+    # The same keys again: nothing stored, nothing new.
+    again = await repo.add_items([new(s1, "k1", "Evacuation buses leave Kherson")])
+    assert again == []
+    assert await repo.counts_since(NOW - timedelta(hours=1)) == (2, 2)
+
+    items = await repo.items_of_story(stored[0].story.id)
+    assert [i.key for i in items] == ["k1"]
+    assert items[0].tags.evidence[0].key == "kherson"
+    assert items[0].published_at == NOW and items[0].fetched_at.tzinfo is not None
+
+
+async def test_attach_counts_distinct_sources_and_unions_tags(store: Store) -> None:
+    s1, s2, s3 = await make_sources(store, 3)
+    repo = store.news
+    first = await repo.add_items([new(s1, "a1", "Shelling in Kherson", cities=("kherson",),
+                                      topics=("shelling",))])
+    sid = first[0].story.id
+    later = NOW + timedelta(minutes=5)
+    res = await repo.add_items([
+        new(s1, "a2", "Kherson shelled again", story_id=sid, topics=("casualties",), at=later),
+        new(s2, "a3", "Kherson under fire", story_id=sid, cities=("kherson", "mykolaiv"),
+            at=later),
+    ])
+    assert [x.new_story for x in res] == [False, False]
+    story = await repo.get_story(sid)
+    assert story is not None
+    # s1 was already there: only s2 adds a source.
+    assert story.source_count == 2
+    assert story.cities == ("kherson", "mykolaiv")
+    assert story.topics == ("shelling", "casualties")
+    assert story.updated_at == later and story.first_seen_at == NOW
+    # A third source in a new batch, and the same source twice in one batch.
+    await repo.add_items([new(s3, "a4", "x", story_id=sid), new(s3, "a5", "y", story_id=sid)])
+    story = await repo.get_story(sid)
+    assert story is not None and story.source_count == 3
+    by_tag = await repo.latest_by_tag(TagKind.CITY, "mykolaiv")
+    assert [s.id for s in by_tag] == [sid]
+
+
+async def test_same_batch_story_and_duplicate_keys(store: Store) -> None:
+    s1, s2 = await make_sources(store, 2)
+    repo = store.news
+    res = await repo.add_items([
+        new(s1, "b1", "Ferry fire in the Philippines", topics=("casualties",)),
+        new(s2, "b2", "Philippines ferry fire kills five", same_as=0, cities=("manila",)),
+        new(s2, "b2", "Philippines ferry fire kills five", same_as=0),  # repeated key
+    ])
+    assert len(res) == 2
+    assert res[0].new_story and not res[1].new_story
+    assert res[0].story.id == res[1].story.id
+    assert res[1].story.source_count == 2
+    assert res[1].story.cities == ("manila",)
+    assert await repo.latest_by_tag(TagKind.CITY, "manila") == [res[1].story]
+
+
+async def test_concurrent_inserts_of_the_same_key_store_one(store: Store) -> None:
+    (s1,) = await make_sources(store, 1)
+    repo = store.news
+    results = await asyncio.gather(*(repo.add_items([new(s1, "race", "Race")]) for _ in range(4)),
+                                   return_exceptions=True)
+    stored = [r for r in results if isinstance(r, list) and r]
+    assert all(not isinstance(r, BaseException) for r in results), results
+    assert len(stored) == 1
+    assert await repo.counts_since(NOW - timedelta(days=1)) == (1, 1)
+
+
+async def test_lookups_by_tag_latest_for_and_since(store: Store) -> None:
+    (s1,) = await make_sources(store, 1)
+    repo = store.news
+    ids = []
+    for i in range(6):
+        at = NOW + timedelta(minutes=i)
+        cities = ("kherson",) if i % 2 == 0 else ("kyiv",)
+        topics = ("sanctions",) if i == 5 else ()
+        res = await repo.add_items([new(s1, f"t{i}", f"Story {i}", cities=cities, topics=topics,
+                                        at=at)])
+        ids.append(res[0].story.id)
+    latest = await repo.latest_by_tag(TagKind.CITY, "kherson", limit=2)
+    assert [s.id for s in latest] == [ids[4], ids[2]]
+    assert await repo.latest_by_tag(TagKind.CITY, "lviv") == []
+    mixed = await repo.latest_for([(TagKind.CITY, "kyiv"), (TagKind.TOPIC, "sanctions")],
+                                  limit=10)
+    assert [s.id for s in mixed] == [ids[5], ids[3], ids[1]]
+    since = await repo.stories_since(NOW + timedelta(minutes=2),
+                                     [(TagKind.CITY, "kherson"), (TagKind.TOPIC, "sanctions"),
+                                      (TagKind.CITY, "kyiv")],
+                                     until=NOW + timedelta(minutes=5))
+    assert [(s.id, tags) for s, tags in since] == [
+        (ids[4], ((TagKind.CITY, "kherson"),)),
+        (ids[3], ((TagKind.CITY, "kyiv"),)),
+        (ids[2], ((TagKind.CITY, "kherson"),)),
+    ]
+    # Without `until`, story 5 matches two tags.
+    since_all = await repo.stories_since(NOW + timedelta(minutes=5),
+                                         [(TagKind.CITY, "kyiv"), (TagKind.TOPIC, "sanctions")])
+    assert since_all[0][1] == ((TagKind.CITY, "kyiv"), (TagKind.TOPIC, "sanctions"))
+
+
+async def test_search_and_phrases_fold_case_in_every_script(store: Store) -> None:
+    (s1,) = await make_sources(store, 1)
+    repo = store.news
+    await repo.add_items([
+        new(s1, "p1", "NATO rules out a No-Fly Zone", text="Allies said no to a no-fly zone."),
+        new(s1, "p2", "Бої за Азовсталь тривають", text="Захисники АЗОВСТАЛІ тримаються.",
+            at=NOW + timedelta(minutes=1)),
+        new(s1, "p3", "Weather in Lviv", text="Sunny with 50% chance of 100_percent rain.",
+            at=NOW + timedelta(minutes=2)),
+    ])
+    assert [s.title for s in await repo.search("no-fly ZONE")] == ["NATO rules out a No-Fly Zone"]
+    assert [s.title for s in await repo.search("азовсталь")] == ["Бої за Азовсталь тривають"]
+    assert [s.title for s in await repo.search("азовсталі")] == ["Бої за Азовсталь тривають"]
+    assert await repo.search("zone lviv") == []
+    assert [s.title for s in await repo.search("50%")] == ["Weather in Lviv"]
+    assert await repo.search("0_p") != [] and await repo.search("%%") == []
+    assert await repo.search("   ") == []
+    assert await repo.search("zone", since=NOW + timedelta(minutes=1)) == []
+    phrase = await repo.latest_by_tag(TagKind.PHRASE, "no-fly zone")
+    assert [s.title for s in phrase] == ["NATO rules out a No-Fly Zone"]
+    mixed = await repo.latest_for([(TagKind.PHRASE, "азовсталь")])
+    assert [s.title for s in mixed] == ["Бої за Азовсталь тривають"]
+
+
+async def test_fingerprints_item_by_url_and_counts(store: Store) -> None:
+    (s1,) = await make_sources(store, 1)
+    repo = store.news
+    await repo.add_items([new(s1, "f1", "Old", at=NOW - timedelta(days=3)),
+                          new(s1, "f2", "Fresh", url="https://news.example.org/a?b=1")])
+    fps = await repo.recent_fingerprints(NOW - timedelta(hours=48))
+    assert [(fp, at) for _, fp, at in fps] == [((1, 2, 3), NOW)]
+    item = await repo.item_by_url("https://news.example.org/a?b=1")
+    assert item is not None and item.title == "Fresh"
+    assert await repo.item_by_url("https://news.example.org/missing") is None
+    assert await repo.get_story(10_000) is None
+    assert await repo.counts_since(NOW - timedelta(hours=1)) == (1, 1)
+    assert await repo.counts_since(NOW - timedelta(days=4)) == (2, 2)
