@@ -89,7 +89,7 @@ async def test_bad_text_is_rejected_like_telegram(api: tuple[BotApiEmulator, Bot
 
 
 async def test_length_limit_is_after_entity_parsing(api: tuple[BotApiEmulator, Bot]) -> None:
-    emu, bot = api
+    _emu, bot = api
     text = "<b>" + "&amp;" * 4096 + "</b>"  # 4096 characters once parsed
     msg = await bot.send_message(1, text, parse_mode=ParseMode.HTML)
     assert len(msg.text) == 4096
@@ -98,7 +98,7 @@ async def test_length_limit_is_after_entity_parsing(api: tuple[BotApiEmulator, B
 
 
 async def test_callback_data_over_64_bytes(api: tuple[BotApiEmulator, Bot]) -> None:
-    emu, bot = api
+    _emu, bot = api
     ok = InlineKeyboardMarkup([[InlineKeyboardButton("ok", callback_data="é" * 32)]])
     await bot.send_message(1, "x", reply_markup=ok)
     bad = InlineKeyboardMarkup([[InlineKeyboardButton("no", callback_data="é" * 33)]])
@@ -168,7 +168,7 @@ async def test_blocked_deactivated_and_migrated(api: tuple[BotApiEmulator, Bot])
     await bot.send_message(-100012, "to the supergroup")
     assert emu.stats.forbidden == 2 and emu.stats.bad_request == 1
     updates = await bot.get_updates()
-    assert [u.message.migrate_to_chat_id for u in updates][0] == -100012
+    assert next(u.message.migrate_to_chat_id for u in updates) == -100012
 
 
 async def test_long_polling_offsets_and_commands(api: tuple[BotApiEmulator, Bot]) -> None:
@@ -222,17 +222,17 @@ async def test_buttons_edits_answers_and_deletes(api: tuple[BotApiEmulator, Bot]
     assert u.callback_query.message.message_id == msg.message_id
     assert await bot.answer_callback_query(qid, text="Muted for 1 h")
     assert emu.callback_answers[0].text == "Muted for 1 h"
-    with pytest.raises(BadRequest, match="(?i)query is too old"):
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await bot.answer_callback_query(qid)
     edited = await bot.edit_message_text("alert (muted)", chat_id=42,
                                          message_id=msg.message_id)
     assert edited.text == "alert (muted)" and edited.reply_markup is None
-    with pytest.raises(BadRequest, match="(?i)not modified"):
+    with pytest.raises(BadRequest, match=r"(?i)not modified"):
         await bot.edit_message_text("alert (muted)", chat_id=42, message_id=msg.message_id)
     await bot.edit_message_reply_markup(chat_id=42, message_id=msg.message_id, reply_markup=kb)
     assert [m.edited for m in emu.sent(42)] == [False, True, True]
     assert await bot.delete_message(42, msg.message_id)
-    with pytest.raises(BadRequest, match="(?i)message to delete not found"):
+    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
         await bot.delete_message(42, msg.message_id)
     assert await bot.send_chat_action(42, "typing")
     assert emu.chat_actions == [(42, "typing")]
@@ -241,7 +241,7 @@ async def test_buttons_edits_answers_and_deletes(api: tuple[BotApiEmulator, Bot]
 
 
 async def test_commands(api: tuple[BotApiEmulator, Bot]) -> None:
-    emu, bot = api
+    _emu, bot = api
     await bot.set_my_commands([BotCommand("start", "What Herald does"),
                                BotCommand("war_crimes", "Latest on war crimes")])
     assert [c.command for c in await bot.get_my_commands()] == ["start", "war_crimes"]
