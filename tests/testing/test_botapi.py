@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -17,7 +18,9 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
+    Message,
     ReplyParameters,
+    Update,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, NetworkError, RetryAfter
@@ -27,6 +30,15 @@ from bot.testing.html_check import check_text, parse_html
 
 # PTB 22 warns that RetryAfter.retry_after will become a timedelta; the value is what we test.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+
+def _msg(update: Update) -> Message:
+    assert update.message is not None
+    return update.message
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 async def _start(**kwargs: object) -> tuple[BotApiEmulator, Bot]:
@@ -92,7 +104,7 @@ async def test_length_limit_is_after_entity_parsing(api: tuple[BotApiEmulator, B
     _emu, bot = api
     text = "<b>" + "&amp;" * 4096 + "</b>"  # 4096 characters once parsed
     msg = await bot.send_message(1, text, parse_mode=ParseMode.HTML)
-    assert len(msg.text) == 4096
+    assert msg.text is not None and len(msg.text) == 4096
     with pytest.raises(BadRequest, match="too long"):
         await bot.send_message(1, "😀" * 2049)  # 4098 UTF-16 code units
 
@@ -113,7 +125,7 @@ async def test_private_chat_rate_and_burst() -> None:
             await bot.send_message(7, "burst")
         with pytest.raises(RetryAfter) as info:
             await bot.send_message(7, "too fast")
-        assert info.value.retry_after == 1
+        assert _seconds(info.value.retry_after) == 1
         await bot.send_message(8, "another chat is not affected")
         await asyncio.sleep(1.05)
         await bot.send_message(7, "after the wait")
@@ -131,7 +143,7 @@ async def test_group_limit_and_global_limit_and_paid_lane() -> None:
             await bot.send_message(-100, f"group {i}")
         with pytest.raises(RetryAfter) as info:
             await bot.send_message(-100, "21st within a minute")
-        assert 55 <= info.value.retry_after <= 60
+        assert 55 <= _seconds(info.value.retry_after) <= 60
         for i in range(5):  # the global budget (25) is now spent
             await bot.send_message(1000 + i, "x")
         with pytest.raises(RetryAfter):
@@ -168,16 +180,17 @@ async def test_blocked_deactivated_and_migrated(api: tuple[BotApiEmulator, Bot])
     await bot.send_message(-100012, "to the supergroup")
     assert emu.stats.forbidden == 2 and emu.stats.bad_request == 1
     updates = await bot.get_updates()
-    assert next(u.message.migrate_to_chat_id for u in updates) == -100012
+    assert _msg(updates[0]).migrate_to_chat_id == -100012
 
 
 async def test_long_polling_offsets_and_commands(api: tuple[BotApiEmulator, Bot]) -> None:
     emu, bot = api
     mid = emu.user_message(42, "/kherson@HeraldBot now", username="olena")
     [u] = await bot.get_updates(timeout=0)
-    assert u.message.message_id == mid and u.message.chat.type == "private"
-    assert u.message.from_user.username == "olena"
-    assert u.message.parse_entities(["bot_command"]).popitem()[1] == "/kherson@HeraldBot"
+    m = _msg(u)
+    assert m.message_id == mid and m.chat.type == "private"
+    assert m.from_user is not None and m.from_user.username == "olena"
+    assert m.parse_entities(["bot_command"]).popitem()[1] == "/kherson@HeraldBot"
     again = await bot.get_updates(timeout=0)  # not confirmed yet: delivered again
     assert [x.update_id for x in again] == [u.update_id]
     assert await bot.get_updates(offset=u.update_id + 1, timeout=0) == ()
@@ -192,11 +205,12 @@ async def test_long_polling_offsets_and_commands(api: tuple[BotApiEmulator, Bot]
     [u2] = await bot.get_updates(offset=u.update_id + 1, timeout=5)
     assert 0.15 < loop.time() - t0 < 2
     await task
-    assert u2.message.message_thread_id == 5 and u2.message.is_topic_message
-    assert u2.message.chat.is_forum
+    m2 = _msg(u2)
+    assert m2.message_thread_id == 5 and m2.is_topic_message and m2.chat.is_forum
     reply = await bot.send_message(-300, "in topic", message_thread_id=5,
-                                   reply_parameters=ReplyParameters(u2.message.message_id))
-    assert reply.reply_to_message.message_id == u2.message.message_id
+                                   reply_parameters=ReplyParameters(m2.message_id))
+    assert reply.reply_to_message is not None
+    assert reply.reply_to_message.message_id == m2.message_id
     assert emu.sent(-300)[0].thread_id == 5
 
 
@@ -218,14 +232,16 @@ async def test_buttons_edits_answers_and_deletes(api: tuple[BotApiEmulator, Bot]
     msg = await bot.send_message(42, "alert", reply_markup=kb)
     qid = emu.press_button(42, msg.message_id, "mute:1h")
     [u] = await bot.get_updates(timeout=0)
-    assert u.callback_query.id == qid and u.callback_query.data == "mute:1h"
-    assert u.callback_query.message.message_id == msg.message_id
+    cq = u.callback_query
+    assert cq is not None and cq.id == qid and cq.data == "mute:1h"
+    assert cq.message is not None and cq.message.message_id == msg.message_id
     assert await bot.answer_callback_query(qid, text="Muted for 1 h")
     assert emu.callback_answers[0].text == "Muted for 1 h"
     with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await bot.answer_callback_query(qid)
     edited = await bot.edit_message_text("alert (muted)", chat_id=42,
                                          message_id=msg.message_id)
+    assert isinstance(edited, Message)
     assert edited.text == "alert (muted)" and edited.reply_markup is None
     with pytest.raises(BadRequest, match=r"(?i)not modified"):
         await bot.edit_message_text("alert (muted)", chat_id=42, message_id=msg.message_id)
