@@ -33,6 +33,8 @@ class BriefingChat:
     timezone: str
     briefing_times: tuple[str, ...]
     skip_empty: bool
+    quiet_start: str | None
+    quiet_end: str | None
     last_briefing_at: datetime | None
     next_briefing_at: datetime | None
 
@@ -48,7 +50,8 @@ class Advance:
 
 
 _COLS = (chats.c.id, chats.c.status, chats.c.language, chats.c.timezone,
-         chats.c.briefing_times, chats.c.skip_empty_briefing, chats.c.last_briefing_at,
+         chats.c.briefing_times, chats.c.skip_empty_briefing, chats.c.quiet_start,
+         chats.c.quiet_end, chats.c.last_briefing_at,
          chats.c.next_briefing_at)
 
 
@@ -56,6 +59,7 @@ def _row(r: Any) -> BriefingChat:
     return BriefingChat(chat_id=r.id, status=ChatStatus(r.status), language=r.language,
                         timezone=r.timezone, briefing_times=tuple(r.briefing_times or ()),
                         skip_empty=bool(r.skip_empty_briefing),
+                        quiet_start=r.quiet_start, quiet_end=r.quiet_end,
                         last_briefing_at=_utc(r.last_briefing_at),
                         next_briefing_at=_utc(r.next_briefing_at))
 

@@ -1,9 +1,407 @@
-"""Telegram handlers: settings commands and buttons."""
+"""Telegram handlers: /settings with inline buttons, and every choice as a command too.
+
+Callback data (prefix "set:", <= 64 bytes): set:home, set:tz[:<zone>], set:lang[:<code>],
+set:sch[:<preset>], set:q[:off|silent|hold], set:cap[:<n>], set:subs, set:m:<sub id>:<i|b>,
+set:skip. A button only ever changes the chat it was pressed in, and in groups only an
+administrator of that chat may change it (re-checked on every press: data can be forged).
+"""
 
 from __future__ import annotations
 
-from telegram.ext import Application
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.alerts.html import escape
+from bot.alerts.prefs import (
+    PICKER_CITIES,
+    SettingError,
+    city_zone,
+    parse_cap,
+    parse_language,
+    parse_mode,
+    parse_quiet,
+    parse_schedule,
+    parse_timezone,
+)
+from bot.alerts.slots import zone_for
+from bot.domain import Chat, ChatSettings, Subscription, SubscriptionMode, TagKind
+from bot.i18n import N_, translator
+from bot.services import Services
+from bot.telegram.context import Context, args_text, ensure_chat, reply, services_of
+
+log = logging.getLogger(__name__)
+
+_MSG = filters.UpdateType.MESSAGE
+LANGUAGE_NAMES = {"en": "English", "uk": "Українська"}
+CAP_CHOICES = (0, 3, 5, 10, 20)
+DEFAULT_QUIET = ("23:00", "07:00")
+QUIET_MODE_NAMES = {"silent": N_("silent"), "hold": N_("held for the briefing")}
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+# --- reading and writing settings -----------------------------------------------------
+
+
+def _resolver(services: Services) -> Callable[[str], str | None]:
+    """City name -> time zone through the classifier's gazetteer (country -> zone)."""
+    def resolve(name: str) -> str | None:
+        classifier = services.classifier
+        if classifier is None or not hasattr(classifier, "resolve"):
+            return None
+        try:
+            found = classifier.resolve(name)
+        except (KeyError, LookupError, ValueError):
+            return None
+        for res in found if isinstance(found, list | tuple) else [found]:
+            if res is None or getattr(res, "kind", None) != TagKind.CITY:
+                continue
+            zone = getattr(res, "timezone", None) or city_zone(
+                str(getattr(res, "label", "") or res.key), getattr(res, "country", None))
+            if zone:
+                return str(zone)
+        return None
+    return resolve
+
+
+async def _save(services: Services, chat_id: int, **fields: Any) -> None:
+    """Store settings; a new time zone or schedule recomputes the next briefing."""
+    await services.store.chats.update_settings(chat_id, services.clock.now(), **fields)
+    if ("timezone" in fields or "briefing_times" in fields) and services.briefings is not None:
+        await services.briefings.reschedule(chat_id)
+
+
+async def _may_change(update: Update, context: Context) -> bool:
+    """In private chats the user owns the settings; in groups only administrators."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
+        return False
+    if chat.type == ChatType.PRIVATE:
+        return user is not None and user.id == chat.id
+    if user is None:
+        return False
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError:
+        return False  # fail closed: unknown rights change nothing
+    return member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
+
+
+# --- the overview -----------------------------------------------------------------------
+
+
+def overview(s: ChatSettings, subs: list[Subscription], services: Services) -> str:
+    """The chat's choices at a glance (HTML)."""
+    _ = translator(s.language)
+    now = services.clock.now()
+    try:
+        local = now.astimezone(zone_for(s.timezone)).strftime("%H:%M")
+    except ValueError:
+        local = "?"
+    lines = [f"<b>{escape(_('Settings'))}</b>",
+             escape(_("Time zone: {zone} (now {time})").format(zone=s.timezone, time=local)),
+             escape(_("Language: {name}").format(name=LANGUAGE_NAMES.get(s.language,
+                                                                          s.language)))]
+    if s.briefing_times:
+        lines.append(escape(_("Briefings: {times}").format(times=", ".join(s.briefing_times))))
+        lines.append(escape(_("Empty briefings: skipped") if s.skip_empty_briefing
+                            else _("Empty briefings: sent")))
+    else:
+        lines.append(escape(_("Briefings: off")))
+    if s.quiet_start and s.quiet_end:
+        lines.append(escape(_("Quiet hours: {start}–{end}, {mode}").format(
+            start=s.quiet_start, end=s.quiet_end,
+            mode=_(QUIET_MODE_NAMES.get(s.quiet_mode, s.quiet_mode)))))
+    else:
+        lines.append(escape(_("Quiet hours: off")))
+    lines.append(escape(_("Alert cap: {n} per hour").format(n=s.alerts_per_hour)
+                        if s.alerts_per_hour else _("Alert cap: none")))
+    held = sum(1 for x in subs if x.mode == SubscriptionMode.BRIEFING)
+    lines.append(escape(_("Subscriptions: {n}, briefing only: {held}").format(
+        n=len(subs), held=held)))
+    lines.append("")
+    lines.append(escape(_("Also as commands: /timezone /language /schedule /quiet /cap /mode "
+                          "/briefing")))
+    return "\n".join(lines)
+
+
+def _btn(text: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def home_keyboard(s: ChatSettings) -> InlineKeyboardMarkup:
+    _ = translator(s.language)
+    skip = (_("Empty briefings: skip") if not s.skip_empty_briefing
+            else _("Empty briefings: send"))
+    return InlineKeyboardMarkup([
+        [_btn("🕒 " + _("Time zone"), "set:tz"), _btn("🌐 " + _("Language"), "set:lang")],
+        [_btn("📰 " + _("Briefings"), "set:sch"), _btn("🔕 " + _("Quiet hours"), "set:q")],
+        [_btn("⏱ " + _("Alert cap"), "set:cap"), _btn("📋 " + _("Per subscription"),
+                                                     "set:subs")],
+        [_btn(skip, "set:skip")],
+    ])
+
+
+def _back(lang: str) -> list[InlineKeyboardButton]:
+    return [_btn("« " + translator(lang)("Back"), "set:home")]
+
+
+def picker(section: str, s: ChatSettings, subs: list[Subscription]
+           ) -> tuple[str, InlineKeyboardMarkup]:
+    """The text and buttons of one settings section."""
+    _ = translator(s.language)
+    lang = s.language
+    if section == "tz":
+        rows = [[_btn(label, f"set:tz:{zone}") for label, zone in PICKER_CITIES[i:i + 3]]
+                for i in range(0, len(PICKER_CITIES), 3)]
+        text = _("Tap a city, or type /timezone and a city, an IANA name (Europe/Kyiv) or an "
+                 "offset (UTC+2).")
+    elif section == "lang":
+        rows = [[_btn(name, f"set:lang:{code}") for code, name in LANGUAGE_NAMES.items()]]
+        text = _("Language of Herald's messages:")
+    elif section == "sch":
+        rows = [[_btn(_("Morning"), "set:sch:morning"), _btn(_("Evening"), "set:sch:evening")],
+                [_btn(_("Both"), "set:sch:both"), _btn(_("Off"), "set:sch:off")]]
+        text = _("When should briefings arrive? Or type /schedule 07:30, 13:00, 21:00")
+    elif section == "q":
+        rows = [[_btn(_("Silent"), "set:q:silent"), _btn(_("Hold for briefing"), "set:q:hold")],
+                [_btn(_("Off"), "set:q:off")]]
+        text = _("During quiet hours ({start}–{end}) alerts arrive silently, or wait for the "
+                 "next briefing. Other hours: /quiet 22:00-08:00 hold").format(
+                     start=s.quiet_start or DEFAULT_QUIET[0], end=s.quiet_end or DEFAULT_QUIET[1])
+    elif section == "cap":
+        rows = [[_btn(str(n) if n else _("No cap"), f"set:cap:{n}") for n in CAP_CHOICES]]
+        text = _("At most how many alerts an hour? The rest wait for the next briefing "
+                 "(\"N more stories\").")
+    else:  # subs
+        rows = []
+        for sub in subs[:40]:
+            now_mode = _("instant") if sub.mode == SubscriptionMode.INSTANT else _("briefing")
+            flip = "b" if sub.mode == SubscriptionMode.INSTANT else "i"
+            rows.append([_btn(f"{sub.label[:30]}: {now_mode}", f"set:m:{sub.id}:{flip}")])
+        text = (_("Tap a subscription to switch it between instant alerts and briefing only.")
+                if subs else _("This chat follows nothing yet. Try /subscribe Kherson."))
+    rows.append(_back(lang))
+    return escape(text), InlineKeyboardMarkup(rows)
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+async def _chat_and_services(update: Update, context: Context
+                             ) -> tuple[Services, Chat] | None:
+    chat = await ensure_chat(update, context)
+    return (services_of(context), chat) if chat is not None else None
+
+
+async def cmd_settings(update: Update, context: Context) -> None:
+    """/settings: the current choices and buttons to change them."""
+    got = await _chat_and_services(update, context)
+    if got is None:
+        return
+    services, chat = got
+    s = await services.store.chats.settings(chat.id)
+    subs = await services.store.chats.subscriptions(chat.id)
+    await reply(update, context, overview(s, subs, services), home_keyboard(s))
+
+
+def _setting_command(apply: Callable[[Services, Chat, str], Any], section: str
+                     ) -> Callable[[Update, Context], Any]:
+    """A command that shows its picker without arguments, or applies the typed value."""
+    async def handler(update: Update, context: Context) -> None:
+        got = await _chat_and_services(update, context)
+        if got is None:
+            return
+        services, chat = got
+        _ = translator(chat.language)
+        text = args_text(update)
+        if not text:
+            s = await services.store.chats.settings(chat.id)
+            subs = await services.store.chats.subscriptions(chat.id)
+            body, markup = picker(section, s, subs)
+            await reply(update, context, body, markup)
+            return
+        if not await _may_change(update, context):
+            await reply(update, context, escape(_("Only group administrators can change "
+                                                  "settings here.")))
+            return
+        try:
+            done = await apply(services, chat, text)
+        except SettingError as exc:
+            await reply(update, context, escape(exc.translated(_)))
+            return
+        s = await services.store.chats.settings(chat.id)
+        _ = translator(s.language)  # the reply speaks the language just chosen
+        await reply(update, context, escape(_(done[0]).format(**done[1])))
+    return handler
+
+
+async def apply_timezone(services: Services, chat: Chat, text: str) -> tuple[str, dict[str, Any]]:
+    zone = parse_timezone(text, _resolver(services))
+    await _save(services, chat.id, timezone=zone)
+    return N_("Time zone set to {zone}."), {"zone": zone}
+
+
+async def apply_language(services: Services, chat: Chat, text: str) -> tuple[str, dict[str, Any]]:
+    lang = parse_language(text)
+    await _save(services, chat.id, language=lang)
+    return N_("Herald will speak {name} here."), {"name": LANGUAGE_NAMES[lang]}
+
+
+async def apply_schedule(services: Services, chat: Chat, text: str) -> tuple[str, dict[str, Any]]:
+    times = parse_schedule(text, services.config.briefings)
+    await _save(services, chat.id, briefing_times=list(times))
+    if not times:
+        return N_("Briefings are off."), {}
+    return N_("Briefings at {times} ({zone})."), {
+        "times": ", ".join(times), "zone": (await services.store.chats.settings(chat.id)).timezone}
+
+
+async def apply_quiet(services: Services, chat: Chat, text: str) -> tuple[str, dict[str, Any]]:
+    quiet = parse_quiet(text)
+    if quiet is None:
+        await _save(services, chat.id, quiet_start=None, quiet_end=None)
+        return N_("Quiet hours are off."), {}
+    start, end, mode = quiet
+    await _save(services, chat.id, quiet_start=start, quiet_end=end, quiet_mode=mode)
+    if mode == "hold":
+        return N_("Quiet hours {start}–{end}: alerts wait for the next briefing."), {
+            "start": start, "end": end}
+    return N_("Quiet hours {start}–{end}: alerts arrive silently."), {"start": start, "end": end}
+
+
+async def apply_cap(services: Services, chat: Chat, text: str) -> tuple[str, dict[str, Any]]:
+    cap = parse_cap(text)
+    await _save(services, chat.id, alerts_per_hour=cap)
+    if not cap:
+        return N_("No cap on alerts."), {}
+    return N_("At most {n} alerts an hour; the rest go into the next briefing."), {"n": cap}
+
+
+async def apply_mode(services: Services, chat: Chat, text: str) -> tuple[str, dict[str, Any]]:
+    name, _sep, mode_text = text.strip().rpartition(" ")
+    if not name:
+        raise SettingError(N_("Send /mode, a subscription and instant or briefing, for "
+                              "example /mode Kherson briefing."))
+    mode = parse_mode(mode_text)
+    wanted = " ".join(name.strip().strip("\"“”«»").lower().split())
+    subs = await services.store.chats.subscriptions(chat.id)
+    match = next((s for s in subs if wanted in (s.label.lower(), s.key.lower())), None)
+    if match is None:
+        raise SettingError(N_("This chat does not follow {name}. /list shows what it follows."),
+                           name=name.strip())
+    await services.store.chats.set_mode(chat.id, match.id, mode)
+    if mode == SubscriptionMode.BRIEFING:
+        return N_("{name}: in briefings only."), {"name": match.label}
+    return N_("{name}: instant alerts."), {"name": match.label}
+
+
+async def cmd_briefing(update: Update, context: Context) -> None:
+    """/briefing: one briefing now, through the outbox, covering the time since the last."""
+    got = await _chat_and_services(update, context)
+    if got is None:
+        return
+    services, chat = got
+    if services.briefings is None:
+        await reply(update, context, escape(translator(chat.language)(
+            "Briefings are not available right now.")))
+        return
+    await services.briefings.send_now(chat.id)
+
+
+# --- buttons ---------------------------------------------------------------------------
+
+
+async def on_callback(update: Update, context: Context) -> None:
+    """Every "set:" button: re-check the presser, change this chat only, redraw."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    chat = await ensure_chat(update, context)
+    if chat is None:
+        await query.answer()
+        return
+    services = services_of(context)
+    _ = translator(chat.language)
+    parts = (query.data or "").split(":", 2)
+    section = parts[1] if len(parts) > 1 else ""
+    value = parts[2] if len(parts) > 2 else None
+    section_pressed = section
+    if value is not None or section == "skip":
+        if not await _may_change(update, context):
+            await query.answer(_("Only group administrators can change settings here."),
+                               show_alert=True)
+            return
+        try:
+            note = await _press(services, chat, section, value)
+        except SettingError as exc:
+            await query.answer(exc.translated(_), show_alert=True)
+            return
+        if note is None:
+            await query.answer(_("This button no longer works."))
+            return
+        section = "subs" if note == "subs" else "home"
+    s = await services.store.chats.settings(chat.id)
+    subs = await services.store.chats.subscriptions(chat.id)
+    changed = value is not None or section_pressed == "skip"
+    await query.answer(translator(s.language)("Saved.") if changed else None)
+    if section in ("tz", "lang", "sch", "q", "cap", "subs"):
+        text, markup = picker(section, s, subs)
+    else:
+        text, markup = overview(s, subs, services), home_keyboard(s)
+    try:
+        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
+    except BadRequest as exc:  # "message is not modified" after a double tap
+        log.debug("settings message not redrawn", extra={"error": str(exc)})
+
+
+async def _press(services: Services, chat: Chat, section: str, value: str | None
+                 ) -> str | None:
+    """Apply one button's value; None when the data is not one of ours."""
+    if section == "tz" and value:
+        await _save(services, chat.id, timezone=parse_timezone(value))
+    elif section == "lang" and value:
+        await _save(services, chat.id, language=parse_language(value))
+    elif section == "sch" and value in ("morning", "evening", "both", "off"):
+        await apply_schedule(services, chat, value)
+    elif section == "q" and value in ("silent", "hold", "off"):
+        s = await services.store.chats.settings(chat.id)
+        if value == "off":
+            await _save(services, chat.id, quiet_start=None, quiet_end=None)
+        else:
+            await _save(services, chat.id, quiet_start=s.quiet_start or DEFAULT_QUIET[0],
+                        quiet_end=s.quiet_end or DEFAULT_QUIET[1], quiet_mode=value)
+    elif section == "cap" and value is not None and value.isdigit():
+        await _save(services, chat.id, alerts_per_hour=parse_cap(value))
+    elif section == "m" and value:
+        sub_id, _sep, flip = value.partition(":")
+        if not sub_id.isdigit() or flip not in ("i", "b"):
+            return None
+        mode = SubscriptionMode.BRIEFING if flip == "b" else SubscriptionMode.INSTANT
+        # set_mode matches on (chat, subscription): a forged id of another chat changes nothing.
+        if not await services.store.chats.set_mode(chat.id, int(sub_id), mode):
+            return None
+        return "subs"
+    elif section == "skip":
+        s = await services.store.chats.settings(chat.id)
+        await _save(services, chat.id, skip_empty_briefing=not s.skip_empty_briefing)
+    else:
+        return None
+    return section
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add this area's handlers to the application."""
+    application.add_handler(CommandHandler("settings", cmd_settings, filters=_MSG))
+    application.add_handler(CommandHandler("briefing", cmd_briefing, filters=_MSG))
+    for name, apply, section in (
+            ("timezone", apply_timezone, "tz"), ("language", apply_language, "lang"),
+            ("schedule", apply_schedule, "sch"), ("quiet", apply_quiet, "q"),
+            ("cap", apply_cap, "cap"), ("mode", apply_mode, "subs")):
+        application.add_handler(CommandHandler(name, _setting_command(apply, section),
+                                               filters=_MSG))
+    application.add_handler(CallbackQueryHandler(on_callback, pattern=r"^set:"))
