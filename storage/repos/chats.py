@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -104,6 +105,16 @@ def validate_settings(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class AlertTarget:
+    """What the alert fan-out needs to know about one chat."""
+
+    status: ChatStatus
+    settings: ChatSettings
+    recent_alerts: int  # alerts queued in the cap window
+    briefing_only: frozenset[int] = frozenset()  # subscription ids not to alert on
+
+
 class ChatRepo(Repo):
     """Chats, their settings and subscriptions."""
 
@@ -168,13 +179,14 @@ class ChatRepo(Repo):
         return _settings(row) if row else ChatSettings()
 
     async def alert_targets(self, chat_ids: Sequence[int], since: datetime
-                            ) -> dict[int, tuple[ChatStatus, ChatSettings, int]]:
-        """Status, settings and alerts queued since `since`, for many chats at once.
+                            ) -> dict[int, AlertTarget]:
+        """Status, settings, alerts queued since `since` and briefing-only subscriptions,
+        for many chats at once.
 
-        One query for the chats and one for the outbox counts per thousand ids, whatever
-        the number of chats (the alert fan-out must not cost a query per chat).
+        A few queries per thousand ids, whatever the number of chats (the alert fan-out
+        must not cost a query per chat).
         """
-        out: dict[int, tuple[ChatStatus, ChatSettings, int]] = {}
+        out: dict[int, AlertTarget] = {}
         ids = sorted(set(chat_ids))
         async with self.session.begin() as s:
             for part in _chunks(ids):
@@ -187,10 +199,19 @@ class ChatRepo(Repo):
                      .group_by(outbox.c.chat_id))
                 for chat_id, n in (await s.execute(q)).all():
                     counts[chat_id] = n
+                # The DB, not the in-memory index, is the truth about modes.
+                briefing: dict[int, set[int]] = {}
+                q = select(subscriptions.c.chat_id, subscriptions.c.id).where(
+                    subscriptions.c.chat_id.in_(part),
+                    subscriptions.c.mode != SubscriptionMode.INSTANT.value)
+                for chat_id, sub_id in (await s.execute(q)).all():
+                    briefing.setdefault(chat_id, set()).add(sub_id)
                 rows = (await s.execute(select(chats).where(chats.c.id.in_(part)))).all()
                 for row in rows:
-                    out[row.id] = (ChatStatus(row.status), _settings(row),
-                                   counts.get(row.id, 0))
+                    out[row.id] = AlertTarget(
+                        status=ChatStatus(row.status), settings=_settings(row),
+                        recent_alerts=counts.get(row.id, 0),
+                        briefing_only=frozenset(briefing.get(row.id, ())))
         return out
 
     # --- subscriptions ---------------------------------------------------------------

@@ -145,9 +145,12 @@ async def test_followers_counts_and_alert_targets(store: Store) -> None:
             await s.execute(insert(outbox).values(
                 chat_id=chat_id, kind=kind, text="x", status=status,
                 created_at=NOW - timedelta(minutes=age), dedup_key=f"k{i}"))
+    sub, _ = await store.chats.subscribe(2, TagKind.TOPIC, "energy", "energy",
+                                         SubscriptionMode.BRIEFING, now=NOW)
     targets = await store.chats.alert_targets([1, 2, 4, 99], NOW - timedelta(hours=1))
     assert set(targets) == {1, 2, 4}
-    assert targets[1][0] is ChatStatus.ACTIVE and targets[1][2] == 2
-    assert targets[2][2] == 0
-    assert targets[4][0] is ChatStatus.PAUSED
-    assert isinstance(targets[4][1], ChatSettings)
+    assert targets[1].status is ChatStatus.ACTIVE and targets[1].recent_alerts == 2
+    assert targets[2].recent_alerts == 0 and targets[2].briefing_only == {sub.id}
+    assert targets[1].briefing_only == frozenset()
+    assert targets[4].status is ChatStatus.PAUSED
+    assert isinstance(targets[4].settings, ChatSettings)
