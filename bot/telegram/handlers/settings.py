@@ -102,7 +102,8 @@ def overview(s: ChatSettings, subs: list[Subscription], services: Services) -> s
         local = now.astimezone(zone_for(s.timezone)).strftime("%H:%M")
     except ValueError:
         local = "?"
-    lines = [f"<b>{escape(_('Settings'))}</b>",
+    title = _("Settings")
+    lines = [f"<b>{escape(title)}</b>",
              escape(_("Time zone: {zone} (now {time})").format(zone=s.timezone, time=local)),
              escape(_("Language: {name}").format(name=LANGUAGE_NAMES.get(s.language,
                                                                           s.language)))]
@@ -147,7 +148,8 @@ def home_keyboard(s: ChatSettings) -> InlineKeyboardMarkup:
 
 
 def _back(lang: str) -> list[InlineKeyboardButton]:
-    return [_btn("« " + translator(lang)("Back"), "set:home")]
+    _ = translator(lang)
+    return [_btn("« " + _("Back"), "set:home")]
 
 
 def picker(section: str, s: ChatSettings, subs: list[Subscription]
@@ -307,8 +309,8 @@ async def cmd_briefing(update: Update, context: Context) -> None:
         return
     services, chat = got
     if services.briefings is None:
-        await reply(update, context, escape(translator(chat.language)(
-            "Briefings are not available right now.")))
+        _ = translator(chat.language)
+        await reply(update, context, escape(_("Briefings are not available right now.")))
         return
     await services.briefings.send_now(chat.id)
 
@@ -348,7 +350,8 @@ async def on_callback(update: Update, context: Context) -> None:
     s = await services.store.chats.settings(chat.id)
     subs = await services.store.chats.subscriptions(chat.id)
     changed = value is not None or section_pressed == "skip"
-    await query.answer(translator(s.language)("Saved.") if changed else None)
+    _ = translator(s.language)
+    await query.answer(_("Saved.") if changed else None)
     if section in ("tz", "lang", "sch", "q", "cap", "subs"):
         text, markup = picker(section, s, subs)
     else:
