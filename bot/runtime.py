@@ -1,0 +1,300 @@
+"""Everything Herald opens once per process, the leader-only background work, and shutdown.
+
+Every process answers users. Only the leader (bot.ops.leader: at once on SQLite, an
+advisory lock on PostgreSQL) runs the poller, the sender, the briefing job and the
+broadcast fan-out; they start in on_elected and stop in on_lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from types import ModuleType
+from typing import Any
+
+import httpx
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.ext import Application
+from telegram.request import HTTPXRequest
+
+from bot.alerts.service import AlertService
+from bot.clock import Clock
+from bot.config import Config
+from bot.delivery.sender import Sender
+from bot.domain import Story
+from bot.news.classify import get_classifier
+from bot.news.fetch import Fetcher
+from bot.news.pipeline import Pipeline
+from bot.news.poller import Poller
+from bot.services import Services
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+DRAIN_SECONDS = 10.0  # at shutdown: how long in-flight sends may take to finish
+
+App = Application  # type: ignore[type-arg]
+
+
+def optional_module(name: str) -> ModuleType | None:
+    """Import a module another area provides, or None when this build does not have it."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:  # the module exists but one of its own imports is missing
+            raise
+        return None
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+async def _wait(stop: asyncio.Event, clock: Clock, seconds: float) -> None:
+    """Sleep on the injected clock, waking early when `stop` is set."""
+    sleeper = asyncio.ensure_future(clock.sleep(seconds))
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleeper.cancel()
+        stopper.cancel()
+
+
+class Runtime:
+    """Opens the store, HTTP client, classifier, pipeline, poller, alerts and sender once."""
+
+    def __init__(self, cfg: Config, *, clock: Clock | None = None, role: str = "all") -> None:
+        self.cfg = cfg
+        self.clock = clock or Clock()
+        self.role = role  # "web" answers users only and never leads
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.services: Services | None = None
+        self.store: Store | None = None
+        self.http: httpx.AsyncClient | None = None
+        self.sender_bot: Bot | None = None
+        self.metrics = optional_module("bot.ops.metrics")
+        self.leading = False
+        self._app: App | None = None
+        self._ops_server: Any = None
+        self._reporter: Any = None
+        self._stop_work = asyncio.Event()  # leader-only work stops when set
+        self._stop_all = asyncio.Event()  # every background task of the process stops
+        self._work: list[asyncio.Task[Any]] = []
+        self._always: list[asyncio.Task[Any]] = []
+        self._jobs: list[Any] = []
+
+    # --- opening ---------------------------------------------------------------------
+
+    async def open(self) -> Services:
+        """Open every resource and build the services (migrates the database)."""
+        cfg = self.cfg
+        self.store = store = await Store.open(cfg.database.url, echo=cfg.database.echo)
+        services = self.services = Services(config=cfg, store=store, clock=self.clock)
+        services.extras["runtime"] = self
+        classifier = services.classifier = get_classifier()
+
+        if cfg.delivery.enabled and self.role != "web":
+            self.sender_bot = self._sender_bot()
+            await self.sender_bot.initialize()
+            services.sender = Sender(store, self.sender_bot, cfg.delivery, self.clock,
+                                     worker_id=self.worker_id, on_event=self._delivery_event)
+        wake = services.sender.wake if services.sender is not None else None
+        services.alerts = AlertService(store, classifier, self.clock, on_enqueued=wake)
+        await services.alerts.load()
+
+        self.http = httpx.AsyncClient(timeout=cfg.poller.timeout,
+                                      headers={"User-Agent": cfg.poller.user_agent})
+        pipeline = Pipeline(store, classifier, self.clock)
+        await pipeline.load()
+        fetcher = Fetcher(cfg.poller, client=self.http)
+        services.extras.update(pipeline=pipeline, fetcher=fetcher)
+        services.poller = Poller(store, pipeline, fetcher, cfg.poller, self.clock,
+                                 on_new_stories=self._on_new_stories)
+        await services.poller.sync_sources(cfg.sources)
+
+        briefing_mod = optional_module("bot.alerts.briefing_service")
+        if briefing_mod is not None:
+            services.briefings = briefing_mod.BriefingService(
+                store, classifier, self.clock, cfg.briefings, on_enqueued=wake)
+        broadcast_mod = optional_module("bot.delivery.broadcast")
+        if broadcast_mod is not None:
+            services.broadcasts = broadcast_mod.BroadcastService(
+                store, self.clock, cfg, on_enqueued=wake)
+        leader_mod = optional_module("bot.ops.leader")
+        if leader_mod is not None and self.role != "web":
+            services.leader = leader_mod.Leader(store, self.clock)
+        return services
+
+    def _sender_bot(self) -> Bot:
+        """The sender's own Bot and connection pool, so replies never wait behind alerts."""
+        tg = self.cfg.telegram
+        request = HTTPXRequest(connection_pool_size=32, read_timeout=15.0, write_timeout=15.0,
+                               connect_timeout=10.0, pool_timeout=5.0)
+        return Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url,
+                   request=request)
+
+    async def _on_new_stories(self, stories: Sequence[Story]) -> None:
+        assert self.services is not None
+        await self.services.alerts.on_new_stories(stories)
+
+    def _delivery_event(self, event: str, delivery: Any, error: Any = None) -> None:
+        if self.metrics is not None:
+            self.metrics.delivery_event(event, delivery, error)
+
+    def sender_alive(self) -> bool:
+        """True while this process's sender task runs."""
+        return any(t.get_name() == "sender" and not t.done() for t in self._work)
+
+    # --- per-process background: ops endpoint, error reports ---------------------------
+
+    async def start_background(self, application: App) -> None:
+        """Start the ops endpoint and error reports, then campaign for the leader work."""
+        assert self.services is not None
+        self._app = application
+        await self._start_ops(application)
+        if self.role == "web":
+            return
+        leader = self.services.leader
+        if leader is None:
+            await self._on_elected()
+            return
+        self._always.append(asyncio.create_task(
+            leader.run(self._stop_all, self._on_elected, self._on_lost), name="leader"))
+
+    async def _start_ops(self, application: App) -> None:
+        cfg = self.cfg
+        health_mod = optional_module("bot.ops.health")
+        if self.metrics is not None and health_mod is not None and cfg.metrics.port:
+            assert self.services is not None
+            checks = health_mod.HealthChecks(
+                self.store, bot=application.bot, leader=self.services.leader,
+                sender_alive=self.sender_alive if self.services.sender is not None else None,
+                last_sent_at=lambda: self.metrics.METRICS.last_sent_at if self.metrics else None)
+            self._ops_server = await self.metrics.start_metrics_server(cfg.metrics, checks.check)
+        report_mod = optional_module("bot.ops.error_report")
+        chat_id = report_mod.report_chat(cfg) if report_mod is not None else None
+        if report_mod is not None and chat_id is not None:
+            self._reporter = report_mod.ErrorReporter(chat_id).install()
+
+            async def send(chat: int, text: str) -> Any:
+                return await application.bot.send_message(chat, text,
+                                                          parse_mode=ParseMode.HTML)
+
+            self._always.append(asyncio.create_task(
+                self._reporter.run(self._stop_all, send), name="error-reports"))
+
+    # --- leader-only background work ---------------------------------------------------
+
+    async def _on_elected(self) -> None:
+        """This process leads: start the poller, the sender, broadcasts and the jobs."""
+        if self.leading:
+            return
+        assert self.services is not None and self._app is not None
+        self.leading = True
+        self._stop_work = asyncio.Event()
+        if self.metrics is not None:
+            self.metrics.set_leader(True)
+        s = self.services
+        log.info("leading: starting background work", extra={"worker": self.worker_id})
+        if s.sender is not None:
+            self._spawn("sender", s.sender.run(self._stop_work))
+        if self.cfg.poller.enabled:
+            self._spawn("poller", self._poll_loop(self._stop_work))
+        if s.broadcasts is not None:
+            self._spawn("broadcasts", s.broadcasts.run(self._stop_work, self._app.bot))
+        from bot.telegram.jobs import schedule_jobs
+
+        self._jobs = schedule_jobs(self._app, s)
+
+    async def _poll_loop(self, stop: asyncio.Event) -> None:
+        """Poll cycles every tick (Poller.run_forever's loop, plus the cycle metrics)."""
+        assert self.services is not None
+        poller = self.services.poller
+        while not stop.is_set():
+            try:
+                report = await poller.run_cycle()
+                if self.metrics is not None:
+                    self.metrics.observe_cycle(report)
+                if report.fetched or report.failed:
+                    log.info("poll cycle", extra={"summary": report.summary(),
+                                                  "seconds": round(report.elapsed, 2)})
+            except Exception:
+                log.exception("poll cycle failed")
+            await _wait(stop, self.clock, self.cfg.poller.tick_seconds)
+
+    async def _on_lost(self) -> None:
+        """Another process leads now (or this one stops): stop the leader-only work."""
+        if not self.leading:
+            return
+        self.leading = False
+        if self.metrics is not None:
+            self.metrics.set_leader(False)
+        log.info("stopping background work", extra={"worker": self.worker_id})
+        for job in self._jobs:
+            job.schedule_removal()
+        self._jobs = []
+        self._stop_work.set()
+        tasks, self._work = self._work, []
+        if not tasks:
+            return
+        # The sender finishes the sends in flight and returns what it claimed.
+        _done, pending = await asyncio.wait(tasks, timeout=DRAIN_SECONDS)
+        for task in pending:
+            log.warning("background task did not stop in time", extra={"task": task.get_name()})
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    def _spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(coro, name=name)
+        task.add_done_callback(self._task_done)
+        self._work.append(task)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("background task crashed", extra={"task": task.get_name()},
+                      exc_info=exc)
+
+    async def stop_background(self) -> None:
+        """Stop the leader work (the sender hands back what is in flight) and the ops tasks."""
+        await self._on_lost()
+        self._stop_all.set()
+        tasks, self._always = self._always, []
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=DRAIN_SECONDS)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await self._on_lost()  # in case the leader task elected us while stopping
+
+    # --- closing -----------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close everything opened, in reverse order; safe to call twice."""
+        if self._work or self._always:
+            await self.stop_background()
+        if self._reporter is not None:
+            self._reporter.uninstall()
+            self._reporter = None
+        closers: list[Callable[[], Awaitable[Any]] | None] = [
+            getattr(self._ops_server, "stop", None),
+            self.sender_bot.shutdown if self.sender_bot is not None else None,
+            self.http.aclose if self.http is not None else None,
+            self.store.close if self.store is not None else None,
+        ]
+        for close in closers:
+            if close is None:
+                continue
+            try:
+                await _maybe_await(close())
+            except Exception:
+                log.exception("error while closing")
+        self._ops_server = self.sender_bot = self.http = self.store = None

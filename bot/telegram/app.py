@@ -1,0 +1,66 @@
+"""Build the python-telegram-bot Application: handler areas in order, menus, error handler."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram.ext import Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
+
+from bot.runtime import optional_module
+from bot.services import Services
+from bot.telegram import error_handler
+from bot.telegram.commands import EXAMPLE_SHORTCUTS, publish_menus
+from bot.telegram.handlers import admin, settings, user
+
+log = logging.getLogger(__name__)
+CONCURRENT_UPDATES = 32  # one slow reply must not hold up everybody else's
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    """At start: publish the command menus (users everywhere, admins in their chats)."""
+    services: Services = application.bot_data["services"]
+    known = services.classifier.commands() if services.classifier is not None else {}
+    shortcuts = [(name, known[name].label) for name in EXAMPLE_SHORTCUTS if name in known]
+    await publish_menus(application.bot, services.config.admins, shortcuts)
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    """After shutdown: say so (the Runtime closes the store and clients it opened)."""
+    log.info("telegram application shut down")
+
+
+def build_application(services: Services) -> Application:  # type: ignore[type-arg]
+    """The Application for these services; handlers read them via context.services_of()."""
+    tg = services.config.telegram
+    # Replies use their own connection pool; the sender has another Bot and pool.
+    request = HTTPXRequest(connection_pool_size=64, read_timeout=10.0, write_timeout=10.0,
+                           connect_timeout=10.0, pool_timeout=5.0)
+    # getUpdates holds its connection for the long-poll timeout: read timeout above it.
+    updates_request = HTTPXRequest(connection_pool_size=2,
+                                   read_timeout=float(tg.polling_timeout) + 10.0)
+    application = (
+        ApplicationBuilder()
+        .token(tg.token)
+        .base_url(tg.base_url)
+        .base_file_url(tg.base_file_url)
+        .request(request)
+        .get_updates_request(updates_request)
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data["services"] = services
+    throttle = optional_module("bot.telegram.throttle")
+    if throttle is not None:
+        throttle.register_throttle(application)  # group -1: before every handler area
+    # Order matters inside group 0: the first matching handler wins, so the catch-all
+    # city/topic dispatcher and the unknown-command answer come after every command.
+    admin.register(application)
+    settings.register(application)
+    user.register(application)
+    application.add_handler(user.shortcut_handler(application))
+    application.add_handler(user.fallback_handler())
+    error_handler.register(application)
+    return application

@@ -1,0 +1,87 @@
+"""What every handler needs from an update: the services, the chat, its language, a reply."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from telegram import Chat as TgChat
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.domain import Chat
+from bot.i18n import pick_language, translator
+from bot.services import Services
+
+Context = ContextTypes.DEFAULT_TYPE
+MAX_TEXT = 4096
+_COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?:\s|$)")
+
+
+def services_of(context: Context) -> Services:
+    """The Services the application was built with (every handler area reads them here)."""
+    services = context.application.bot_data.get("services")
+    if not isinstance(services, Services):
+        raise RuntimeError("bot_data['services'] is not set: build the app with build_application")
+    return services
+
+
+def parse_command(text: str | None, bot_username: str | None) -> tuple[str, str] | None:
+    """(command, argument text) of a command addressed to us; None for other bots or no command."""
+    if not text:
+        return None
+    m = _COMMAND_RE.match(text)
+    if m is None:
+        return None
+    target = m.group(2)
+    if target and bot_username and target.lower() != bot_username.lower():
+        return None
+    return m.group(1).lower(), text[m.end():].strip()
+
+
+def args_text(update: Update) -> str:
+    """The text after the command (`/subscribe "no fly zone"` -> `"no fly zone"`)."""
+    msg = update.effective_message
+    parsed = parse_command(msg.text if msg else None, None)
+    return parsed[1] if parsed else ""
+
+
+async def ensure_chat(update: Update, context: Context) -> Chat | None:
+    """Create or refresh the chat row for this update (the language comes from the user)."""
+    tg_chat = update.effective_chat
+    if tg_chat is None:
+        return None
+    services = services_of(context)
+    user = update.effective_user
+    default = services.config.briefings.default_language
+    language = pick_language(user.language_code if user else None, default)
+    title = (tg_chat.title or tg_chat.full_name) if tg_chat.type != TgChat.PRIVATE else None
+    return await services.store.chats.upsert(
+        tg_chat.id, type=tg_chat.type, title=title, language=language,
+        now=services.clock.now())
+
+
+def gettext_for(chat: Chat | None) -> Callable[[str], str]:
+    """The translation function for the chat's UI language."""
+    return translator(chat.language if chat else "en")
+
+
+def thread_of(message: Message | None) -> int | None:
+    """The forum topic a message was sent in, so a reply lands in the same topic."""
+    if message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
+
+
+async def reply(update: Update, context: Context, text: str,
+                markup: InlineKeyboardMarkup | None = None, *, preview: bool = False) -> Any:
+    """Answer in the update's chat (and forum topic) at once: replies never queue."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await context.bot.send_message(
+        chat_id=chat.id, text=text, parse_mode=ParseMode.HTML, reply_markup=markup,
+        message_thread_id=thread_of(update.effective_message),
+        link_preview_options=LinkPreviewOptions(is_disabled=not preview))

@@ -1,0 +1,75 @@
+"""The last line of defence: log an unexpected error, tell the user briefly, keep running."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot.errors import UserInputError
+from bot.i18n import translator
+from bot.telegram.context import thread_of
+
+log = logging.getLogger(__name__)
+
+
+def describe(update: object) -> dict[str, Any]:
+    """Log fields of an update (ids and the command, never message text beyond it)."""
+    if not isinstance(update, Update):
+        return {}
+    fields: dict[str, Any] = {"update_id": update.update_id}
+    if update.effective_chat:
+        fields["chat"] = update.effective_chat.id
+    msg = update.effective_message
+    if msg is not None and msg.text and msg.text.startswith("/"):
+        fields["command"] = msg.text.split()[0][:40]
+    if update.callback_query is not None:
+        fields["callback"] = (update.callback_query.data or "")[:64]
+    return fields
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error with its update; answer the user so a command never meets silence."""
+    err = context.error
+    fields = describe(update)
+    if isinstance(err, Forbidden | RetryAfter | NetworkError):
+        # Telegram-side conditions the user cannot fix; replying would fail the same way.
+        log.warning("telegram error in handler", extra={**fields, "error": str(err)})
+        return
+    if isinstance(err, UserInputError):
+        text = str(err)
+    else:
+        log.error("unexpected error in handler", extra=fields, exc_info=err)
+        reporter = context.application.bot_data.get("error_reporter")
+        if reporter is not None:
+            try:
+                await reporter(err, fields)
+            except Exception:
+                log.exception("error reporter failed")
+        text = ""
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    lang = context.chat_data.get("lang", "en") if context.chat_data is not None else "en"
+    _ = translator(lang)
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer(
+                text or _("Sorry, that did not work. Please try again."))
+        except TelegramError:
+            pass
+        return
+    try:
+        await context.bot.send_message(
+            update.effective_chat.id,
+            text or _("Sorry, something went wrong. Please try again in a moment."),
+            message_thread_id=thread_of(update.effective_message))
+    except TelegramError:
+        pass
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Install the error handler."""
+    application.add_error_handler(on_error)

@@ -1,0 +1,87 @@
+"""Inline keyboards of the user area and the callback_data they carry (<= 64 bytes each).
+
+Prefixes owned here: "f:" follow (f:c:<city>, f:t:<topic>, f:p:<phrase>, f:x:<token> for a
+phrase kept server-side), "uns:<subscription id>" remove from a list, "unf:<subscription
+id>" / "mute:1h" under alerts (rendered by bot.alerts.render), "lst:<kind>:<key>" latest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.alerts.html import truncate_text
+from bot.domain import Subscription, TagKind
+
+CALLBACK_MAX = 64
+LABEL_MAX = 30
+KIND_CODE = {TagKind.CITY: "c", TagKind.TOPIC: "t", TagKind.PHRASE: "p"}
+CODE_KIND = {v: k for k, v in KIND_CODE.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One thing a button can follow."""
+
+    kind: TagKind
+    key: str
+    label: str
+
+
+def fits(data: str) -> bool:
+    """True when callback_data is within Telegram's 64 bytes."""
+    return len(data.encode("utf-8")) <= CALLBACK_MAX
+
+
+def follow_data(kind: TagKind, key: str) -> str | None:
+    """'f:c:kherson'; None when it does not fit in 64 bytes (keep the phrase server-side)."""
+    data = f"f:{KIND_CODE[TagKind(kind)]}:{key}"
+    return data if fits(data) else None
+
+
+def parse_follow(data: str) -> tuple[str, str] | None:
+    """('c'|'t'|'p'|'x', key) from follow callback_data, or None when malformed."""
+    parts = data.split(":", 2)
+    if len(parts) != 3 or parts[0] != "f" or parts[1] not in ("c", "t", "p", "x") or not parts[2]:
+        return None
+    return parts[1], parts[2]
+
+
+def parse_id(data: str, prefix: str) -> int | None:
+    """The integer after 'prefix:' ('uns:42' -> 42), or None."""
+    head, _, tail = data.partition(":")
+    if head != prefix or not tail.isdigit() or len(tail) > 18:
+        return None
+    return int(tail)
+
+
+def short(label: str, limit: int = LABEL_MAX) -> str:
+    """A button label within `limit` characters, cut between words."""
+    return truncate_text(" ".join(label.split()), limit)
+
+
+def follow_button(text: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(short(text, 40), callback_data=data)
+
+
+def grid(buttons: Sequence[InlineKeyboardButton], per_row: int = 2) -> InlineKeyboardMarkup:
+    """Buttons in rows of `per_row`."""
+    rows = [list(buttons[i:i + per_row]) for i in range(0, len(buttons), per_row)]
+    return InlineKeyboardMarkup(rows)
+
+
+def choices_keyboard(choices: Iterable[tuple[str, str]], per_row: int = 2
+                     ) -> InlineKeyboardMarkup | None:
+    """A keyboard of (button text, callback_data) pairs; None when there are none."""
+    buttons = [follow_button(text, data) for text, data in choices]
+    return grid(buttons, per_row) if buttons else None
+
+
+def subscriptions_keyboard(subs: Sequence[Subscription], remove_text: str
+                           ) -> InlineKeyboardMarkup | None:
+    """One "✖ <label>" button per subscription (callback 'uns:<id>')."""
+    buttons = [InlineKeyboardButton(remove_text.format(name=short(s.label)),
+                                    callback_data=f"uns:{s.id}") for s in subs]
+    return grid(buttons, 2) if buttons else None

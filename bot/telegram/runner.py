@@ -1,0 +1,151 @@
+"""`herald run`: the bot, the poller and the sender in one process (long polling or webhook)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import re
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+
+from telegram import Update
+from telegram.error import InvalidToken
+from telegram.ext import Application
+
+from bot.clock import Clock
+from bot.config import Config, ConfigError
+from bot.logs import register_secret
+from bot.runtime import Runtime
+from bot.telegram.app import build_application
+
+log = logging.getLogger(__name__)
+TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{30,}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """Where the webhook server listens and the public URL Telegram posts to."""
+
+    url: str
+    listen: str
+    port: int
+    path: str
+    secret_token: str
+
+
+def check_token(token: str) -> str:
+    """The token, or ConfigError with a one-line reason (never echoing the token)."""
+    token = token.strip()
+    if not token:
+        raise ConfigError("no bot token: set TELEGRAM_BOT_TOKEN (or telegram.token)")
+    if not TOKEN_RE.match(token):
+        raise ConfigError("TELEGRAM_BOT_TOKEN is malformed: expected <digits>:<30+ characters>"
+                          " as given by @BotFather")
+    return token
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """'HOST:PORT' (or ':PORT', or '[::1]:PORT') -> (host, port)."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"--listen: expected HOST:PORT, got {value!r}")
+    return (host.strip("[]") or "0.0.0.0"), int(port)  # noqa: S104 - webhook listens publicly
+
+
+def webhook_from(cfg: Config, url: str | None, listen: str | None) -> Webhook | None:
+    """The webhook settings from --webhook/--listen and the config; None = long polling."""
+    url = url or cfg.webhook.url
+    if not url:
+        return None
+    if not url.startswith("https://") and not url.startswith("http://"):
+        raise ConfigError(f"--webhook: expected an http(s) URL, got {url!r}")
+    secret = cfg.webhook.secret_token
+    if not secret:
+        raise ConfigError("webhook mode needs webhook.secret_token (or TELEGRAM_WEBHOOK_SECRET)")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+        raise ConfigError("webhook.secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -")
+    host, port = parse_listen(listen) if listen else (cfg.webhook.listen, cfg.webhook.port)
+    return Webhook(url=url, listen=host, port=port, path=cfg.webhook.path.strip("/"),
+                   secret_token=secret)
+
+
+async def _start_updates(app: Application, cfg: Config,  # type: ignore[type-arg]
+                         webhook: Webhook | None) -> None:
+    assert app.updater is not None
+    if webhook is None:
+        await app.updater.start_polling(timeout=cfg.telegram.polling_timeout,
+                                        allowed_updates=Update.ALL_TYPES)
+        return
+    # PTB's webhook server rejects every request whose X-Telegram-Bot-Api-Secret-Token
+    # header differs from secret_token, and registers the URL with setWebhook.
+    await app.updater.start_webhook(
+        listen=webhook.listen, port=webhook.port, url_path=webhook.path,
+        webhook_url=webhook.url, secret_token=webhook.secret_token,
+        allowed_updates=Update.ALL_TYPES)
+
+
+async def serve(cfg: Config, *, clock: Clock | None = None, stop: asyncio.Event,
+                webhook: Webhook | None = None, role: str = "all",
+                ready: Callable[[Runtime], Awaitable[None]] | None = None) -> None:
+    """Run the bot until `stop` is set; tests, the demo and `herald run` all come here."""
+    runtime = Runtime(cfg, clock=clock, role=role)
+    services = await runtime.open()
+    try:
+        app = build_application(services)
+        async with app:  # initialize: getMe (our @username for /cmd@HeraldBot)
+            if app.post_init is not None:
+                await app.post_init(app)
+            await _start_updates(app, cfg, webhook)
+            await app.start()
+            await runtime.start_background(app)
+            log.info("herald running", extra={"bot": app.bot.username,
+                                              "mode": "webhook" if webhook else "polling"})
+            if ready is not None:
+                await ready(runtime)
+            await stop.wait()
+            log.info("herald stopping")
+            # Stop taking updates first, then the background work (the sender finishes
+            # or hands back what is in flight), then the handlers still running.
+            assert app.updater is not None
+            await app.updater.stop()
+            await runtime.stop_background()
+            await app.stop()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+    finally:
+        await runtime.close()
+
+
+def run_command(cfg: Config, args: argparse.Namespace) -> int:
+    """`herald run`: exit 2 on a missing/malformed token or bad webhook settings."""
+    try:
+        token = check_token(cfg.telegram.token)
+        webhook = webhook_from(cfg, getattr(args, "webhook", None), getattr(args, "listen", None))
+    except ConfigError as exc:
+        print(f"herald: {exc}", file=sys.stderr)
+        return 2
+    register_secret(token)
+    if cfg.webhook.secret_token:
+        register_secret(cfg.webhook.secret_token)
+    cfg = replace(cfg, telegram=replace(cfg.telegram, token=token))
+    return asyncio.run(_main(cfg, webhook, getattr(args, "role", "all") or "all"))
+
+
+async def _main(cfg: Config, webhook: Webhook | None, role: str) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await serve(cfg, stop=stop, webhook=webhook, role=role)
+    except ConfigError as exc:
+        print(f"herald: config error: {exc}", file=sys.stderr)
+        return 2
+    except InvalidToken:
+        print("herald: Telegram rejected the bot token (check TELEGRAM_BOT_TOKEN)",
+              file=sys.stderr)
+        return 2
+    return 0

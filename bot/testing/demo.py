@@ -1,0 +1,298 @@
+"""`herald demo`: Herald with no token and no internet — the Bot API emulator, a local feed
+server with sample sources that publish as time passes, and the real bot (runner.serve)
+between them. You chat as a user in the terminal; `--script FILE|-` plays one user message
+per line and prints the transcript.
+
+Script lines: a message or command (`/subscribe kherson`, `Херсон`), `[press TEXT]` to press
+the button whose label contains TEXT under the latest message that has buttons, `[wait N]`
+to let N seconds pass, `# comment`. After the last line the demo waits (up to --linger
+seconds) for stories it is about to publish and the alerts they cause.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import re
+import sys
+import textwrap
+import time
+from dataclasses import replace
+from typing import Any, TextIO
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.runtime import Runtime
+from bot.telegram.runner import serve
+from bot.testing.botapi import DEFAULT_TOKEN, BotApiEmulator, SentMessage
+from bot.testing.demo_sources import NewsDesk, load_demo_news, run_desk, stored_demo_ids
+from bot.testing.feed_server import FeedServer
+from storage.store import Store
+
+DEMO_CHAT = 1001  # the demo user's private chat (and user id); an admin of the demo
+DEMO_DATABASE = "sqlite+aiosqlite:///herald-demo.db"
+ANSWER_TIMEOUT = 10.0  # seconds to wait for the bot's first answer to a line
+QUIET = 0.8  # an answer is complete after this long without another message
+_WAIT = re.compile(r"^\[wait\s+(\d+(?:\.\d+)?)\s*s?\]$", re.I)
+_PRESS = re.compile(r"^\[press\s+(.+?)\]$", re.I)
+
+
+def demo_config(cfg: Config, base_url: str, desk: NewsDesk, *, own_database: bool) -> Config:
+    """The config the demo runs with: emulator, local sources, fast local polling."""
+    poller = replace(cfg.poller, enabled=True, tick_seconds=0.5, min_interval=1,
+                     max_interval=2, allow_private_addresses=True)
+    database = cfg.database if own_database else replace(cfg.database, url=DEMO_DATABASE)
+    telegram = replace(cfg.telegram, token=DEFAULT_TOKEN, base_url=base_url,
+                       base_file_url=base_url.replace("/bot", "/file/bot"), polling_timeout=1)
+    admins = tuple(dict.fromkeys((*cfg.admins, DEMO_CHAT)))
+    return replace(cfg, telegram=telegram, poller=poller, database=database, admins=admins,
+                   sources=tuple(desk.source_configs()))
+
+
+class Transcript:
+    """Prints what the bot sends to the demo chat (and button toasts) as it arrives."""
+
+    def __init__(self, emu: BotApiEmulator, out: TextIO, chat_id: int = DEMO_CHAT) -> None:
+        self.emu, self.out, self.chat_id = emu, out, chat_id
+        self.seen = 0
+        self.toasts_seen = 0
+        self.last_change = time.monotonic()
+
+    def _messages(self) -> list[SentMessage]:
+        return self.emu.sent(self.chat_id)
+
+    def flush(self) -> int:
+        """Print new messages and toasts; how many were printed."""
+        printed = 0
+        new = self._messages()[self.seen:]
+        self.seen += len(new)
+        for m in new:
+            self.print_message(m)
+            printed += 1
+        answers = self.emu.callback_answers[self.toasts_seen:]
+        self.toasts_seen += len(answers)
+        for a in answers:
+            if a.text:
+                self.write("bot (toast)> ", a.text)
+                printed += 1
+        if printed:
+            self.last_change = time.monotonic()
+        return printed
+
+    def write(self, prefix: str, text: str) -> None:
+        lines = text.splitlines() or [""]
+        pad = " " * len(prefix)
+        body = [prefix + lines[0]] + [pad + line for line in lines[1:]]
+        print("\n".join(body), file=self.out, flush=True)
+
+    def print_message(self, m: SentMessage) -> None:
+        is_alert = any(data.startswith("unf:") for _t, data in m.buttons())
+        prefix = "bot (edited)> " if m.edited else ("alert> " if is_alert else "bot> ")
+        text = m.plain
+        buttons = [t for t, _d in m.buttons()]
+        if buttons:
+            text += "\n" + textwrap.fill(" ".join(f"[{b}]" for b in buttons), width=100)
+        self.write(prefix, text)
+
+    def last_with_buttons(self) -> SentMessage | None:
+        return next((m for m in reversed(self._messages()) if m.buttons()), None)
+
+    async def wait_answer(self, timeout: float = ANSWER_TIMEOUT) -> bool:
+        """Wait for the first new message or toast, then until the bot has gone quiet."""
+        deadline = time.monotonic() + timeout
+        got = False
+        while time.monotonic() < deadline:
+            if self.flush():
+                got = True
+            if got and time.monotonic() - self.last_change >= QUIET:
+                return True
+            await asyncio.sleep(0.05)
+        return got
+
+    async def pass_time(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.flush()
+            await asyncio.sleep(0.1)
+        self.flush()
+
+
+class DemoSession:
+    """One demo: emulator, feed server, news desk and the bot, and the user's actions."""
+
+    def __init__(self, cfg: Config, *, own_database: bool, out: TextIO,
+                 language: str = "en") -> None:
+        self.base_cfg = cfg
+        self.own_database = own_database
+        self.out = out
+        self.language = language
+        self.emu = BotApiEmulator()
+        self.feeds = FeedServer()
+        self.stop = asyncio.Event()
+        self.ready = asyncio.Event()
+        self.runtime: Runtime | None = None
+        self.desk: NewsDesk | None = None
+        self.transcript = Transcript(self.emu, out)
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._polled_after: dict[str, int] = {}  # feed path -> request count at publish
+
+    async def start(self) -> None:
+        base_url = await self.emu.start()
+        await self.feeds.start()
+        self.desk = desk = NewsDesk(load_demo_news(), self.feeds, Clock().now)
+        desk.on_publish = self._published
+        cfg = demo_config(self.base_cfg, base_url, desk, own_database=self.own_database)
+        store = await Store.open(cfg.database.url)  # migrates; learns what earlier runs stored
+        try:
+            desk.start(await stored_demo_ids(store))
+        finally:
+            await store.close()
+
+        async def on_ready(runtime: Runtime) -> None:
+            self.runtime = runtime
+            self.ready.set()
+
+        self._tasks.append(asyncio.create_task(serve(cfg, stop=self.stop, ready=on_ready),
+                                               name="bot"))
+        ready = asyncio.create_task(self.ready.wait())
+        await asyncio.wait([ready, self._tasks[0]], return_when=asyncio.FIRST_COMPLETED)
+        if not self.ready.is_set():
+            ready.cancel()
+            await self._tasks[0]  # raises what stopped the bot from starting
+            raise RuntimeError("the bot stopped before it was ready")
+        assert self.runtime is not None and self.runtime.services is not None
+        services = self.runtime.services
+        self._tasks.append(asyncio.create_task(
+            run_desk(desk, services.store, services.classifier, self.stop), name="desk"))
+
+    def _published(self, item: Any) -> None:
+        assert self.desk is not None
+        path = self.desk.news.source(item.source).path
+        self._polled_after[path] = self.feeds.request_count(path)
+        self.transcript.write("news> ", f"{self.desk.news.source(item.source).name} published:"
+                                        f" {item.title}")
+
+    async def say(self, text: str) -> None:
+        """The demo user sends a message; wait for and print the answer."""
+        self.transcript.flush()
+        self.transcript.write("you> ", text)
+        self.emu.user_message(DEMO_CHAT, text, user_id=DEMO_CHAT, language_code=self.language)
+        if not await self.transcript.wait_answer():
+            self.transcript.write("", "(no answer)")
+
+    async def press(self, label: str) -> None:
+        """Press the button whose text contains `label` under the latest message with buttons."""
+        self.transcript.flush()
+        message = self.transcript.last_with_buttons()
+        wanted = label.casefold()
+        button = None
+        if message is not None:
+            button = next(((t, d) for t, d in message.buttons() if wanted in t.casefold()), None)
+        if message is None or button is None:
+            self.transcript.write("", f"(no button {label!r} to press)")
+            return
+        self.transcript.write("you> ", f"[press {button[0]}]")
+        self.emu.press_button(DEMO_CHAT, message.message_id, button[1], user_id=DEMO_CHAT)
+        await self.transcript.wait_answer()
+
+    async def line(self, raw: str) -> None:
+        """One script line: a message, [press TEXT], [wait N], or a # comment."""
+        text = raw.strip()
+        if not text or text.startswith("#"):
+            return
+        if m := _WAIT.match(text):
+            await self.transcript.pass_time(float(m.group(1)))
+        elif m := _PRESS.match(text):
+            await self.press(m.group(1))
+        else:
+            await self.say(text)
+
+    async def settled(self) -> bool:
+        """Nothing left to happen soon: no story waiting to publish or to be polled, nothing
+        queued for sending."""
+        assert self.desk is not None and self.runtime is not None
+        if self.desk.pending:
+            return False
+        if any(self.feeds.request_count(p) <= n for p, n in self._polled_after.items()):
+            return False
+        services = self.runtime.services
+        outbox = services.store.outbox if services is not None else None
+        pending = getattr(outbox, "pending_count", None)
+        return pending is None or await pending() == 0
+
+    async def linger(self, limit: float) -> None:
+        """After the script: let scheduled stories publish and their alerts arrive."""
+        end = time.monotonic() + limit
+        while time.monotonic() < end:
+            self.transcript.flush()
+            if await self.settled() and time.monotonic() - self.transcript.last_change > 2.0:
+                return
+            await asyncio.sleep(0.2)
+        self.transcript.flush()
+
+    async def close(self) -> None:
+        self.stop.set()
+        for task in self._tasks:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, 15)
+        await self.feeds.stop()
+        await self.emu.stop()
+
+
+async def run_script(session: DemoSession, lines: list[str], linger: float) -> None:
+    for raw in lines:
+        await session.line(raw)
+    await session.linger(linger)
+
+
+async def run_interactive(session: DemoSession) -> None:
+    """Read lines from the terminal until EOF or /quit; print the bot's messages meanwhile."""
+    print("Herald demo: you are chatting with the bot as a Telegram user (an admin too).\n"
+          "Try /start, /subscribe kherson, /kherson, Херсон, /list, /settings, /broadcast ...\n"
+          "[press TEXT] presses a button, [wait N] lets time pass, /quit or Ctrl-D ends.",
+          file=session.out, flush=True)
+    loop = asyncio.get_running_loop()
+    printer = asyncio.create_task(session.transcript.pass_time(10 ** 9))
+    try:
+        while True:
+            raw = await loop.run_in_executor(None, sys.stdin.readline)
+            if not raw or raw.strip() in ("/quit", "/exit"):
+                break
+            await session.line(raw)
+    finally:
+        printer.cancel()
+
+
+async def _demo(cfg: Config, args: argparse.Namespace, lines: list[str] | None) -> int:
+    session = DemoSession(cfg, own_database=bool(getattr(args, "config", None)),
+                          out=sys.stdout, language=getattr(args, "language", "en") or "en")
+    try:
+        await session.start()
+        if lines is None:
+            await run_interactive(session)
+        else:
+            await run_script(session, lines, float(getattr(args, "linger", 30.0)))
+    finally:
+        await session.close()
+    return 0
+
+
+def demo_command(cfg: Config, args: argparse.Namespace) -> int:
+    """`herald demo [--script FILE|-]`: exit 0 after the script (or when the user quits)."""
+    if logging.getLogger().level <= logging.INFO and not getattr(args, "verbose", False):
+        # The conversation is the output; log lines would bury it (use --verbose to see them).
+        logging.getLogger().setLevel(logging.WARNING)
+    lines: list[str] | None = None
+    script = getattr(args, "script", None)
+    if script == "-":
+        lines = sys.stdin.read().splitlines()
+    elif script:
+        try:
+            with open(script, encoding="utf-8") as fh:
+                lines = fh.read().splitlines()
+        except OSError as exc:
+            print(f"herald: cannot read script {script}: {exc.strerror}", file=sys.stderr)
+            return 2
+    return asyncio.run(_demo(cfg, args, lines))
