@@ -1,9 +1,266 @@
-"""Repository for the persistent outbox: enqueue, claim, mark sent/failed, retry."""
+"""Repository for the persistent outbox: enqueue, claim, mark sent/failed, retry.
+
+A row is committed before it is sent and marked sent after. `claim` hands a sender the
+due rows in id order, never a row of a chat whose earlier message is still waiting, so
+each chat receives its messages in order even across retries and several senders.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.domain import ChatStatus, Delivery, DeliveryKind, OutboxStatus, OutgoingMessage, utcnow
 from storage.repos.base import Repo
+from storage.tables import chats, outbox, subscriptions
+
+_CHUNK = 1000
+_ACTIVE = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
+_CLAIM_LOCK = 0x4845524C  # pg_advisory_xact_lock key: claims are serialized across processes
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every datetime Herald sees is aware UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else _aware(value)
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        id=row.id, chat_id=row.chat_id, kind=DeliveryKind(row.kind), text=row.text,
+        status=OutboxStatus(row.status), thread_id=row.thread_id,
+        disable_notification=bool(row.disable_notification), reply_markup=row.reply_markup,
+        story_id=row.story_id, broadcast_id=row.broadcast_id, paid=bool(row.paid),
+        attempts=row.attempts, not_before=_utc(row.not_before),
+        created_at=_utc(row.created_at), sent_at=_utc(row.sent_at),
+        message_id=row.message_id, error=row.error)
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+    for i in range(0, len(ids), _CHUNK):
+        yield list(ids[i:i + _CHUNK])
 
 
 class OutboxRepo(Repo):
-    """the persistent outbox: enqueue, claim, mark sent/failed, retry"""
+    """The persistent outbox."""
+
+    def _insert(self) -> Any:
+        return (sqlite_insert if self.store.is_sqlite else pg_insert)(outbox)
+
+    async def enqueue(self, messages: Sequence[OutgoingMessage],
+                      now: datetime | None = None) -> int:
+        """Insert messages; a (chat_id, dedup_key) already queued is skipped. Rows inserted."""
+        now = _aware(now or utcnow())
+        rows: list[dict[str, Any]] = []
+        seen: set[tuple[int, str]] = set()
+        for m in messages:
+            if m.dedup_key is not None:
+                if (m.chat_id, m.dedup_key) in seen:
+                    continue
+                seen.add((m.chat_id, m.dedup_key))
+            rows.append({
+                "chat_id": m.chat_id, "kind": m.kind.value, "text": m.text,
+                "thread_id": m.thread_id, "disable_notification": m.disable_notification,
+                "reply_markup": m.reply_markup, "story_id": m.story_id,
+                "broadcast_id": m.broadcast_id, "paid": m.paid,
+                "status": OutboxStatus.PENDING.value, "attempts": 0,
+                "not_before": _utc(m.not_before), "created_at": now,
+                "dedup_key": m.dedup_key})
+        if not rows:
+            return 0
+        stmt = self._insert().on_conflict_do_nothing(
+            index_elements=["chat_id", "dedup_key"]).returning(outbox.c.id)
+        inserted = 0
+        async with self.session.begin() as s:
+            for i in range(0, len(rows), _CHUNK):
+                result = await s.execute(stmt, rows[i:i + _CHUNK])
+                inserted += len(result.all())
+        return inserted
+
+    async def claim(self, worker: str, now: datetime, limit: int,
+                    claim_timeout: int) -> list[Delivery]:
+        """Take up to `limit` due rows (and rows abandoned by a crashed sender) for `worker`.
+
+        A row is skipped while an earlier row of its chat is still waiting (pending but not
+        due, or claimed by a live sender), which keeps every chat's messages in order.
+        """
+        now = _aware(now)
+        stale = now - timedelta(seconds=claim_timeout)
+        claimable = or_(
+            and_(outbox.c.status == OutboxStatus.PENDING.value,
+                 or_(outbox.c.not_before.is_(None), outbox.c.not_before <= now)),
+            and_(outbox.c.status == OutboxStatus.SENDING.value, outbox.c.claimed_at < stale))
+        earlier = outbox.alias("earlier")
+        blocking = exists().where(
+            earlier.c.chat_id == outbox.c.chat_id, earlier.c.id < outbox.c.id,
+            or_(and_(earlier.c.status == OutboxStatus.PENDING.value,
+                     earlier.c.not_before > now),
+                and_(earlier.c.status == OutboxStatus.SENDING.value,
+                     earlier.c.claimed_at >= stale)))
+        pick = (select(outbox.c.id).where(claimable, ~blocking)
+                .order_by(outbox.c.id).limit(limit))
+        claimed = {"status": OutboxStatus.SENDING.value, "claimed_by": worker,
+                   "claimed_at": now}
+        async with self.session.begin() as s:
+            if self.store.is_sqlite:
+                # One statement: SQLite takes the write lock before it reads, so two
+                # senders can never pick the same row.
+                rows = (await s.execute(update(outbox).where(
+                    outbox.c.id.in_(pick.scalar_subquery())).values(**claimed)
+                    .returning(*outbox.c))).all()
+                return sorted((_delivery(r) for r in rows), key=lambda d: d.id)
+            await s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK})
+            ids = list((await s.execute(pick.with_for_update(skip_locked=True))).scalars())
+            if not ids:
+                return []
+            await s.execute(update(outbox).where(outbox.c.id.in_(ids)).values(**claimed))
+            rows = (await s.execute(select(outbox).where(outbox.c.id.in_(ids))
+                                    .order_by(outbox.c.id))).all()
+        return [_delivery(r) for r in rows]
+
+    async def recover(self, worker: str) -> int:
+        """Return rows still claimed by `worker` to pending: they survived its crash."""
+        async with self.session.begin() as s:
+            result = await s.execute(update(outbox).where(
+                outbox.c.status == OutboxStatus.SENDING.value, outbox.c.claimed_by == worker,
+            ).values(status=OutboxStatus.PENDING.value, claimed_by=None, claimed_at=None))
+        return int(result.rowcount or 0)
+
+    async def mark_sent(self, id: int, message_id: int | None, now: datetime) -> None:
+        """Record a delivered row with Telegram's message_id."""
+        await self.mark_sent_many([(id, message_id)], now)
+
+    async def mark_sent_many(self, done: Sequence[tuple[int, int | None]],
+                             now: datetime) -> None:
+        """Record several delivered rows in one transaction (the sender's group commit)."""
+        if not done:
+            return
+        async with self.session.begin() as s:
+            await s.execute(
+                update(outbox).where(outbox.c.id == bindparam("oid")).values(
+                    status=OutboxStatus.SENT.value, message_id=bindparam("mid"),
+                    sent_at=_utc(now), error=None),
+                [{"oid": i, "mid": m} for i, m in done])
+
+    async def mark_failed(self, id: int, error: str, now: datetime) -> None:
+        """Give a row up for good."""
+        async with self.session.begin() as s:
+            await s.execute(update(outbox).where(outbox.c.id == id).values(
+                status=OutboxStatus.FAILED.value, error=error[:2000], claimed_by=None))
+
+    async def retry_later(self, id: int, not_before: datetime, error: str | None,
+                          count_attempt: bool = True) -> None:
+        """Back to pending, due at not_before; count an attempt unless it was a rate limit."""
+        values: dict[str, Any] = {"status": OutboxStatus.PENDING.value, "claimed_by": None,
+                                  "claimed_at": None, "not_before": _utc(not_before),
+                                  "error": error[:2000] if error else None}
+        if count_attempt:
+            values["attempts"] = outbox.c.attempts + 1
+        async with self.session.begin() as s:
+            await s.execute(update(outbox).where(
+                outbox.c.id == id, outbox.c.status.in_(_ACTIVE)).values(**values))
+
+    async def release(self, ids: Sequence[int]) -> int:
+        """Return claimed, unsent rows to pending (graceful shutdown)."""
+        released = 0
+        async with self.session.begin() as s:
+            for part in _chunks(list(ids)):
+                result = await s.execute(update(outbox).where(
+                    outbox.c.id.in_(part), outbox.c.status == OutboxStatus.SENDING.value,
+                ).values(status=OutboxStatus.PENDING.value, claimed_by=None, claimed_at=None))
+                released += int(result.rowcount or 0)
+        return released
+
+    async def block_chat(self, chat_id: int, now: datetime) -> int:
+        """The user blocked the bot: mark the chat blocked, fail its waiting rows."""
+        now = _aware(now)
+        async with self.session.begin() as s:
+            await s.execute(update(chats).where(chats.c.id == chat_id).values(
+                status=ChatStatus.BLOCKED.value, updated_at=now))
+            result = await s.execute(update(outbox).where(
+                outbox.c.chat_id == chat_id, outbox.c.status.in_(_ACTIVE),
+            ).values(status=OutboxStatus.FAILED.value, error="blocked", claimed_by=None))
+        return int(result.rowcount or 0)
+
+    async def migrate_chat(self, old_id: int, new_id: int, now: datetime) -> None:
+        """A group became a supergroup: move the chat, its subscriptions and waiting rows."""
+        now = _aware(now)
+        async with self.session.begin() as s:
+            old = (await s.execute(select(chats).where(chats.c.id == old_id))).mappings().first()
+            has_new = (await s.execute(select(chats.c.id).where(chats.c.id == new_id))).first()
+            if old is not None and has_new is None:
+                copy = dict(old)
+                copy.update(id=new_id, type="supergroup", updated_at=now)
+                await s.execute(insert(chats).values(**copy))
+            if old is not None:
+                # Subscriptions the new chat already has would collide on (chat, kind, key).
+                have = {(r.kind, r.key) for r in (await s.execute(
+                    select(subscriptions.c.kind, subscriptions.c.key)
+                    .where(subscriptions.c.chat_id == new_id))).all()}
+                for kind, key in have:
+                    await s.execute(delete(subscriptions).where(
+                        subscriptions.c.chat_id == old_id, subscriptions.c.kind == kind,
+                        subscriptions.c.key == key))
+                await s.execute(update(subscriptions).where(subscriptions.c.chat_id == old_id)
+                                .values(chat_id=new_id))
+            # Waiting rows move too, except those the new chat already has (same dedup_key).
+            taken = select(outbox.c.dedup_key).where(outbox.c.chat_id == new_id,
+                                                     outbox.c.dedup_key.is_not(None))
+            await s.execute(update(outbox).where(
+                outbox.c.chat_id == old_id, outbox.c.status.in_(_ACTIVE),
+                outbox.c.dedup_key.in_(taken.scalar_subquery()),
+            ).values(status=OutboxStatus.CANCELLED.value, error="migrated (duplicate)"))
+            await s.execute(update(outbox).where(
+                outbox.c.chat_id == old_id, outbox.c.status.in_(_ACTIVE),
+            ).values(chat_id=new_id))
+            if old is not None:
+                await s.execute(delete(chats).where(chats.c.id == old_id))
+
+    async def pending_count(self) -> int:
+        """Rows not yet sent nor given up (pending or being sent)."""
+        async with self.session.begin() as s:
+            return int((await s.execute(select(func.count()).select_from(outbox).where(
+                outbox.c.status.in_(_ACTIVE)))).scalar_one())
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending row becomes due (None: nothing pending)."""
+        async with self.session.begin() as s:
+            row = (await s.execute(select(
+                func.count(), func.min(func.coalesce(outbox.c.not_before, outbox.c.created_at)),
+            ).where(outbox.c.status == OutboxStatus.PENDING.value))).one()
+        return _utc(row[1]) if row[0] else None
+
+    async def counts(self, broadcast_id: int | None = None) -> dict[str, int]:
+        """Rows by status (for one broadcast, or all)."""
+        q = select(outbox.c.status, func.count()).group_by(outbox.c.status)
+        if broadcast_id is not None:
+            q = q.where(outbox.c.broadcast_id == broadcast_id)
+        async with self.session.begin() as s:
+            rows = (await s.execute(q)).all()
+        counts = {status.value: 0 for status in OutboxStatus}
+        counts.update({r[0]: int(r[1]) for r in rows})
+        return counts
+
+    async def cancel_broadcast(self, broadcast_id: int) -> int:
+        """Cancel the broadcast's rows that are not being sent yet; return how many."""
+        async with self.session.begin() as s:
+            result = await s.execute(update(outbox).where(
+                outbox.c.broadcast_id == broadcast_id,
+                outbox.c.status == OutboxStatus.PENDING.value,
+            ).values(status=OutboxStatus.CANCELLED.value))
+        return int(result.rowcount or 0)
+
+    async def get(self, id: int) -> Delivery | None:
+        """One row by id."""
+        async with self.session.begin() as s:
+            row = (await s.execute(select(outbox).where(outbox.c.id == id))).first()
+        return _delivery(row) if row is not None else None
+
