@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 
-from bot.domain import Broadcast, BroadcastStatus, TagKind
+from bot.domain import Broadcast, BroadcastStatus, OutboxStatus, TagKind
 from storage.repos.base import Repo
-from storage.tables import broadcasts
+from storage.tables import broadcasts, outbox
 
 # Statuses in which a broadcast still has work to do (fan-out or sending).
 ACTIVE = (BroadcastStatus.QUEUED, BroadcastStatus.RUNNING)
@@ -113,3 +113,51 @@ class BroadcastRepo(Repo):
             rows = (await s.execute(select(broadcasts).order_by(broadcasts.c.id.desc())
                                     .limit(limit))).all()
         return [_broadcast(r) for r in rows]
+
+    # --- delivery figures for admins (read-only queries over the outbox) ------------------
+
+    async def delivery_stats(self, since: datetime) -> dict[str, Any]:
+        """For /stats: rows sent since `since` by kind, failed and blocked since then, and
+        the queue (pending, in flight) now."""
+        recent = outbox.c.created_at >= since
+        out: dict[str, Any] = {"sent_by_kind": {}, "failed": 0, "blocked": 0, "pending": 0,
+                               "sending": 0}
+        async with self.session.begin() as s:
+            for kind, n in (await s.execute(
+                    select(outbox.c.kind, func.count())
+                    .where(outbox.c.status == OutboxStatus.SENT.value, outbox.c.sent_at >= since)
+                    .group_by(outbox.c.kind))).all():
+                out["sent_by_kind"][kind] = n
+            failed = outbox.c.status == OutboxStatus.FAILED.value
+            out["failed"] = (await s.execute(select(func.count()).where(
+                failed, recent))).scalar_one()
+            out["blocked"] = (await s.execute(select(func.count()).where(
+                failed, recent, _BLOCKED))).scalar_one()
+            for status, n in (await s.execute(
+                    select(outbox.c.status, func.count())
+                    .where(outbox.c.status.in_([OutboxStatus.PENDING.value,
+                                                OutboxStatus.SENDING.value]))
+                    .group_by(outbox.c.status))).all():
+                out[status] = n
+        return out
+
+    async def story_deliveries(self, story_id: int) -> dict[tuple[str, str], int]:
+        """For /why: outbox rows of a story by (kind, status), counts only."""
+        async with self.session.begin() as s:
+            rows = (await s.execute(select(outbox.c.kind, outbox.c.status, func.count())
+                                    .where(outbox.c.story_id == story_id)
+                                    .group_by(outbox.c.kind, outbox.c.status))).all()
+        return {(kind, status): n for kind, status, n in rows}
+
+    async def blocked_count(self, broadcast_id: int) -> int:
+        """Rows of a broadcast that failed because the chat blocked the bot (or is gone)."""
+        async with self.session.begin() as s:
+            return int((await s.execute(select(func.count()).where(
+                outbox.c.broadcast_id == broadcast_id,
+                outbox.c.status == OutboxStatus.FAILED.value, _BLOCKED))).scalar_one())
+
+
+# A failed row whose chat blocked the bot or was deactivated (the sender records Telegram's
+# 403 description as the error).
+_BLOCKED = or_(outbox.c.error.ilike("%blocked%"), outbox.c.error.ilike("%deactivated%"),
+               outbox.c.error.ilike("%forbidden%"))

@@ -1,0 +1,400 @@
+"""Admin broadcasts: draft with a preview, confirm, fan-out into the outbox, progress, report.
+
+Life of a broadcast (status in the `broadcasts` table, so any process can resume it):
+
+    create() -> DRAFT --confirm()--> QUEUED --fan-out done--> RUNNING --all sent--> DONE
+                  \\______________ cancel() (any time before DONE) ______________/ CANCELLED
+
+The fan-out writes one outbox row per recipient (kind BROADCAST, broadcast_id set,
+dedup_key "bc:<id>", the paid lane when delivery.paid_rate > 0) in batches, in chat-id order,
+and records the highest chat id done (`fanout_cursor`) after each batch. Outbox enqueue is
+idempotent on (chat_id, dedup_key), so a crash between a batch and its cursor update only
+repeats that batch harmlessly: a restart continues where it stopped.
+`run_pending(bot)` (leader only, every few seconds, or `run()` which also wakes at once on
+confirm) does the fan-out, edits each admin's progress message (sent, blocked, failed, time
+left) and sends the final report. The Sender delivers the rows like any other message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.domain import Broadcast, BroadcastStatus, DeliveryKind, OutgoingMessage, TagKind
+from bot.errors import UserInputError
+from bot.testing.html_check import check_text
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+ACTIVE = (BroadcastStatus.QUEUED, BroadcastStatus.RUNNING)
+CANCELLABLE = (BroadcastStatus.DRAFT, *ACTIVE)
+LINK_SCHEMES = ("http://", "https://", "tg://")
+
+
+class ProgressBot(Protocol):
+    """What run_pending needs from telegram.Bot (the sender's or the application's)."""
+
+    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> Any: ...
+    async def edit_message_text(self, text: str, chat_id: int | None = None,
+                                message_id: int | None = None, **kwargs: Any) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Who receives a broadcast: everyone (kind None) or the followers of one key."""
+
+    kind: TagKind | None = None
+    key: str | None = None
+    label: str = "everyone"
+
+    def describe(self) -> str:
+        return "all active chats" if self.kind is None else f"followers of {self.label}"
+
+
+EVERYONE = Segment()
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Outbox figures of one broadcast."""
+
+    total: int
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    pending: int = 0  # pending + in flight
+
+    @property
+    def finished(self) -> int:
+        return self.sent + self.blocked + self.failed + self.cancelled
+
+
+def validate_broadcast_html(text: str) -> str:
+    """The text, stripped, if Telegram would accept it as HTML; else UserInputError that says
+    exactly what is wrong (Telegram's own parser rules, length after entity parsing)."""
+    text = text.strip()
+    if not text:
+        raise UserInputError("The broadcast text is empty.")
+    try:
+        _plain, entities = check_text(text, "HTML")
+    except ValueError as exc:
+        reason = str(exc).removeprefix("Bad Request: ")
+        raise UserInputError(f"The broadcast text is not valid Telegram HTML: {reason}. "
+                             "Allowed tags: b, i, u, s, a href, code, pre, blockquote, "
+                             "tg-spoiler; write < > & as &lt; &gt; &amp;.") from None
+    for entity in entities:
+        if entity.type == "text_link" and not (entity.url or "").startswith(LINK_SCHEMES):
+            raise UserInputError(f"Links must be http(s) or tg:// URLs, not {entity.url!r}.")
+    return text
+
+
+def _default_normalize(phrase: str) -> str:
+    return " ".join(phrase.casefold().split())
+
+
+def split_segment(args: str, resolve: Callable[[str], Segment | None],
+                  normalize: Callable[[str], str] = _default_normalize,
+                  ) -> tuple[Segment, str]:
+    """Split `/broadcast` arguments into (segment, text).
+
+    - `all TEXT` / `everyone TEXT` / `* TEXT`: everyone, explicitly;
+    - `"several words" TEXT`: the quoted city, topic or (failing both) phrase (its key
+      normalized like subscriptions' phrases);
+    - `WORD TEXT`: WORD's followers when WORD is a known city or topic, else everyone and
+      the whole line is the text. The preview always names the segment, so a text that
+      happens to start with a city name is caught before Confirm (use `all` for it).
+    """
+    args = args.strip()
+    if not args:
+        return EVERYONE, ""
+    if args[0] in "\"«“":
+        close = {"\"": "\"", "«": "»", "“": "”"}[args[0]]
+        end = args.find(close, 1)
+        if end > 1:
+            query, rest = args[1:end].strip(), args[end + 1:].strip()
+            found = resolve(query)
+            if found is not None:
+                return found, rest
+            phrase = normalize(query)
+            if not phrase:
+                raise UserInputError(f"No words to look for in \"{query}\".")
+            return Segment(TagKind.PHRASE, phrase, query), rest
+    word, _, rest = args.partition(" ")
+    if word.lower() in ("all", "everyone", "*"):
+        return EVERYONE, rest.strip()
+    found = resolve(word) if word.replace("_", "").replace("-", "").isalpha() else None
+    if found is not None:
+        return found, rest.strip()
+    return EVERYONE, args
+
+
+def fmt_duration(seconds: float) -> str:
+    """'45 s', '3 min', '1 h 20 min'."""
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{round(s / 60)} min"
+    return f"{s // 3600} h {(s % 3600) // 60} min"
+
+
+class BroadcastService:
+    """Drafts, confirmation, resumable fan-out and progress of admin broadcasts."""
+
+    def __init__(self, store: Store, clock: Clock, cfg: Config | None = None, *,
+                 on_enqueued: Callable[[], Any] | None = None, batch_size: int = 1000,
+                 progress_interval: float = 3.0) -> None:
+        self.store = store
+        self.clock = clock
+        # Without a config the handler's admin check is the only one (it always runs).
+        self.cfg = cfg
+        self.on_enqueued = on_enqueued
+        self.batch_size = batch_size
+        self.progress_interval = progress_interval
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._edited: dict[int, tuple[float, str]] = {}  # id -> (monotonic time, last text)
+        self._rate: dict[int, tuple[float, int]] = {}  # id -> (monotonic time, finished)
+
+    @property
+    def paid(self) -> bool:
+        return bool(self.cfg and self.cfg.delivery.paid_rate > 0)
+
+    @property
+    def lane_rate(self) -> float:
+        if self.cfg is None:
+            return 25.0
+        d = self.cfg.delivery
+        return d.paid_rate if d.paid_rate > 0 else d.global_rate
+
+    def _check_admin(self, admin_id: int) -> None:
+        if self.cfg is not None and admin_id not in self.cfg.admins:
+            raise UserInputError("Only admins can do that.")
+
+    # --- admin actions -----------------------------------------------------------------
+
+    async def create(self, *, admin_id: int, admin_chat_id: int, text: str,
+                     segment: Segment = EVERYONE) -> Broadcast:
+        """Validate and store a draft with its recipient count (nothing is sent yet)."""
+        self._check_admin(admin_id)
+        text = validate_broadcast_html(text)
+        total = await self.store.chats.count_followers(segment.kind, segment.key)
+        if total == 0:
+            raise UserInputError(f"No active chat is among the {segment.describe()}: "
+                                 "nothing to send.")
+        return await self.store.broadcasts.create(
+            created_by=admin_id, admin_chat_id=admin_chat_id, text=text,
+            segment_kind=segment.kind, segment_key=segment.key, segment_label=segment.label,
+            total=total, now=self.clock.now())
+
+    async def confirm(self, broadcast_id: int, admin_id: int) -> Broadcast:
+        """DRAFT -> QUEUED (once, however many times Confirm is pressed); wakes run()."""
+        self._check_admin(admin_id)
+        b = await self.store.broadcasts.transition(
+            broadcast_id, BroadcastStatus.QUEUED, (BroadcastStatus.DRAFT,), self.clock.now())
+        if b is None:
+            current = await self.store.broadcasts.get(broadcast_id)
+            state = current.status.value if current else "unknown"
+            raise UserInputError(f"Broadcast #{broadcast_id} cannot be confirmed ({state}).")
+        log.info("broadcast confirmed", extra={"broadcast": b.id, "admin": admin_id,
+                                               "total": b.total})
+        self._wake.set()
+        return b
+
+    async def cancel(self, broadcast_id: int, admin_id: int) -> tuple[Broadcast, int]:
+        """Stop a draft or a running broadcast; returns it and the outbox rows cancelled."""
+        self._check_admin(admin_id)
+        b = await self.store.broadcasts.transition(
+            broadcast_id, BroadcastStatus.CANCELLED, CANCELLABLE, self.clock.now())
+        if b is None:
+            current = await self.store.broadcasts.get(broadcast_id)
+            state = current.status.value if current else "unknown"
+            raise UserInputError(f"Broadcast #{broadcast_id} cannot be cancelled ({state}).")
+        n = await self.store.outbox.cancel_broadcast(broadcast_id)
+        log.info("broadcast cancelled", extra={"broadcast": b.id, "admin": admin_id,
+                                               "rows": n})
+        self._wake.set()  # the leader writes the final report at once
+        return b, n
+
+    async def set_progress_message(self, broadcast_id: int, message_id: int) -> None:
+        """The admin message that run_pending edits with the progress."""
+        await self.store.broadcasts.set_progress_message(broadcast_id, message_id)
+
+    # --- leader work ---------------------------------------------------------------------
+
+    async def progress(self, b: Broadcast) -> Progress:
+        """Outbox figures for the broadcast."""
+        counts = await self.store.outbox.counts(b.id)
+        blocked = await self.store.broadcasts.blocked_count(b.id)
+        failed = int(counts.get("failed", 0)) - blocked
+        return Progress(total=max(b.total, b.enqueued), sent=int(counts.get("sent", 0)),
+                        blocked=blocked, failed=max(0, failed),
+                        cancelled=int(counts.get("cancelled", 0)),
+                        pending=int(counts.get("pending", 0)) + int(counts.get("sending", 0)))
+
+    async def fan_out(self, b: Broadcast) -> Broadcast | None:
+        """Enqueue every remaining recipient of a QUEUED broadcast, batch by batch; the
+        broadcast as RUNNING afterwards, or None when it was cancelled meanwhile."""
+        recipients = await self.store.chats.followers(b.segment_kind, b.segment_key)
+        if b.fanout_cursor is not None:
+            recipients = [c for c in recipients if c > b.fanout_cursor]
+        for i in range(0, len(recipients), self.batch_size):
+            batch = recipients[i:i + self.batch_size]
+            rows = [OutgoingMessage(chat_id=c, kind=DeliveryKind.BROADCAST, text=b.text,
+                                    broadcast_id=b.id, paid=self.paid, dedup_key=f"bc:{b.id}")
+                    for c in batch]
+            added = await self.store.outbox.enqueue(rows, self.clock.now())
+            if not await self.store.broadcasts.advance(b.id, batch[-1], added):
+                # Cancelled while this batch was written: take back what it added.
+                await self.store.outbox.cancel_broadcast(b.id)
+                return None
+            if self.on_enqueued is not None:
+                self.on_enqueued()
+            await asyncio.sleep(0)  # let the sender and the handlers run between batches
+        return await self.store.broadcasts.transition(
+            b.id, BroadcastStatus.RUNNING, (BroadcastStatus.QUEUED,), self.clock.now())
+
+    async def run_pending(self, bot: ProgressBot | None) -> None:
+        """One pass over active broadcasts: fan-out, progress, final report.
+        Overlapping calls return at once."""
+        if self._lock.locked():
+            return
+        async with self._lock:
+            for b in await self.store.broadcasts.active():
+                try:
+                    await self._advance(b, bot)
+                except Exception:
+                    log.exception("broadcast step failed", extra={"broadcast": b.id})
+
+    async def run(self, stop: asyncio.Event, bot: ProgressBot | None,
+                  interval: float = 2.0) -> None:
+        """Call run_pending every `interval` seconds, and at once after a confirm/cancel."""
+        while not stop.is_set():
+            self._wake.clear()
+            await self.run_pending(bot)
+            waiter = asyncio.ensure_future(self._wake.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiter, stopper}, timeout=interval,
+                               return_when=asyncio.FIRST_COMPLETED)
+            for f in (waiter, stopper):
+                f.cancel()
+
+    async def _advance(self, b: Broadcast, bot: ProgressBot | None) -> None:
+        if b.status == BroadcastStatus.QUEUED:
+            await self._show(b, bot, force=True)
+            fanned = await self.fan_out(b)
+            if fanned is None:
+                return
+            b = fanned
+        p = await self.progress(b)
+        if p.pending == 0 and b.status == BroadcastStatus.RUNNING:
+            done = await self.store.broadcasts.transition(
+                b.id, BroadcastStatus.DONE, (BroadcastStatus.RUNNING,), self.clock.now())
+            if done is not None:
+                log.info("broadcast done", extra={"broadcast": b.id, "sent": p.sent,
+                                                  "blocked": p.blocked, "failed": p.failed})
+                await self._report(done, bot, p)
+            return
+        await self._show(b, bot, p)
+
+    # --- admin messages ------------------------------------------------------------------
+
+    def _eta(self, b: Broadcast, p: Progress) -> float:
+        """Seconds left: the measured rate when there is one, else the lane's rate."""
+        now = time.monotonic()
+        prev = self._rate.get(b.id)
+        rate = self.lane_rate
+        if prev is not None and now - prev[0] >= 1.0 and p.finished > prev[1]:
+            rate = (p.finished - prev[1]) / (now - prev[0])
+        if prev is None or now - prev[0] >= 10.0:
+            self._rate[b.id] = (now, p.finished)
+        remaining = p.pending
+        if b.status == BroadcastStatus.QUEUED:
+            remaining += max(0, b.total - b.enqueued)
+        return remaining / max(rate, 0.1)
+
+    def progress_text(self, b: Broadcast, p: Progress) -> str:
+        """The progress message (HTML)."""
+        segment = "all active chats" if b.segment_kind is None else \
+            f"followers of {html.escape(b.segment_label or b.segment_key or '')}"
+        lines = [f"📣 <b>Broadcast #{b.id}</b> to {segment}",
+                 f"Sent {p.sent:,} of {p.total:,} · blocked {p.blocked:,} · "
+                 f"failed {p.failed:,} · waiting {p.pending:,}"]
+        if b.status == BroadcastStatus.QUEUED:
+            lines.append(f"Queueing recipients: {b.enqueued:,} of {b.total:,}")
+        lines.append(f"About {fmt_duration(self._eta(b, p))} left.")
+        return "\n".join(lines)
+
+    def report_text(self, b: Broadcast, p: Progress) -> str:
+        """The final report (HTML)."""
+        took = ""
+        if b.confirmed_at and b.finished_at:
+            took = f" in {fmt_duration((b.finished_at - b.confirmed_at).total_seconds())}"
+        head = (f"✅ <b>Broadcast #{b.id} finished</b>{took}"
+                if b.status == BroadcastStatus.DONE
+                else f"🛑 <b>Broadcast #{b.id} cancelled</b>")
+        body = (f"Sent {p.sent:,} · blocked {p.blocked:,} · failed {p.failed:,}"
+                f" (of {p.total:,} recipients)")
+        if p.cancelled:
+            body += f"\nNot sent: {p.cancelled:,}"
+        return f"{head}\n{body}"
+
+    async def _show(self, b: Broadcast, bot: ProgressBot | None, p: Progress | None = None,
+                    *, force: bool = False) -> None:
+        if bot is None or b.progress_message_id is None:
+            return
+        now = time.monotonic()
+        last = self._edited.get(b.id)
+        if not force and last is not None and now - last[0] < self.progress_interval:
+            return
+        current = await self.store.broadcasts.get(b.id)
+        if current is None or current.status not in ACTIVE:
+            return  # cancelled meanwhile: the cancel's report stays on the message
+        p = p or await self.progress(b)
+        text = self.progress_text(b, p)
+        if last is not None and last[1] == text:
+            return
+        self._edited[b.id] = (now, text)
+        with contextlib.suppress(Exception):  # a deleted message or "not modified": go on
+            await bot.edit_message_text(text, chat_id=b.admin_chat_id,
+                                        message_id=b.progress_message_id, parse_mode="HTML",
+                                        reply_markup=cancel_keyboard(b.id))
+
+    async def _report(self, b: Broadcast, bot: ProgressBot | None,
+                      p: Progress | None = None) -> None:
+        self._edited.pop(b.id, None)
+        self._rate.pop(b.id, None)
+        if bot is None:
+            return
+        p = p or await self.progress(b)
+        text = self.report_text(b, p)
+        if b.progress_message_id is not None:
+            with contextlib.suppress(Exception):
+                await bot.edit_message_text(text, chat_id=b.admin_chat_id,
+                                            message_id=b.progress_message_id,
+                                            parse_mode="HTML")
+        # A new message too, so the admin is notified that it ended.
+        try:
+            await bot.send_message(b.admin_chat_id, text, parse_mode="HTML")
+        except Exception as exc:
+            log.warning("broadcast report not sent", extra={"broadcast": b.id,
+                                                            "chat": b.admin_chat_id,
+                                                            "error": repr(exc)})
+
+
+def cancel_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
+    """The progress message's Cancel button (the press is re-checked as an admin's)."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        "Cancel broadcast", callback_data=f"adm:bc:cancel:{broadcast_id}")]])

@@ -1,0 +1,220 @@
+"""What the admin commands show and do, apart from Telegram: /stats, /sources, /addsource,
+source lookup, /why. Each returns HTML (every stored or user string escaped) or raises
+UserInputError with a message fit to show."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.alerts.html import escape, link, truncate_text
+from bot.domain import Source, SourceConfig, TagKind
+from bot.errors import FeedParseError, FetchError, UnsafeURLError, UserInputError
+from bot.news.clean import canonical_url
+from bot.news.urls import validate_source_url
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+MESSAGE_LIMIT = 3900  # room under Telegram's 4096 for a split message
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split HTML made of whole lines into messages under `limit` characters."""
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        if current and size + len(line) + 1 > limit:
+            parts.append("\n".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    if current:
+        parts.append("\n".join(current))
+    return parts
+
+
+def ago(when: datetime | None, now: datetime) -> str:
+    """'never', '45 s ago', '12 min ago', '3 h ago', '2 d ago'."""
+    if when is None:
+        return "never"
+    s = max(0, int((now - when).total_seconds()))
+    if s < 60:
+        return f"{s} s ago"
+    if s < 3600:
+        return f"{s // 60} min ago"
+    if s < 86400:
+        return f"{s // 3600} h ago"
+    return f"{s // 86400} d ago"
+
+
+def source_health(src: Source) -> str:
+    """An icon for a source: paused, healthy, failing, dead or not checked yet."""
+    if src.paused:
+        return "⏸"
+    if src.failure_count >= 5:
+        return "❌"
+    if src.failure_count > 0:
+        return "⚠️"
+    return "✅" if src.last_success_at else "🕓"
+
+
+def sources_text(sources: list[Source], now: datetime) -> str:
+    """/sources: one block per source with its health."""
+    if not sources:
+        return "No sources yet. Add one with /addsource URL [name]."
+    lines = [f"<b>Sources</b> ({len(sources)})"]
+    for src in sources:
+        lines.append(f"{source_health(src)} #{src.id} <b>{escape(src.name)}</b> "
+                     f"({escape(src.language)}) · every {src.poll_interval // 60} min")
+        lines.append(f"   {escape(src.url)}")
+        state = f"   last success {ago(src.last_success_at, now)}"
+        if src.failure_count:
+            state += f" · {src.failure_count} failures in a row"
+        lines.append(state)
+        if src.last_error:
+            lines.append(f"   last error: <i>{escape(truncate_text(src.last_error, 200))}</i>")
+    return "\n".join(lines)
+
+
+async def stats_text(services: Services) -> str:
+    """/stats: chats, subscriptions, news of the last 24 h, deliveries, queue, sources."""
+    store, now = services.store, services.clock.now()
+    since = now - timedelta(hours=24)
+    chats = await store.chats.counts(top=10)
+    n_items, n_stories = await store.news.counts_since(since)
+    out = await store.broadcasts.delivery_stats(since)
+    sources = await store.sources.list_all()
+    c = chats["chats"]
+    lines = [
+        "<b>Herald statistics</b>",
+        f"Chats: {c.get('active', 0):,} active · {c.get('paused', 0):,} paused · "
+        f"{c.get('blocked', 0):,} blocked",
+        "Subscriptions: " + " · ".join(
+            f"{chats['subscriptions'].get(k.value, 0):,} {k.value}" for k in TagKind),
+    ]
+    for kind in (TagKind.CITY, TagKind.TOPIC):
+        top = [t for t in chats["top"] if t["kind"] == kind.value]
+        if top:
+            lines.append(f"  top {kind.value}s: " + ", ".join(
+                f"{escape(t['label'])} {t['followers']:,}" for t in top[:5]))
+    lines.append(f"Last 24 h: {n_items:,} items, {n_stories:,} stories")
+    lines.append(_deliveries_line(out))
+    lines.append(f"Queue: {out.get('pending', 0):,} waiting · "
+                 f"{out.get('sending', 0):,} in flight")
+    failing = [s for s in sources if s.failure_count and not s.paused]
+    paused = sum(1 for s in sources if s.paused)
+    lines.append(f"Sources: {len(sources)} · {len(sources) - len(failing) - paused} healthy · "
+                 f"{len(failing)} failing · {paused} paused")
+    for src in failing[:10]:
+        lines.append(f"  {source_health(src)} #{src.id} {escape(src.name)}: "
+                     f"{src.failure_count} failures, last success "
+                     f"{ago(src.last_success_at, now)}")
+    return "\n".join(lines)
+
+
+def _deliveries_line(out: dict[str, Any]) -> str:
+    sent = out.get("sent_by_kind", {})
+    return (f"Sent in 24 h: {sent.get('alert', 0):,} alerts · "
+            f"{sent.get('briefing', 0):,} briefings · {sent.get('broadcast', 0):,} "
+            f"broadcast messages · failures {out.get('failed', 0):,} "
+            f"(blocked {out.get('blocked', 0):,})")
+
+
+async def add_source(services: Services, args: str) -> tuple[Source, Any]:
+    """/addsource URL [name]: the URL must be safe and a usable feed before it is added."""
+    url, _, name = args.strip().partition(" ")
+    if not url:
+        raise UserInputError("Usage: /addsource URL [name]")
+    allow_private = services.config.poller.allow_private_addresses
+    try:
+        url = validate_source_url(url, allow_private=allow_private)
+    except UnsafeURLError as exc:
+        raise UserInputError(f"This URL cannot be a source: {exc}.") from None
+    existing = await services.store.sources.by_url(url)
+    if existing is not None:
+        raise UserInputError(f"This URL is already source #{existing.id} ({existing.name}).")
+    if services.poller is None:
+        raise UserInputError("The poller is not available in this process.")
+    try:
+        parsed = await services.poller.check_feed(url)
+    except (UnsafeURLError, FetchError, FeedParseError) as exc:
+        raise UserInputError(f"Could not use this feed: {exc}.") from None
+    if not parsed.items:
+        raise UserInputError("This feed has no items; nothing to follow there yet.")
+    name = (name.strip() or (parsed.title or "").strip() or urlsplit(url).hostname or url)
+    source = await services.store.sources.add(SourceConfig(name=name[:200], url=url),
+                                              now=services.clock.now())
+    log.info("source added", extra={"source": source.id, "url": url})
+    return source, parsed
+
+
+async def find_source(services: Services, arg: str, action: str) -> Source:
+    """A source by id ('12' or '#12') or by URL; UserInputError when there is none."""
+    arg = arg.strip()
+    if not arg:
+        raise UserInputError(f"Usage: /{action}source ID or URL (see /sources)")
+    store = services.store.sources
+    source = None
+    if arg.lstrip("#").isdigit() and len(arg) < 12:
+        source = await store.get(int(arg.lstrip("#")))
+    else:
+        source = await store.by_url(arg)
+        if source is None:
+            wanted = arg.rstrip("/")
+            source = next((s for s in await store.list_all()
+                           if s.url.rstrip("/") == wanted), None)
+    if source is None:
+        raise UserInputError(f"No source {arg!r}; /sources lists them.")
+    return source
+
+
+async def why_text(services: Services, args: str) -> str:
+    """/why LINK: cities, topics and evidence of the stored item; deliveries as counts."""
+    url = args.strip().strip("<>")
+    if not url:
+        raise UserInputError("Usage: /why LINK (a link to a news item Herald has seen)")
+    store = services.store
+    item = None
+    for candidate in dict.fromkeys((canonical_url(url), url)):
+        if candidate:
+            item = await store.news.item_by_url(candidate)
+            if item is not None:
+                break
+    if item is None:
+        raise UserInputError("Herald has not seen an item with this link.")
+    label = services.classifier.label if services.classifier is not None else (
+        lambda _k, key: key)
+    tags = item.tags
+    source = await store.sources.get(item.source_id)
+    lines = [f"<b>{link(item.url, item.title)}</b>",
+             f"Source: {escape(source.name) if source else '?'} · story #{item.story_id}"]
+    lines.append("Cities: " + (", ".join(escape(str(label(TagKind.CITY, c)))
+                                         for c in tags.cities) or "none"))
+    lines.append("Topics: " + (", ".join(escape(str(label(TagKind.TOPIC, t)))
+                                         for t in tags.topics) or "none"))
+    evidence: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for ev in tags.evidence:
+        where = "source" if ev.field == "source" else ev.field
+        entry = f"“{ev.term}” ({where})"
+        bucket = evidence[(ev.kind.value, ev.key)]
+        if entry not in bucket:
+            bucket.append(entry)
+    if evidence:
+        lines.append("<b>Evidence</b>")
+        for (kind, key), terms in evidence.items():
+            shown = ", ".join(terms[:5]) + (f" and {len(terms) - 5} more"
+                                            if len(terms) > 5 else "")
+            lines.append(f"  {escape(str(label(TagKind(kind), key)))}: "
+                         f"{escape(truncate_text(shown, 300))}")
+    counts = await store.broadcasts.story_deliveries(item.story_id)
+    if counts:
+        lines.append("<b>Deliveries</b> (chats): " + " · ".join(
+            f"{kind} {status} {n:,}" for (kind, status), n in sorted(counts.items())))
+    else:
+        lines.append("Deliveries: not sent to any chat.")
+    return "\n".join(lines)
