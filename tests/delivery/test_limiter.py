@@ -1,0 +1,118 @@
+"""The rate limiter with a fake monotonic clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import DeliveryConfig
+from bot.delivery.limiter import GROUP_WINDOW, PRIVATE_BURST, RateLimiter
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def simulate(lim: RateLimiter, clock: FakeTime, chats: list[int], paid: bool = False
+             ) -> list[float]:
+    """Send one message to each chat in turn the way the Sender does; return send times."""
+    times = []
+    for chat in chats:
+        clock.t += lim.chat_wait(chat, paid)
+        clock.t += lim.reserve(chat, paid)
+        times.append(clock.t)
+    return times
+
+
+def test_global_rate_is_evenly_spaced() -> None:
+    clock = FakeTime()
+    lim = RateLimiter(25.0, time_fn=clock)
+    times = simulate(lim, clock, list(range(1, 101)))
+    assert times[0] == 1000.0
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert min(gaps) == pytest.approx(1 / 25)
+    assert times[-1] - times[0] == pytest.approx(99 / 25)
+
+
+def test_reservations_queue_up_without_waiting_in_between() -> None:
+    clock = FakeTime()
+    lim = RateLimiter(10.0, time_fn=clock)
+    delays = [lim.reserve(chat) for chat in range(1, 6)]
+    assert delays == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
+
+
+def test_private_chat_allows_a_small_burst_then_one_per_second() -> None:
+    clock = FakeTime()
+    lim = RateLimiter(1000.0, private_chat_rate=1.0, time_fn=clock)
+    times = simulate(lim, clock, [7] * 6)
+    assert times[PRIVATE_BURST - 1] - times[0] < 0.01
+    for a, b in zip(times[PRIVATE_BURST:], times[PRIVATE_BURST + 1:], strict=False):
+        assert b - a == pytest.approx(1.0)
+    # another chat is not slowed by chat 7
+    assert lim.chat_wait(8) == 0.0
+
+
+def test_group_window_allows_twenty_per_minute() -> None:
+    clock = FakeTime()
+    lim = RateLimiter(1000.0, private_chat_rate=100.0, group_per_minute=20, time_fn=clock)
+    times = simulate(lim, clock, [-5] * 45)
+    for i in range(len(times)):
+        in_window = [t for t in times if times[i] - GROUP_WINDOW < t <= times[i]]
+        assert len(in_window) <= 20
+    assert times[20] - times[0] == pytest.approx(GROUP_WINDOW)
+    assert times[40] - times[20] == pytest.approx(GROUP_WINDOW)
+    assert lim.chat_wait(5) == 0.0  # a private chat with the same number is separate
+
+
+def test_429_for_one_chat_pauses_that_chat_only() -> None:
+    clock = FakeTime()
+    lim = RateLimiter(30.0, time_fn=clock)
+    assert lim.on_rate_limited(7, 5.0) == "chat"
+    assert lim.chat_wait(7) == pytest.approx(5.0)
+    assert lim.paused_for(7) == pytest.approx(5.0)
+    assert lim.chat_wait(8) == 0.0 and lim.paused_for(8) == 0.0
+    clock.t += 5.0
+    assert lim.chat_wait(7) == 0.0
+
+
+def test_429s_across_chats_pause_the_lane() -> None:
+    clock = FakeTime()
+    lim = RateLimiter(30.0, paid_rate=1000.0, time_fn=clock)
+    assert lim.on_rate_limited(1, 3.0) == "chat"
+    clock.t += 0.2
+    assert lim.on_rate_limited(2, 3.0) == "chat"
+    clock.t += 0.2
+    assert lim.on_rate_limited(3, 3.0) == "global"
+    assert lim.chat_wait(99) == pytest.approx(3.0)
+    assert lim.reserve(99) == pytest.approx(3.0)  # the booked slot is after the pause
+    assert lim.chat_wait(100, paid=True) == 0.0  # the paid lane has its own budget
+    clock.t += 5
+    assert lim.on_rate_limited(4, 1.0) == "chat"  # old 429s no longer count
+
+
+def test_paid_lane_is_separate_and_faster() -> None:
+    clock = FakeTime()
+    lim = RateLimiter(30.0, paid_rate=1000.0, time_fn=clock)
+    assert lim.uses_paid_lane(True) and not lim.uses_paid_lane(False)
+    free = simulate(lim, clock, list(range(1, 301)))
+    clock.t = 1000.0
+    lim2 = RateLimiter(30.0, paid_rate=1000.0, time_fn=clock)
+    paid = simulate(lim2, clock, list(range(1, 301)), paid=True)
+    assert free[-1] - free[0] == pytest.approx(299 / 30)
+    assert paid[-1] - paid[0] < 0.3
+    off = RateLimiter.from_config(DeliveryConfig(paid_rate=0.0), time_fn=clock)
+    assert not off.uses_paid_lane(True)
+
+
+def test_idle_chats_are_forgotten() -> None:
+    clock = FakeTime()
+    lim = RateLimiter(1e6, time_fn=clock)
+    for chat in range(1, 5001):
+        lim.reserve(chat)
+        clock.t += 0.001
+    assert len(lim._chats) < 5000
+    lim.forget(4999)
+    assert 4999 not in lim._chats
