@@ -19,6 +19,7 @@ _SKIP_TAGS = frozenset("script style noscript template iframe object svg head".s
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
 _TAG_OR_ENTITY = re.compile(r"[<&]")
+_FIRST_SENTENCE = re.compile(r"^(.{20,}?[.!?])\s+(?=[A-ZА-ЯЁЇІЄҐ])")
 
 
 class _TextExtractor(HTMLParser):
@@ -47,7 +48,8 @@ class _TextExtractor(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not self.skip:
-            self.parts.append(data)
+            # In HTML a line break in the source is only a space; blocks make paragraphs.
+            self.parts.append(data.replace("\n", " "))
 
 
 def html_to_text(html: str) -> str:
@@ -180,6 +182,9 @@ def item_key(guid: str | None, url: str | None, title: str, source_id: int) -> s
 
 def _title_from_text(text: str, limit: int = 120) -> str:
     first = text.split("\n", 1)[0]
+    sentence = _FIRST_SENTENCE.match(first)
+    if sentence:
+        first = sentence.group(1)
     if len(first) <= limit:
         return first
     cut = first[:limit].rsplit(" ", 1)[0]

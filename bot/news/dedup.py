@@ -11,6 +11,7 @@ bands of R values (LSH), so a lookup only compares stories that share a band.
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import struct
 import unicodedata
@@ -71,7 +72,8 @@ def _hashes(stem: str) -> tuple[int, ...]:
     return struct.unpack(f"<{K}I", raw[: 4 * K])
 
 
-_EMPTY = (0xFFFFFFFF,) * K
+_NONE = 0xFFFFFFFF
+_EMPTY = (_NONE,) * K
 
 
 def _minhash(words: Iterable[str]) -> tuple[int, ...]:
@@ -94,19 +96,20 @@ def fingerprint(title: str, text: str) -> tuple[int, ...]:
     return _minhash(t) + _minhash(both)
 
 
-def _part_similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float | None:
-    if a == _EMPTY or b == _EMPTY:
-        return None
-    return sum(map(int.__eq__, a, b)) / K
-
-
 def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     """Estimated similarity in [0, 1]: the mean Jaccard of titles and of title+lead."""
     if len(a) != FINGERPRINT_LEN or len(b) != FINGERPRINT_LEN:
         return 0.0
-    parts = [p for p in (_part_similarity(a[:K], b[:K]), _part_similarity(a[K:], b[K:]))
-             if p is not None]
-    return sum(parts) / len(parts) if parts else 0.0
+    same = list(map(operator.eq, a, b))
+    title_empty = a[0] == _NONE or b[0] == _NONE  # a part is empty only when every value is
+    lead_empty = a[K] == _NONE or b[K] == _NONE
+    if title_empty and lead_empty:
+        return 0.0
+    if title_empty:
+        return same[K:].count(True) / K
+    if lead_empty:
+        return same[:K].count(True) / K
+    return same.count(True) / FINGERPRINT_LEN
 
 
 def _bands(fp: tuple[int, ...]) -> list[tuple[int, int, int]]:
@@ -119,12 +122,13 @@ def _bands(fp: tuple[int, ...]) -> list[tuple[int, int, int]]:
 
 
 class _Entry:
-    __slots__ = ("at", "fingerprint", "guard", "sources")
+    __slots__ = ("at", "fingerprint", "guard", "seen", "sources")
 
-    def __init__(self, fingerprint: tuple[int, ...], at: datetime, guard: frozenset[str],
-                 sources: set[int]) -> None:
+    def __init__(self, fingerprint: tuple[int, ...], at: datetime, seen: datetime,
+                 guard: frozenset[str], sources: set[int]) -> None:
         self.fingerprint = fingerprint
-        self.at = at
+        self.at = at  # when the story happened (publication time): compared between stories
+        self.seen = seen  # when Herald first saw it: what the window and prune() look at
         self.guard = guard
         self.sources = sources
 
@@ -143,13 +147,17 @@ class StoryIndex:
         return len(self._stories)
 
     def add(self, story_id: int, fingerprint: tuple[int, ...], at: datetime, *,
-            guard: Iterable[str] = (), source: int | None = None) -> None:
-        """Index a story; `guard` (its cities) vetoes matches with disjoint guards."""
+            guard: Iterable[str] = (), source: int | None = None,
+            seen: datetime | None = None) -> None:
+        """Index a story; `guard` (its cities) vetoes matches with disjoint guards.
+
+        `at` is when the story happened, `seen` when it was stored (defaults to `at`).
+        """
         if len(fingerprint) != FINGERPRINT_LEN:
             return
         if story_id in self._stories:
             self._remove(story_id)
-        self._stories[story_id] = _Entry(fingerprint, at, frozenset(guard),
+        self._stories[story_id] = _Entry(fingerprint, at, seen or at, frozenset(guard),
                                          {source} if source is not None else set())
         for band in _bands(fingerprint):
             self._buckets.setdefault(band, set()).add(story_id)
@@ -200,8 +208,8 @@ class StoryIndex:
         return found[0][0] if found else None
 
     def prune(self, before: datetime) -> int:
-        """Forget stories seen before `before`; return how many."""
-        old = [sid for sid, e in self._stories.items() if e.at < before]
+        """Forget stories first seen before `before`; return how many."""
+        old = [sid for sid, e in self._stories.items() if e.seen < before]
         for sid in old:
             self._remove(sid)
         return len(old)

@@ -1,0 +1,168 @@
+"""The item pipeline: clean -> skip known keys -> classify -> summarize -> near-dup -> store.
+
+CPU work for a batch runs in a worker thread so the event loop keeps answering users; the
+store and the StoryIndex are the only state that changes, and both change under one lock
+so two sources carrying the same event cannot both decide it is new.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.clock import Clock
+from bot.domain import CleanItem, RawItem, Source, Story, Tags
+from bot.news.clean import clean_item
+from bot.news.dedup import StoryIndex, fingerprint
+from bot.news.summarize import summarize
+from storage.repos.news import NewItem
+from storage.store import Store
+
+if TYPE_CHECKING:
+    from bot.news.classify import Classifier
+
+log = logging.getLogger(__name__)
+PRUNE_EVERY = timedelta(minutes=30)
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineResult:
+    new_items: int  # items stored
+    new_stories: tuple[Story, ...]  # stories this batch started (the only ones that alert)
+    merged: int  # stored items that joined an existing story (or another item of the batch)
+    skipped: int  # items already stored, repeated in the batch, or with nothing usable
+    errors: tuple[str, ...]  # one line per item that failed; the rest of the batch went on
+
+
+@dataclass(frozen=True, slots=True)
+class _Analysed:
+    item: CleanItem
+    summary: str
+    tags: Tags
+
+
+class Pipeline:
+    """Turns a source's raw items into stored, tagged, deduplicated stories."""
+
+    def __init__(self, store: Store, classifier: Classifier, clock: Clock, *,
+                 dedup_window_hours: int = 48) -> None:
+        self.store = store
+        self.classifier = classifier
+        self.clock = clock
+        self.window = timedelta(hours=dedup_window_hours)
+        self.index = StoryIndex(self.window)
+        self._lock = asyncio.Lock()
+        self._pruned_at: datetime | None = None
+
+    async def load(self) -> None:
+        """Rebuild the near-duplicate index from the stories of the recent window."""
+        since = self.clock.now() - self.window
+        rows = await self.store.news.recent_fingerprints(since)
+        for story_id, fp, seen in rows:
+            self.index.add(story_id, fp, seen)
+        self._pruned_at = self.clock.now()
+        log.info("story index loaded", extra={"stories": len(rows)})
+
+    async def process(self, source: Source, raw_items: Sequence[RawItem]) -> PipelineResult:
+        """Store the new items of one source's batch; report which stories are new."""
+        now = self.clock.now()
+        cleaned, skipped, errors = await asyncio.to_thread(self._clean, source, raw_items, now)
+        known = await self.store.news.existing_keys([c.key for c in cleaned])
+        fresh = [c for c in cleaned if c.key not in known]
+        skipped += len(cleaned) - len(fresh)
+        analysed, more_errors = await asyncio.to_thread(self._analyse, source, fresh)
+        errors.extend(more_errors)
+        if not analysed:
+            return PipelineResult(0, (), 0, skipped, tuple(errors))
+        async with self._lock:
+            self._maybe_prune(now)
+            batch = self._link(source, analysed, now)
+            stored = await self.store.news.add_items(batch)
+            new_stories: list[Story] = []
+            merged = 0
+            for st in stored:
+                if st.new_story:
+                    new_stories.append(st.story)
+                    c = batch[st.index].item
+                    self.index.add(st.story.id, c.fingerprint, c.published_at,
+                                   guard=st.item.tags.cities, source=source.id, seen=now)
+                else:
+                    merged += 1
+                    self.index.attach(st.story.id, source.id)
+        skipped += len(batch) - len(stored)  # lost a race with another writer
+        return PipelineResult(new_items=len(stored), new_stories=tuple(new_stories),
+                              merged=merged, skipped=skipped, errors=tuple(errors))
+
+    # --- stages (pure; run in a worker thread) -------------------------------------------
+
+    @staticmethod
+    def _clean(source: Source, raw_items: Sequence[RawItem], now: datetime
+               ) -> tuple[list[CleanItem], int, list[str]]:
+        out: list[CleanItem] = []
+        keys: set[str] = set()
+        skipped = 0
+        errors: list[str] = []
+        for n, raw in enumerate(raw_items):
+            try:
+                c = clean_item(raw, source_id=source.id, language=source.language, now=now)
+            except Exception as exc:  # one bad item must not cost the batch
+                errors.append(f"item {n} ({_label(raw)}): {type(exc).__name__}: {exc}")
+                continue
+            if c is None or c.key in keys:
+                skipped += 1  # nothing usable, or the feed repeats an item
+                continue
+            keys.add(c.key)
+            out.append(c)
+        return out, skipped, errors
+
+    def _analyse(self, source: Source, items: Sequence[CleanItem]
+                 ) -> tuple[list[_Analysed], list[str]]:
+        out: list[_Analysed] = []
+        errors: list[str] = []
+        for c in items:
+            try:
+                tags = self.classifier.classify(c.title, c.text, source_cities=source.cities,
+                                                source_topics=source.topics)
+                summary = summarize(c.title, c.text)
+                fp = fingerprint(c.title, c.text)
+            except Exception as exc:
+                errors.append(f"item {c.url or c.guid or c.title[:60]}: "
+                              f"{type(exc).__name__}: {exc}")
+                continue
+            out.append(_Analysed(dataclasses.replace(c, fingerprint=fp), summary, tags))
+        return out, errors
+
+    def _link(self, source: Source, analysed: Sequence[_Analysed], now: datetime
+              ) -> list[NewItem]:
+        """Decide each item's story: an indexed one, an earlier item of the batch, or new."""
+        batch_index = StoryIndex(self.window)  # ids are positions in this batch
+        out: list[NewItem] = []
+        for pos, a in enumerate(analysed):
+            c = a.item
+            story_id = self.index.find(c.fingerprint, c.published_at, guard=a.tags.cities,
+                                       source=source.id)
+            same_as = None
+            if story_id is None:
+                same_as = batch_index.find(c.fingerprint, c.published_at, guard=a.tags.cities,
+                                           source=source.id)
+            if story_id is None and same_as is None:
+                # Only leads are indexed, so `same_as` always names a new story's lead.
+                batch_index.add(pos, c.fingerprint, c.published_at, guard=a.tags.cities,
+                                source=source.id)
+            out.append(NewItem(item=c, summary=a.summary, tags=a.tags, fetched_at=now,
+                               story_id=story_id, same_as=same_as))
+        return out
+
+    def _maybe_prune(self, now: datetime) -> None:
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            self.index.prune(now - self.window)
+            self._pruned_at = now
+
+
+def _label(raw: RawItem) -> str:
+    return (raw.link or raw.guid or raw.title or "untitled")[:80]

@@ -1,0 +1,151 @@
+"""Cleaning: HTML to text, boilerplate, canonical URLs, stable keys, clean_item."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from conftest import shared_sample
+
+from bot.domain import RawItem
+from bot.news.clean import canonical_url, clean_item, html_to_text, item_key, strip_boilerplate
+
+NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+
+
+def test_html_to_text_keeps_paragraphs_and_drops_scripts() -> None:
+    html = ("<div><p>Buses&nbsp;left <b>Kherson</b> &amp; Mykolaiv.</p>"
+            "<script>alert('x')</script><style>p{color:red}</style>"
+            "<p>Second\n   paragraph&#8217;s text</p>Line<br/>break<ul><li>one</li><li>two</li>"
+            "</ul></div>")
+    assert html_to_text(html) == ("Buses left Kherson & Mykolaiv.\nSecond paragraph’s text\n"
+                                  "Line\nbreak\none\ntwo")
+    assert html_to_text("plain   text\n\n\nnext") == "plain text\nnext"
+    assert html_to_text("") == ""
+    assert html_to_text("<p>unclosed <b>tags") == "unclosed tags"
+    assert html_to_text("a < b and c > d") == "a < b and c > d"
+
+
+def test_strip_boilerplate_on_the_sample_article() -> None:
+    text = shared_sample("rferl-2022-03-03-corridors.txt").read_text()
+    cleaned = strip_boilerplate(text)
+    lines = cleaned.split("\n")
+    assert not any(line.startswith("WATCH:") for line in lines)
+    assert not any(line.startswith("Key Words") for line in lines)
+    assert "Ukraine Map" not in lines
+    assert not any("support button" in line for line in lines)
+    assert not any(line.startswith("With reporting by") for line in lines)
+    # News lines stay, in order.
+    assert lines[0].startswith("Ukraine, Russia Agree To Create Humanitarian Corridors")
+    assert any(line.startswith("Russian troops reportedly have reached the center of Kherson")
+               for line in lines)
+    assert len(lines) == len([ln for ln in text.split("\n") if ln.strip()]) - 8
+
+
+@pytest.mark.parametrize("line", [
+    "WATCH: Fires could still be seen smoldering",
+    "Video: the aftermath",
+    "MAP: Russian advances in the south",
+    "Map of the front line as of March 3",
+    "Key Words: Ukraine, Britain",
+    "Read also: Kyiv prepares for winter",
+    "Читайте також: Київ готується до зими",
+    "Читайте также: Киев готовится к зиме",
+    "Support independent journalism in Ukraine",
+    "Donate",
+    "Subscribe to our Telegram channel for updates",
+    "Підписуйтесь на наш Telegram-канал",
+    "© 2026 RFE/RL, Inc. All rights reserved.",
+    "Copyright 2026 Example News",
+    "The post Kyiv braces for winter appeared first on Example News.",
+])
+def test_boilerplate_lines(line: str) -> None:
+    assert strip_boilerplate(f"Real news sentence.\n{line}\nAnother one.") == (
+        "Real news sentence.\nAnother one.")
+
+
+@pytest.mark.parametrize("line", [
+    "Watchdog says the plant is safe.",
+    "Mapping of mass graves continues near Izium.",
+    "Donations to the army reached a record in March.",
+    "Copyright lawsuits against the outlet were dropped.",
+    "Supporters gathered in Lviv.",
+])
+def test_news_lines_that_look_like_boilerplate_stay(line: str) -> None:
+    assert strip_boilerplate(line) == line
+
+
+def test_canonical_url() -> None:
+    assert canonical_url(
+        "HTTPS://WWW.BBC.co.uk:443/news/articles/c62kzr1jg0jo?at_medium=RSS&at_campaign=rss#0"
+    ) == "https://www.bbc.co.uk/news/articles/c62kzr1jg0jo"
+    assert canonical_url("http://x.org:80/a?utm_source=tw&b=2&a=1&fbclid=Z&gclid=1&yclid=2"
+                         "&mc_cid=3&mc_eid=4&ref=home&ocid=5") == "http://x.org/a?a=1&b=2"
+    assert canonical_url("https://x.org:8443/a?id=7") == "https://x.org:8443/a?id=7"
+    assert canonical_url("https://x.org") == "https://x.org/"
+    assert canonical_url("https://x.org/a?q=a+b&empty=") == "https://x.org/a?empty=&q=a+b"
+    for bad in (None, "", "ftp://x.org/f", "javascript:alert(1)", "mailto:a@b.c", "/relative",
+                "http://[::1"):
+        assert canonical_url(bad) is None
+
+
+def test_item_key_prefers_link_and_survives_guid_changes() -> None:
+    a = item_key("guid-1", "https://x.org/a?utm_source=rss", "Title", 1)
+    b = item_key("guid-2-changed", "https://X.org/a#top", "Other title", 2)
+    assert a == b and a.startswith("u:")
+    # Without a link the guid counts, scoped to the source.
+    assert item_key("4170803", None, "T", 1) != item_key("4170803", None, "T", 2)
+    assert item_key("4170803", None, "T", 1) == item_key("4170803", None, "Changed", 1)
+    # Neither: source + normalized title.
+    assert item_key(None, None, "Hello, World!", 3) == item_key(None, None, "hello world", 3)
+    assert item_key(None, None, "Hello", 3) != item_key(None, None, "Hello", 4)
+    assert len(item_key("g" * 5000, None, "t", 1)) < 300
+
+
+def raw(**kw: object) -> RawItem:
+    base: dict[str, object] = {"guid": "g1", "link": "https://x.org/a?utm_source=rss",
+                               "title": "Title", "summary_html": "<p>Summary.</p>"}
+    base.update(kw)
+    return RawItem(**base)  # type: ignore[arg-type]
+
+
+def test_clean_item() -> None:
+    c = clean_item(raw(title=" Evacuation &amp; aid\n in <b>Kherson</b> ",
+                       content_html="<p>Buses left.</p><p>WATCH: a video</p><p>More.</p>",
+                       published_at=NOW - timedelta(hours=1)),
+                   source_id=4, language="uk", now=NOW)
+    assert c is not None
+    assert c.title == "Evacuation & aid in Kherson"
+    assert c.text == "Buses left.\nMore."
+    assert c.url == "https://x.org/a" and c.key == item_key(None, "https://x.org/a", "", 4)
+    assert c.language == "uk" and c.source_id == 4
+    assert c.published_at == NOW - timedelta(hours=1)
+
+
+def test_clean_item_edge_cases() -> None:
+    assert clean_item(raw(title=None, summary_html=None), source_id=1, language="en",
+                      now=NOW) is None
+    assert clean_item(raw(title="  ", summary_html="<p> </p>"), source_id=1, language="en",
+                      now=NOW) is None
+    future = clean_item(raw(published_at=NOW + timedelta(days=3)), source_id=1, language="en",
+                        now=NOW)
+    assert future is not None and future.published_at == NOW
+    undated = clean_item(raw(), source_id=1, language="en", now=NOW)
+    assert undated is not None and undated.published_at == NOW
+    untitled = clean_item(raw(title=None, summary_html="<p>Residents of Mykolaiv queued for "
+                                                        "water on Saturday morning, officials "
+                                                        "said, as repairs went on for a third "
+                                                        "day in a row, with more to come.</p>"),
+                          source_id=1, language="en", now=NOW)
+    assert untitled is not None and untitled.title.startswith("Residents of Mykolaiv")
+    assert len(untitled.title) <= 121 and untitled.title.endswith("…")
+    two = clean_item(raw(title=None, summary_html="Water is back in Mykolaiv. Repairs took days."),
+                     source_id=1, language="en", now=NOW)
+    assert two is not None and two.title == "Water is back in Mykolaiv."
+    # A permalink guid stands in for a missing link.
+    c = clean_item(raw(link=None, guid="https://x.org/p?ref=rss"), source_id=1, language="en",
+                   now=NOW)
+    assert c is not None and c.url == "https://x.org/p"
+    # No link at all: keyed by the guid.
+    c2 = clean_item(raw(link=None, guid="abc"), source_id=1, language="en", now=NOW)
+    assert c2 is not None and c2.url is None and c2.key.startswith("g:1:")
