@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from bot.config import DeliveryConfig
@@ -32,7 +34,7 @@ def test_global_rate_is_evenly_spaced() -> None:
     lim = RateLimiter(25.0, time_fn=clock)
     times = simulate(lim, clock, list(range(1, 101)))
     assert times[0] == 1000.0
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) == pytest.approx(1 / 25)
     assert times[-1] - times[0] == pytest.approx(99 / 25)
 
