@@ -3,8 +3,8 @@
 A token bucket per user (limits.commands_per_minute, refilled continuously). It runs as a
 TypeHandler in group -1, before every other handler: an update over the limit gets one polite
 "slow down" per episode (button presses get it as the callback answer) and is dropped with
-ApplicationHandlerStop. Plain text that is not a command is never counted, and other users
-have their own buckets, so one flooder affects nobody else.
+ApplicationHandlerStop. Plain text that is not a command is never counted, other users
+have their own buckets, so one flooder affects nobody else, and admins are not limited.
 """
 
 from __future__ import annotations
@@ -91,15 +91,16 @@ def _counted(update: Update) -> bool:
     return bool(msg and msg.text and msg.text.startswith("/"))
 
 
-def make_throttle(limiter: FloodLimiter,
+def make_throttle(limiter: FloodLimiter, exempt: frozenset[int] = frozenset(),
                   ) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
-    """The group -1 callback that enforces `limiter`."""
+    """The group -1 callback that enforces `limiter` (users in `exempt`, the admins, are
+    trusted and never slowed down)."""
 
     async def throttle(update: Update, context: Context) -> None:
         # Every update passes here first: /health reads this to tell that updates flow.
         context.application.bot_data["last_update_at"] = time.time()
         user = update.effective_user
-        if user is None or not _counted(update):
+        if user is None or user.id in exempt or not _counted(update):
             return
         wait = limiter.hit(user.id)
         if wait <= 0:
@@ -126,9 +127,11 @@ def register_throttle(application: Application[Any, Any, Any, Any, Any, Any]) ->
     """Install the limiter (group -1) with limits.commands_per_minute from the services."""
     services = application.bot_data.get("services")
     per_minute = services.config.limits.commands_per_minute if services is not None else 20
+    admins = frozenset(services.config.admins) if services is not None else frozenset()
     limiter = FloodLimiter(per_minute)
     application.bot_data["flood_limiter"] = limiter
-    application.add_handler(TypeHandler(Update, make_throttle(limiter)), group=THROTTLE_GROUP)
+    application.add_handler(TypeHandler(Update, make_throttle(limiter, admins)),
+                            group=THROTTLE_GROUP)
     return limiter
 
 

@@ -1,0 +1,175 @@
+"""Admin commands through a real Application polling the Bot API emulator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from telegram.ext import Application, ApplicationBuilder
+
+from admin.conftest import add_chats
+from bot.clock import FakeClock
+from bot.config import Config, LimitsConfig
+from bot.delivery.broadcast import BroadcastService
+from bot.domain import BroadcastStatus, SourceConfig
+from bot.services import Services
+from bot.telegram.handlers import admin
+from bot.telegram.throttle import register_throttle
+from bot.testing.botapi import BotApiEmulator, SentMessage
+from storage.store import Store
+
+ADMIN, USER = 7, 55
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+
+@dataclass
+class Harness:
+    emu: BotApiEmulator
+    app: Application  # type: ignore[type-arg]
+    services: Services
+
+    async def say(self, chat_id: int, text: str, **kw: object) -> SentMessage:
+        mark = self.emu.mark()
+        self.emu.user_message(chat_id, text, **kw)  # type: ignore[arg-type]
+        return await self.emu.wait_for(lambda m: m.chat_id == chat_id, since=mark)
+
+
+@pytest.fixture
+async def harness(sqlite_store: Store) -> AsyncIterator[Harness]:
+    emu = BotApiEmulator(enforce_limits=False)
+    await emu.start()
+    cfg = Config(admins=(ADMIN,), limits=LimitsConfig(commands_per_minute=5))
+    clock = FakeClock(NOW)
+    services = Services(config=cfg, store=sqlite_store, clock=clock)
+    services.broadcasts = BroadcastService(sqlite_store, clock, cfg, progress_interval=0)
+    app = ApplicationBuilder().token(emu.token).base_url(emu.base_url).build()
+    app.bot_data["services"] = services
+    register_throttle(app)
+    admin.register(app)
+    async with app:
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        await app.start()
+        try:
+            yield Harness(emu, app, services)
+        finally:
+            await app.updater.stop()
+            await app.stop()
+    await emu.stop()
+
+
+async def test_non_admins_are_refused_even_with_forged_buttons(harness: Harness) -> None:
+    h = harness
+    await add_chats(h.services.store, [ADMIN, USER])
+    for cmd in ("/stats", "/broadcast hello", "/sources", "/pausesource 1"):
+        answer = await h.say(USER, cmd)
+        assert "only for Herald's administrators" in answer.plain
+    # The admin drafts a broadcast; a non-admin forges the Confirm press.
+    mark = h.emu.mark()
+    h.emu.user_message(ADMIN, "/broadcast <b>Hello</b>")
+    question = await h.emu.wait_for(lambda m: "send the message above" in m.plain, since=mark)
+    mark = h.emu.mark()
+    h.emu.press_button(ADMIN, question.message_id, "adm:bc:ok:1", user_id=USER)
+    for _ in range(100):
+        if h.emu.callback_answers:
+            break
+        await asyncio.sleep(0.02)
+    assert h.emu.callback_answers[-1].show_alert
+    assert "administrators" in (h.emu.callback_answers[-1].text or "")
+    b = await h.services.store.broadcasts.get(1)
+    assert b is not None and b.status == BroadcastStatus.DRAFT
+    assert h.emu.sent()[mark:] == []
+
+
+async def test_broadcast_preview_confirm_progress_report(harness: Harness) -> None:
+    h = harness
+    store = h.services.store
+    await add_chats(store, [ADMIN, *range(1000, 1040)])
+    bad = await h.say(ADMIN, "/broadcast <b>Unclosed")
+    assert "not valid Telegram HTML" in bad.plain and "end tag" in bad.plain
+    mark = h.emu.mark()
+    h.emu.user_message(ADMIN, "/broadcast all <b>Evacuation</b> buses at 9 &amp; 10")
+    question = await h.emu.wait_for(lambda m: "send the message above" in m.plain, since=mark)
+    preview = h.emu.sent(ADMIN)[-2]
+    assert preview.plain == "Evacuation buses at 9 & 10"  # exactly what users will get
+    assert "to 41 chats (all active chats)" in question.plain
+    assert question.buttons() == [("✅ Confirm", "adm:bc:ok:1"), ("✖️ Cancel", "adm:bc:cancel:1")]
+
+    mark = h.emu.mark()
+    h.emu.press_button(ADMIN, question.message_id, "adm:bc:ok:1", user_id=ADMIN)
+    edited = await h.emu.wait_for(lambda m: m.edited and "Broadcast #1" in m.plain, since=mark)
+    assert edited.message_id == question.message_id
+    assert edited.buttons() == [("Cancel broadcast", "adm:bc:cancel:1")]
+
+    service: BroadcastService = h.services.broadcasts
+    await service.run_pending(h.app.bot)  # the leader's job
+    counts = await store.outbox.counts(1)
+    assert counts["pending"] == 41
+    claimed = await store.outbox.claim("w", NOW, 100, 120)
+    await store.outbox.mark_sent_many([(d.id, 1) for d in claimed], NOW)
+    mark = h.emu.mark()
+    await service.run_pending(h.app.bot)
+    report = await h.emu.wait_for(lambda m: "finished" in m.plain and not m.edited, since=mark)
+    assert "Sent 41 · blocked 0 · failed 0 (of 41 recipients)" in report.plain
+
+    # A second broadcast cancelled from its progress message.
+    mark = h.emu.mark()
+    h.emu.user_message(ADMIN, "/broadcast second")
+    question = await h.emu.wait_for(lambda m: "send the message above" in m.plain, since=mark)
+    h.emu.press_button(ADMIN, question.message_id, "adm:bc:ok:2", user_id=ADMIN)
+    await h.emu.wait_for(lambda m: m.edited and "Broadcast #2" in m.plain)
+    await service.run_pending(h.app.bot)
+    mark = h.emu.mark()
+    h.emu.press_button(ADMIN, question.message_id, "adm:bc:cancel:2", user_id=ADMIN)
+    done = await h.emu.wait_for(lambda m: "cancelled" in m.plain, since=mark)
+    assert "Not sent: 41" in done.plain
+    assert (await store.outbox.counts(2))["cancelled"] == 41
+
+
+async def test_sources_stats_and_source_management(harness: Harness) -> None:
+    h = harness
+    store = h.services.store
+    await add_chats(store, [ADMIN])
+    src = await store.sources.add(SourceConfig(name="Kyiv <Post>", url="https://a.example/rss"),
+                                  now=NOW)
+    await store.sources.record_failure(src.id, now=NOW, error="HTTP 503 <oops>",
+                                       next_check_at=NOW)
+    listing = await h.say(ADMIN, "/sources")
+    assert "Kyiv <Post>" in listing.plain and "HTTP 503 <oops>" in listing.plain
+    assert "1 failures in a row" in listing.plain and "⚠️" in listing.plain
+    stats = await h.say(ADMIN, "/stats")
+    assert "Chats: 1 active · 0 paused · 0 blocked" in stats.plain
+    assert "Sources: 1 · 0 healthy · 1 failing · 0 paused" in stats.plain
+    assert "Queue: 0 waiting" in stats.plain
+    paused = await h.say(ADMIN, f"/pausesource {src.id}")
+    assert "paused" in paused.plain and (await store.sources.get(src.id)).paused  # type: ignore[union-attr]
+    resumed = await h.say(ADMIN, "/resumesource https://a.example/rss/")
+    assert "resumed" in resumed.plain
+    missing = await h.say(ADMIN, "/removesource 999")
+    assert "No source '999'" in missing.plain
+    removed = await h.say(ADMIN, f"/removesource #{src.id}")
+    assert "removed" in removed.plain and await store.sources.get(src.id) is None
+    unsafe = await h.say(ADMIN, "/addsource http://127.0.0.1:8080/feed")
+    assert "cannot be a source" in unsafe.plain and "not a public address" in unsafe.plain
+    scheme = await h.say(ADMIN, "/addsource file:///etc/passwd")
+    assert "only http and https" in scheme.plain
+    why = await h.say(ADMIN, "/why https://nowhere.example/x")
+    assert "has not seen" in why.plain
+
+
+async def test_flooding_user_is_slowed_down_and_others_are_not(harness: Harness) -> None:
+    h = harness
+    for _ in range(5):
+        assert "administrators" in (await h.say(USER, "/stats")).plain
+    slow = await h.say(USER, "/stats")
+    assert "too fast" in slow.plain
+    mark = h.emu.mark()
+    for _ in range(5):
+        h.emu.user_message(USER, "/stats")
+    other = await h.say(USER + 1, "/stats")  # another user is answered at once
+    assert "administrators" in other.plain
+    await asyncio.sleep(0.2)
+    assert [m for m in h.emu.sent(USER) if h.emu.sent().index(m) >= mark] == []
