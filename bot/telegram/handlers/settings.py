@@ -41,6 +41,7 @@ _MSG = filters.UpdateType.MESSAGE
 LANGUAGE_NAMES = {"en": "English", "uk": "Українська"}
 CAP_CHOICES = (0, 3, 5, 10, 20)
 DEFAULT_QUIET = ("23:00", "07:00")
+MIN_CITY_SCORE = 0.8  # classifier.resolve score: 1.0 exact, fuzzy below
 QUIET_MODE_NAMES = {"silent": N_("silent"), "hold": N_("held for the briefing")}
 
 
@@ -48,22 +49,18 @@ QUIET_MODE_NAMES = {"silent": N_("silent"), "hold": N_("held for the briefing")}
 
 
 def _resolver(services: Services) -> Callable[[str], str | None]:
-    """City name -> time zone through the classifier's gazetteer (country -> zone)."""
+    """City name -> time zone through the classifier's gazetteer (name, else country)."""
     def resolve(name: str) -> str | None:
         classifier = services.classifier
-        if classifier is None or not hasattr(classifier, "resolve"):
+        if classifier is None:
             return None
-        try:
-            found = classifier.resolve(name)
-        except (KeyError, LookupError, ValueError):
-            return None
-        for res in found if isinstance(found, list | tuple) else [found]:
-            if res is None or getattr(res, "kind", None) != TagKind.CITY:
+        for res in classifier.resolve(name, limit=3):
+            if res.kind != TagKind.CITY or res.score < MIN_CITY_SCORE:
                 continue
-            zone = getattr(res, "timezone", None) or city_zone(
-                str(getattr(res, "label", "") or res.key), getattr(res, "country", None))
+            place = classifier.gaz.by_slug.get(res.key)
+            zone = city_zone(place.name if place else res.label, place.cc if place else None)
             if zone:
-                return str(zone)
+                return zone
         return None
     return resolve
 
