@@ -32,7 +32,7 @@ async def services(store: Store) -> Services:
 
 
 async def test_time_zone_and_schedule_set_the_next_briefing(services: Services) -> None:
-    msg, params = await st.apply_schedule(services, CHAT, "both")
+    _msg, params = await st.apply_schedule(services, CHAT, "both")
     assert params["times"] == "08:00, 19:00"
     state = await services.store.briefings.get(CHAT.id)
     assert state is not None and state.next_briefing_at == datetime(2026, 11, 26, 19, tzinfo=UTC)
@@ -70,7 +70,7 @@ async def test_mode_per_subscription_and_forged_buttons(services: Services) -> N
     store = services.store
     mine, _new = await store.chats.subscribe(CHAT.id, TagKind.CITY, "kherson", "Kherson", now=NOW)
     theirs, _new = await store.chats.subscribe(43, TagKind.CITY, "odesa", "Odesa", now=NOW)
-    msg, params = await st.apply_mode(services, CHAT, "kherson briefing")
+    _msg, params = await st.apply_mode(services, CHAT, "kherson briefing")
     assert params == {"name": "Kherson"}
     assert (await store.chats.subscriptions(CHAT.id))[0].mode == SubscriptionMode.BRIEFING
     with pytest.raises(SettingError):
