@@ -173,3 +173,26 @@ async def test_flooding_user_is_slowed_down_and_others_are_not(harness: Harness)
     assert "administrators" in other.plain
     await asyncio.sleep(0.2)
     assert [m for m in h.emu.sent(USER) if h.emu.sent().index(m) >= mark] == []
+
+
+async def test_broadcast_to_the_followers_of_a_city(harness: Harness) -> None:
+    from bot.news.classify import get_classifier
+
+    h = harness
+    h.services.classifier = get_classifier()
+    await add_chats(h.services.store, [ADMIN])
+    await add_chats(h.services.store, range(2000, 2012), follow=[("city", "kherson")])
+    await add_chats(h.services.store, range(3000, 3030), follow=[("city", "odesa")])
+    mark = h.emu.mark()
+    h.emu.user_message(ADMIN, "/broadcast kherson <b>Buses</b> leave at 9")
+    question = await h.emu.wait_for(lambda m: "send the message above" in m.plain, since=mark)
+    assert "to 12 chats (followers of Kherson)" in question.plain
+    assert h.emu.sent(ADMIN)[-2].plain == "Buses leave at 9"
+    # Replying to a message: its formatting is kept, the argument is only the segment.
+    mark = h.emu.mark()
+    original = h.emu.user_message(ADMIN, "Shelter list updated")
+    h.emu.user_message(ADMIN, "/broadcast odesa", reply_to_message_id=original)
+    question = await h.emu.wait_for(lambda m: "send the message above" in m.plain, since=mark)
+    assert "to 30 chats (followers of Odesa)" in question.plain
+    unknown = await h.say(ADMIN, "/broadcast nowhere-land", reply_to_message_id=original)
+    assert "Unknown segment" in unknown.plain
