@@ -1,0 +1,218 @@
+"""Classify items with cities and topics (with evidence), resolve what users type, match phrases.
+
+Public API (other modules code against exactly this): Resolution, Classifier
+(classify, find_evidence, mentions, resolve, city_label, topic_label, label, commands),
+normalize_phrase, get_classifier.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+from bot.domain import Evidence, TagKind, Tags
+from bot.news.gazetteer import FLAG_NAME, FLAG_REGION, Gazetteer
+from bot.news.text import normalize_phrase, stem, tokenize, words
+from bot.news.topics import Pattern, Topics, compile_term
+
+__all__ = ["Classifier", "Resolution", "get_classifier", "normalize_phrase"]
+
+RESERVED_COMMANDS = frozenset({
+    "start", "stop", "help", "subscribe", "unsubscribe", "list", "latest", "search",
+    "settings", "briefing", "broadcast", "stats", "sources", "addsource", "removesource",
+    "pausesource", "resumesource", "why", "language", "timezone", "quiet", "cap", "schedule",
+    "mode"})
+FIELD_WEIGHT = {"title": 3.0, "source": 2.0, "text": 1.0}
+MAX_EVIDENCE_PER_KEY = 3  # per field: enough to show why, small enough to store
+FUZZY_CUTOFF = 0.75
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    kind: TagKind
+    key: str
+    label: str
+    score: float
+
+
+class Classifier:
+    """Cities, topics and phrases over one shared normalization."""
+
+    def __init__(self, gazetteer: Gazetteer, topics: Topics) -> None:
+        self.gaz = gazetteer
+        self.topics = topics
+        self._names: dict[str, list[tuple[str, TagKind, str]]] | None = None
+        self._commands: dict[str, Resolution] | None = None
+        self._topic_index: dict[tuple[str, ...], list[str]] | None = None
+
+    # --- classification ----------------------------------------------------------
+
+    def find_evidence(self, text: str, field: str = "text") -> list[Evidence]:
+        """Every city and topic mention of a text, in order of position."""
+        tokens = tokenize(text)
+        ev = [Evidence(TagKind.CITY, m.slug, m.term, field, m.start, m.end)
+              for m in self.gaz.find(text, tokens)]
+        ev += [Evidence(TagKind.TOPIC, m.slug, m.term, field, m.start, m.end)
+               for m in self.topics.find(tokens, text)]
+        ev.sort(key=lambda e: e.start)
+        return ev
+
+    def classify(self, title: str, text: str, *, source_cities: Sequence[str] = (),
+                 source_topics: Sequence[str] = ()) -> Tags:
+        """Tags of an item: cities and topics by evidence strength, with the evidence."""
+        found = self.find_evidence(title, "title") + self.find_evidence(text, "text")
+        found += [Evidence(TagKind.CITY, c, c, "source", -1, -1)
+                  for c in source_cities if c in self.gaz.by_slug]
+        found += [Evidence(TagKind.TOPIC, t, t, "source", -1, -1)
+                  for t in source_topics if t in self.topics.topics]
+        score: dict[tuple[TagKind, str], float] = {}
+        first: dict[tuple[TagKind, str], int] = {}
+        kept: list[Evidence] = []
+        per_field: dict[tuple[TagKind, str, str], int] = {}
+        for order, e in enumerate(found):
+            k = (e.kind, e.key)
+            score[k] = score.get(k, 0.0) + FIELD_WEIGHT.get(e.field, 1.0)
+            first.setdefault(k, order)
+            n = per_field.get((e.kind, e.key, e.field), 0)
+            if n < MAX_EVIDENCE_PER_KEY:
+                per_field[(e.kind, e.key, e.field)] = n + 1
+                kept.append(e)
+        ranked = sorted(score, key=lambda k: (-score[k], first[k]))
+        return Tags(cities=tuple(k for kind, k in ranked if kind is TagKind.CITY),
+                    topics=tuple(k for kind, k in ranked if kind is TagKind.TOPIC),
+                    evidence=tuple(kept))
+
+    def mentions(self, text: str, kind: TagKind, key: str) -> bool:
+        """Does this text (a sentence, a title) mention that city, topic or phrase?"""
+        if kind is TagKind.CITY:
+            return any(m.slug == key for m in self.gaz.find(text))
+        if kind is TagKind.TOPIC:
+            return any(m.slug == key for m in self.topics.find_text(text))
+        pats = _phrase_patterns(key)
+        if not pats:
+            return False
+        toks = [t.norm for t in tokenize(text)]
+        k = len(pats)
+        return any(all(pats[j].matches(toks[i + j]) for j in range(k))
+                   for i in range(len(toks) - k + 1))
+
+    # --- names and commands --------------------------------------------------------
+
+    def city_label(self, slug: str, lang: str = "en") -> str:
+        """A city's name (English canonical by default; uk/ru when asked and known)."""
+        place = self.gaz.by_slug.get(slug)
+        if place is None:
+            return slug
+        return {"uk": place.uk, "ru": place.ru}.get(lang) or place.name
+
+    def topic_label(self, slug: str, lang: str = "en") -> str:
+        topic = self.topics.topics.get(slug)
+        if topic is None:
+            return slug.replace("_", " ")
+        return topic.labels.get(lang) or topic.label
+
+    def label(self, kind: TagKind, key: str, lang: str = "en") -> str:
+        """What users see for a subscription key."""
+        if kind is TagKind.CITY:
+            return self.city_label(key, lang)
+        if kind is TagKind.TOPIC:
+            return self.topic_label(key, lang)
+        return key
+
+    def commands(self) -> dict[str, Resolution]:
+        """Every command name (/kherson, /war_crimes ...) -> what it shows."""
+        if self._commands is not None:
+            return dict(self._commands)
+        out = {slug: Resolution(TagKind.TOPIC, slug, t.label, 1.0)
+               for slug, t in self.topics.topics.items() if slug not in RESERVED_COMMANDS}
+        for p in self.gaz.places:
+            if p.slug not in out and p.slug not in RESERVED_COMMANDS:
+                out[p.slug] = Resolution(TagKind.CITY, p.slug, p.name, 1.0)
+        self._commands = out
+        return dict(out)
+
+    # --- loose resolution ----------------------------------------------------------
+
+    def resolve(self, query: str, limit: int = 5) -> list[Resolution]:
+        """What a user meant by "kherson", "Херсон", "kharkov", "war crimes", "санкції"."""
+        q = normalize_phrase(query.strip().lstrip("/#"))
+        if not q:
+            return []
+        found: dict[tuple[TagKind, str], float] = {}
+        for kind, key in self._exact(q):
+            found[(kind, key)] = 1.0
+        if len(found) < limit:
+            names = self._name_index()
+            bucket = names.get(q[0], [])
+            keys = [n for n, _, _ in bucket]
+            for m in difflib.get_close_matches(q, keys, n=limit * 4, cutoff=FUZZY_CUTOFF):
+                ratio = difflib.SequenceMatcher(None, q, m).ratio()
+                for name, kind, key in bucket:
+                    if name == m and found.get((kind, key), 0.0) < 0.9 * ratio:
+                        found[(kind, key)] = round(0.9 * ratio, 3)
+        ranked = sorted(found.items(), key=lambda kv: (-kv[1], -self._weight(*kv[0])))
+        return [Resolution(kind, key, self.label(kind, key), s) for (kind, key), s in
+                ranked[:limit]]
+
+    def _exact(self, q: str) -> list[tuple[TagKind, str]]:
+        out: list[tuple[TagKind, str]] = []
+        slug = q.replace(" ", "_")
+        if slug in self.topics.topics:
+            out.append((TagKind.TOPIC, slug))
+        q_stems = tuple(stem(w) for w in q.split(" "))
+        for tslug in self._topic_names().get(q_stems, ()):
+            if (TagKind.TOPIC, tslug) not in out:
+                out.append((TagKind.TOPIC, tslug))
+        hit = self.gaz.forms.get(q)
+        if hit is not None:
+            out.append((TagKind.CITY, self.gaz.places[hit[0]].slug))
+        elif slug in self.gaz.by_slug:
+            out.append((TagKind.CITY, slug))
+        return out
+
+    def _topic_names(self) -> dict[tuple[str, ...], list[str]]:
+        """Stems of every topic label and term -> topic slugs (exact resolution)."""
+        if self._topic_index is None:
+            index: dict[tuple[str, ...], list[str]] = {}
+            for slug, topic in self.topics.topics.items():
+                for n in [topic.label, *topic.labels.values(), *topic.terms]:
+                    key = tuple(p.value for p in compile_term(n))
+                    if key and slug not in index.setdefault(key, []):
+                        index[key].append(slug)
+            self._topic_index = index
+        return self._topic_index
+
+    def _weight(self, kind: TagKind, key: str) -> float:
+        if kind is TagKind.TOPIC:
+            return 1e12
+        place = self.gaz.by_slug.get(key)
+        return float(place.population) if place else 0.0
+
+    def _name_index(self) -> dict[str, list[tuple[str, TagKind, str]]]:
+        """Names for fuzzy matching, bucketed by first letter (typos rarely hit it)."""
+        if self._names is None:
+            names: dict[str, list[tuple[str, TagKind, str]]] = {}
+            for form, (idx, flags) in self.gaz.forms.items():
+                if flags & FLAG_NAME and not flags & FLAG_REGION:
+                    names.setdefault(form[0], []).append(
+                        (form, TagKind.CITY, self.gaz.places[idx].slug))
+            for slug, topic in self.topics.topics.items():
+                for n in {slug.replace("_", " "), topic.label, *topic.labels.values()}:
+                    key = normalize_phrase(n)
+                    if key:
+                        names.setdefault(key[0], []).append((key, TagKind.TOPIC, slug))
+            self._names = names
+        return self._names
+
+
+@lru_cache(maxsize=4096)
+def _phrase_patterns(key: str) -> tuple[Pattern, ...]:
+    return tuple(Pattern(stem(w), False) for w in words(key))
+
+
+@cache
+def get_classifier() -> Classifier:
+    """The process-wide classifier (data loaded once)."""
+    return Classifier(Gazetteer.load(), Topics.load())

@@ -1,0 +1,128 @@
+"""Text normalization shared by the gazetteer, topics and free phrases: tokens, stems, phrases.
+
+One normalization serves every matcher, so that a city form, a topic term and a phrase a
+subscriber typed are compared the same way: lower case, ё -> е, every apostrophe -> ',
+Latin diacritics dropped (the table keeps the text's length, so offsets stay valid),
+hyphens split words ("no-fly" -> "no", "fly"; "Kyiv-based" -> "kyiv", "based").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import NamedTuple
+
+TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+
+def _build_table() -> dict[int, str]:
+    table = {ord("ё"): "е", ord("’"): "'", ord("ʼ"): "'", ord("`"): "'", ord("‘"): "'",
+             ord("´"): "'"}
+    for code in range(0xC0, 0x250):  # Latin-1 Supplement .. Latin Extended-B
+        ch = chr(code)
+        base = unicodedata.normalize("NFKD", ch)[:1]
+        if base.isascii() and base.isalpha() and base != ch:
+            table[code] = base.lower()
+    return table
+
+
+_TABLE = _build_table()
+
+
+class Token(NamedTuple):
+    norm: str  # normalized form ("kyiv", "херсоні")
+    start: int  # offsets into the original text
+    end: int
+
+
+def normalize(text: str) -> str:
+    """Lower-case and unify a text without changing its length (offsets stay valid)."""
+    low = text.lower()
+    if len(low) != len(text):  # e.g. "İ" lower-cases to two characters: go char by char
+        low = "".join(c.lower()[:1] for c in text)
+    return low.translate(_TABLE)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Words of a text, normalized, with their offsets; a Latin possessive 's is dropped."""
+    out = []
+    for m in TOKEN_RE.finditer(normalize(text)):
+        word = m.group()
+        end = m.end()
+        if word.endswith("'s") and word.isascii():
+            word, end = word[:-2], end - 2
+        out.append(Token(word, m.start(), end))
+    return out
+
+
+def words(text: str) -> list[str]:
+    """Normalized words of a text (no offsets)."""
+    return [t.norm for t in tokenize(text)]
+
+
+def normalize_phrase(text: str) -> str:
+    """The key of a free phrase: its normalized words joined by spaces ("no fly zone")."""
+    return " ".join(words(text))
+
+
+# Inflectional endings of Ukrainian and Russian nouns and adjectives, longest first.
+_CYR_ENDINGS = sorted({
+    "ями", "ами", "ові", "еві", "ого", "ому", "ему", "ими", "ыми", "ий", "ій", "ої",
+    "ою", "ею", "ей", "ый", "ой", "ая", "яя", "ое", "ее", "ах", "ях", "ам", "ям", "ів", "ов",
+    "ев", "ом", "ем", "ия", "ія", "ие", "ию", "ію", "ии", "ії", "ью", "ья", "ье", "их",
+    "ых", "им", "ым", "а", "я", "у", "ю", "і", "и", "е", "є", "о", "ы", "ь", "й", "ї",
+}, key=len, reverse=True)
+_CYR_TAIL = ("и", "і", "ь", "й", "ї")
+_stem_cache: dict[str, str] = {}
+
+
+def _stem(word: str) -> str:
+    if len(word) <= 3:
+        return word
+    if "а" <= word[-1] <= "я" or word[-1] in "іїєґь":
+        for end in _CYR_ENDINGS:
+            if word.endswith(end) and len(word) - len(end) >= 3:
+                word = word[: -len(end)]
+                break
+        if word.endswith(_CYR_TAIL) and len(word) > 3:  # санкци-ях -> санкц
+            word = word[:-1]
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def stem(word: str) -> str:
+    """A light stem of a normalized word: Херсоні/Херсона -> херсон, sanctions -> sanction."""
+    s = _stem_cache.get(word)
+    if s is None:
+        if len(_stem_cache) > 200_000:  # bound the cache; words repeat a lot in news
+            _stem_cache.clear()
+        s = _stem_cache[word] = _stem(word)
+    return s
+
+
+def is_title_case(tokens: list[Token], text: str) -> bool:
+    """Most longer words capitalized ("Russia Strikes Kharkiv With Drones")."""
+    long = [t for t in tokens if t.end - t.start > 3 and text[t.start].isalpha()]
+    if len(long) < 3:
+        return False
+    upper = sum(1 for t in long if text[t.start].isupper())
+    return upper >= 0.6 * len(long)
+
+
+SENTENCE_MARKS = frozenset(".!?…:;\n\"«“„—–|([")
+
+
+def at_sentence_start(text: str, start: int) -> bool:
+    """True when only a sentence mark (or nothing) stands before this offset."""
+    i = start - 1
+    while i >= 0 and text[i] in " \t\u00a0'\"«“„":
+        if text[i] in "\"«“„":
+            return True
+        i -= 1
+    return i < 0 or text[i] in SENTENCE_MARKS

