@@ -61,11 +61,12 @@ class Pipeline:
 
     async def load(self) -> None:
         """Rebuild the near-duplicate index from the stories of the recent window."""
-        since = self.clock.now() - self.window
-        rows = await self.store.news.recent_fingerprints(since)
-        for story_id, fp, seen in rows:
-            self.index.add(story_id, fp, seen)
-        self._pruned_at = self.clock.now()
+        now = self.clock.now()
+        rows = await self.store.news.recent_fingerprints(now - self.window)
+        for story_id, fp, published in rows:
+            # Seen "now": kept for one more window at most, never forgotten too early.
+            self.index.add(story_id, fp, published, seen=now)
+        self._pruned_at = now
         log.info("story index loaded", extra={"stories": len(rows)})
 
     async def process(self, source: Source, raw_items: Sequence[RawItem]) -> PipelineResult:

@@ -288,14 +288,17 @@ class NewsRepo(Repo):
 
     async def recent_fingerprints(self, since: datetime
                                   ) -> list[tuple[int, tuple[int, ...], datetime]]:
-        """(story id, fingerprint, first seen) of stories first seen since `since`."""
+        """(story id, fingerprint, lead publication time) of stories first seen since `since`."""
+        published = (select(func.min(items.c.published_at))
+                     .where(items.c.story_id == stories.c.id).scalar_subquery())
         async with self.session.begin() as s:
             res = await s.execute(
-                select(stories.c.id, stories.c.fingerprint, stories.c.first_seen_at)
+                select(stories.c.id, stories.c.fingerprint, stories.c.first_seen_at,
+                       published.label("published"))
                 .where(stories.c.first_seen_at >= _db_time(since))
                 .order_by(stories.c.first_seen_at))
-            return [(r.id, tuple(r.fingerprint), _utc(r.first_seen_at)) for r in res
-                    if r.fingerprint]
+            return [(r.id, tuple(r.fingerprint), _utc(r.published or r.first_seen_at))
+                    for r in res if r.fingerprint]
 
     async def get_story(self, story_id: int) -> Story | None:
         async with self.session.begin() as s:

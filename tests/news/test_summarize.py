@@ -81,3 +81,20 @@ def test_focused_summaries_for_kherson_and_sanctions() -> None:
     assert wide.count("Kherson") >= 3
     # Nothing matches: the plain summary.
     assert summarize_focused(title, body, lambda s: False) == summarize(title, body)
+
+
+def test_focused_summaries_with_the_real_classifier() -> None:
+    from bot.domain import TagKind
+    from bot.news.classify import get_classifier
+
+    clf = get_classifier()
+    title, body = sample()
+    kherson = summarize_focused(title, body,
+                                lambda s: clf.mentions(s, TagKind.CITY, "kherson"))
+    assert kherson.startswith("Russian troops reportedly have reached the center of Kherson")
+    assert "corridors" not in kherson
+    sanctions = summarize_focused(title, body,
+                                  lambda s: clf.mentions(s, TagKind.TOPIC, "sanctions"))
+    assert "sanctions" in sanctions and "corridors" not in sanctions
+    lead = summarize(title, body)
+    assert kherson != lead and sanctions != lead

@@ -177,9 +177,15 @@ async def test_fingerprints_item_by_url_and_counts(store: Store) -> None:
                           new(s1, "f2", "Fresh", url="https://news.example.org/a?b=1")])
     fps = await repo.recent_fingerprints(NOW - timedelta(hours=48))
     assert [(fp, at) for _, fp, at in fps] == [((1, 2, 3), NOW)]
+    # The time returned is the lead item's publication time.
+    res = await repo.add_items([new(s1, "f3", "Late", at=NOW + timedelta(minutes=1))])
+    await repo.add_items([new(s1, "f4", "Later", at=NOW + timedelta(minutes=2),
+                              story_id=res[0].story.id)])
+    fps = await repo.recent_fingerprints(NOW + timedelta(seconds=1))
+    assert [at for _, _, at in fps] == [NOW + timedelta(minutes=1)]
     item = await repo.item_by_url("https://news.example.org/a?b=1")
     assert item is not None and item.title == "Fresh"
     assert await repo.item_by_url("https://news.example.org/missing") is None
     assert await repo.get_story(10_000) is None
-    assert await repo.counts_since(NOW - timedelta(hours=1)) == (1, 1)
-    assert await repo.counts_since(NOW - timedelta(days=4)) == (2, 2)
+    assert await repo.counts_since(NOW - timedelta(hours=1)) == (3, 2)
+    assert await repo.counts_since(NOW - timedelta(days=4)) == (4, 3)

@@ -1,0 +1,200 @@
+"""The item pipeline end to end: real feeds and our hostile fixtures into a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import shared_feed
+
+from bot.clock import FakeClock
+from bot.domain import RawItem, Source, SourceConfig, TagKind
+from bot.errors import FeedParseError
+from bot.news.classify import Classifier, get_classifier
+from bot.news.parse import parse_feed
+from bot.news.pipeline import Pipeline
+from storage.store import Store
+
+FEEDS = Path(__file__).resolve().parent.parent / "data" / "feeds"
+NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return get_classifier()
+
+
+async def add_source(store: Store, name: str, **kw: object) -> Source:
+    return await store.sources.add(
+        SourceConfig(name=name, url=f"https://{name}.example.org/rss", **kw),  # type: ignore[arg-type]
+        now=NOW)
+
+
+def items_of(path: Path) -> tuple[RawItem, ...]:
+    return parse_feed(path.read_bytes()).items
+
+
+async def test_same_feed_twice_stores_nothing_new(store: Store, classifier: Classifier) -> None:
+    clock = FakeClock(NOW)
+    pipe = Pipeline(store, classifier, clock)
+    await pipe.load()
+    src = await add_source(store, "ukrinform")
+    raw = items_of(shared_feed("ukrinform.xml"))
+    first = await pipe.process(src, raw)
+    assert first.new_items == 30 and first.errors == () and first.skipped == 0
+    assert len(first.new_stories) + first.merged == 30
+    assert len(first.new_stories) >= 28
+    clock.advance(600)
+    again = await pipe.process(src, raw)
+    assert (again.new_items, again.new_stories, again.merged, again.skipped) == (0, (), 0, 30)
+    assert await store.news.counts_since(NOW) == (30, len(first.new_stories))
+    # Stored stories carry tags, a summary and a canonical URL.
+    kharkiv = await store.news.latest_by_tag(TagKind.CITY, "kharkiv")
+    assert any("Kharkiv region" in s.title for s in kharkiv)
+    story = next(s for s in first.new_stories if s.title.startswith("Russian forces attack Odesa"))
+    assert "odesa" in story.cities and story.summary and story.url
+    assert story.url.startswith("https://www.ukrinform.net/")
+
+
+async def test_same_story_from_two_sources_is_one_story(store: Store,
+                                                        classifier: Classifier) -> None:
+    clock = FakeClock(NOW)
+    pipe = Pipeline(store, classifier, clock)
+    await pipe.load()
+    up = await add_source(store, "pravda")
+    ukrinform = await add_source(store, "ukrinform")
+    r1 = await pipe.process(up, items_of(shared_feed("ukrainska-pravda.xml")))
+    vivaldi = next(s for s in r1.new_stories if "Vivaldi" in s.title)
+    clock.advance(300)
+    r2 = await pipe.process(ukrinform, items_of(shared_feed("ukrinform.xml")))
+    assert r2.merged >= 2 and r2.new_items == 30
+    # The later source does not announce the story again.
+    assert not any("Vivaldi" in s.title for s in r2.new_stories)
+    story = await store.news.get_story(vivaldi.id)
+    assert story is not None and story.source_count == 2
+    items = await store.news.items_of_story(vivaldi.id)
+    assert {i.source_id for i in items} == {up.id, ukrinform.id}
+
+    # A restart rebuilds the index from the database: a third source still joins.
+    clock.advance(600)
+    fresh = Pipeline(store, classifier, clock)
+    await fresh.load()
+    assert len(fresh.index) == len(r1.new_stories) + len(r2.new_stories)
+    ki = await add_source(store, "kyivindependent")
+    copy = RawItem(guid="ki-vivaldi", link="https://ki.example.org/vivaldi",
+                   title="Zelensky: Ukrainian forces liberated up to 140 sq km in Operation "
+                         "Vivaldi",
+                   summary_html="<p>Ukrainian forces have liberated 125-140 square kilometers "
+                                "in Operation Vivaldi, President Zelensky said.</p>",
+                   published_at=datetime(2026, 10, 3, 20, 0, tzinfo=UTC))
+    r3 = await fresh.process(ki, [copy])
+    assert r3.new_items == 1 and r3.new_stories == () and r3.merged == 1
+    story = await store.news.get_story(vivaldi.id)
+    assert story is not None and story.source_count == 3
+
+
+async def test_bbc_and_al_jazeera_merge_the_ferry_fire(store: Store,
+                                                       classifier: Classifier) -> None:
+    pipe = Pipeline(store, classifier, FakeClock(NOW))
+    bbc = await add_source(store, "bbc")
+    aj = await add_source(store, "aljazeera")
+    await pipe.process(bbc, items_of(shared_feed("bbc-world.xml")))
+    res = await pipe.process(aj, items_of(shared_feed("aljazeera.xml")))
+    assert res.new_items == 25 and res.merged >= 4
+    ferry = [s for s in await store.news.search("ferry") if "Philippines" in s.title]
+    assert len(ferry) == 1 and ferry[0].source_count == 2
+    assert len(await store.news.items_of_story(ferry[0].id)) == 3
+
+
+async def test_hostile_and_odd_feeds(store: Store, classifier: Classifier) -> None:
+    pipe = Pipeline(store, classifier, FakeClock(NOW))
+    src = await add_source(store, "fixtures", language="ru")
+    total_new = 0
+    refused = []
+    for path in sorted(FEEDS.iterdir()):
+        try:
+            feed = parse_feed(path.read_bytes())
+        except FeedParseError as exc:
+            refused.append((path.name, str(exc)))
+            continue
+        res = await pipe.process(src, feed.items)
+        assert res.errors == (), (path.name, res.errors)
+        total_new += res.new_items
+    assert sorted(n for n, _ in refused) == ["billion-laughs.xml", "not-a-feed.html", "xxe.xml"]
+    # The same cp1251 item arrives in three files: stored once.
+    hits = await store.news.search("электроснабжение")
+    assert len(hits) == 1 and hits[0].title.startswith("В Харькове")
+    assert "kharkiv" in hits[0].cities
+    for story in await store.news.search("", limit=100) + await store.news.latest_for(
+            [(TagKind.CITY, c) for c in ("kherson", "kharkiv", "mykolaiv")], limit=100):
+        assert "root:" not in story.text
+    n_items, _ = await store.news.counts_since(NOW)
+    assert n_items == total_new
+
+
+async def test_edge_items(store: Store, classifier: Classifier) -> None:
+    pipe = Pipeline(store, classifier, FakeClock(NOW))
+    src = await add_source(store, "edge")
+    raw = items_of(FEEDS / "edge-items.xml")
+    res = await pipe.process(src, raw)
+    # 7 entries after parsing; the empty one is skipped.
+    assert (res.new_items, res.skipped) == (6, 1)
+    stories = {s.title: s for s in res.new_stories}
+    assert stories["Item dated in the future"].first_seen_at == NOW
+    no_title = next(s for s in res.new_stories if s.title.startswith("Residents of Mykolaiv"))
+    assert "mykolaiv" in no_title.cities
+    items = await store.news.items_of_story(stories["Item dated in the future"].id)
+    assert items[0].published_at == NOW
+    undated = await store.news.items_of_story(stories["Item without a date"].id)
+    assert undated[0].published_at == NOW
+    linkless = await store.news.items_of_story(stories["Item without a link"].id)
+    assert linkless[0].url is None and linkless[0].key.startswith(f"g:{src.id}:")
+    # Two different items shared a guid: both are stored (their text is so alike that they
+    # are one story).
+    shared = await store.news.items_of_story(stories["First item with a shared guid"].id)
+    assert [i.title for i in shared] == ["First item with a shared guid",
+                                         "Second item with a shared guid"]
+
+
+async def test_one_bad_item_does_not_stop_the_batch(store: Store,
+                                                    classifier: Classifier) -> None:
+    pipe = Pipeline(store, classifier, FakeClock(NOW))
+    src = await add_source(store, "broken")
+    good = RawItem(guid="ok", link="https://b.example.org/ok", title="Power restored in Lviv",
+                   summary_html="Engineers restored power in Lviv.")
+    bad = RawItem(guid="bad", link="https://b.example.org/bad", title=12345,  # type: ignore[arg-type]
+                  summary_html=None)
+    res = await pipe.process(src, [bad, good])
+    assert res.new_items == 1 and len(res.errors) == 1
+    assert "b.example.org/bad" in res.errors[0]
+    assert [s.title for s in res.new_stories] == ["Power restored in Lviv"]
+
+
+async def test_event_loop_stays_responsive(sqlite_store: Store, classifier: Classifier) -> None:
+    pipe = Pipeline(sqlite_store, classifier, FakeClock(NOW))
+    src = await add_source(sqlite_store, "big")
+    base = items_of(shared_feed("ukrainska-pravda.xml"))
+    raw = [RawItem(guid=f"{it.guid}-{n}", link=f"{it.link}?copy={n}", title=f"{it.title} {n}",
+                   summary_html=it.summary_html, content_html=it.content_html,
+                   published_at=it.published_at)
+           for n in range(10) for it in base]
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    tick = asyncio.create_task(ticker())
+    res = await pipe.process(src, raw)
+    done.set()
+    await tick
+    assert res.new_items == 200
+    assert max(gaps) < 0.5, max(gaps)
