@@ -14,7 +14,7 @@ from functools import cache, lru_cache
 
 from bot.domain import Evidence, TagKind, Tags
 from bot.news.gazetteer import FLAG_NAME, FLAG_REGION, Gazetteer
-from bot.news.text import normalize_phrase, stem, tokenize, words
+from bot.news.text import Tokens, normalize_phrase, stem, words
 from bot.news.topics import Pattern, Topics, compile_term
 
 __all__ = ["Classifier", "Resolution", "get_classifier", "normalize_phrase"]
@@ -51,11 +51,11 @@ class Classifier:
 
     def find_evidence(self, text: str, field: str = "text") -> list[Evidence]:
         """Every city and topic mention of a text, in order of position."""
-        tokens = tokenize(text)
+        tokens = Tokens(text)
         ev = [Evidence(TagKind.CITY, m.slug, m.term, field, m.start, m.end)
               for m in self.gaz.find(text, tokens)]
         ev += [Evidence(TagKind.TOPIC, m.slug, m.term, field, m.start, m.end)
-               for m in self.topics.find(tokens, text)]
+               for m in self.topics.find(tokens)]
         ev.sort(key=lambda e: e.start)
         return ev
 
@@ -93,7 +93,7 @@ class Classifier:
         pats = _phrase_patterns(key)
         if not pats:
             return False
-        toks = [t.norm for t in tokenize(text)]
+        toks = words(text)
         k = len(pats)
         return any(all(pats[j].matches(toks[i + j]) for j in range(k))
                    for i in range(len(toks) - k + 1))

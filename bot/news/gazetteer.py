@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.news.text import Token, at_sentence_start, is_title_case, tokenize
+from bot.news.text import Tokens, at_sentence_start, is_title_case
 
 FLAG_COMMON, FLAG_PERSON, FLAG_REGION, FLAG_RIVER, FLAG_NAME = 1, 2, 4, 8, 16
 BIG_CITY = 40_000  # ambiguous names of towns this big also match in a weak position
@@ -85,26 +85,29 @@ class Gazetteer:
         """Every form -> its place (for loose resolution)."""
         return {k: self.places[i] for k, (i, _) in self.forms.items()}
 
-    def find(self, text: str, tokens: list[Token] | None = None) -> list[CityMatch]:
+    def find(self, text: str, tokens: Tokens | None = None) -> list[CityMatch]:
         """City mentions in a text, in order, false matches removed."""
         if tokens is None:
-            tokens = tokenize(text)
+            tokens = Tokens(text)
+        norms = tokens.norms
         out: list[CityMatch] = []
         title_case: bool | None = None
-        n = len(tokens)
-        i = 0
+        n = len(norms)
         forms, first = self.forms, self.first
+        i = 0
         while i < n:
-            maxn = first.get(tokens[i].norm)
+            maxn = first.get(norms[i])
             if maxn is None:
                 i += 1
                 continue
             hit, k = None, 0
             for k in range(min(maxn, n - i), 0, -1):
                 if k == 1:
-                    hit = forms.get(tokens[i].norm)
-                elif _joined(text, tokens, i, k):
-                    hit = forms.get(" ".join(t.norm for t in tokens[i:i + k]))
+                    hit = forms.get(norms[i])
+                else:  # look up first: checking the gaps needs offsets, which cost more
+                    hit = forms.get(" ".join(norms[i:i + k]))
+                    if hit and not _joined(tokens, i, k):
+                        hit = None
                 if hit:
                     break
             if not hit:
@@ -113,9 +116,9 @@ class Gazetteer:
             idx, flags = hit
             place = self.places[idx]
             if flags & (FLAG_COMMON | FLAG_PERSON) and title_case is None:
-                title_case = is_title_case(tokens, text)
-            if self._accept(text, tokens, i, k, place, flags, bool(title_case)):
-                start, end = tokens[i].start, tokens[i + k - 1].end
+                title_case = is_title_case(tokens)
+            if self._accept(tokens, i, k, place, flags, bool(title_case)):
+                start, end = tokens.start(i), tokens.end(i + k - 1)
                 out.append(CityMatch(place.slug, text[start:end], start, end,
                                      bool(flags & FLAG_REGION)))
                 i += k
@@ -123,55 +126,58 @@ class Gazetteer:
                 i += 1
         return out
 
-    def _accept(self, text: str, tokens: list[Token], i: int, k: int, place: Place,
-                flags: int, title_case: bool) -> bool:
-        prev = tokens[i - 1].norm if i > 0 else ""
-        nxt = tokens[i + k].norm if i + k < len(tokens) else ""
+    def _accept(self, tokens: Tokens, i: int, k: int, place: Place, flags: int,
+                title_case: bool) -> bool:
+        norms, text = tokens.norms, tokens.text
+        prev = norms[i - 1] if i > 0 else ""
+        nxt = norms[i + k] if i + k < len(norms) else ""
         region = flags & FLAG_REGION
         if prev in STREET_BEFORE or (nxt in STREET_AFTER and not region):
             return False
-        if flags & FLAG_RIVER and not region and _is_river(tokens, i, k, prev, nxt):
+        if flags & FLAG_RIVER and not region and _is_river(prev, nxt):
             return False
         if flags & (FLAG_COMMON | FLAG_PERSON) and k == 1:
-            word = text[tokens[i].start:tokens[i].end]
+            word = text[tokens.start(i):tokens.end(i)]
             if not word[:1].isupper():
                 return False
             weak = (title_case or (word.isupper() and len(word) > 1)
-                    or at_sentence_start(text, tokens[i].start))
+                    or at_sentence_start(text, tokens.start(i)))
             if (weak or flags & FLAG_PERSON) and place.population < BIG_CITY \
                     and prev not in LOCATIVE:
                 return False
-        return not self._foreign_context(text, tokens, i + k, place)
+        return not self._foreign_context(tokens, i + k, place)
 
-    def _foreign_context(self, text: str, tokens: list[Token], j: int, place: Place) -> bool:
+    def _foreign_context(self, tokens: Tokens, j: int, place: Place) -> bool:
         """'Odessa, Texas' / 'Paris (Texas)': a state or another country right after."""
-        if j >= len(tokens):
+        norms, text = tokens.norms, tokens.text
+        if j >= len(norms):
             return False
-        gap = text[tokens[j - 1].end:tokens[j].start].strip()
-        if gap not in (",", "(", ", "):
+        gap = text[tokens.end(j - 1):tokens.start(j)].strip()
+        if gap not in (",", "("):
             return False
         for k in (2, 1):
-            if j + k <= len(tokens):
-                key = " ".join(t.norm for t in tokens[j:j + k])
+            if j + k <= len(norms):
+                key = " ".join(norms[j:j + k])
                 cc = self.foreign.get(key)
-                if cc is not None and len(key) <= 2 and not text[tokens[j].start:
-                                                                   tokens[j].end].isupper():
+                if cc is None:
+                    continue
+                if len(key) <= 2 and not text[tokens.start(j):tokens.end(j)].isupper():
                     continue  # "in", "me" ... only TX, GA written in capitals count
-                if cc is not None:
-                    return cc != place.cc
+                return cc != place.cc
         return False
 
 
-def _joined(text: str, tokens: list[Token], i: int, k: int) -> bool:
+def _joined(tokens: Tokens, i: int, k: int) -> bool:
     """Words of a multi-word name stand together (spaces, hyphens, an abbreviation dot)."""
-    for a, b in zip(tokens[i:i + k - 1], tokens[i + 1:i + k], strict=True):
-        gap = text[a.end:b.start]
+    text = tokens.text
+    for j in range(i, i + k - 1):
+        gap = text[tokens.end(j):tokens.start(j + 1)]
         if gap and gap.strip(" -\u00a0\u2011") != "":
             return False
     return True
 
 
-def _is_river(tokens: list[Token], i: int, k: int, prev: str, nxt: str) -> bool:
+def _is_river(prev: str, nxt: str) -> bool:
     if prev in RIVER_BEFORE or nxt in RIVER_AFTER:
         return True
     # "the Dnipro" is the river: the city never takes the article ("across the Dnipro").

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import HeraldError
-from bot.news.text import Token, stem, tokenize, words
+from bot.news.text import Tokens, stem, words
 
 SLUG_RE = re.compile(r"[a-z0-9_]{1,32}")
 EXTRA_TOPICS_ENV = "HERALD_TOPICS_FILE"
+PREFIX_KEY = 3  # prefix terms ("евакуац*") are indexed by their first letters
 
 
 class TopicsError(HeraldError):
@@ -69,14 +70,20 @@ class Topics:
         self.topics = topics
         self._by_stem: dict[str, list[tuple[str, tuple[Pattern, ...]]]] = {}
         self._by_prefix: dict[str, list[tuple[str, tuple[Pattern, ...]]]] = {}
+        self._memo: dict[str, list[tuple[str, tuple[Pattern, ...]]]] = {}
         for slug, topic in topics.items():
             for term in topic.terms:
                 pats = compile_term(term)
                 if not pats:
                     continue
-                index = self._by_prefix if pats[0].prefix else self._by_stem
-                index.setdefault(pats[0].value, []).append((slug, pats))
-        self._prefix_lengths = sorted({len(p) for p in self._by_prefix})
+                if pats[0].prefix:  # keyed by the first letters; checked in full on a hit
+                    key = pats[0].value[:PREFIX_KEY]
+                    if len(key) < PREFIX_KEY:
+                        raise TopicsError(f"[{slug}] {term!r}: a prefix needs "
+                                          f"{PREFIX_KEY}+ letters")
+                    self._by_prefix.setdefault(key, []).append((slug, pats))
+                else:
+                    self._by_stem.setdefault(pats[0].value, []).append((slug, pats))
 
     @classmethod
     def load(cls, extra: Path | None = None) -> Topics:
@@ -93,38 +100,48 @@ class Topics:
             topics = parse_topics(raw, str(path), topics)
         return cls(topics)
 
-    def find(self, tokens: list[Token], text: str) -> list[TopicMatch]:
+    def find(self, tokens: Tokens) -> list[TopicMatch]:
         """Topic terms in a tokenized text, in order (longest term at each place)."""
         out: list[TopicMatch] = []
-        n = len(tokens)
-        by_stem, by_prefix, lengths = self._by_stem, self._by_prefix, self._prefix_lengths
+        norms = tokens.norms
+        n = len(norms)
+        memo = self._memo
         i = 0
         while i < n:
-            norm = tokens[i].norm
-            cands = by_stem.get(stem(norm), ())
-            if lengths:
-                extra = [c for ln in lengths if ln <= len(norm)
-                         for c in by_prefix.get(norm[:ln], ())]
-                if extra:
-                    cands = [*cands, *extra]
+            cands = memo.get(norms[i])
+            if cands is None:
+                cands = self._candidates(norms[i])
+            if not cands:
+                i += 1
+                continue
             best: tuple[int, str] | None = None
             for slug, pats in cands:
                 k = len(pats)
                 if k > n - i or (best and k <= best[0]):
                     continue
-                if all(pats[j].matches(tokens[i + j].norm) for j in range(1, k)):
+                if all(pats[j].matches(norms[i + j]) for j in range(1, k)):
                     best = (k, slug)
             if best is None:
                 i += 1
                 continue
             k, slug = best
-            start, end = tokens[i].start, tokens[i + k - 1].end
-            out.append(TopicMatch(slug, text[start:end], start, end))
+            start, end = tokens.start(i), tokens.end(i + k - 1)
+            out.append(TopicMatch(slug, tokens.text[start:end], start, end))
             i += k
         return out
 
+    def _candidates(self, norm: str) -> list[tuple[str, tuple[Pattern, ...]]]:
+        """Terms that can start at this word (memoized: news repeats its words)."""
+        cands = list(self._by_stem.get(stem(norm), ()))
+        cands += [c for c in self._by_prefix.get(norm[:PREFIX_KEY], ())
+                  if norm.startswith(c[1][0].value)]
+        if len(self._memo) > 200_000:
+            self._memo.clear()
+        self._memo[norm] = cands
+        return cands
+
     def find_text(self, text: str) -> list[TopicMatch]:
-        return self.find(tokenize(text), text)
+        return self.find(Tokens(text))
 
 
 def parse_topics(raw: str, where: str, base: dict[str, Topic]) -> dict[str, Topic]:
