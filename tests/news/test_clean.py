@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import shared_sample
+from datapaths import shared_sample
 
 from bot.domain import RawItem
 from bot.news.clean import canonical_url, clean_item, html_to_text, item_key, strip_boilerplate

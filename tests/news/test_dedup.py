@@ -6,7 +6,7 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-from conftest import shared_feed
+from datapaths import shared_feed
 
 from bot.news.clean import clean_item
 from bot.news.dedup import FINGERPRINT_LEN, StoryIndex, fingerprint, similarity, stems

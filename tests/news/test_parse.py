@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import shared_feed
+from datapaths import shared_feed
 
 from bot.errors import FeedParseError
 from bot.news.parse import decode_body, parse_feed
@@ -131,6 +131,9 @@ def test_json_feed() -> None:
     assert first.categories == ("shelling", "Kharkiv")
     assert second.guid == "2"
     assert second.content_html == "<p>First paragraph.</p><p>Second paragraph.</p>"
+    # An XML body labelled JSON is still parsed as XML.
+    atom = parse_feed(fixture("atom.xml"), content_type="application/json")
+    assert atom.title == "Atom Dispatch"
     # Detected by the leading brace too.
     assert parse_feed(fixture("feed.json")).items == feed.items
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import shared_feed
+from datapaths import shared_feed
 
 from bot.clock import FakeClock
 from bot.domain import RawItem, Source, SourceConfig, TagKind

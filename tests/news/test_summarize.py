@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import shared_sample
+from datapaths import shared_sample
 
 from bot.news.clean import strip_boilerplate
 from bot.news.summarize import split_sentences, summarize, summarize_focused

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from conftest import PG_URL, create_pg_database, drop_pg_database
+from datapaths import PG_URL, create_pg_database, drop_pg_database
 
 
 @pytest.fixture
