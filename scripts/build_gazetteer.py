@@ -371,6 +371,17 @@ class Builder:
     def flags_latin(self, form: str) -> int:
         return FLAG_COMMON if all(w in self.english for w in form.lower().split()) else 0
 
+    def prune_world(self, city: City) -> None:
+        """A world city keeps no short form, and no ordinary-word form unless the Russian
+        dictionary knows its name as a place (Москва stays; Уси/усі "all" goes)."""
+        geox = bool(city.ru) and all(
+            any("Geox" in p.tag for p in self.ru.parse(w) if p.is_known)
+            for w in city.ru.lower().split())
+        for f, flags in list(city.forms.items()):
+            cyr = bool(re.search("[а-яіїєґ]", f))
+            if len(f) < 4 or (cyr and flags & (FLAG_COMMON | FLAG_PERSON) and not geox):
+                del city.forms[f]
+
     # --- assembling ----------------------------------------------------------------
 
     def add_cyr(self, city: City, name: str, lang: str, extra: int = 0) -> None:
@@ -439,6 +450,8 @@ class Builder:
                 self.add_cyr(city, uk, "uk")
             if ru:
                 self.add_cyr(city, ru, "ru")
+            if place["countrycode"] != "UA":
+                self.prune_world(city)
             cities.append(city)
             by_slug[slug] = city
         for slug, olds in OLD_NAMES.items():
@@ -455,10 +468,12 @@ class Builder:
             for form in extra:
                 by_slug[slug].forms[" ".join(WORD_RE.findall(form.lower()))] = 0
         self.add_regions(ua_kept=kept, by_slug=by_slug, cities=cities)
-        for c in cities:
-            for f in list(c.forms):
-                if f.replace("'", "") in RIVER_NAMES or f.split(" ")[0] in RIVER_NAMES:
-                    c.forms[f] |= FLAG_RIVER
+        rivers = {r[:5] for r in RIVER_NAMES}
+        for c in cities:  # every case form of a river-named city: Дніпра, Дніпрі, Днепре
+            if any(f in RIVER_NAMES for f in c.forms):
+                for f in c.forms:
+                    if f[:5] in rivers:
+                        c.forms[f] |= FLAG_RIVER
         return self.serialize(cities)
 
     def add_regions(self, ua_kept: list[dict[str, Any]], by_slug: dict[str, City],

@@ -19,7 +19,8 @@ from typing import Any
 from bot.news.text import Tokens, at_sentence_start, is_title_case
 
 FLAG_COMMON, FLAG_PERSON, FLAG_REGION, FLAG_RIVER, FLAG_NAME = 1, 2, 4, 8, 16
-BIG_CITY = 40_000  # ambiguous names of towns this big also match in a weak position
+BIG_CITY = 100_000  # a town this big is meant even at a sentence start ("Рівне", not "Сміла")
+PERSON_CITY = 40_000  # a smaller town named like a person needs "in"/"у" before it
 
 LOCATIVE = frozenset({
     "in", "near", "outside", "from", "to", "at", "around", "into", "of", "across", "toward",
@@ -28,7 +29,9 @@ LOCATIVE = frozenset({
 })
 RIVER_BEFORE = frozenset({"river", "річка", "річки", "річці", "річку", "річкою", "р", "река",
                           "реки", "реке", "реку", "рекой", "берег", "берега", "берегу",
-                          "берегом", "береги", "берегах", "bank", "banks"})
+                          "берегом", "береги", "берегах", "березі", "берегів", "bank", "banks"})
+RIVER_PREPOSITIONS = frozenset({"the", "over", "across", "along", "under", "beyond", "через",
+                                "вздовж", "уздовж", "вдоль", "понад"})
 RIVER_AFTER = frozenset({"river", "riverbank", "bank", "banks", "delta", "estuary", "basin",
                          "cascade", "reservoir", "island", "islands", "floodplain"})
 STREET_BEFORE = frozenset({"вулиця", "вулиці", "вулицю", "вулицею", "вул", "улица", "улице",
@@ -136,14 +139,17 @@ class Gazetteer:
             return False
         if flags & FLAG_RIVER and not region and _is_river(prev, nxt):
             return False
-        if flags & (FLAG_COMMON | FLAG_PERSON) and k == 1:
+        if flags & (FLAG_COMMON | FLAG_PERSON) and k == 1 and prev not in LOCATIVE:
             word = text[tokens.start(i):tokens.end(i)]
-            if not word[:1].isupper():
-                return False
-            weak = (title_case or (word.isupper() and len(word) > 1)
-                    or at_sentence_start(text, tokens.start(i)))
-            if (weak or flags & FLAG_PERSON) and place.population < BIG_CITY \
-                    and prev not in LOCATIVE:
+            if flags & FLAG_COMMON:
+                if not word[:1].isupper():
+                    return False
+                weak = (title_case or (word.isupper() and len(word) > 1)
+                        or at_sentence_start(text, tokens.start(i)))
+                # World cities kept only place-like ordinary-word forms (build script).
+                if weak and place.cc == "UA" and place.population < BIG_CITY:
+                    return False
+            if flags & FLAG_PERSON and place.population < PERSON_CITY:
                 return False
         return not self._foreign_context(tokens, i + k, place)
 
@@ -178,7 +184,6 @@ def _joined(tokens: Tokens, i: int, k: int) -> bool:
 
 
 def _is_river(prev: str, nxt: str) -> bool:
-    if prev in RIVER_BEFORE or nxt in RIVER_AFTER:
-        return True
-    # "the Dnipro" is the river: the city never takes the article ("across the Dnipro").
-    return prev == "the"
+    # "the Dnipro" is the river: the city never takes the article, and one builds bridges
+    # over, and walks along, a river ("over Dnipro", "через Дніпро").
+    return prev in RIVER_BEFORE or nxt in RIVER_AFTER or prev in RIVER_PREPOSITIONS

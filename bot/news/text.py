@@ -149,7 +149,8 @@ def stem(word: str) -> str:
 def is_title_case(tokens: Tokens) -> bool:
     """Most longer words capitalized ("Russia Strikes Kharkiv With Drones")."""
     text = tokens.text
-    long = [i for i, w in enumerate(tokens.norms) if len(w) > 3 and w[0].isalpha()]
+    # Only English capitalizes headline words; Ukrainian and Russian never do.
+    long = [i for i, w in enumerate(tokens.norms) if len(w) > 3 and "a" <= w[0] <= "z"]
     if len(long) < 3:
         return False
     upper = sum(1 for i in long if text[tokens.start(i)].isupper())

