@@ -3,26 +3,25 @@ the number of matches, not the number of subscriptions.
 
 Cities and topics are exact keys: (kind, slug) -> subscription ids. Phrases are found
 through a token index: each phrase hangs off one "anchor" token key; a story's token keys
-pick the candidate phrases, a set test drops those missing any token, and the classifier's
-own `mentions` (which knows inflection) has the final word, once per distinct phrase.
+pick the candidate phrases, a set test drops those missing any word, and the classifier's
+own `mentions` has the final word, once per distinct phrase.
 
-Token keys are deliberately lossy so that every inflected form the classifier accepts
-reaches it: case-folded, vowels folded to one symbol (Київ/Києва, Львів/Львова,
-sanction/sanctions), the first four letters only.
+The keys come from the classifier's own normalization (bot.news.text): a phrase word
+matches a story word when their light stems are equal, and a stem is a prefix of its
+word, so the key of a phrase word is the first KEY_LEN letters of its stem and a story
+word offers every prefix of its first KEY_LEN letters. Every word `mentions` could
+accept is therefore a candidate (Херсоні/Херсона -> херс, sanctions -> sanc, миру -> мир).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Protocol
 
 from bot.domain import Story, Subscription, TagKind
+from bot.news.text import stem, words
 
 KEY_LEN = 4
-_WORD = re.compile(r"\w+")
-_VOWELS = "aeiouyаеєиіїоуюяыэё"
-_FOLD = str.maketrans({v: "*" for v in _VOWELS})
 
 
 class Mentions(Protocol):
@@ -31,23 +30,18 @@ class Mentions(Protocol):
     def mentions(self, text: str, kind: TagKind, key: str) -> bool: ...
 
 
-def token_key(token: str) -> str:
-    """The lossy index key of one word (see the module docstring)."""
-    return token.casefold().translate(_FOLD)[:KEY_LEN]
-
-
 def phrase_keys(phrase: str) -> tuple[str, ...]:
-    """Distinct token keys of a phrase, the most selective (longest word) first."""
-    words = sorted(_WORD.findall(phrase), key=len, reverse=True)
-    return tuple(dict.fromkeys(token_key(w) for w in words))
+    """Distinct word keys of a phrase, the most selective (longest stem) first."""
+    stems = sorted((stem(w) for w in words(phrase)), key=len, reverse=True)
+    return tuple(dict.fromkeys(s[:KEY_LEN] for s in stems))
 
 
 def text_keys(text: str) -> set[str]:
-    """Every key a phrase token could have if the text mentions it (prefixes of each key)."""
+    """Every key a phrase word could have if the text mentions it."""
     keys: set[str] = set()
-    for word in set(_WORD.findall(text)):
-        k = token_key(word)
-        keys.update(k[:n] for n in range(1, len(k) + 1))
+    for word in set(words(text)):
+        head = word[:KEY_LEN]
+        keys.update(head[:n] for n in range(1, len(head) + 1))
     return keys
 
 

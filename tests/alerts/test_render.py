@@ -225,7 +225,7 @@ def alerts(draw: st.DrawFn) -> tuple[Story, list[Subscription], str, dict[str, s
     return s, matched, draw(texts), names
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(alerts(), st.sampled_from(["en", "uk"]))
 def test_any_alert_is_valid_telegram_html_within_limits(
         case: tuple[Story, list[Subscription], str, dict[str, str]], lang: str) -> None:

@@ -1,0 +1,226 @@
+"""Instant alerts: keep the subscription index in step with the DB, and turn new stories
+into at most one outbox row per chat per story, honouring each chat's settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from bot.alerts.match import SubscriptionIndex
+from bot.alerts.render import alert_keyboard, render_alert
+from bot.alerts.slots import in_quiet_hours
+from bot.clock import Clock
+from bot.domain import (
+    ChatSettings,
+    ChatStatus,
+    DeliveryKind,
+    OutgoingMessage,
+    Story,
+    Subscription,
+    SubscriptionMode,
+    TagKind,
+)
+from bot.news.summarize import summarize_focused
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+CAP_WINDOW = timedelta(hours=1)
+
+
+class Classifier(Protocol):
+    """The two things alerts need from bot.news.classify.Classifier."""
+
+    def mentions(self, text: str, kind: TagKind, key: str) -> bool: ...
+
+    def label(self, kind: TagKind, key: str, lang: str = "en") -> str: ...
+
+
+def alert_decision(settings: ChatSettings, status: ChatStatus, sent_last_hour: int,
+                   now: datetime) -> tuple[bool, bool]:
+    """(send now?, silently?) for one chat, from its status, mute, quiet hours and cap."""
+    if status is not ChatStatus.ACTIVE:
+        return False, False
+    if settings.muted_until is not None and settings.muted_until > now:
+        return False, False
+    try:
+        quiet = in_quiet_hours(now, settings.timezone, settings.quiet_start, settings.quiet_end)
+    except ValueError:  # a stored zone or time that no longer parses: treat as no quiet hours
+        quiet = False
+    if quiet and settings.quiet_mode == "hold":
+        return False, False  # the next briefing carries it
+    if settings.alerts_per_hour and sent_last_hour >= settings.alerts_per_hour:
+        return False, False  # folded into the next briefing ("N more stories")
+    return True, quiet
+
+
+class AlertService:
+    """Subscriptions (DB + index) and the alert fan-out for new stories."""
+
+    def __init__(self, store: Store, classifier: Classifier, clock: Clock, *,
+                 on_enqueued: Callable[[], None] | None = None) -> None:
+        self.store = store
+        self.classifier = classifier
+        self.clock = clock
+        self.on_enqueued = on_enqueued
+        self.index = SubscriptionIndex(classifier)
+        self._loaded = asyncio.Event()
+        self._loading = False
+        self._removed_while_loading: set[int] = set()
+
+    # --- the index ------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Build the index from the DB, streaming in batches."""
+        if self._loading:
+            await self._loaded.wait()
+            return
+        self._loading = True
+        self._removed_while_loading.clear()
+        try:
+            async for batch in self.store.chats.iter_all_subscriptions():
+                # A subscription removed by a handler while this batch was in flight must
+                # not come back from the stale rows.
+                self.index.add_many(s for s in batch if s.id not in self._removed_while_loading)
+        finally:
+            self._loading = False
+        self._loaded.set()
+        log.info("event=alerts_index_loaded subscriptions=%d chats=%d", len(self.index),
+                 self.index.chat_count)
+
+    async def _ready(self) -> None:
+        if not self._loaded.is_set():
+            await self.load()
+
+    def _forget(self, sub: Subscription) -> None:
+        self.index.remove(sub)
+        if self._loading:
+            self._removed_while_loading.add(sub.id)
+
+    async def refresh_chat(self, *chat_ids: int) -> None:
+        """Re-read some chats' subscriptions from the DB (after a chat migration, say)."""
+        for chat_id in chat_ids:
+            for sub in self.index.subscriptions_of(chat_id):
+                self._forget(sub)
+            self.index.add_many(await self.store.chats.subscriptions(chat_id))
+
+    # --- what handlers call ---------------------------------------------------------
+
+    async def subscribe(self, chat_id: int, kind: TagKind, key: str, label: str,
+                        mode: SubscriptionMode = SubscriptionMode.INSTANT
+                        ) -> tuple[Subscription, bool]:
+        """Follow (kind, key); returns the subscription and whether it is new."""
+        sub, created = await self.store.chats.subscribe(chat_id, kind, key, label, mode,
+                                                        now=self.clock.now())
+        self.index.add(sub)
+        return sub, created
+
+    async def unsubscribe(self, chat_id: int, subscription_id: int) -> Subscription | None:
+        """Remove one of the chat's own subscriptions (None when it is not theirs)."""
+        sub = await self.store.chats.unsubscribe(chat_id, subscription_id)
+        if sub is not None:
+            self._forget(sub)
+        return sub
+
+    async def unsubscribe_key(self, chat_id: int, kind: TagKind, key: str) -> bool:
+        """Stop following (kind, key); False when the chat did not follow it."""
+        sub = await self.store.chats.find_subscription(chat_id, kind, key)
+        return sub is not None and await self.unsubscribe(chat_id, sub.id) is not None
+
+    async def set_mode(self, chat_id: int, subscription_id: int,
+                       mode: SubscriptionMode) -> Subscription | None:
+        """Switch a subscription between instant alerts and briefing only."""
+        if not await self.store.chats.set_mode(chat_id, subscription_id, mode):
+            return None
+        sub = await self.store.chats.get_subscription(subscription_id)
+        if sub is not None:
+            self.index.add(sub)
+        return sub
+
+    async def mute(self, chat_id: int, seconds: int = 3600) -> datetime:
+        """Mute a chat's alerts for a while ("Mute 1 h"); returns when it ends."""
+        now = self.clock.now()
+        until = now + timedelta(seconds=seconds)
+        await self.store.chats.update_settings(chat_id, now, muted_until=until)
+        return until
+
+    # --- the fan-out ----------------------------------------------------------------
+
+    async def on_new_stories(self, stories: Sequence[Story]) -> int:
+        """Queue one alert per chat per new story for the chats that want it now."""
+        await self._ready()
+        now = self.clock.now()
+        planned: list[tuple[Story, dict[int, list[Subscription]]]] = []
+        chat_ids: set[int] = set()
+        for story in stories:
+            # Modes are checked against the DB below (alert_targets), which stays right
+            # even when a mode was switched through the repository directly.
+            wanted = self.index.match(story)
+            if wanted:
+                planned.append((story, wanted))
+                chat_ids.update(wanted)
+        if not planned:
+            return 0
+        targets = await self.store.chats.alert_targets(sorted(chat_ids), now - CAP_WINDOW)
+        queued: Counter[int] = Counter()
+        messages: list[OutgoingMessage] = []
+        for story, wanted in planned:
+            texts = _TextCache(self, story)
+            for chat_id, matched in wanted.items():
+                target = targets.get(chat_id)
+                if target is None:
+                    continue
+                subs = [s for s in matched if s.id not in target.briefing_only]
+                send, silent = alert_decision(target.settings, target.status,
+                                              target.recent_alerts + queued[chat_id], now)
+                if not subs or not send:
+                    continue
+                lang = target.settings.language
+                messages.append(OutgoingMessage(
+                    chat_id=chat_id, kind=DeliveryKind.ALERT, text=texts.text(subs, lang),
+                    disable_notification=silent,
+                    reply_markup=json.dumps(alert_keyboard(subs, lang),
+                                            ensure_ascii=False),
+                    story_id=story.id, dedup_key=f"story:{story.id}"))
+                queued[chat_id] += 1
+        if not messages:
+            return 0
+        n = await self.store.outbox.enqueue(messages, now)
+        log.info("event=alerts_enqueued stories=%d planned=%d enqueued=%d", len(planned),
+                 len(messages), n)
+        if n and self.on_enqueued is not None:
+            self.on_enqueued()
+        return n
+
+
+class _TextCache:
+    """Render each distinct (language, what matched) once per story, not once per chat."""
+
+    def __init__(self, service: AlertService, story: Story) -> None:
+        self.service = service
+        self.story = story
+        self._summaries: dict[tuple[tuple[TagKind, str], ...], str] = {}
+        self._texts: dict[tuple[Any, ...], str] = {}
+
+    def summary(self, subs: Sequence[Subscription]) -> str:
+        keys = tuple(sorted({(s.kind, s.key) for s in subs}))
+        if keys not in self._summaries:
+            mentions = self.service.classifier.mentions
+            focused = summarize_focused(
+                self.story.title, self.story.text,
+                lambda sentence: any(mentions(sentence, kind, key) for kind, key in keys))
+            self._summaries[keys] = focused or self.story.summary
+        return self._summaries[keys]
+
+    def text(self, subs: Sequence[Subscription], lang: str) -> str:
+        key = (lang, tuple((s.kind, s.key, s.label) for s in subs))
+        if key not in self._texts:
+            self._texts[key] = render_alert(
+                self.story, subs, focused_summary=self.summary(subs), lang=lang,
+                labels=lambda kind, tag: self.service.classifier.label(kind, tag, lang)).text
+        return self._texts[key]
