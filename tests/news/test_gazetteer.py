@@ -7,8 +7,8 @@ import json
 import re
 import subprocess
 import sys
-import time
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -77,7 +77,7 @@ def test_runtime_loads_fast_without_generator_packages() -> None:
     assert out[1] == "[]"
 
 
-def test_load_from_explicit_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_load_from_explicit_path(tmp_path: Path) -> None:
     data = {"cities": [["testville", "Testville", "Тествіль", "Тествиль", "UA", 9000]],
             "forms": {"testville": [0, 16], "тествілі": [0, 0]}, "foreign": {}}
     path = tmp_path / "p.json.gz"
