@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.runtime import optional_module
 from bot.services import Services
@@ -15,6 +17,9 @@ from bot.telegram.handlers import admin, settings, user
 
 log = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 32  # one slow reply must not hold up everybody else's
+# RetryAfter.retry_after becomes a timedelta in a future PTB; Herald reads both forms.
+warnings.filterwarnings("ignore", message=r".*`retry_after` will be of type",
+                        category=PTBDeprecationWarning)
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import warnings
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from telegram import Chat as TgChat
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
 
 from bot.domain import Chat
@@ -17,6 +21,8 @@ from bot.services import Services
 
 Context = ContextTypes.DEFAULT_TYPE
 MAX_TEXT = 4096
+REPLY_ATTEMPTS = 3
+MAX_REPLY_WAIT = 10.0  # seconds; a longer 429 wait is not worth holding a reply for
 _COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?:\s|$)")
 
 
@@ -81,7 +87,22 @@ async def reply(update: Update, context: Context, text: str,
     chat = update.effective_chat
     if chat is None:
         return None
-    return await context.bot.send_message(
-        chat_id=chat.id, text=text, parse_mode=ParseMode.HTML, reply_markup=markup,
-        message_thread_id=thread_of(update.effective_message),
-        link_preview_options=LinkPreviewOptions(is_disabled=not preview))
+    for attempt in range(REPLY_ATTEMPTS):
+        try:
+            return await context.bot.send_message(
+                chat_id=chat.id, text=text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                message_thread_id=thread_of(update.effective_message),
+                link_preview_options=LinkPreviewOptions(is_disabled=not preview))
+        except RetryAfter as exc:
+            # A user typing fast hits the per-chat limit: the answer is late, not lost.
+            with warnings.catch_warnings():  # PTB 22 warns that the type will change
+                warnings.simplefilter("ignore")
+                wait = _seconds(exc.retry_after)
+            if attempt == REPLY_ATTEMPTS - 1 or wait > MAX_REPLY_WAIT:
+                raise
+            await asyncio.sleep(wait)
+    return None
+
+
+def _seconds(value: Any) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.error import InvalidToken
@@ -18,8 +19,9 @@ from telegram.ext import Application
 from bot.clock import Clock
 from bot.config import Config, ConfigError
 from bot.logs import register_secret
-from bot.runtime import Runtime
-from bot.telegram.app import build_application
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{30,}$")
@@ -91,6 +93,10 @@ async def serve(cfg: Config, *, clock: Clock | None = None, stop: asyncio.Event,
                 webhook: Webhook | None = None, role: str = "all",
                 ready: Callable[[Runtime], Awaitable[None]] | None = None) -> None:
     """Run the bot until `stop` is set; tests, the demo and `herald run` all come here."""
+    # Imported here so that `herald run` with a bad token fails fast, before the stack loads.
+    from bot.runtime import Runtime
+    from bot.telegram.app import build_application
+
     runtime = Runtime(cfg, clock=clock, role=role)
     services = await runtime.open()
     try:

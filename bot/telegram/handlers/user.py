@@ -26,6 +26,7 @@ from telegram.ext import (
 from bot.alerts.html import escape
 from bot.domain import Chat, ChatStatus, Story, Subscription, TagKind
 from bot.i18n import ngettext_for
+from bot.news.classify import normalize_phrase
 from bot.telegram import keyboards as kb
 from bot.telegram.commands import USER_COMMANDS
 from bot.telegram.context import (
@@ -48,7 +49,7 @@ SEARCH_DAYS = 30
 MUTE = {"1h": timedelta(hours=1)}
 # Offered by /start when the classifier knows them (command names).
 POPULAR = ("kyiv", "kherson", "kharkiv", "odesa", "zaporizhzhia", "dnipro",
-           "sanctions", "humanitarian", "air_raid", "war_crimes")
+           "sanctions", "humanitarian", "shelling", "war_crimes")
 _QUOTED = re.compile(r'^\s*["“«„\'](.+?)["”»“\']\s*$', re.S)
 _MSG = filters.UpdateType.MESSAGE
 
@@ -63,8 +64,14 @@ def quoted_phrase(text: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=4)
+def known_commands(classifier: Any) -> dict[str, Any]:
+    """The classifier's /city and /topic commands (name -> Resolution), read once."""
+    return dict(classifier.commands())
+
+
+@functools.lru_cache(maxsize=4)
 def _command_names(classifier: Any) -> dict[tuple[TagKind, str], str]:
-    return {(res.kind, res.key): str(name) for name, res in classifier.commands().items()}
+    return {(res.kind, res.key): str(name) for name, res in known_commands(classifier).items()}
 
 
 def command_for(classifier: Any, kind: TagKind, key: str) -> str | None:
@@ -72,11 +79,12 @@ def command_for(classifier: Any, kind: TagKind, key: str) -> str | None:
     return _command_names(classifier).get((kind, key))
 
 
-def _label(classifier: Any, kind: TagKind, key: str) -> str:
+def _label(classifier: Any, kind: TagKind, key: str, lang: str = "en") -> str:
+    """The name of a city or topic in the chat's language (a phrase is its own name)."""
     if kind == TagKind.PHRASE:
         return key
     try:
-        return str(classifier.label(kind, key))
+        return str(classifier.label(kind, key, lang))
     except (KeyError, LookupError, ValueError):
         return key
 
@@ -113,7 +121,7 @@ def _help_text(_: Callable[[str], str], examples: Sequence[str]) -> str:
 
 
 def _popular(classifier: Any) -> list[tuple[str, Any]]:
-    known = classifier.commands()
+    known = known_commands(classifier)
     return [(name, known[name]) for name in POPULAR if name in known]
 
 
@@ -125,6 +133,8 @@ async def _follow(update: Update, context: Context, chat: Chat, kind: TagKind, k
     """Follow (kind, key) for the chat; the confirmation text."""
     services = services_of(context)
     _ = gettext_for(chat)
+    if kind != TagKind.PHRASE:
+        label = _label(services.classifier, kind, key, chat.language)
     sub, created = await services.alerts.subscribe(chat.id, kind, key, label)
     name = escape(sub.label)
     if not created:
@@ -173,7 +183,7 @@ async def _subscribe_one(update: Update, context: Context, chat: Chat, query: st
         if not PHRASE_MIN <= len(phrase) <= PHRASE_MAX:
             return _("A phrase needs {min} to {max} characters.").format(
                 min=PHRASE_MIN, max=PHRASE_MAX), None
-        key = classifier.normalize_phrase(phrase)
+        key = normalize_phrase(phrase)
         if not key:
             return _("That phrase has no words to look for."), None
         return await _follow(update, context, chat, TagKind.PHRASE, key, phrase), None
@@ -270,7 +280,7 @@ async def latest_about(services: Any, kind: TagKind, key: str, *, lang: str,
 
     _ = translator(lang)
     stories = await services.store.news.latest_by_tag(kind, key, limit=limit)
-    label = _label(services.classifier, kind, key)
+    label = _label(services.classifier, kind, key, lang)
     summaries = summaries_for(stories, services.classifier, lambda s: (kind, key))
     return render_story_list(
         _("Latest: {name}").format(name=label), stories, summaries,
@@ -287,7 +297,7 @@ async def on_shortcut(update: Update, context: Context) -> None:
     parsed = parse_command(msg.text if msg else None, context.bot.username)
     if parsed is None:
         return
-    res = services.classifier.commands().get(parsed[0])
+    res = known_commands(services.classifier).get(parsed[0])
     if res is None:
         return
     text = await latest_about(services, res.kind, res.key, lang=chat.language)
@@ -459,7 +469,7 @@ class ShortcutFilter(filters.MessageFilter):
         if parsed is None:
             return False
         services = self.application.bot_data.get("services")
-        return services is not None and parsed[0] in services.classifier.commands()
+        return services is not None and parsed[0] in known_commands(services.classifier)
 
 
 def shortcut_handler(application: Application) -> BaseHandler:  # type: ignore[type-arg]
@@ -507,9 +517,7 @@ async def on_callback(update: Update, context: Context) -> None:
         if span is None:
             await query.answer(_("This button no longer works."))
             return
-        until = services.clock.now() + span
-        await services.store.chats.update_settings(chat.id, services.clock.now(),
-                                                   muted_until=until)
+        until = await services.alerts.mute(chat.id, int(span.total_seconds()))
         log.info("muted", extra={"chat": chat.id, "until": until.isoformat()})
         await query.answer(_("Alerts muted for 1 hour (until {time} UTC).").format(
             time=until.strftime("%H:%M")))
@@ -532,14 +540,11 @@ async def _press_follow(update: Update, context: Context, chat: Chat, data: str)
             value = phrases.get(value, "")
             code = "p" if value else ""
         if code == "p" and PHRASE_MIN <= len(value) <= PHRASE_MAX:
-            kind, key, label = TagKind.PHRASE, classifier.normalize_phrase(value), value
-        elif code in ("c", "t"):
-            kind = kb.CODE_KIND[code]
-            # Callback data can be forged: follow only keys the classifier knows.
-            key = value
-            label = _label(classifier, kind, value)
-            if command_for(classifier, kind, value) is None and label == value:
-                kind = None
+            kind, key, label = TagKind.PHRASE, normalize_phrase(value), value
+        elif code in ("c", "t") and command_for(classifier, kb.CODE_KIND[code], value):
+            # Callback data can be forged: only keys the classifier knows are followed.
+            kind, key = kb.CODE_KIND[code], value
+            label = _label(classifier, kind, key, chat.language)
     if kind is None or not key:
         await query.answer(_("This button no longer works."))
         return
@@ -591,6 +596,27 @@ async def _drop_button(message: Message, data: str) -> None:
         log.debug("alert buttons not updated", extra={"error": str(exc)})
 
 
+# --- chat migration -------------------------------------------------------------------
+
+
+async def on_migrate(update: Update, context: Context) -> None:
+    """A group became a supergroup: its subscriptions and waiting messages move to the new id."""
+    msg = update.effective_message
+    if msg is None:
+        return
+    if msg.migrate_to_chat_id:
+        old, new = msg.chat_id, msg.migrate_to_chat_id
+    elif msg.migrate_from_chat_id:
+        old, new = msg.migrate_from_chat_id, msg.chat_id
+    else:
+        return
+    services = services_of(context)
+    # Both service messages arrive (one in each chat); the move is idempotent.
+    await services.store.outbox.migrate_chat(old, new, services.clock.now())
+    await services.alerts.refresh_chat(old, new)
+    log.info("chat migrated", extra={"chat": old, "to": new})
+
+
 # --- registration ---------------------------------------------------------------------
 
 
@@ -609,4 +635,5 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                                                  pattern=r"^(f|lst|uns|unf|mute):"))
     application.add_handler(MessageHandler(
         _MSG & filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, on_text))
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
 

@@ -1,0 +1,204 @@
+"""End to end through the Bot API emulator: users, feeds, alerts, buttons, groups, topics."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from e2e_harness import Harness, item
+
+from bot.domain import ChatStatus, TagKind
+
+KHERSON_TEXT = ("Four evacuation buses left Kherson on Tuesday with about 160 residents, "
+                "the regional administration said. The convoy headed for Mykolaiv.")
+
+
+async def _subscribe(bot: Harness, chat: int, what: str = "kherson") -> None:
+    reply = await bot.say(chat, f"/subscribe {what}")
+    assert "Following" in reply.plain, reply.plain
+
+
+async def test_alert_arrives_once_with_the_link_and_a_second_source_does_not_realert(
+        bot: Harness) -> None:
+    # Stories stored before the subscription are shown by /kherson, never pushed.
+    await bot.publish("alpha", item("old-1", "Kherson water supply restored",
+                                    "Water is back in most districts of Kherson.",
+                                    minutes_ago=30))
+    await _subscribe(bot, 101)
+    await bot.publish("alpha", item("k-1", "Evacuation buses leave Kherson", KHERSON_TEXT))
+    alert = await bot.wait_alert(101, lambda m: "Evacuation buses" in m.plain)
+    assert 'href="https://alpha.example/news/k-1"' in alert.text
+    assert "Kherson" in alert.plain
+    # The same story from a second outlet: merged into the story, no second alert.
+    await bot.publish("beta", item("b-1", "Evacuation buses leave Kherson", KHERSON_TEXT,
+                                   source="beta"))
+    await bot.quiet(1.5)
+    alerts = bot.alerts(101)
+    assert [a.plain.count("Evacuation buses") for a in alerts] == [1]
+    assert not any("water supply" in a.plain for a in alerts)
+    stories = await bot.services.store.news.latest_by_tag(TagKind.CITY, "kherson")
+    assert {s.title: s.source_count for s in stories}["Evacuation buses leave Kherson"] == 2
+
+
+async def test_city_command_answers_with_latest_stories(bot: Harness) -> None:
+    await bot.publish("alpha", item("k-2", "Power restored to 12,000 homes in Kherson",
+                                    "Engineers restored electricity in Kherson on Saturday. "
+                                    "Hospitals ran on generators.", minutes_ago=10))
+    started = time.monotonic()
+    reply = await bot.say(102, "/kherson")
+    assert time.monotonic() - started < 1.0
+    assert "Latest: Kherson" in reply.plain
+    assert "Power restored to 12,000 homes in Kherson" in reply.plain
+    assert 'href="https://alpha.example/news/k-2"' in reply.text
+    assert any(d == "f:c:kherson" for _t, d in reply.buttons())
+    empty = await bot.say(102, "/war_crimes")
+    assert "No stories about war crimes yet" in empty.plain
+
+
+async def test_subscribe_resolves_loosely_and_offers_choices_when_unsure(bot: Harness) -> None:
+    for i, (typed, name) in enumerate((("kharkov", "Kharkiv"), ("Херсон", "Kherson"),
+                                       ("kiev", "Kyiv"), ("Odessa", "Odesa"),
+                                       ("war crimes", "war crimes"))):
+        reply = await bot.say(1030 + i, f"/subscribe {typed}")
+        assert f"Following {name}" in reply.plain, (typed, reply.plain)
+    unsure = await bot.say(103, "/subscribe khersn")
+    assert "Did you mean" in unsure.plain
+    assert unsure.buttons()[0] == ("Follow Kherson", "f:c:kherson")
+    since = bot.emu.mark()
+    await bot.press(103, unsure, "Follow Kherson")
+    await bot.emu.wait_for(lambda m: "Following Kherson" in m.plain, since=since)
+    unknown = await bot.say(103, "/subscribe blorptown")
+    assert "Follow it as a phrase" in unknown.plain
+    since = bot.emu.mark()
+    query = await bot.press(103, unknown, "as a phrase")
+    await bot.answer_of(query)
+    await bot.emu.wait_for(lambda m: "Following blorptown" in m.plain, since=since)
+    quoted = await bot.say(103, '/subscribe "no-fly zone"')
+    assert "Following no-fly zone" in quoted.plain
+    listed = await bot.say(103, "/list")
+    for name in ("Kherson", "blorptown", "no-fly zone"):
+        assert name in listed.plain
+    subs = await bot.services.store.chats.subscriptions(103)
+    assert {(s.kind, s.key) for s in subs} == {
+        (TagKind.PHRASE, "blorptown"), (TagKind.PHRASE, "no fly zone"), (TagKind.CITY, "kherson")}
+
+
+async def test_alert_buttons_unfollow_and_mute_and_forged_presses_are_refused(
+        bot: Harness) -> None:
+    await _subscribe(bot, 104)
+    await bot.say(105, "/start")  # another user, who will forge a button
+    await bot.publish("alpha", item("k-3", "Kherson shelters open overnight", KHERSON_TEXT))
+    alert = await bot.wait_alert(104, lambda m: "shelters" in m.plain)
+    unf = next(d for _t, d in alert.buttons() if d.startswith("unf:"))
+    # Chat 105 sends 104's callback data under its own message: nothing changes.
+    own = bot.emu.sent(105)[-1]
+    forged = bot.emu.press_button(105, own.message_id, unf)
+    assert "not something this chat follows" in (await bot.answer_of(forged) or "")
+    assert len(await bot.services.store.chats.subscriptions(104)) == 1
+    # Mute 1 h, then Unfollow, by the chat itself.
+    muted = await bot.press(104, alert, "mute:1h")
+    assert "muted for 1 hour" in (await bot.answer_of(muted) or "")
+    settings = await bot.services.store.chats.settings(104)
+    assert settings.muted_until is not None
+    query = await bot.press(104, alert, unf)
+    assert "no longer follow Kherson" in (await bot.answer_of(query) or "")
+    assert await bot.services.store.chats.subscriptions(104) == []
+    edited = await bot.emu.wait_for(lambda m: m.chat_id == 104 and m.edited, since=0)
+    assert unf not in [d for _t, d in edited.buttons()]
+
+
+async def test_list_removes_and_plain_message_offers_to_follow(bot: Harness) -> None:
+    offer = await bot.say(106, "Херсон")
+    assert "Follow Kherson?" in offer.plain
+    since = bot.emu.mark()
+    query = await bot.press(106, offer, "Follow Kherson")
+    assert "Following Kherson" in (await bot.answer_of(query) or "")
+    await bot.emu.wait_for(lambda m: "Following Kherson" in m.plain, since=since)
+    listed = await bot.say(106, "/list")
+    assert ("✖ Kherson", listed.buttons()[0][1]) == listed.buttons()[0]
+    since = bot.emu.mark()
+    await bot.press(106, listed, "Kherson")
+    edited = await bot.emu.wait_for(lambda m: m.chat_id == 106 and m.edited, since=since)
+    assert "follows nothing yet" in edited.plain
+    assert await bot.services.store.chats.subscriptions(106) == []
+
+
+async def test_groups_answer_only_commands_addressed_to_herald(bot: Harness) -> None:
+    group = -200
+    reply = await bot.say(group, "/kherson@HeraldBot", chat_type="group", user_id=7)
+    assert "Latest: Kherson" in reply.plain
+    before = len(bot.emu.sent(group))
+    bot.emu.user_message(group, "/kherson@OtherBot", chat_type="group", user_id=7)
+    bot.emu.user_message(group, "/frobnicate@OtherBot", chat_type="group", user_id=7)
+    bot.emu.user_message(group, "Kherson", chat_type="group", user_id=7)  # not to us
+    await bot.quiet(1.0)
+    assert bot.emu.sent(group)[before:] == []
+    unknown = await bot.say(group, "/frobnicate@HeraldBot", chat_type="group", user_id=7)
+    assert "I don't know the command /frobnicate" in unknown.plain
+
+
+async def test_forum_topics_get_answers_in_their_topic(bot: Harness) -> None:
+    forum = -1001234567890
+    reply = await bot.say(forum, "/help@HeraldBot", chat_type="supergroup", is_forum=True,
+                          thread_id=42, user_id=8)
+    assert reply.thread_id == 42
+    assert "/subscribe" in reply.plain
+    other = await bot.say(forum, "/kherson", chat_type="supergroup", is_forum=True,
+                          thread_id=7, user_id=8)
+    assert other.thread_id == 7
+
+
+async def test_stop_pauses_alerts_and_start_resumes(bot: Harness) -> None:
+    await _subscribe(bot, 107)
+    stopped = await bot.say(107, "/stop")
+    assert "Alerts paused" in stopped.plain and "1 subscription is kept" in stopped.plain
+    assert (await bot.services.store.chats.get(107)).status == ChatStatus.PAUSED
+    await bot.publish("alpha", item("k-4", "Kherson market reopens", KHERSON_TEXT))
+    await bot.quiet(1.0)
+    assert bot.alerts(107) == []
+    resumed = await bot.say(107, "/start")
+    assert "Alerts resumed" in resumed.plain
+    await bot.publish("alpha", item("k-5", "Kherson bridge repaired",
+                                    "The bridge in Kherson reopened to traffic."))
+    alert = await bot.wait_alert(107, lambda m: "bridge" in m.plain)
+    assert "market" not in alert.plain
+    assert len(bot.alerts(107)) == 1
+
+
+async def test_unknown_command_gets_a_helpful_answer(bot: Harness) -> None:
+    reply = await bot.say(108, "/frobnicate")
+    assert "I don't know the command /frobnicate" in reply.plain
+    assert "/help" in reply.plain
+    typo = await bot.say(108, "/subscrbe")
+    assert "Did you mean /subscribe?" in typo.plain
+    city = await bot.say(108, "/khersonn")
+    assert "Did you mean /kherson?" in city.plain
+
+
+async def test_start_explains_and_offers_one_tap_follows(bot: Harness) -> None:
+    reply = await bot.say(109, "/start")
+    assert "Herald" in reply.plain
+    data = [d for _t, d in reply.buttons()]
+    assert "f:c:kherson" in data and "f:t:sanctions" in data
+    assert all(len(d.encode()) <= 64 for d in data)
+    since = bot.emu.mark()
+    query = await bot.press(109, reply, "f:t:sanctions")
+    assert "Following sanctions" in (await bot.answer_of(query) or "")
+    await bot.emu.wait_for(lambda m: "Following sanctions" in m.plain, since=since)
+    # A forged follow of something that does not exist is refused.
+    forged = bot.emu.press_button(109, reply.message_id, "f:c:atlantis")
+    assert "no longer works" in (await bot.answer_of(forged) or "")
+    keys = {s.key for s in await bot.services.store.chats.subscriptions(109)}
+    assert keys == {"sanctions"}
+    assert bot.emu.commands, "setMyCommands was not called"
+
+
+async def test_blocked_user_is_marked_and_skipped(bot: Harness) -> None:
+    await _subscribe(bot, 110)
+    bot.emu.block(110)
+    await bot.publish("alpha", item("k-6", "Kherson ferry resumes", KHERSON_TEXT))
+    deadline = asyncio.get_running_loop().time() + 10
+    while (await bot.services.store.chats.get(110)).status != ChatStatus.BLOCKED:
+        assert asyncio.get_running_loop().time() < deadline, "chat was not marked blocked"
+        await asyncio.sleep(0.1)
+    assert bot.alerts(110) == []
