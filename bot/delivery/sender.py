@@ -1,0 +1,377 @@
+"""The Sender: the only code that sends outbox rows to Telegram.
+
+It claims due rows in batches, keeps one queue per chat (so each chat gets its messages in
+order), lets many chats be in flight at once, and leaves the pacing to the RateLimiter.
+Delivered rows are marked sent in small group commits right after the send, so a crash
+can repeat only the few messages that were in flight; nothing is ever lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from bot.clock import Clock
+from bot.config import DeliveryConfig
+from bot.delivery.errors import Action, Outcome, classify, html_to_plain
+from bot.delivery.limiter import RateLimiter
+from bot.domain import Delivery
+from storage.store import Store
+
+log = logging.getLogger("herald.delivery")
+
+EventHook = Callable[[str, Delivery, str | None], None]
+DEFER_AFTER = 10.0  # seconds; a chat that must wait longer gives its rows back to the outbox
+FORBIDDEN_RETRIES = 3  # a 403 that is not "blocked" is retried this many times
+
+
+class Sender:
+    """Send outbox rows within Telegram's limits; see the module docstring."""
+
+    def __init__(self, store: Store, bot: Bot, cfg: DeliveryConfig, clock: Clock, *,
+                 worker_id: str, on_event: EventHook | None = None,
+                 backoff_base: float = 2.0, max_backoff: float = 600.0,
+                 poll_interval: float = 1.0, max_in_flight: int = 32,
+                 time_fn: Callable[[], float] = time.monotonic) -> None:
+        self.store, self.bot, self.cfg, self.clock = store, bot, cfg, clock
+        self.worker_id = worker_id
+        self.on_event = on_event
+        self.backoff_base, self.max_backoff = backoff_base, max_backoff
+        self.poll_interval = poll_interval
+        # HTTP requests at once; keep it at most the Bot's connection pool size, since
+        # httpx's pool gets slow when requests queue inside it.
+        self._send_slots = asyncio.Semaphore(max_in_flight)
+        self.limiter = RateLimiter.from_config(cfg, time_fn)
+        self._queues: dict[int, deque[Delivery]] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._held: set[int] = set()  # claimed ids not yet resolved
+        self._plain: set[int] = set()  # ids to resend as plain text
+        self._done: list[tuple[int, int | None]] = []  # sent, not yet committed
+        self._done_event = asyncio.Event()
+        self._flush_lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._running = False
+        self._claiming = False
+
+    # ---- public ------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """New rows were enqueued: claim now instead of at the next poll."""
+        self._wake.set()
+
+    @property
+    def in_flight(self) -> int:
+        """Rows claimed by this sender and not yet resolved."""
+        return len(self._held)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Claim and send until `stop` is set; then finish in-flight sends and give back
+        the claimed rows that were not sent."""
+        if self._running:
+            raise RuntimeError("this Sender is already running")
+        self._running = True
+        self._stop = asyncio.Event()
+        recovered = await self.store.outbox.recover(self.worker_id)
+        if recovered:
+            log.warning("recovered rows claimed before a crash", extra={"rows": recovered})
+        flusher = asyncio.create_task(self._flusher())
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                claimed = await self._claim()
+                await self._idle_wait(stop, stopper, busy=claimed)
+        finally:
+            self._stop.set()
+            stopper.cancel()
+            if self._workers:
+                await asyncio.gather(*self._workers.values(), return_exceptions=True)
+            leftovers = [d.id for q in self._queues.values() for d in q]
+            self._queues.clear()
+            await self._flush()
+            flusher.cancel()
+            if leftovers:
+                await self.store.outbox.release(leftovers)
+                self._held.difference_update(leftovers)
+            self._running = False
+
+    async def drain(self, timeout: float) -> None:
+        """Run until nothing is due before `timeout` (tests, one-shot commands)."""
+        stop = asyncio.Event()
+        task = asyncio.create_task(self.run(stop))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            while True:
+                await asyncio.sleep(0.02)
+                if task.done():
+                    break
+                if not self._held and not self._done and not self._claiming:
+                    due = await self.store.outbox.next_due()
+                    left = timedelta(seconds=deadline - loop.time())
+                    if due is None or due > self.clock.now() + left:
+                        break
+                if loop.time() > deadline:
+                    raise TimeoutError(f"outbox not drained in {timeout}s")
+        finally:
+            stop.set()
+            await task
+
+    # ---- claiming ----------------------------------------------------------------------
+
+    async def _claim(self) -> int:
+        room = self.cfg.batch_size - len(self._held)
+        if room < max(1, self.cfg.batch_size // 4):
+            return 0
+        self._claiming = True  # rows are 'sending' in the database before they are held
+        try:
+            rows = await self.store.outbox.claim(self.worker_id, self.clock.now(), room,
+                                                 self.cfg.claim_timeout)
+        finally:
+            self._claiming = False
+        for d in rows:
+            self._held.add(d.id)
+            self._queues.setdefault(d.chat_id, deque()).append(d)
+            if d.chat_id not in self._workers:
+                self._start_worker(d.chat_id)
+        return len(rows)
+
+    def _start_worker(self, chat_id: int) -> None:
+        task = asyncio.create_task(self._chat_worker(chat_id))
+        self._workers[chat_id] = task
+        task.add_done_callback(self._worker_done)
+
+    def _worker_done(self, task: asyncio.Task[None]) -> None:
+        # A worker may have moved to another chat id (migration): find it by identity.
+        for chat_id in [c for c, t in self._workers.items() if t is task]:
+            del self._workers[chat_id]
+            if self._queues.get(chat_id) and not self._stop.is_set():
+                self._start_worker(chat_id)  # rows arrived as the worker was finishing
+        if not task.cancelled() and task.exception() is not None:
+            log.error("chat worker crashed", exc_info=task.exception())
+        self._wake.set()
+
+    async def _idle_wait(self, stop: asyncio.Event, stopper: asyncio.Task[bool],
+                         busy: int) -> None:
+        """Wait for a wake-up, free room, the next due row, or the poll interval."""
+        if busy and len(self._held) < self.cfg.batch_size:
+            timeout = 0.05  # more may be due right away
+        else:
+            timeout = self.poll_interval
+            if not busy and not self._held:
+                due = await self.store.outbox.next_due()
+                if due is not None:
+                    timeout = min(timeout, max(0.01, (due - self.clock.now()).total_seconds()))
+        waker = asyncio.create_task(self._wake.wait())
+        try:
+            await asyncio.wait({waker, stopper}, timeout=timeout,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waker.cancel()
+        self._wake.clear()
+
+    # ---- one chat ----------------------------------------------------------------------
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Sleep unless stopping; False when the sender is stopping."""
+        if seconds > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), seconds)
+        return not self._stop.is_set()
+
+    async def _chat_worker(self, chat_id: int) -> None:
+        try:
+            await self._work_chat(chat_id)
+        except Exception:
+            # One broken row or a database hiccup must not stop the others: give this
+            # chat's rows back to the outbox and let a later claim try again.
+            log.exception("chat worker failed", extra={"chat_id": chat_id})
+            chat_ids = [c for c, t in self._workers.items() if t is asyncio.current_task()]
+            for c in chat_ids or [chat_id]:
+                with contextlib.suppress(Exception):
+                    await self._give_back(c, 5.0)
+
+    async def _work_chat(self, chat_id: int) -> None:
+        while not self._stop.is_set():
+            queue = self._queues.get(chat_id)
+            if not queue:
+                self._queues.pop(chat_id, None)
+                return
+            d = queue[0]
+            paid = self.limiter.uses_paid_lane(d.paid)
+            wait = self.limiter.chat_wait(chat_id, paid)
+            if wait > DEFER_AFTER:
+                await self._give_back(chat_id, wait)
+                return
+            if wait > 0:
+                await self._sleep(wait)
+                continue
+            if not await self._sleep(self.limiter.reserve(chat_id, paid)):
+                return
+            if self.limiter.paused_for(chat_id, paid) > 0:
+                continue  # a 429 arrived while we waited for our slot
+            outcome = await self._send(d, paid)
+            if outcome is None:
+                continue
+            if outcome.action is Action.MIGRATED and outcome.new_chat_id is not None:
+                moved_to = await self._migrate(d, outcome.new_chat_id)
+                if moved_to is None:
+                    return
+                chat_id = moved_to
+                continue
+            if not await self._resolve(d, outcome):
+                return
+
+    async def _send(self, d: Delivery, paid: bool) -> Outcome | None:
+        """Send one row; None on success (the row is queued for the sent commit)."""
+        plain = d.id in self._plain
+        markup = None
+        if d.reply_markup:
+            markup = InlineKeyboardMarkup.de_json(json.loads(d.reply_markup), self.bot)
+        try:
+            async with self._send_slots:
+                message = await self.bot.send_message(
+                    chat_id=d.chat_id, text=html_to_plain(d.text) if plain else d.text,
+                    parse_mode=None if plain else ParseMode.HTML,
+                    message_thread_id=d.thread_id,
+                    disable_notification=d.disable_notification,
+                    reply_markup=markup, allow_paid_broadcast=True if paid else None)
+        except TelegramError as exc:
+            return classify(exc)
+        self._done.append((d.id, message.message_id))
+        self._done_event.set()
+        self._finish(d, "sent", None)
+        return None
+
+    def _finish(self, d: Delivery, event: str, detail: str | None) -> None:
+        queue = self._queues.get(d.chat_id)
+        if queue and queue[0].id == d.id:
+            queue.popleft()
+        self._held.discard(d.id)
+        self._plain.discard(d.id)
+        self._emit(event, d, detail)
+        self._wake.set()
+
+    def _emit(self, event: str, d: Delivery, detail: str | None) -> None:
+        if self.on_event is not None:
+            try:
+                self.on_event(event, d, detail)
+            except Exception:  # a metrics hook must never stop delivery
+                log.exception("on_event hook failed")
+
+    async def _resolve(self, d: Delivery, outcome: Outcome) -> bool:
+        """Act on a failed send; False when this chat's worker should stop."""
+        now = self.clock.now()
+        action = outcome.action
+        if action is Action.RATE_LIMITED:
+            scope = self.limiter.on_rate_limited(d.chat_id, outcome.retry_after,
+                                                 self.limiter.uses_paid_lane(d.paid))
+            log.warning("rate limited", extra={"chat_id": d.chat_id, "scope": scope,
+                                               "retry_after": outcome.retry_after})
+            self._emit("rate_limited", d, scope)
+        elif action is Action.PLAIN_FALLBACK and d.id not in self._plain:
+            log.warning("HTML rejected, resending as plain text",
+                        extra={"outbox_id": d.id, "error": outcome.error})
+            self._plain.add(d.id)
+            self._emit("plain_fallback", d, outcome.error)
+        elif action is Action.BLOCKED:
+            await self._flush()
+            await self.store.outbox.block_chat(d.chat_id, now)
+            for row in self._queues.pop(d.chat_id, deque()):
+                self._held.discard(row.id)
+                self._plain.discard(row.id)
+            self.limiter.forget(d.chat_id)
+            log.info("chat blocked us", extra={"chat_id": d.chat_id, "error": outcome.error})
+            self._emit("blocked", d, outcome.error)
+            return False
+        elif action in (Action.RETRY, Action.RETRY_FEW):
+            attempts = d.attempts + 1
+            limit = FORBIDDEN_RETRIES if action is Action.RETRY_FEW else self.cfg.max_attempts
+            if attempts >= limit:
+                await self._fail(d, outcome.error)
+                return True
+            delay = min(self.max_backoff, self.backoff_base * 2 ** (attempts - 1))
+            delay *= random.uniform(0.8, 1.2)  # spread retries after an outage
+            await self.store.outbox.retry_later(d.id, now + timedelta(seconds=delay),
+                                                outcome.error)
+            self._finish(d, "retry", outcome.error)
+            await self._give_back(d.chat_id, 0.0)  # later rows wait behind this one
+            return False
+        else:
+            await self._fail(d, outcome.error)
+        return True
+
+    async def _fail(self, d: Delivery, error: str) -> None:
+        await self.store.outbox.mark_failed(d.id, error, self.clock.now())
+        log.warning("message failed", extra={"outbox_id": d.id, "chat_id": d.chat_id,
+                                             "error": error})
+        self._finish(d, "failed", error)
+
+    async def _migrate(self, d: Delivery, new_id: int) -> int | None:
+        """Move the chat (store and queue) to its new id; the id to go on with, or None
+        when the new chat already has a worker that takes the rows over."""
+        await self._flush()
+        await self.store.outbox.migrate_chat(d.chat_id, new_id, self.clock.now())
+        moved = [replace(row, chat_id=new_id) for row in self._queues.pop(d.chat_id, deque())]
+        self.limiter.forget(d.chat_id)
+        log.info("chat migrated", extra={"chat_id": d.chat_id, "new_chat_id": new_id})
+        self._emit("migrated", d, str(new_id))
+        existing = self._queues.get(new_id)
+        if existing is not None and new_id in self._workers:
+            merged = sorted([*existing, *moved], key=lambda r: r.id)
+            existing.clear()
+            existing.extend(merged)
+            return None
+        self._queues[new_id] = deque(moved)
+        task = self._workers.pop(d.chat_id, None)
+        if task is not None:
+            self._workers[new_id] = task
+        return new_id
+
+    async def _give_back(self, chat_id: int, wait: float) -> None:
+        """Return this chat's claimed rows to the outbox (due after `wait` seconds)."""
+        queue = self._queues.pop(chat_id, deque())
+        if not queue:
+            return
+        ids = [row.id for row in queue]
+        if wait > 0:
+            head = queue[0]
+            await self.store.outbox.retry_later(
+                head.id, self.clock.now() + timedelta(seconds=wait), head.error,
+                count_attempt=False)
+        await self.store.outbox.release(ids)
+        self._held.difference_update(ids)
+        self._wake.set()
+
+    # ---- committing sends --------------------------------------------------------------
+
+    async def _flush(self) -> None:
+        async with self._flush_lock:
+            while self._done:
+                batch, self._done = self._done, []
+                try:
+                    await self.store.outbox.mark_sent_many(batch, self.clock.now())
+                except Exception:
+                    log.exception("could not record sent messages; retrying")
+                    self._done = batch + self._done
+                    await asyncio.sleep(1.0)
+
+    async def _flusher(self) -> None:
+        """Commit sent rows as soon as possible; sends that finish meanwhile share the
+        next commit (group commit)."""
+        while True:
+            await self._done_event.wait()
+            self._done_event.clear()
+            await self._flush()

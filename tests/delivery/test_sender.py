@@ -1,0 +1,275 @@
+"""The Sender through the Bot API emulator with a real telegram.Bot and a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import pytest
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from bot.clock import Clock
+from bot.config import DeliveryConfig
+from bot.delivery.errors import html_to_plain
+from bot.delivery.sender import FORBIDDEN_RETRIES, Sender
+from bot.domain import ChatStatus, Delivery, DeliveryKind, OutboxStatus, OutgoingMessage, TagKind
+from bot.testing.botapi import DEFAULT_TOKEN, BotApiEmulator
+from storage.store import Store
+
+# PTB 22 itself warns about RetryAfter.retry_after's future type when it raises a 429.
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+FAST = DeliveryConfig(global_rate=1000.0, private_chat_rate=100.0, group_per_minute=1000,
+                      batch_size=100)
+
+
+@dataclass
+class Rig:
+    emu: BotApiEmulator
+    bot: Bot
+    store: Store
+    events: list[tuple[str, int, str | None]] = field(default_factory=list)
+
+    def sender(self, cfg: DeliveryConfig = FAST, **kw: object) -> Sender:
+        def hook(name: str, d: Delivery, detail: str | None) -> None:
+            self.events.append((name, d.chat_id, detail))
+        return Sender(self.store, self.bot, cfg, Clock(), worker_id="t1", on_event=hook,
+                      backoff_base=0.05, poll_interval=0.1, **kw)  # type: ignore[arg-type]
+
+    def names(self) -> list[str]:
+        return [e[0] for e in self.events]
+
+
+async def make_rig(store: Store, **emu_kwargs: object) -> Rig:
+    emu = BotApiEmulator(**emu_kwargs)  # type: ignore[arg-type]
+    url = await emu.start()
+    bot = Bot(DEFAULT_TOKEN, base_url=url,
+              request=HTTPXRequest(connection_pool_size=64, read_timeout=5))
+    await bot.initialize()
+    return Rig(emu, bot, store)
+
+
+@pytest.fixture
+async def rig(sqlite_store: Store) -> AsyncIterator[Rig]:
+    r = await make_rig(sqlite_store, enforce_limits=False)
+    yield r
+    await r.bot.shutdown()
+    await r.emu.stop()
+
+
+def alert(chat_id: int, text: str, kind: DeliveryKind = DeliveryKind.ALERT,
+          **kw: object) -> OutgoingMessage:
+    return OutgoingMessage(chat_id=chat_id, kind=kind, text=text, **kw)  # type: ignore[arg-type]
+
+
+async def test_delivers_everything_in_order_per_chat(store: Store) -> None:
+    rig = await make_rig(store, enforce_limits=False)
+    try:
+        rig.emu.set_delay(0.003, "sendMessage")  # let sends to many chats overlap
+        msgs = [alert(chat, f"<b>{chat}</b> #{i}") for i in range(6) for chat in (1, 2, 3, -4)]
+        await store.outbox.enqueue(msgs)
+        await rig.sender().drain(10)
+        for chat in (1, 2, 3, -4):
+            assert [m.plain for m in rig.emu.sent(chat)] == [f"{chat} #{i}" for i in range(6)]
+        assert (await store.outbox.counts())["sent"] == 24
+        first = await store.outbox.get(1)
+        assert first is not None and first.status is OutboxStatus.SENT
+        assert first.message_id == rig.emu.sent(1)[0].message_id
+        assert rig.names().count("sent") == 24
+    finally:
+        await rig.bot.shutdown()
+        await rig.emu.stop()
+
+
+async def test_passes_thread_silence_and_buttons(rig: Rig) -> None:
+    markup = json.dumps({"inline_keyboard": [[{"text": "Unfollow Kherson",
+                                               "callback_data": "unf:city:kherson"}]]})
+    await rig.store.outbox.enqueue([alert(-100, "in a topic", thread_id=9,
+                                          disable_notification=True, reply_markup=markup)])
+    await rig.sender().drain(5)
+    [m] = rig.emu.sent(-100)
+    assert m.thread_id == 9 and m.disable_notification and m.parse_mode == "HTML"
+    assert m.buttons() == [("Unfollow Kherson", "unf:city:kherson")]
+
+
+async def test_rate_limit_429_is_honoured_never_dropped(sqlite_store: Store) -> None:
+    # Herald is misconfigured to go faster than the chat allows: Telegram answers 429.
+    rig = await make_rig(sqlite_store, chat_rate=1.0, chat_burst=2, global_rate=1000)
+    try:
+        cfg = DeliveryConfig(global_rate=1000.0, private_chat_rate=20.0)
+        await sqlite_store.outbox.enqueue([alert(7, f"m{i}") for i in range(4)])
+        t0 = time.monotonic()
+        await rig.sender(cfg).drain(15)
+        assert [m.plain for m in rig.emu.sent(7)] == ["m0", "m1", "m2", "m3"]
+        assert rig.emu.stats.rate_limited >= 1 and "rate_limited" in rig.names()
+        assert time.monotonic() - t0 >= 1.0  # it waited retry_after
+        counts = await sqlite_store.outbox.counts()
+        assert counts["sent"] == 4 and counts["failed"] == 0
+        rows = [await sqlite_store.outbox.get(i) for i in range(1, 5)]
+        assert [r.attempts for r in rows if r is not None] == [0, 0, 0, 0]
+    finally:
+        await rig.bot.shutdown()
+        await rig.emu.stop()
+
+
+async def test_respects_the_global_rate_without_429(sqlite_store: Store) -> None:
+    rig = await make_rig(sqlite_store, global_rate=40.0, global_burst=3)
+    try:
+        cfg = DeliveryConfig(global_rate=40.0)
+        await sqlite_store.outbox.enqueue([alert(100 + i, "news") for i in range(40)])
+        t0 = time.monotonic()
+        await rig.sender(cfg).drain(10)
+        elapsed = time.monotonic() - t0
+        assert len(rig.emu.sent()) == 40 and rig.emu.stats.rate_limited == 0
+        assert 0.9 < elapsed < 3.0
+    finally:
+        await rig.bot.shutdown()
+        await rig.emu.stop()
+
+
+@pytest.mark.parametrize("how", ["block", "deactivate"])
+async def test_403_blocks_the_chat_and_stops(rig: Rig, how: str) -> None:
+    await rig.store.chats.upsert(5, type="private", title=None, now=Clock().now())
+    getattr(rig.emu, how)(5)
+    await rig.store.outbox.enqueue([alert(5, "a"), alert(5, "b"), alert(5, "c"),
+                                    alert(6, "other")])
+    await rig.sender().drain(5)
+    assert rig.emu.stats.forbidden == 1  # one try, then no more sends to that chat
+    chat = await rig.store.chats.get(5)
+    assert chat is not None and chat.status is ChatStatus.BLOCKED
+    assert (await rig.store.outbox.counts()) == {"pending": 0, "sending": 0, "sent": 1,
+                                                 "failed": 3, "cancelled": 0}
+    assert ("blocked", 5) in [(e[0], e[1]) for e in rig.events]
+    assert [m.plain for m in rig.emu.sent()] == ["other"]
+
+
+async def test_temporary_403_is_retried_a_few_times(rig: Rig) -> None:
+    rig.emu.forbid(8)
+    await rig.store.outbox.enqueue([alert(8, "x")])
+    await rig.sender().drain(5)
+    assert rig.emu.stats.forbidden == FORBIDDEN_RETRIES
+    row = await rig.store.outbox.get(1)
+    assert row is not None and row.status is OutboxStatus.FAILED
+    assert "can't send messages" in (row.error or "")
+    chat_blocked = await rig.store.chats.get(8)
+    assert chat_blocked is None or chat_blocked.status is not ChatStatus.BLOCKED
+
+
+async def test_bad_html_falls_back_to_plain_text(rig: Rig) -> None:
+    await rig.store.outbox.enqueue([alert(9, "<b>Kherson</b>: 3 < 5 &amp; <i>rising</i>")])
+    await rig.sender().drain(5)
+    [m] = rig.emu.sent(9)
+    assert m.parse_mode is None and m.plain == "Kherson: 3 < 5 & rising"
+    assert rig.emu.stats.bad_request == 1 and "plain_fallback" in rig.names()
+    row = await rig.store.outbox.get(1)
+    assert row is not None and row.status is OutboxStatus.SENT
+
+
+def test_html_to_plain() -> None:
+    assert html_to_plain('<a href="https://x">link</a> &lt;3 <br> <b x>y</b>') == \
+        "link <3 <br> y"
+
+
+async def test_migration_moves_subscriptions_and_delivers_to_new_id(rig: Rig) -> None:
+    now = Clock().now()
+    await rig.store.chats.upsert(-10, type="group", title="Odesa", now=now)
+    await rig.store.chats.subscribe(-10, TagKind.CITY, "odesa", "Odesa", now=now)
+    rig.emu.migrate(-10, -1000000000010)
+    await rig.store.outbox.enqueue([alert(-10, "first"), alert(-10, "second")])
+    await rig.sender().drain(5)
+    assert [m.plain for m in rig.emu.sent(-1000000000010)] == ["first", "second"]
+    assert rig.emu.sent(-10) == []
+    assert [s.key for s in await rig.store.chats.subscriptions(-1000000000010)] == ["odesa"]
+    assert await rig.store.chats.get(-10) is None
+    assert "migrated" in rig.names()
+    assert (await rig.store.outbox.counts())["sent"] == 2
+
+
+async def test_server_errors_are_retried_with_backoff(rig: Rig) -> None:
+    rig.emu.fail_next(2, status=502, description="Bad Gateway")
+    await rig.store.outbox.enqueue([alert(11, "one"), alert(11, "two")])
+    await rig.sender().drain(5)
+    assert [m.plain for m in rig.emu.sent(11)] == ["one", "two"]
+    row = await rig.store.outbox.get(1)
+    assert row is not None and row.status is OutboxStatus.SENT and row.attempts == 2
+    assert rig.names().count("retry") == 2
+
+
+async def test_gives_up_after_max_attempts(rig: Rig) -> None:
+    rig.emu.fail_next(100, status=500)
+    await rig.store.outbox.enqueue([alert(12, "doomed")])
+    cfg = DeliveryConfig(global_rate=1000.0, private_chat_rate=100.0, max_attempts=3)
+    await rig.sender(cfg).drain(5)
+    row = await rig.store.outbox.get(1)
+    assert row is not None and row.status is OutboxStatus.FAILED
+    assert rig.emu.stats.server_error == 3 and "failed" in rig.names()
+
+
+async def test_other_400_fails_without_retry(rig: Rig) -> None:
+    markup = json.dumps({"inline_keyboard": [[{"text": "x", "callback_data": "y" * 65}]]})
+    await rig.store.outbox.enqueue([alert(13, "bad button", reply_markup=markup),
+                                    alert(13, "next one")])
+    await rig.sender().drain(5)
+    row = await rig.store.outbox.get(1)
+    assert row is not None and row.status is OutboxStatus.FAILED
+    assert "Button_data_invalid" in (row.error or "")
+    assert [m.plain for m in rig.emu.sent(13)] == ["next one"]
+
+
+async def test_paid_lane_goes_beyond_the_global_rate(sqlite_store: Store) -> None:
+    rig = await make_rig(sqlite_store, global_rate=10.0, global_burst=2, paid_rate=1000.0)
+    try:
+        cfg = DeliveryConfig(global_rate=10.0, paid_rate=500.0)
+        await sqlite_store.outbox.enqueue(
+            [alert(200 + i, "paid news", paid=True, kind=DeliveryKind.BROADCAST)
+             for i in range(60)])
+        t0 = time.monotonic()
+        await rig.sender(cfg).drain(10)
+        assert time.monotonic() - t0 < 2.0  # 60 messages at 10/s would take 6 s
+        sent = rig.emu.sent()
+        assert len(sent) == 60 and all(m.paid for m in sent)
+        assert rig.emu.stats.rate_limited == 0
+    finally:
+        await rig.bot.shutdown()
+        await rig.emu.stop()
+
+
+async def test_paid_flag_ignored_when_lane_is_off(rig: Rig) -> None:
+    await rig.store.outbox.enqueue([alert(14, "x", paid=True)])
+    await rig.sender().drain(5)
+    assert not rig.emu.sent(14)[0].paid
+
+
+async def test_stop_finishes_in_flight_and_releases_the_rest(rig: Rig) -> None:
+    rig.emu.set_delay(0.15, "sendMessage")
+    await rig.store.outbox.enqueue([alert(20 + i % 3, f"m{i}") for i in range(30)])
+    sender = rig.sender()
+    stop = asyncio.Event()
+    task = asyncio.create_task(sender.run(stop))
+    await asyncio.sleep(0.4)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    counts = await rig.store.outbox.counts()
+    assert counts["sending"] == 0
+    assert counts["sent"] == len(rig.emu.sent()) > 0  # every send that happened is recorded
+    assert counts["sent"] + counts["pending"] == 30
+    await rig.sender().drain(10)  # a new run sends the rest, nothing twice
+    plain = [m.plain for m in rig.emu.sent()]
+    assert sorted(plain) == sorted(f"m{i}" for i in range(30))
+
+
+async def test_wake_sends_new_rows_at_once(rig: Rig) -> None:
+    sender = Sender(rig.store, rig.bot, FAST, Clock(), worker_id="t2", poll_interval=30)
+    stop = asyncio.Event()
+    task = asyncio.create_task(sender.run(stop))
+    await asyncio.sleep(0.1)
+    await rig.store.outbox.enqueue([alert(30, "breaking")])
+    sender.wake()
+    m = await rig.emu.wait_for(lambda m: m.plain == "breaking", timeout=2, since=0)
+    assert m.chat_id == 30
+    stop.set()
+    await task
