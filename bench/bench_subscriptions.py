@@ -93,13 +93,15 @@ async def fill(store: Store, n_subs: int, seed: int = 7) -> tuple[int, int]:
     return len(chat_rows), len(sub_rows)
 
 
-def hot_story(story_id: int = 1) -> Story:
-    return Story(id=story_id, title="Evacuation buses leave Kherson as shelling continues",
+def hot_story(story_id: int = 1, *, phrases: bool = False) -> Story:
+    """A story 5,000 chats follow by city; with phrases=True its text also names followed
+    phrases ("blackout", "grain corridor"), which adds their followers."""
+    extra = ("The blackout continues across the region. Officials said the grain corridor "
+             "was not affected. ") if phrases else "Officials said schools stay open. "
+    return Story(id=story_id, title="Evacuation buses leave Kherson as the city waits",
                  url="https://example.com/news/kherson-evacuation", summary="",
                  first_seen_at=NOW, updated_at=NOW, source_count=3, cities=(HOT_CITY,),
-                 topics=("humanitarian",),
-                 text="Buses left Kherson at 8 am. The blackout continues across the region. "
-                      "Officials said the grain corridor was not affected. " * 20)
+                 topics=("humanitarian",), text=("Buses left Kherson at 8 am. " + extra) * 20)
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -131,10 +133,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             hot_chats = sum(1 for subs in matched.values()
                             if any(s.key == HOT_CITY for s in subs))
 
-            phrase_story = hot_story(2)
+            phrase_story = hot_story(2, phrases=True)
+            text = f"{phrase_story.title}\n{phrase_story.text}"
+            phrase_times = []
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                phrase_matches = index.matching_phrases(text)
+                phrase_times.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
-            phrase_matches = index.matching_phrases(f"{phrase_story.title}\n{phrase_story.text}")
-            phrase_ms = (time.perf_counter() - t0) * 1000
+            with_phrases = index.match(phrase_story)
+            full_ms = (time.perf_counter() - t0) * 1000
 
             fanout: dict[str, Any] = {}
             if hasattr(store.outbox, "enqueue"):
@@ -160,8 +168,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "match_hot_city_chats": hot_chats,
         "match_ms_median": round(statistics.median(times) * 1000, 3),
         "match_ms_p95": round(sorted(times)[int(len(times) * 0.95) - 1] * 1000, 3),
-        "phrase_match_ms": round(phrase_ms, 3),
+        "phrase_match_ms_median": round(statistics.median(phrase_times) * 1000, 3),
         "phrases_matched": len(phrase_matches),
+        "match_with_phrases_chats": len(with_phrases),
+        "match_with_phrases_ms": round(full_ms, 3),
         **fanout,
     }
 

@@ -3,8 +3,9 @@ the number of matches, not the number of subscriptions.
 
 Cities and topics are exact keys: (kind, slug) -> subscription ids. Phrases are found
 through a token index: each phrase hangs off one "anchor" token key; a story's token keys
-pick the candidate phrases, a set test drops those missing any word, and the classifier's
-own `mentions` has the final word, once per distinct phrase.
+pick the candidate phrases, a set test drops those missing any word, and the survivors
+are checked the way Classifier.mentions checks a phrase (its word stems, in a row, among
+the story's word stems), on words tokenized once per story rather than once per phrase.
 
 The keys come from the classifier's own normalization (bot.news.text): a phrase word
 matches a story word when their light stems are equal, and a stem is a prefix of its
@@ -16,18 +17,11 @@ accept is therefore a candidate (Херсоні/Херсона -> херс, sanc
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
 
 from bot.domain import Story, Subscription, TagKind
 from bot.news.text import stem, words
 
 KEY_LEN = 4
-
-
-class Mentions(Protocol):
-    """What the index needs from the classifier: does `text` mention (kind, key)?"""
-
-    def mentions(self, text: str, kind: TagKind, key: str) -> bool: ...
 
 
 def phrase_keys(phrase: str) -> tuple[str, ...]:
@@ -38,22 +32,47 @@ def phrase_keys(phrase: str) -> tuple[str, ...]:
 
 def text_keys(text: str) -> set[str]:
     """Every key a phrase word could have if the text mentions it."""
+    return _keys_of(set(words(text)))
+
+
+def _keys_of(distinct_words: Iterable[str]) -> set[str]:
     keys: set[str] = set()
-    for word in set(words(text)):
+    for word in distinct_words:
         head = word[:KEY_LEN]
         keys.update(head[:n] for n in range(1, len(head) + 1))
     return keys
 
 
+class StoryWords:
+    """A story's words, tokenized once: keys for the candidate test, stems for the check."""
+
+    def __init__(self, text: str) -> None:
+        self.words = words(text)
+        self.keys = _keys_of(set(self.words))
+        self._stems: list[str] | None = None
+        self._at: dict[str, list[int]] = {}
+
+    def mentions(self, stems: tuple[str, ...]) -> bool:
+        """True when the phrase's stems occur in a row (as Classifier.mentions decides)."""
+        if not stems:
+            return False
+        if self._stems is None:
+            self._stems = [stem(w) for w in self.words]
+            for i, s in enumerate(self._stems):
+                self._at.setdefault(s, []).append(i)
+        seq, k = self._stems, len(stems)
+        return any(seq[i:i + k] == list(stems) for i in self._at.get(stems[0], ()))
+
+
 class SubscriptionIndex:
     """In-memory inverted index of all subscriptions; add/remove keep it in step with the DB."""
 
-    def __init__(self, classifier: Mentions | None = None) -> None:
-        self.classifier = classifier
+    def __init__(self) -> None:
         self._subs: dict[int, Subscription] = {}
         self._by_tag: dict[tuple[TagKind, str], set[int]] = {}
         self._by_chat: dict[int, list[int]] = {}
-        self._phrase_keys: dict[str, tuple[str, ...]] = {}  # phrase -> its token keys
+        # phrase -> (its word keys, anchor first; its word stems in order)
+        self._phrases: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._anchors: dict[str, set[str]] = {}  # anchor token key -> phrases
         self._strings: dict[str, str] = {}  # one object per distinct key/label string
 
@@ -78,14 +97,15 @@ class SubscriptionIndex:
         key, label = self._intern(sub.key), self._intern(sub.label)
         # The index keeps neither created_at nor duplicate strings: it holds every
         # subscription of every chat, so each object is kept as small as it can be.
-        sub = Subscription(id=sub.id, chat_id=sub.chat_id, kind=sub.kind, key=key, label=label,
-                           mode=sub.mode)
+        if sub.created_at is not None or key is not sub.key or label is not sub.label:
+            sub = Subscription(id=sub.id, chat_id=sub.chat_id, kind=sub.kind, key=key,
+                               label=label, mode=sub.mode)
         self._subs[sub.id] = sub
         self._by_tag.setdefault((sub.kind, key), set()).add(sub.id)
         self._by_chat.setdefault(sub.chat_id, []).append(sub.id)
-        if sub.kind is TagKind.PHRASE and key not in self._phrase_keys:
+        if sub.kind is TagKind.PHRASE and key not in self._phrases:
             keys = phrase_keys(key)
-            self._phrase_keys[key] = keys
+            self._phrases[key] = (keys, tuple(stem(w) for w in words(key)))
             self._anchors.setdefault(keys[0] if keys else "", set()).add(key)
 
     def add_many(self, subs: Iterable[Subscription]) -> None:
@@ -112,7 +132,7 @@ class SubscriptionIndex:
         return True
 
     def _drop_phrase(self, phrase: str) -> None:
-        keys = self._phrase_keys.pop(phrase, ())
+        keys = self._phrases.pop(phrase, ((), ()))[0]
         anchor = keys[0] if keys else ""
         phrases = self._anchors.get(anchor)
         if phrases is not None:
@@ -135,16 +155,17 @@ class SubscriptionIndex:
         """The subscriptions to one (kind, key)."""
         return [self._subs[sid] for sid in self._by_tag.get((kind, key), ())]
 
-    def matching_phrases(self, text: str) -> list[str]:
-        """The followed phrases that `text` mentions (per the classifier)."""
-        if not self._anchors or self.classifier is None:
+    def matching_phrases(self, text: str | StoryWords) -> list[str]:
+        """The followed phrases that `text` mentions."""
+        if not self._anchors:
             return []
-        keys = text_keys(text)
-        candidates = {p for k in keys if k in self._anchors for p in self._anchors[k]}
+        story = text if isinstance(text, StoryWords) else StoryWords(text)
+        keys, anchors = story.keys, self._anchors
+        candidates = {p for k in keys if k in anchors for p in anchors[k]}
         found = []
         for phrase in sorted(candidates):
-            if all(k in keys for k in self._phrase_keys[phrase]) and \
-                    self.classifier.mentions(text, TagKind.PHRASE, phrase):
+            word_keys, stems = self._phrases[phrase]
+            if all(k in keys for k in word_keys) and story.mentions(stems):
                 found.append(phrase)
         return found
 

@@ -68,7 +68,7 @@ class AlertService:
         self.classifier = classifier
         self.clock = clock
         self.on_enqueued = on_enqueued
-        self.index = SubscriptionIndex(classifier)
+        self.index = SubscriptionIndex()
         self._loaded = asyncio.Event()
         self._loading = False
         self._removed_while_loading: set[int] = set()

@@ -300,6 +300,12 @@ class ChatRepo(Repo):
         last = 0
         cols = (subscriptions.c.id, subscriptions.c.chat_id, subscriptions.c.kind,
                 subscriptions.c.key, subscriptions.c.label, subscriptions.c.mode)
+        kinds = {k.value: k for k in TagKind}
+        modes = {m.value: m for m in SubscriptionMode}
+        # Thousands of rows share a key and label ("kherson"/"Kherson"): one string object
+        # each, so a consumer that keeps them all (the alert index) stays small.
+        strings: dict[str, str] = {}
+        intern = strings.setdefault
         while True:
             async with self.session.begin() as s:
                 rows = (await s.execute(select(*cols).where(subscriptions.c.id > last)
@@ -307,9 +313,10 @@ class ChatRepo(Repo):
             if not rows:
                 return
             # created_at is left out: the in-memory index does not need it.
-            yield [Subscription(id=r.id, chat_id=r.chat_id, kind=TagKind(r.kind), key=r.key,
-                                label=r.label, mode=SubscriptionMode(r.mode)) for r in rows]
-            last = rows[-1].id
+            yield [Subscription(id=id_, chat_id=chat_id, kind=kinds[kind], key=intern(key, key),
+                                label=intern(label, label), mode=modes[mode])
+                   for id_, chat_id, kind, key, label, mode in rows]
+            last = rows[-1][0]
 
     def _followers_query(self, kind: TagKind | None, key: str | None) -> Any:
         active = chats.c.status == ChatStatus.ACTIVE.value
