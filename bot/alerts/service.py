@@ -173,7 +173,8 @@ class AlertService:
             texts = _TextCache(self, story)
             for chat_id, matched in wanted.items():
                 target = targets.get(chat_id)
-                if target is None:
+                if target is None:  # the chat row is gone (migrated, deleted): stale entries
+                    self.index.remove_chat(chat_id)
                     continue
                 subs = [s for s in matched if s.id not in target.briefing_only]
                 send, silent = alert_decision(target.settings, target.status,

@@ -190,3 +190,15 @@ async def test_mode_switched_through_the_repository_is_honoured(env: Setup) -> N
     assert await env.service.on_new_stories([story(70)]) == 0
     assert await env.store.chats.set_mode(1, sub.id, SubscriptionMode.INSTANT)
     assert await env.service.on_new_stories([story(71)]) == 1
+
+
+async def test_migrated_group_keeps_its_alerts_after_refresh(env: Setup) -> None:
+    await env.store.chats.upsert(-100, type="group", title="Team", now=START)
+    await env.service.subscribe(-100, TagKind.CITY, "kherson", "Kherson")
+    await env.store.outbox.migrate_chat(-100, -1009, START)
+    # Before anyone refreshes the index, the old id is simply skipped (and forgotten).
+    assert await env.service.on_new_stories([story(80)]) == 0
+    assert env.service.index.subscriptions_of(-100) == []
+    await env.service.refresh_chat(-100, -1009)
+    assert await env.service.on_new_stories([story(81)]) == 1
+    assert [r.chat_id for r in await env.rows()] == [-1009]
