@@ -7,7 +7,6 @@ import re
 import unicodedata
 from datetime import datetime
 from html import unescape
-from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.domain import CleanItem, RawItem
@@ -18,54 +17,33 @@ _BLOCK_TAGS = frozenset(
 _SKIP_TAGS = frozenset("script style noscript template iframe object svg head".split())
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
-_TAG_OR_ENTITY = re.compile(r"[<&]")
 _FIRST_SENTENCE = re.compile(r"^(.{20,}?[.!?])\s+(?=[A-ZА-ЯЁЇІЄҐ])")
 
 
-class _TextExtractor(HTMLParser):
-    """Collect text, turning block elements into line breaks and skipping scripts."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP_TAGS:
-            self.skip += 1
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP_TAGS:
-            self.skip = max(0, self.skip - 1)
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skip:
-            # In HTML a line break in the source is only a space; blocks make paragraphs.
-            self.parts.append(data.replace("\n", " "))
+_SKIPPED = re.compile(
+    r"<(script|style|noscript|template|iframe|object|svg|head)\b[^>]*>.*?</\1\s*>",
+    re.IGNORECASE | re.DOTALL)
+_SKIPPED_UNCLOSED = re.compile(
+    r"<(?:script|style|noscript|template|iframe|object|svg|head)\b.*", re.IGNORECASE | re.DOTALL)
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+_BLOCK = re.compile(r"</?(?:" + "|".join(sorted(_BLOCK_TAGS)) + r")\b[^>]*>", re.IGNORECASE)
+_ANY_TAG = re.compile(r"</?[a-zA-Z][^>]*>|<![^>]*>|<\?[^>]*>")
 
 
 def html_to_text(html: str) -> str:
     """Plain text of an HTML fragment: paragraphs as newlines, entities decoded."""
     if not html:
         return ""
-    if _TAG_OR_ENTITY.search(html) is None:
-        text = html
-    else:
-        parser = _TextExtractor()
-        try:
-            parser.feed(html)
-            parser.close()
-            text = "".join(parser.parts)
-        except Exception:  # html.parser is lenient; this is a last line of defence
-            text = unescape(re.sub(r"<[^>]*>", " ", html))
+    text = html
+    if "<" in text:
+        # Regular expressions, not an HTML parser: several times faster on feed content,
+        # and feed HTML is fragments, not documents.
+        text = _COMMENT.sub("", text)
+        text = _SKIPPED_UNCLOSED.sub("", _SKIPPED.sub(" ", text))
+        # In HTML a line break in the source is only a space; blocks make paragraphs.
+        text = _ANY_TAG.sub("", _BLOCK.sub("\n", text.replace("\n", " ")))
+    if "&" in text:
+        text = unescape(text)
     text = _SPACES.sub(" ", text.replace("\u00ad", ""))
     return _NEWLINES.sub("\n", text).strip()
 
@@ -127,6 +105,7 @@ _TRACKING_NAMES = frozenset({
     "s_cid", "guccounter", "smid",
 })
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_SIMPLE_URL = re.compile(r"^https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:/[^?#\s]*)?$")
 
 
 def _is_tracking(name: str) -> bool:
@@ -139,6 +118,8 @@ def canonical_url(url: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
+    if _SIMPLE_URL.match(url):  # already canonical: most feed links (no query, no port)
+        return url if url.count("/") >= 3 else url + "/"
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -171,7 +152,10 @@ def normalize_title(title: str) -> str:
 
 def item_key(guid: str | None, url: str | None, title: str, source_id: int) -> str:
     """Stable dedup key: canonical link, else the source's guid, else source + title."""
-    canon = canonical_url(url)
+    return _key(canonical_url(url), guid, title, source_id)
+
+
+def _key(canon: str | None, guid: str | None, title: str, source_id: int) -> str:
     if canon:
         return "u:" + _digest(canon)
     if guid and guid.strip():
@@ -210,7 +194,7 @@ def clean_item(raw: RawItem, *, source_id: int, language: str, now: datetime) ->
         published = now
     return CleanItem(
         source_id=source_id,
-        key=item_key(raw.guid, url, title, source_id),
+        key=_key(url, raw.guid, title, source_id),
         guid=raw.guid,
         url=url,
         title=title,

@@ -70,7 +70,10 @@ def _tokens(text: str) -> set[str]:
 
 def repeats_title(sentence: str, title: str) -> bool:
     """True when a sentence says little more than the title (most of its words are there)."""
-    s, t = _tokens(sentence), _tokens(title)
+    return _repeats(_tokens(sentence), _tokens(title))
+
+
+def _repeats(s: set[str], t: set[str]) -> bool:
     if not s or not t:
         return False
     return len(s & t) / len(s) >= 0.7 or (len(s & t) / len(t) >= 0.9 and len(s) <= len(t) + 3)
@@ -104,14 +107,26 @@ def _assemble(sentences: list[str], max_sentences: int, max_chars: int) -> str:
 
 def summarize(title: str, text: str, *, max_sentences: int = 2, max_chars: int = 300) -> str:
     """The first sentences of the text that do not repeat the title, within max_chars."""
-    sentences = [s for s in split_sentences(text) if not repeats_title(s, title)]
+    title_words = _tokens(title)
+    sentences: list[str] = []
+    length = 0
+    # Paragraph by paragraph, stopping once enough is found: long articles cost no more.
+    for para in text.split("\n"):
+        for s in split_sentences(para):
+            if not _repeats(_tokens(s), title_words):
+                sentences.append(s)
+                length += len(s)
+        if len(sentences) >= max_sentences or length > max_chars:
+            break
     return _assemble(sentences, max_sentences, max_chars)
 
 
 def summarize_focused(title: str, text: str, matches: Callable[[str], bool], *,
                       max_sentences: int = 2, max_chars: int = 300) -> str:
     """The sentences for which `matches` is true; the plain summary when none are."""
-    picked = [s for s in split_sentences(text) if matches(s) and not repeats_title(s, title)]
+    title_words = _tokens(title)
+    picked = [s for s in split_sentences(text)
+              if matches(s) and not _repeats(_tokens(s), title_words)]
     if not picked:
         return summarize(title, text, max_sentences=max_sentences, max_chars=max_chars)
     return _assemble(picked, max_sentences, max_chars)

@@ -139,9 +139,7 @@ class NewsRepo(Repo):
             story_of: dict[int, int] = {}
             if leads:
                 rows = [self._story_row(batch[i]) for i in leads]
-                result = await s.execute(
-                    stories.insert().returning(stories.c.id, sort_by_parameter_order=True), rows)
-                for i, sid in zip(leads, result.scalars().all(), strict=True):
+                for i, sid in zip(leads, await self._insert_stories(s, rows), strict=True):
                     story_of[i] = sid
             for i, n in enumerate(batch):
                 if n.story_id is not None:
@@ -200,6 +198,18 @@ class NewsRepo(Repo):
             ))
             reported.add(sid)
         return out
+
+    async def _insert_stories(self, s: Any, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert stories; return their ids in the order of `rows`."""
+        if not self.store.is_sqlite:
+            res = await s.execute(
+                stories.insert().returning(stories.c.id, sort_by_parameter_order=True), rows)
+            return list(res.scalars().all())
+        # Asked to keep the order, SQLAlchemy sends one INSERT per row on SQLite. Unordered it
+        # sends one multi-row INSERT, and SQLite gives an INTEGER PRIMARY KEY table max(id)+1
+        # for each row in turn, so the returned ids sorted are the ids in row order.
+        res = await s.execute(stories.insert().returning(stories.c.id), rows)
+        return sorted(res.scalars().all())
 
     @staticmethod
     def _story_row(n: NewItem) -> dict[str, Any]:
