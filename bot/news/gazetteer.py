@@ -18,7 +18,8 @@ from typing import Any
 
 from bot.news.text import Tokens, at_sentence_start, is_title_case
 
-FLAG_COMMON, FLAG_PERSON, FLAG_REGION, FLAG_RIVER, FLAG_NAME = 1, 2, 4, 8, 16
+FLAG_COMMON, FLAG_PERSON, FLAG_REGION, FLAG_RIVER, FLAG_NAME, FLAG_ADJ = 1, 2, 4, 8, 16, 32
+AMBIGUOUS = FLAG_COMMON | FLAG_PERSON | FLAG_ADJ
 BIG_CITY = 100_000  # a town this big is meant even at a sentence start ("Рівне", not "Сміла")
 PERSON_CITY = 40_000  # a smaller town named like a person needs "in"/"у" before it
 
@@ -131,7 +132,7 @@ class Gazetteer:
 
     def _accept(self, tokens: Tokens, i: int, k: int, place: Place, flags: int,
                 title_case: bool) -> bool:
-        norms, text = tokens.norms, tokens.text
+        norms = tokens.norms
         prev = norms[i - 1] if i > 0 else ""
         nxt = norms[i + k] if i + k < len(norms) else ""
         region = flags & FLAG_REGION
@@ -139,19 +140,33 @@ class Gazetteer:
             return False
         if flags & FLAG_RIVER and not region and _is_river(prev, nxt):
             return False
-        if flags & (FLAG_COMMON | FLAG_PERSON) and k == 1 and prev not in LOCATIVE:
-            word = text[tokens.start(i):tokens.end(i)]
-            if flags & FLAG_COMMON:
-                if not word[:1].isupper():
-                    return False
-                weak = (title_case or (word.isupper() and len(word) > 1)
-                        or at_sentence_start(text, tokens.start(i)))
-                # World cities kept only place-like ordinary-word forms (build script).
-                if weak and place.cc == "UA" and place.population < BIG_CITY:
-                    return False
-            if flags & FLAG_PERSON and place.population < PERSON_CITY:
-                return False
+        if flags & AMBIGUOUS and k == 1 and prev not in LOCATIVE \
+                and not self._ambiguous_ok(tokens, i, place, flags, title_case, prev):
+            return False
         return not self._foreign_context(tokens, i + k, place)
+
+    def _ambiguous_ok(self, tokens: Tokens, i: int, place: Place, flags: int,
+                      title_case: bool, prev: str) -> bool:
+        """An ambiguous name without "in"/"у" before it: is it the place after all?"""
+        text = tokens.text
+        word = text[tokens.start(i):tokens.end(i)]
+        nxt = _next_word(tokens, i)
+        if flags & FLAG_COMMON:
+            if not word[:1].isupper() or prev == "the":  # "the Pivdennyi Bridge"
+                return False
+            weak = (title_case or (word.isupper() and len(word) > 1)
+                    or at_sentence_start(text, tokens.start(i)))
+            # World cities kept only place-like ordinary-word forms (build script).
+            if weak and place.cc == "UA" and place.population < BIG_CITY:
+                return False
+        if flags & FLAG_PERSON:
+            if place.population < PERSON_CITY:
+                return False
+            if nxt[:1].isupper() and not title_case:  # "Sofia Lvova-Belova", "Washington Post"
+                return False
+        # "Північного сяйва": an adjective before its noun; a bigger town is meant anyway.
+        return not (flags & FLAG_ADJ and place.population < PERSON_CITY
+                    and nxt[:1].islower() and len(nxt) > 2 and not nxt.isascii())
 
     def _foreign_context(self, tokens: Tokens, j: int, place: Place) -> bool:
         """'Odessa, Texas' / 'Paris (Texas)': a state or another country right after."""
@@ -171,6 +186,17 @@ class Gazetteer:
                     continue  # "in", "me" ... only TX, GA written in capitals count
                 return cc != place.cc
         return False
+
+
+def _next_word(tokens: Tokens, i: int) -> str:
+    """The word right after word i (as written) when only spaces stand between, else ""."""
+    if i + 1 >= len(tokens):
+        return ""
+    text = tokens.text
+    start = tokens.start(i + 1)
+    if text[tokens.end(i):start].strip(" \u00a0"):
+        return ""
+    return text[start:tokens.end(i + 1)]
 
 
 def _joined(tokens: Tokens, i: int, k: int) -> bool:

@@ -151,7 +151,7 @@ def is_title_case(tokens: Tokens) -> bool:
     text = tokens.text
     # Only English capitalizes headline words; Ukrainian and Russian never do.
     long = [i for i, w in enumerate(tokens.norms) if len(w) > 3 and "a" <= w[0] <= "z"]
-    if len(long) < 3:
+    if len(long) < 5:  # too few words to tell a Title Case headline from names
         return False
     upper = sum(1 for i in long if text[tokens.start(i)].isupper())
     return upper >= 0.6 * len(long)

@@ -281,8 +281,9 @@ def test_classify_is_fast(clf: Classifier) -> None:
     title = "Russia shells Kherson as evacuation continues"
     clf.classify(title, text[:1000])
     n = 300
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: other processes on a busy machine do not count
     for _ in range(n):
         clf.classify(title, text[:1000])
-    per_item = (time.perf_counter() - t0) / n
-    assert per_item < 0.003  # loose bound for a shared CI machine; ~0.2 ms measured
+    per_item = (time.process_time() - t0) / n
+    # ~0.2 ms measured; a per-city regex loop would take several ms
+    assert per_item < 0.004
