@@ -20,6 +20,7 @@ from bot.alerts.html import (
 )
 from bot.alerts.render import hashtag, render_alert, source_host
 from bot.domain import Story, Subscription, TagKind
+from bot.testing.html_check import parse_html
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
@@ -235,6 +236,9 @@ def test_any_alert_is_valid_telegram_html_within_limits(
     visible = check_html(r.text)
     assert utf16_len(visible) <= 4096
     assert visible_length(r.text) == utf16_len(visible)
+    # The Bot API emulator's parser (Telegram's rules) accepts it too.
+    parsed, _entities = parse_html(r.text)
+    assert utf16_len(parsed) <= 4096
     for b in buttons(r.reply_markup):
         assert len(b["callback_data"].encode("utf-8")) <= 64
         assert 0 < len(b["text"]) <= 64
