@@ -17,13 +17,13 @@ from bot.testing.botapi import BotApiEmulator
 from storage.store import Store
 
 HELPER = Path(__file__).with_name("crash_sender.py")
+ROOT = Path(__file__).resolve().parents[2]
 TOTAL = 5000
 BATCH = 50  # claimed rows; bounds what can be in flight at the kill
 
 
 async def start_sender(db_url: str, base_url: str) -> asyncio.subprocess.Process:
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": str(root)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, str(HELPER), db_url, base_url, "crash-test-worker", str(BATCH),
         stdout=asyncio.subprocess.PIPE, env=env)
