@@ -9,9 +9,10 @@ the story's word stems), on words tokenized once per story rather than once per 
 
 The keys come from the classifier's own normalization (bot.news.text): a phrase word
 matches a story word when their light stems are equal, and a stem is a prefix of its
-word, so the key of a phrase word is the first KEY_LEN letters of its stem and a story
-word offers every prefix of its first KEY_LEN letters. Every word `mentions` could
-accept is therefore a candidate (Херсоні/Херсона -> херс, sanctions -> sanc, миру -> мир).
+word (but for English -ies -> -y), so the key of a phrase word is the first KEY_LEN
+letters of its stem and a story word offers every prefix of its first KEY_LEN letters.
+Every word `mentions` could accept is therefore a candidate (Херсоні/Херсона -> херс,
+sanctions -> sanc, миру -> мир, cities -> cit).
 """
 
 from __future__ import annotations
@@ -24,10 +25,19 @@ from bot.news.text import stem, words
 KEY_LEN = 4
 
 
+def stem_key(s: str) -> str:
+    """The key of a stem: a prefix of every word that has this stem."""
+    # English "-ies" words stem to "-y" (cities -> city, flies -> fly): the y itself is not
+    # in every such word.
+    if s.endswith("y") and len(s) >= 3:
+        return s[:min(KEY_LEN, len(s) - 1)]
+    return s[:KEY_LEN]
+
+
 def phrase_keys(phrase: str) -> tuple[str, ...]:
     """Distinct word keys of a phrase, the most selective (longest stem) first."""
     stems = sorted((stem(w) for w in words(phrase)), key=len, reverse=True)
-    return tuple(dict.fromkeys(s[:KEY_LEN] for s in stems))
+    return tuple(dict.fromkeys(stem_key(s) for s in stems))
 
 
 def text_keys(text: str) -> set[str]:
