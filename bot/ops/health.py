@@ -152,6 +152,16 @@ class _HealthHandler(tornado.web.RequestHandler):
         self.write(json.dumps(report, default=str))
 
 
+def _access_log(handler: tornado.web.RequestHandler) -> None:
+    """Scrapers and load balancers call every few seconds: log only failures."""
+    status = handler.get_status()
+    if status >= 500 and status != 503:
+        log.warning("ops endpoint error", extra={"status": status,
+                                                 "path": handler.request.path})
+    else:
+        log.debug("ops request", extra={"status": status, "path": handler.request.path})
+
+
 class HealthServer:
     """Tornado server for /metrics and /health; runs in the current event loop."""
 
@@ -162,7 +172,7 @@ class HealthServer:
         app = tornado.web.Application([
             (r"/metrics", _MetricsHandler, {"registry": registry or REGISTRY}),
             (r"/health", _HealthHandler, {"health": health}),
-        ])
+        ], log_function=_access_log)
         self._server = tornado.httpserver.HTTPServer(app)
 
     async def start(self) -> int:

@@ -95,7 +95,8 @@ class Leader:
     async def _step_down(self, on_lost: Hook, reason: str) -> None:
         self.is_leader = False
         self.since = None
-        log.warning("leader stepped down", extra={"worker": worker_name(), "reason": reason})
+        level = logging.INFO if reason == "stopping" else logging.WARNING
+        log.log(level, "leader stepped down", extra={"worker": worker_name(), "reason": reason})
         try:
             await on_lost()
         except Exception:

@@ -12,7 +12,14 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.alerts.html import escape
@@ -196,8 +203,7 @@ async def on_admin_button(update: Update, context: Context) -> None:
         b = await service.confirm(broadcast_id, admin_id)
         await query.answer("Broadcast confirmed.")
         text = service.progress_text(b, Progress(total=b.total, pending=0))
-        await query.edit_message_text(text, parse_mode="HTML",
-                                      reply_markup=cancel_keyboard(b.id))
+        await _edit(query, text, cancel_keyboard(b.id))
         return
     b, _rows = await service.cancel(broadcast_id, admin_id)
     await query.answer("Broadcast cancelled.")
@@ -205,7 +211,17 @@ async def on_admin_button(update: Update, context: Context) -> None:
         text = f"✖️ Broadcast #{b.id} discarded; nothing was sent."
     else:
         text = service.report_text(b, await service.progress(b))
-    await query.edit_message_text(text, parse_mode="HTML")
+    await _edit(query, text, None)
+
+
+async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Edit the message under the button; the leader may have edited it first (a race that
+    Telegram answers with "message is not modified", which is fine)."""
+    try:
+        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
 
 
 # --- /stats, /sources, source management, /why --------------------------------------------
