@@ -38,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--script", metavar="FILE",
                       help="read user messages from FILE ('-' = stdin), print the transcript")
     demo.add_argument("--speed", type=float, default=1.0, help="demo clock speed-up")
+    demo.add_argument("--linger", type=float, default=30.0, metavar="SECONDS",
+                      help="after a script: wait at most this long for alerts still coming")
+    demo.add_argument("--language", default="en",
+                      help="the demo user's Telegram language (en, uk, ru ...)")
+    demo.add_argument("--verbose", action="store_true", help="show log lines too")
 
     ingest = sub.add_parser("ingest", help="poll sources and print new stories")
     ingest.add_argument("--once", action="store_true", help="one poll cycle, then exit")

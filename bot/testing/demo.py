@@ -20,6 +20,7 @@ import sys
 import textwrap
 import time
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from bot.clock import Clock
@@ -37,6 +38,23 @@ ANSWER_TIMEOUT = 10.0  # seconds to wait for the bot's first answer to a line
 QUIET = 0.8  # an answer is complete after this long without another message
 _WAIT = re.compile(r"^\[wait\s+(\d+(?:\.\d+)?)\s*s?\]$", re.I)
 _PRESS = re.compile(r"^\[press\s+(.+?)\]$", re.I)
+
+
+class DemoClock(Clock):
+    """The real clock, running `speed` times faster from the demo's start (--speed)."""
+
+    def __init__(self, speed: float) -> None:
+        if speed <= 0:
+            raise ValueError("--speed must be greater than 0")
+        self.speed = speed
+        self.origin = datetime.now(UTC)
+        self.started = time.monotonic()
+
+    def now(self) -> datetime:
+        return self.origin + timedelta(seconds=(time.monotonic() - self.started) * self.speed)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds / self.speed)
 
 
 def demo_config(cfg: Config, base_url: str, desk: NewsDesk, *, own_database: bool) -> Config:
@@ -123,8 +141,9 @@ class DemoSession:
     """One demo: emulator, feed server, news desk and the bot, and the user's actions."""
 
     def __init__(self, cfg: Config, *, own_database: bool, out: TextIO,
-                 language: str = "en") -> None:
+                 language: str = "en", speed: float = 1.0) -> None:
         self.base_cfg = cfg
+        self.clock: Clock = DemoClock(speed) if speed != 1.0 else Clock()
         self.own_database = own_database
         self.out = out
         self.language = language
@@ -137,11 +156,12 @@ class DemoSession:
         self.transcript = Transcript(self.emu, out)
         self._tasks: list[asyncio.Task[Any]] = []
         self._polled_after: dict[str, int] = {}  # feed path -> request count at publish
+        self.interactive = False  # a printer task shows messages; the terminal shows input
 
     async def start(self) -> None:
         base_url = await self.emu.start()
         await self.feeds.start()
-        self.desk = desk = NewsDesk(load_demo_news(), self.feeds, Clock().now)
+        self.desk = desk = NewsDesk(load_demo_news(), self.feeds, self.clock.now)
         desk.on_publish = self._published
         cfg = demo_config(self.base_cfg, base_url, desk, own_database=self.own_database)
         store = await Store.open(cfg.database.url)  # migrates; learns what earlier runs stored
@@ -154,8 +174,8 @@ class DemoSession:
             self.runtime = runtime
             self.ready.set()
 
-        self._tasks.append(asyncio.create_task(serve(cfg, stop=self.stop, ready=on_ready),
-                                               name="bot"))
+        bot = serve(cfg, clock=self.clock, stop=self.stop, ready=on_ready)
+        self._tasks.append(asyncio.create_task(bot, name="bot"))
         ready = asyncio.create_task(self.ready.wait())
         await asyncio.wait([ready, self._tasks[0]], return_when=asyncio.FIRST_COMPLETED)
         if not self.ready.is_set():
@@ -177,6 +197,10 @@ class DemoSession:
     async def say(self, text: str) -> None:
         """The demo user sends a message; wait for and print the answer."""
         self.transcript.flush()
+        if self.interactive:
+            self.emu.user_message(DEMO_CHAT, text, user_id=DEMO_CHAT,
+                                  language_code=self.language)
+            return
         self.transcript.write("you> ", text)
         self.emu.user_message(DEMO_CHAT, text, user_id=DEMO_CHAT, language_code=self.language)
         if not await self.transcript.wait_answer():
@@ -195,7 +219,8 @@ class DemoSession:
             return
         self.transcript.write("you> ", f"[press {button[0]}]")
         self.emu.press_button(DEMO_CHAT, message.message_id, button[1], user_id=DEMO_CHAT)
-        await self.transcript.wait_answer()
+        if not self.interactive:
+            await self.transcript.wait_answer()
 
     async def line(self, raw: str) -> None:
         """One script line: a message, [press TEXT], [wait N], or a # comment."""
@@ -213,7 +238,7 @@ class DemoSession:
         """Nothing left to happen soon: no story waiting to publish or to be polled, nothing
         queued for sending."""
         assert self.desk is not None and self.runtime is not None
-        if self.desk.pending:
+        if self.desk.pending():
             return False
         if any(self.feeds.request_count(p) <= n for p, n in self._polled_after.items()):
             return False
@@ -254,6 +279,7 @@ async def run_interactive(session: DemoSession) -> None:
           "[press TEXT] presses a button, [wait N] lets time pass, /quit or Ctrl-D ends.",
           file=session.out, flush=True)
     loop = asyncio.get_running_loop()
+    session.interactive = True
     printer = asyncio.create_task(session.transcript.pass_time(10 ** 9))
     try:
         while True:
@@ -267,7 +293,8 @@ async def run_interactive(session: DemoSession) -> None:
 
 async def _demo(cfg: Config, args: argparse.Namespace, lines: list[str] | None) -> int:
     session = DemoSession(cfg, own_database=bool(getattr(args, "config", None)),
-                          out=sys.stdout, language=getattr(args, "language", "en") or "en")
+                          out=sys.stdout, language=getattr(args, "language", "en") or "en",
+                          speed=float(getattr(args, "speed", 1.0) or 1.0))
     try:
         await session.start()
         if lines is None:

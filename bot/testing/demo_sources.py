@@ -179,10 +179,10 @@ class NewsDesk:
                 return item
         return None
 
-    @property
-    def pending(self) -> int:
-        """Items scheduled but not yet published."""
-        return len(self.scheduled)
+    def pending(self, within: float = 15.0) -> int:
+        """Items scheduled to publish within the next `within` seconds."""
+        horizon = self.now() + timedelta(seconds=within)
+        return sum(1 for when in self.scheduled.values() if when <= horizon)
 
     def tick(self) -> list[DemoItem]:
         """Publish everything due now (and what follows it); the items published."""

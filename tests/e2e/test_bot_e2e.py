@@ -202,3 +202,19 @@ async def test_blocked_user_is_marked_and_skipped(bot: Harness) -> None:
         assert asyncio.get_running_loop().time() < deadline, "chat was not marked blocked"
         await asyncio.sleep(0.1)
     assert bot.alerts(110) == []
+
+
+async def test_group_migration_moves_subscriptions_to_the_supergroup(bot: Harness) -> None:
+    old, new = -300, -1000000000300
+    reply = await bot.say(old, "/subscribe kherson", chat_type="group", user_id=9)
+    assert "Following Kherson" in reply.plain
+    bot.emu.migrate(old, new)
+    deadline = asyncio.get_running_loop().time() + 5
+    while not await bot.services.store.chats.subscriptions(new):
+        assert asyncio.get_running_loop().time() < deadline, "subscriptions did not move"
+        await asyncio.sleep(0.05)
+    assert await bot.services.store.chats.subscriptions(old) == []
+    await bot.publish("alpha", item("k-7", "Kherson port reopens", KHERSON_TEXT))
+    alert = await bot.wait_alert(new, lambda m: "port reopens" in m.plain)
+    assert "Kherson" in alert.plain
+    assert bot.alerts(old) == []
