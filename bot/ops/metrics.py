@@ -92,7 +92,7 @@ class Metrics:
                 self.fetches.labels(outcome=outcome).inc(n)
         self.items.inc(_count(getattr(report, "new_items", 0)))
         self.stories.inc(_count(getattr(report, "new_stories", 0)))
-        seconds = getattr(report, "seconds", None) or getattr(report, "duration", None)
+        seconds = getattr(report, "elapsed", None) or getattr(report, "seconds", None)
         if isinstance(seconds, int | float):
             self.cycle_seconds.observe(seconds)
 

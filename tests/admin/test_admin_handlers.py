@@ -196,3 +196,66 @@ async def test_broadcast_to_the_followers_of_a_city(harness: Harness) -> None:
     assert "to 30 chats (followers of Odesa)" in question.plain
     unknown = await h.say(ADMIN, "/broadcast nowhere-land", reply_to_message_id=original)
     assert "Unknown segment" in unknown.plain
+
+
+RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Southern Desk</title>
+<item><guid>kh-1</guid><link>https://news.example/kherson-buses?utm_source=x</link>
+<title>Evacuation buses leave Kherson</title>
+<description>Buses left Kherson on Monday morning as shelling continued.</description>
+<pubDate>Thu, 26 Nov 2026 09:00:00 GMT</pubDate></item></channel></rss>"""
+
+
+async def test_addsource_fetches_once_then_why_explains_an_item(harness: Harness) -> None:
+    from dataclasses import replace
+
+    import httpx
+
+    from bot.config import PollerConfig
+    from bot.domain import DeliveryKind, OutgoingMessage
+    from bot.news.classify import get_classifier
+    from bot.news.fetch import Fetcher
+    from bot.news.pipeline import Pipeline
+    from bot.news.poller import Poller
+    from bot.testing.feed_server import FeedServer
+
+    h = harness
+    store, clock = h.services.store, h.services.clock
+    classifier = h.services.classifier = get_classifier()
+    poller_cfg = PollerConfig(allow_private_addresses=True)
+    h.services.config = replace(h.services.config, poller=poller_cfg)
+    feeds = FeedServer()
+    await feeds.start()
+    async with httpx.AsyncClient() as http:
+        pipeline = Pipeline(store, classifier, clock)
+        await pipeline.load()
+        poller = Poller(store, pipeline, Fetcher(poller_cfg, client=http), poller_cfg, clock)
+        h.services.poller = poller
+        try:
+            feeds.set_feed("/rss", RSS)
+            feeds.set_feed("/page", b"<html><body>not a feed</body></html>",
+                           content_type="text/html")
+            await add_chats(store, [ADMIN])
+            bad = await h.say(ADMIN, f"/addsource {feeds.url('/page')}")
+            assert "Could not use this feed" in bad.plain
+            added = await h.say(ADMIN, f"/addsource {feeds.url('/rss')} South <desk>")
+            assert "Added source #" in added.plain and "South <desk>" in added.plain
+            assert "(1 item in the feed now)" in added.plain
+            again = await h.say(ADMIN, f"/addsource {feeds.url('/rss')}")
+            assert "already source" in again.plain
+            report = await poller.run_cycle()
+            assert report.new_items == 1
+        finally:
+            await feeds.stop()
+    item = await store.news.item_by_url("https://news.example/kherson-buses")
+    assert item is not None
+    await store.outbox.enqueue([OutgoingMessage(chat_id=c, kind=DeliveryKind.ALERT, text="x",
+                                                story_id=item.story_id,
+                                                dedup_key=f"story:{item.story_id}")
+                                for c in (501, 502, 503)], NOW)
+    claimed = await store.outbox.claim("w", NOW, 10, 120)
+    await store.outbox.mark_sent_many([(claimed[0].id, 1), (claimed[1].id, 2)], NOW)
+    why = await h.say(ADMIN, "/why https://news.example/kherson-buses?utm_source=tg")
+    assert "Evacuation buses leave Kherson" in why.plain
+    assert "Cities: Kherson" in why.plain and "South <desk>" in why.plain
+    assert "Kherson: “Kherson” (title)" in why.plain
+    assert "alert sending 1" in why.plain and "alert sent 2" in why.plain

@@ -39,12 +39,14 @@ def test_delivery_events_count_outcomes_429s_and_latency() -> None:
 
 @dataclass
 class Report:
+    """The fields of bot.news.poller.CycleReport that metrics read."""
+
     fetched: int = 3
     not_modified: int = 2
     failed: tuple[str, ...] = ("https://a.example/feed",)
     new_items: int = 7
     new_stories: int = 4
-    seconds: float = 1.5
+    elapsed: float = 1.5
 
 
 def test_cycle_report_match_timer_queue_and_errors() -> None:

@@ -251,7 +251,11 @@ async def cmd_addsource(update: Update, context: Context) -> None:
     source, parsed = await views.add_source(services, args_text(update))
     await reply(update, context,
                 f"Added source #{source.id} <b>{escape(source.name)}</b> "
-                f"({len(parsed.items)} items in the feed now). It is polled from now on.")
+                f"({_items(len(parsed.items))} in the feed now). It is polled from now on.")
+
+
+def _items(n: int) -> str:
+    return f"{n} item" if n == 1 else f"{n} items"
 
 
 def _source_command(action: str) -> Handler:
