@@ -29,6 +29,7 @@ class Lane:
         self.tolerance = (max(1, burst) - 1) * self.interval
         self.tat = 0.0  # theoretical arrival time of the next message
         self.paused_until = 0.0
+        self.sent_tat = 0.0  # the same, on the timeline of actual send times
 
     def earliest(self, now: float) -> float:
         """Earliest time a message may go."""
@@ -103,6 +104,19 @@ class RateLimiter:
         self._bookings += 1
         if self._bookings % _PRUNE_EVERY == 0:
             self._prune(now)
+        return at - now
+
+    def pace(self, paid: bool = False) -> float:
+        """Call right before sending a reserved message: seconds to wait first.
+
+        Slots are booked ahead; when the process stalls, several booked slots pass at once
+        and their senders wake together. Spacing actual send times as well turns that
+        bunch back into an even stream instead of a burst that would earn 429s.
+        """
+        lane = self._lane(paid)
+        now = self.time()
+        at = max(now, lane.sent_tat - lane.tolerance)
+        lane.sent_tat = max(lane.sent_tat, at) + lane.interval
         return at - now
 
     def on_rate_limited(self, chat_id: int, retry_after: float, paid: bool = False) -> str:

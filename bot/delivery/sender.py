@@ -220,6 +220,8 @@ class Sender:
                 continue
             if not await self._sleep(self.limiter.reserve(chat_id, paid)):
                 return
+            if not await self._sleep(self.limiter.pace(paid)):
+                return
             if self.limiter.paused_for(chat_id, paid) > 0:
                 continue  # a 429 arrived while we waited for our slot
             outcome = await self._send(d, paid)

@@ -118,3 +118,15 @@ def test_idle_chats_are_forgotten() -> None:
     assert len(lim._chats) < 5000
     lim.forget(4999)
     assert 4999 not in lim._chats
+
+
+def test_pace_spreads_senders_that_wake_together_after_a_stall() -> None:
+    clock = FakeTime()
+    lim = RateLimiter(10.0, time_fn=clock)
+    slots = [lim.reserve(chat) for chat in range(1, 6)]  # 0.0, 0.1, ... 0.4 s ahead
+    assert slots == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
+    clock.t += 1.0  # the process stalled: every slot has passed, all wake at once
+    delays = [lim.pace() for _ in range(5)]
+    assert delays == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
+    clock.t += 2.0  # on schedule again: no extra wait
+    assert lim.pace() == 0.0
