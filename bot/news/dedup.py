@@ -92,8 +92,12 @@ def _lead(text: str) -> str:
 def fingerprint(title: str, text: str) -> tuple[int, ...]:
     """MinHash signature of a title and the lead of its text (2 x K ints)."""
     t = stems(title)
-    both = t | stems(_lead(text))
-    return _minhash(t) + _minhash(both)
+    title_mh = _minhash(t)
+    rest = stems(_lead(text)) - t
+    if not rest:
+        return title_mh + title_mh
+    # min over title+lead = min(min over title, min over the rest): the title rows once.
+    return title_mh + tuple(map(min, title_mh, _minhash(rest)))
 
 
 def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
@@ -174,11 +178,8 @@ class StoryIndex:
         """Stories within the window that pass the threshold, most similar first."""
         if len(fingerprint) != FINGERPRINT_LEN:
             return []
-        seen: set[int] = set()
-        for band in _bands(fingerprint):
-            ids = self._buckets.get(band)
-            if ids:
-                seen.update(ids)
+        buckets = self._buckets
+        seen: set[int] = set().union(*[buckets.get(b, ()) for b in _bands(fingerprint)])
         if not seen:
             return []
         mine = frozenset(guard)

@@ -175,9 +175,17 @@ class NewsRepo(Repo):
                 await s.execute(delete(stories).where(stories.c.id.in_(list(orphans))))
             # 4. Source counts, tags and timestamps of every story that gained items.
             await self._update_stories(s, batch, ok, story_of, new_story_ids)
-            # 5. Read back what the caller needs.
-            story_rows = {}
-            for chunk in _chunks(sorted(touched)):
+            # 5. Read back what the caller needs; a new story with just its lead is known.
+            story_rows: dict[int, Story] = {}
+            per_story: dict[int, int] = {}
+            for i in ok:
+                per_story[story_of[i]] = per_story.get(story_of[i], 0) + 1
+            ok_set = set(ok)
+            for i in leads:
+                sid = story_of[i]
+                if i in ok_set and per_story.get(sid) == 1:
+                    story_rows[sid] = self._new_story(sid, batch[i])
+            for chunk in _chunks(sorted(touched - story_rows.keys())):
                 res = await s.execute(select(*_STORY_COLS).where(stories.c.id.in_(chunk)))
                 story_rows.update({r.id: _story(r) for r in res})
         out = []
@@ -210,6 +218,14 @@ class NewsRepo(Repo):
         # for each row in turn, so the returned ids sorted are the ids in row order.
         res = await s.execute(stories.insert().returning(stories.c.id), rows)
         return sorted(res.scalars().all())
+
+    @staticmethod
+    def _new_story(sid: int, n: NewItem) -> Story:
+        c = n.item
+        at = _utc(n.fetched_at)
+        return Story(id=sid, title=c.title, url=c.url, summary=n.summary, first_seen_at=at,
+                     updated_at=at, source_count=1, cities=tuple(n.tags.cities),
+                     topics=tuple(n.tags.topics), text=c.text)
 
     @staticmethod
     def _story_row(n: NewItem) -> dict[str, Any]:

@@ -45,6 +45,10 @@ async def test_add_items_new_stories_and_existing_keys(store: Store) -> None:
     assert stored[0].story.title == "Evacuation buses leave Kherson"
     assert stored[0].story.cities == ("kherson",) and stored[0].story.source_count == 1
     assert stored[0].item.story_id == stored[0].story.id
+    # What add_items reports is what is stored.
+    for x in stored:
+        assert x.story == await repo.get_story(x.story.id)
+        assert [x.item] == await repo.items_of_story(x.story.id)
     assert await repo.existing_keys(["k1", "k2", "k3"]) == {"k1", "k2"}
     assert await repo.existing_keys([]) == set()
 
