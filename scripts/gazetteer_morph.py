@@ -215,5 +215,6 @@ class Morphology:
 
     def person_like(self, morph: Any, name: str) -> bool:
         """The name also reads as a first name or surname (Софія, Вашингтон, Жданов)."""
-        return any(p.score >= 0.1 and ("Name" in p.tag or "Surn" in p.tag)
+        # is_known: for unknown words pymorphy3 guesses, and its guess is often a surname
+        return any(p.is_known and p.score >= 0.1 and ("Name" in p.tag or "Surn" in p.tag)
                    for p in morph.parse(clean(name).lower()))

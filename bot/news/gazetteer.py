@@ -159,10 +159,13 @@ class Gazetteer:
             # World cities kept only place-like ordinary-word forms (build script).
             if weak and place.cc == "UA" and place.population < BIG_CITY:
                 return False
-        if flags & FLAG_PERSON:
-            if place.population < PERSON_CITY:
+        if flags & FLAG_PERSON and not title_case:
+            # A name next to another capitalized word is a person or an organization:
+            # "Sofia Lvova-Belova", "Washington Post", "Mayor Brody"; a small town with a
+            # surname for a name is not taken at a sentence start either.
+            if nxt[:1].isupper() or _prev_capitalized(tokens, i):
                 return False
-            if nxt[:1].isupper() and not title_case:  # "Sofia Lvova-Belova", "Washington Post"
+            if place.population < PERSON_CITY and at_sentence_start(text, tokens.start(i)):
                 return False
         # "Північного сяйва": an adjective before its noun; a bigger town is meant anyway.
         return not (flags & FLAG_ADJ and place.population < PERSON_CITY
@@ -186,6 +189,16 @@ class Gazetteer:
                     continue  # "in", "me" ... only TX, GA written in capitals count
                 return cc != place.cc
         return False
+
+
+def _prev_capitalized(tokens: Tokens, i: int) -> bool:
+    """The word before word i is capitalized, mid-sentence, with only a space between."""
+    if i == 0:
+        return False
+    text = tokens.text
+    start, prev_end = tokens.start(i - 1), tokens.end(i - 1)
+    return (text[start].isupper() and not text[prev_end:tokens.start(i)].strip(" \u00a0")
+            and not at_sentence_start(text, start))
 
 
 def _next_word(tokens: Tokens, i: int) -> str:

@@ -154,7 +154,7 @@ def is_title_case(tokens: Tokens) -> bool:
     if len(long) < 5:  # too few words to tell a Title Case headline from names
         return False
     upper = sum(1 for i in long if text[tokens.start(i)].isupper())
-    return upper >= 0.6 * len(long)
+    return upper >= 0.8 * len(long)
 
 
 SENTENCE_MARKS = frozenset(".!?…:;\n\"«“„—–|([")
