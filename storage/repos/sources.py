@@ -10,10 +10,11 @@ a sync unless the config lists the same URL, in which case the config wins.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from bot.domain import Source, SourceConfig
 from bot.errors import UserInputError
@@ -36,6 +37,44 @@ def _from_db(dt: datetime | None) -> datetime | None:
     if dt is None:
         return None
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceCheck:
+    """The outcome of one poll of one source, for record_checks (one write per batch)."""
+
+    source_id: int
+    outcome: Literal["ok", "not_modified", "failed"]
+    now: datetime
+    next_check_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    new_url: str | None = None
+    error: str | None = None
+
+
+# One statement per outcome, run as executemany; "b_" names because a bind parameter may
+# not share its name with a column being SET.
+_OK = update(sources).where(sources.c.id == bindparam("b_id")).values(
+    etag=bindparam("b_etag"), last_modified=bindparam("b_lm"),
+    last_checked_at=bindparam("b_now"), last_success_at=bindparam("b_now"),
+    next_check_at=bindparam("b_next"), failure_count=0, last_error=None)
+_NOT_MODIFIED = update(sources).where(sources.c.id == bindparam("b_id")).values(
+    etag=func.coalesce(bindparam("b_etag", type_=sources.c.etag.type), sources.c.etag),
+    last_modified=func.coalesce(bindparam("b_lm", type_=sources.c.last_modified.type),
+                                sources.c.last_modified),
+    last_checked_at=bindparam("b_now"), last_success_at=bindparam("b_now"),
+    next_check_at=bindparam("b_next"), failure_count=0, last_error=None)
+_FAILED = update(sources).where(sources.c.id == bindparam("b_id")).values(
+    failure_count=sources.c.failure_count + 1, last_error=bindparam("b_error"),
+    last_checked_at=bindparam("b_now"), next_check_at=bindparam("b_next"))
+
+
+def _check_params(c: SourceCheck) -> dict[str, Any]:
+    return {"b_id": c.source_id, "b_now": _to_db(c.now), "b_next": _to_db(c.next_check_at),
+            "b_etag": (c.etag or None) and c.etag[:500],
+            "b_lm": (c.last_modified or None) and c.last_modified[:100],
+            "b_error": (c.error or "")[:MAX_ERROR_LENGTH]}
 
 
 def _row_to_source(row: Any) -> Source:
@@ -135,13 +174,9 @@ class SourceRepo(Repo):
     async def _record_ok(self, source_id: int, values: dict[str, Any],
                          new_url: str | None) -> None:
         async with self.session.begin() as s:
-            if new_url:
-                # Adopt a permanent redirect unless another source already has that URL.
-                taken = (await s.execute(select(sources.c.id).where(
-                    sources.c.url == new_url, sources.c.id != source_id))).first()
-                if taken is None:
-                    values["url"] = new_url
             await s.execute(update(sources).where(sources.c.id == source_id).values(values))
+            if new_url:
+                await self._adopt_url(s, source_id, new_url)
 
     async def record_success(self, source_id: int, *, now: datetime,
                              next_check_at: datetime, etag: str | None,
@@ -180,6 +215,28 @@ class SourceRepo(Repo):
                     last_checked_at=_to_db(now), next_check_at=_to_db(next_check_at),
                 ).returning(sources.c.failure_count))).scalar_one_or_none()
         return int(count or 0)
+
+    async def record_checks(self, checks: Sequence[SourceCheck]) -> None:
+        """Record a whole batch of poll outcomes in one transaction (the poller's path)."""
+        if not checks:
+            return
+        async with self.session.begin() as s:
+            for outcome, statement in (("ok", _OK), ("not_modified", _NOT_MODIFIED),
+                                       ("failed", _FAILED)):
+                params = [_check_params(c) for c in checks if c.outcome == outcome]
+                if params:
+                    await s.execute(statement, params)
+            for c in checks:
+                if c.new_url and c.outcome != "failed":
+                    await self._adopt_url(s, c.source_id, c.new_url)
+
+    async def _adopt_url(self, s: Any, source_id: int, new_url: str) -> None:
+        # Adopt a permanent redirect unless another source already has that URL.
+        taken = (await s.execute(select(sources.c.id).where(
+            sources.c.url == new_url, sources.c.id != source_id))).first()
+        if taken is None:
+            await s.execute(update(sources).where(sources.c.id == source_id)
+                            .values(url=new_url))
 
     async def set_paused(self, source_id: int, paused: bool) -> bool:
         """Pause or resume a source; False if there is no such source."""

@@ -8,6 +8,7 @@ import pytest
 
 from bot.domain import SourceConfig
 from bot.errors import UserInputError
+from storage.repos.sources import SourceCheck
 from storage.store import Store
 
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
@@ -117,3 +118,33 @@ async def test_remove(store: Store) -> None:
     assert await repo.remove(src.id)
     assert await repo.get(src.id) is None
     assert not await repo.remove(src.id)
+
+
+async def test_record_checks_in_one_batch(store: Store) -> None:
+    repo = store.sources
+    a, b, c, d = await repo.sync_from_config([cfg(1), cfg(2), cfg(3), cfg(4)], NOW)
+    await repo.record_success(b.id, now=NOW, next_check_at=NOW, etag='"old"',
+                              last_modified="Mon, 23 Nov 2026 10:00:00 GMT")
+    await repo.record_failure(c.id, now=NOW, error="HTTP 500", next_check_at=NOW)
+    later = NOW + timedelta(minutes=10)
+    moved = "https://moved.example.org/a.xml"
+    await repo.record_checks([
+        SourceCheck(a.id, "ok", later, later + timedelta(minutes=5), etag='"a1"',
+                    last_modified=None, new_url=moved),
+        SourceCheck(b.id, "not_modified", later, later + timedelta(minutes=6)),
+        SourceCheck(c.id, "failed", later, later + timedelta(hours=1),
+                    error="timed out after 20 s"),
+        SourceCheck(d.id, "not_modified", later, later + timedelta(minutes=7), etag='"d2"'),
+    ])
+    got = {s.id: s for s in await repo.list_all()}
+    assert got[a.id].etag == '"a1"' and got[a.id].url == moved
+    assert got[a.id].last_success_at == later and got[a.id].failure_count == 0
+    # a 304 without new validators keeps the old ones
+    assert got[b.id].etag == '"old"'
+    assert got[b.id].last_modified == "Mon, 23 Nov 2026 10:00:00 GMT"
+    assert got[b.id].next_check_at == later + timedelta(minutes=6)
+    assert got[c.id].failure_count == 2 and got[c.id].last_error == "timed out after 20 s"
+    assert got[c.id].next_check_at == later + timedelta(hours=1)
+    assert got[c.id].last_success_at is None
+    assert got[d.id].etag == '"d2"'
+    await repo.record_checks([])  # nothing to do is fine
