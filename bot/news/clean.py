@@ -38,8 +38,11 @@ def html_to_text(html: str) -> str:
     if "<" in text:
         # Regular expressions, not an HTML parser: several times faster on feed content,
         # and feed HTML is fragments, not documents.
-        text = _COMMENT.sub("", text)
-        text = _SKIPPED_UNCLOSED.sub("", _SKIPPED.sub(" ", text))
+        if "<!--" in text:
+            text = _COMMENT.sub("", text)
+        lowered = text.lower()
+        if any(f"<{tag}" in lowered for tag in _SKIP_TAGS):
+            text = _SKIPPED_UNCLOSED.sub("", _SKIPPED.sub(" ", text))
         # In HTML a line break in the source is only a space; blocks make paragraphs.
         text = _ANY_TAG.sub("", _BLOCK.sub("\n", text.replace("\n", " ")))
     if "&" in text:

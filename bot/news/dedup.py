@@ -32,8 +32,9 @@ SAME_SOURCE_MARGIN = 0.10
 LATE_MARGIN = 0.25
 LATE_AFTER = timedelta(hours=12)
 
-_WORD = re.compile(r"\w+")
-_THOUSANDS = re.compile(r"(?<=\d)[,.\u00a0\u202f ](?=\d{3}\b)")
+# A number with thousands separators is one token; any other run of word characters too.
+_TOKEN = re.compile(r"(?<!\d)\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+(?!\d)|\w+")
+_SEPARATORS = re.compile(r"[,.\u00a0\u202f ]")
 _STOP = frozenset("""
 a an the of in on at to for from by with and or as is are was were be been being has have had
 it its it's that this these those after before over into onto than then there their they he she
@@ -51,10 +52,13 @@ _STOP_STEMS = frozenset({"russi", "ukrai", "росси", "украи", "укра
 
 def stems(text: str) -> set[str]:
     """Normalized word stems of a text, stop words dropped."""
-    text = _THOUSANDS.sub("", unicodedata.normalize("NFKC", text).casefold())
     out: set[str] = set()
-    for w in _WORD.findall(text):
+    for w in _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold()):
         if w in _STOP or (len(w) < 2 and not w.isdigit()):
+            continue
+        if w[0].isdigit():
+            # "1,750" and "1 750" are the number 1750; numbers are kept whole.
+            out.add(_SEPARATORS.sub("", w) if len(w) > 3 else w)
             continue
         stem = w[:5]
         if stem in _STOP_STEMS:

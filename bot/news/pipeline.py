@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY = timedelta(minutes=30)
+KNOWN_KEYS = 200_000  # item keys remembered in memory (about 20 MB at most)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,8 @@ class Pipeline:
         self.index = StoryIndex(self.window)
         self._lock = asyncio.Lock()
         self._pruned_at: datetime | None = None
+        # Keys known to be stored, newest last; bounded so memory stays flat.
+        self._known: OrderedDict[str, None] = OrderedDict()
 
     async def load(self) -> None:
         """Rebuild the near-duplicate index from the stories of the recent window."""
@@ -73,9 +77,13 @@ class Pipeline:
         """Store the new items of one source's batch; report which stories are new."""
         now = self.clock.now()
         cleaned, skipped, errors = await asyncio.to_thread(self._clean, source, raw_items, now)
-        known = await self.store.news.existing_keys([c.key for c in cleaned])
-        fresh = [c for c in cleaned if c.key not in known]
+        # Most of a re-polled feed was stored by this process already: ask the database
+        # only about keys this process has not seen stored.
+        unsure = [c.key for c in cleaned if c.key not in self._known]
+        known = await self.store.news.existing_keys(unsure) if unsure else set()
+        fresh = [c for c in cleaned if c.key not in known and c.key not in self._known]
         skipped += len(cleaned) - len(fresh)
+        self._remember(known)
         analysed, more_errors = await asyncio.to_thread(self._analyse, source, fresh)
         errors.extend(more_errors)
         if not analysed:
@@ -95,6 +103,8 @@ class Pipeline:
                 else:
                     merged += 1
                     self.index.attach(st.story.id, source.id)
+            # Stored by us, or by another writer that won the race: known either way.
+            self._remember(n.item.key for n in batch)
         skipped += len(batch) - len(stored)  # lost a race with another writer
         return PipelineResult(new_items=len(stored), new_stories=tuple(new_stories),
                               merged=merged, skipped=skipped, errors=tuple(errors))
@@ -158,6 +168,13 @@ class Pipeline:
             out.append(NewItem(item=c, summary=a.summary, tags=a.tags, fetched_at=now,
                                story_id=story_id, same_as=same_as))
         return out
+
+    def _remember(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self._known[key] = None
+            self._known.move_to_end(key)
+        while len(self._known) > KNOWN_KEYS:
+            self._known.popitem(last=False)
 
     def _maybe_prune(self, now: datetime) -> None:
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:

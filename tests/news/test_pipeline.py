@@ -50,6 +50,11 @@ async def test_same_feed_twice_stores_nothing_new(store: Store, classifier: Clas
     clock.advance(600)
     again = await pipe.process(src, raw)
     assert (again.new_items, again.new_stories, again.merged, again.skipped) == (0, (), 0, 30)
+    # After a restart nothing is remembered in memory: the database says what is known.
+    restarted = Pipeline(store, classifier, clock)
+    await restarted.load()
+    again = await restarted.process(src, raw)
+    assert (again.new_items, again.new_stories, again.merged, again.skipped) == (0, (), 0, 30)
     assert await store.news.counts_since(NOW) == (30, len(first.new_stories))
     # Stored stories carry tags, a summary and a canonical URL.
     kharkiv = await store.news.latest_by_tag(TagKind.CITY, "kharkiv")
