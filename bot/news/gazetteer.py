@@ -21,6 +21,7 @@ from bot.news.text import Tokens, at_sentence_start, is_title_case
 FLAG_COMMON, FLAG_PERSON, FLAG_REGION, FLAG_RIVER, FLAG_NAME, FLAG_ADJ = 1, 2, 4, 8, 16, 32
 AMBIGUOUS = FLAG_COMMON | FLAG_PERSON | FLAG_ADJ
 BIG_CITY = 100_000  # a town this big is meant even at a sentence start ("Рівне", not "Сміла")
+WORLD_BIG_CITY = 1_000_000
 PERSON_CITY = 40_000  # a smaller town named like a person needs "in"/"у" before it
 
 LOCATIVE = frozenset({
@@ -156,8 +157,9 @@ class Gazetteer:
                 return False
             weak = (title_case or (word.isupper() and len(word) > 1)
                     or at_sentence_start(text, tokens.start(i)))
-            # World cities kept only place-like ordinary-word forms (build script).
-            if weak and place.cc == "UA" and place.population < BIG_CITY:
+            # A big city is meant even at a sentence start ("Рівне", "Warsaw"), a small one
+            # is not ("Сміла", "Male").
+            if weak and place.population < (BIG_CITY if place.cc == "UA" else WORLD_BIG_CITY):
                 return False
         if flags & FLAG_PERSON and not title_case:
             # A name next to another capitalized word is a person or an organization:
