@@ -119,8 +119,13 @@ def _pack(blocks: Sequence[_Block], headers: dict[int, Subscription], lang: str)
     return messages
 
 
-def compose_briefing(inp: BriefingInput, summarize: Summarizer | None = None) -> list[str]:
-    """The briefing as HTML messages; [] when it is empty and the chat skips empty ones."""
+def compose_briefing(inp: BriefingInput, summarize: Summarizer | None = None,
+                     lines: dict[tuple[int, str, str | None], str] | None = None) -> list[str]:
+    """The briefing as HTML messages; [] when it is empty and the chat skips empty ones.
+
+    `lines` may be shared across the briefings of one pass: a story's line is the same
+    for every chat with the same language and summary (a memo, not an input).
+    """
     _ = translator(inp.lang)
     ngettext = ngettext_for(inp.lang)
     ranked = rank(inp.stories)
@@ -146,16 +151,22 @@ def compose_briefing(inp: BriefingInput, summarize: Summarizer | None = None) ->
     for idx in sorted(groups):
         follow = inp.follows[idx]
         headers[idx] = follow
-        lines = []
+        group_lines: list[str] = []
         for story, sub in groups[idx]:
             summary = None
             if story.id in summarized:
                 summary = summarize(story, sub) if summarize else story.summary
-            lines.append(_story_lines(story, summary, inp.lang))
+            key = (story.id, inp.lang, summary)
+            line = lines.get(key) if lines is not None else None
+            if line is None:
+                line = _story_lines(story, summary, inp.lang)
+                if lines is not None:
+                    lines[key] = line
+            group_lines.append(line)
         # The header travels with its first story so a group never starts at a page end.
-        blocks.append(_Block(_group_header(follow, False, inp.lang) + "\n" + lines[0], idx,
-                             opens_group=True))
-        blocks.extend(_Block(line, idx) for line in lines[1:])
+        blocks.append(_Block(_group_header(follow, False, inp.lang) + "\n" + group_lines[0],
+                             idx, opens_group=True))
+        blocks.extend(_Block(line, idx) for line in group_lines[1:])
     rest = total - len(shown)
     if rest > 0:
         more = ngettext("…and {n} more story", "…and {n} more stories", rest).format(n=rest)

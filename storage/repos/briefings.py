@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import bindparam, select, update
 
 from bot.domain import ChatStatus, Subscription, SubscriptionMode, TagKind
 from storage.repos.base import Repo
-from storage.tables import chats, subscriptions
+from storage.tables import TS, chats, subscriptions
 
 _CHUNK = 1000  # ids per IN (...) list
 
@@ -86,23 +86,51 @@ class BriefingRepo(Repo):
     async def advance(self, chat_id: int, expected: datetime | None, next_at: datetime | None,
                       last_briefing_at: datetime | None = None) -> bool:
         """Set next_briefing_at (and last_briefing_at) if next_briefing_at is still `expected`."""
-        return bool(await self.advance_many([Advance(chat_id, expected, next_at,
-                                                     last_briefing_at)]))
-
-    async def advance_many(self, moves: Sequence[Advance]) -> int:
-        """Apply many conditional advances in one transaction; how many took effect."""
-        done = 0
+        values: dict[str, Any] = {"next_briefing_at": next_at}
+        if last_briefing_at is not None:
+            values["last_briefing_at"] = last_briefing_at
+        cond = (chats.c.next_briefing_at.is_(None) if expected is None
+                else chats.c.next_briefing_at == expected)
         async with self.session.begin() as s:
-            for m in moves:
-                cond = (chats.c.next_briefing_at.is_(None) if m.expected is None
-                        else chats.c.next_briefing_at == m.expected)
-                values: dict[str, Any] = {"next_briefing_at": m.next_at}
-                if m.last_briefing_at is not None:
-                    values["last_briefing_at"] = m.last_briefing_at
-                res = await s.execute(update(chats).where(and_(chats.c.id == m.chat_id, cond))
-                                      .values(**values))
-                done += res.rowcount or 0
-        return done
+            res = await s.execute(update(chats).where(chats.c.id == chat_id, cond)
+                                  .values(**values))
+        return bool(res.rowcount)
+
+    async def advance_many(self, moves: Sequence[Advance]) -> None:
+        """Apply many conditional advances in one transaction (one executemany per shape).
+
+        A move whose chat's next_briefing_at is no longer `expected` changes nothing: some
+        other process sent that slot and moved the schedule on already.
+        """
+        keep_last = [m for m in moves if m.last_briefing_at is None]
+        set_last = [m for m in moves if m.last_briefing_at is not None]
+        async with self.session.begin() as s:
+            for group, with_last in ((keep_last, False), (set_last, True)):
+                if not group:
+                    continue
+                values: dict[str, Any] = {"next_briefing_at": bindparam("b_next", type_=TS)}
+                if with_last:
+                    values["last_briefing_at"] = bindparam("b_last", type_=TS)
+                known = [m for m in group if m.expected is not None]
+                unknown = [m for m in group if m.expected is None]
+                if known:
+                    stmt = (update(chats).where(
+                        chats.c.id == bindparam("b_id"),
+                        chats.c.next_briefing_at == bindparam("b_expected", type_=TS))
+                        .values(**values))
+                    await s.execute(stmt, [self._params(m, with_last) for m in known])
+                if unknown:
+                    stmt = (update(chats).where(chats.c.id == bindparam("b_id"),
+                                                chats.c.next_briefing_at.is_(None))
+                            .values(**values))
+                    await s.execute(stmt, [self._params(m, with_last) for m in unknown])
+
+    @staticmethod
+    def _params(m: Advance, with_last: bool) -> dict[str, Any]:
+        p: dict[str, Any] = {"b_id": m.chat_id, "b_expected": m.expected, "b_next": m.next_at}
+        if with_last:
+            p["b_last"] = m.last_briefing_at
+        return p
 
     async def reschedule(self, chat_id: int, next_at: datetime | None) -> bool:
         """Set next_briefing_at unconditionally (after the time zone or schedule changed)."""
