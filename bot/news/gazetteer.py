@@ -40,7 +40,7 @@ STREET_BEFORE = frozenset({"вулиця", "вулиці", "вулицю", "ву
                            "улицу", "улицы", "ул", "проспект", "просп", "провулок", "переулок",
                            "площа", "площі", "площадь", "площади", "бульвар", "шосе", "шоссе"})
 STREET_AFTER = frozenset({"street", "st", "avenue", "ave", "road", "rd", "lane", "boulevard",
-                          "blvd", "square", "highway", "drive", "station", "metro"})
+                          "blvd", "square", "highway"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +86,6 @@ class Gazetteer:
             raw = path.read_bytes()
         return cls(json.loads(gzip.decompress(raw)))
 
-    def form_owners(self) -> dict[str, Place]:
-        """Every form -> its place (for loose resolution)."""
-        return {k: self.places[i] for k, (i, _) in self.forms.items()}
-
     def find(self, text: str, tokens: Tokens | None = None) -> list[CityMatch]:
         """City mentions in a text, in order, false matches removed."""
         if tokens is None:
@@ -120,7 +116,7 @@ class Gazetteer:
                 continue
             idx, flags = hit
             place = self.places[idx]
-            if flags & (FLAG_COMMON | FLAG_PERSON) and title_case is None:
+            if flags & AMBIGUOUS and title_case is None:
                 title_case = is_title_case(tokens)
             if self._accept(tokens, i, k, place, flags, bool(title_case)):
                 start, end = tokens.start(i), tokens.end(i + k - 1)
