@@ -38,7 +38,7 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0  # at shutdown: how long in-flight sends may take to finish
 
-App = Application  # type: ignore[type-arg]
+App = Application
 
 
 def optional_module(name: str) -> ModuleType | None:

@@ -22,7 +22,7 @@ warnings.filterwarnings("ignore", message=r".*`retry_after` will be of type",
                         category=PTBDeprecationWarning)
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(application: Application) -> None:
     """At start: publish the command menus (users everywhere, admins in their chats)."""
     services: Services = application.bot_data["services"]
     known = services.classifier.commands() if services.classifier is not None else {}
@@ -30,12 +30,12 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     await publish_menus(application.bot, services.config.admins, shortcuts)
 
 
-async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+async def _post_shutdown(application: Application) -> None:
     """After shutdown: say so (the Runtime closes the store and clients it opened)."""
     log.info("telegram application shut down")
 
 
-def build_application(services: Services) -> Application:  # type: ignore[type-arg]
+def build_application(services: Services) -> Application:
     """The Application for these services; handlers read them via context.services_of()."""
     tg = services.config.telegram
     # Replies use their own connection pool; the sender has another Bot and pool.

@@ -5,7 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+)
 from telegram.error import TelegramError
 
 from bot.i18n import N_, SUPPORTED, translator
@@ -58,8 +64,9 @@ async def publish_menus(bot: Bot, admins: Iterable[int],
                         shortcuts: Iterable[tuple[str, str]] = ()) -> None:
     """setMyCommands for the default scope (each UI language) and for each admin's chat."""
     shortcuts = list(shortcuts)
-    calls = [(user_menu(lang, shortcuts), BotCommandScopeDefault(), None if lang == "en" else lang)
-             for lang in SUPPORTED]
+    calls: list[tuple[list[BotCommand], BotCommandScope, str | None]] = [
+        (user_menu(lang, shortcuts), BotCommandScopeDefault(), None if lang == "en" else lang)
+        for lang in SUPPORTED]
     # A private chat's id is the user's id, so this scope is the admin's own chat.
     calls += [(admin_menu("en", shortcuts), BotCommandScopeChat(admin_id), None)
               for admin_id in admins]

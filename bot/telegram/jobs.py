@@ -32,7 +32,7 @@ async def run_briefings(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("briefings enqueued", extra={"count": n})
 
 
-def schedule_jobs(application: Application, services: Services,  # type: ignore[type-arg]
+def schedule_jobs(application: Application, services: Services,
                   *, briefing_every: float | None = None) -> list[Job[Any]]:
     """Add the repeating jobs this process runs while it leads; returns them for removal."""
     queue = application.job_queue

@@ -74,7 +74,7 @@ def webhook_from(cfg: Config, url: str | None, listen: str | None) -> Webhook | 
                    secret_token=secret)
 
 
-async def _start_updates(app: Application, cfg: Config,  # type: ignore[type-arg]
+async def _start_updates(app: Application, cfg: Config,
                          webhook: Webhook | None) -> None:
     assert app.updater is not None
     if webhook is None:

@@ -21,7 +21,7 @@ from bot.testing.botapi import DEFAULT_TOKEN, BotApiEmulator, SentMessage
 from bot.testing.feed_server import FeedServer
 
 SOURCES = ("alpha", "beta")  # two local outlets: /alpha.xml and /beta.xml
-POLL = 0.2  # poller tick (seconds); every source is due again after max_interval
+POLL = 0.2  # poller tick (seconds); max_interval 0 makes every source due at each tick
 
 
 @dataclass
@@ -133,7 +133,7 @@ def e2e_config(db: Path, base_url: str, feeds: FeedServer, **overrides: Any) -> 
         telegram=TelegramConfig(token=DEFAULT_TOKEN, base_url=base_url,
                                 base_file_url=base_url.replace("/bot", "/file/bot"),
                                 polling_timeout=1),
-        poller=PollerConfig(tick_seconds=POLL, min_interval=1, max_interval=1,
+        poller=PollerConfig(tick_seconds=POLL, min_interval=0, max_interval=0,
                             allow_private_addresses=True, timeout=5.0),
         delivery=DeliveryConfig(global_rate=30.0, private_chat_rate=1.0),
         sources=sources,

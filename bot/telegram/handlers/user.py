@@ -460,7 +460,7 @@ async def on_unknown(update: Update, context: Context) -> None:
 class ShortcutFilter(filters.MessageFilter):
     """Commands named after a known city or topic (/kherson, /war_crimes), to this bot."""
 
-    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: Application) -> None:
         super().__init__(name="ShortcutFilter")
         self.application = application
 
@@ -472,12 +472,12 @@ class ShortcutFilter(filters.MessageFilter):
         return services is not None and parsed[0] in known_commands(services.classifier)
 
 
-def shortcut_handler(application: Application) -> BaseHandler:  # type: ignore[type-arg]
+def shortcut_handler(application: Application) -> BaseHandler:
     """The /<city> and /<topic> dispatcher (registered after every CommandHandler)."""
     return MessageHandler(_MSG & filters.COMMAND & ShortcutFilter(application), on_shortcut)
 
 
-def fallback_handler() -> BaseHandler:  # type: ignore[type-arg]
+def fallback_handler() -> BaseHandler:
     """The unknown-command answer: registered last in group 0."""
     return MessageHandler(_MSG & filters.COMMAND, on_unknown)
 
@@ -620,7 +620,7 @@ async def on_migrate(update: Update, context: Context) -> None:
 # --- registration ---------------------------------------------------------------------
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     """Add this area's handlers (the shortcut and unknown-command handlers come later)."""
     commands: list[tuple[str, Callable[[Update, Context], Any]]] = [
         ("start", cmd_start), ("help", cmd_help), ("subscribe", cmd_subscribe),
