@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 ACTIVE = (BroadcastStatus.QUEUED, BroadcastStatus.RUNNING)
 CANCELLABLE = (BroadcastStatus.DRAFT, *ACTIVE)
+FIRST_PAGE = 100  # recipients in the first fan-out batch (time to the first message)
 LINK_SCHEMES = ("http://", "https://", "tg://")
 
 
@@ -247,11 +248,16 @@ class BroadcastService:
     async def fan_out(self, b: Broadcast) -> Broadcast | None:
         """Enqueue every remaining recipient of a QUEUED broadcast, batch by batch; the
         broadcast as RUNNING afterwards, or None when it was cancelled meanwhile."""
-        recipients = await self.store.chats.followers(b.segment_kind, b.segment_key)
-        if b.fanout_cursor is not None:
-            recipients = [c for c in recipients if c > b.fanout_cursor]
-        for i in range(0, len(recipients), self.batch_size):
-            batch = recipients[i:i + self.batch_size]
+        cursor = b.fanout_cursor
+        # A small first page: the first messages go out while the rest is still queued.
+        size = min(FIRST_PAGE, self.batch_size)
+        while True:
+            batch = await self.store.broadcasts.recipients(b.segment_kind, b.segment_key,
+                                                           after=cursor, limit=size)
+            if not batch:
+                break
+            size = self.batch_size
+            cursor = batch[-1]
             rows = [OutgoingMessage(chat_id=c, kind=DeliveryKind.BROADCAST, text=b.text,
                                     broadcast_id=b.id, paid=self.paid, dedup_key=f"bc:{b.id}")
                     for c in batch]

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
 
-from bot.domain import Broadcast, BroadcastStatus, OutboxStatus, TagKind
+from bot.domain import Broadcast, BroadcastStatus, ChatStatus, OutboxStatus, TagKind
 from storage.repos.base import Repo
-from storage.tables import broadcasts, outbox
+from storage.tables import broadcasts, chats, outbox, subscriptions
 
 # Statuses in which a broadcast still has work to do (fan-out or sending).
 ACTIVE = (BroadcastStatus.QUEUED, BroadcastStatus.RUNNING)
@@ -98,6 +98,24 @@ class BroadcastRepo(Repo):
         async with self.session.begin() as s:
             await s.execute(update(broadcasts).where(broadcasts.c.id == broadcast_id)
                             .values(progress_message_id=message_id))
+
+    async def recipients(self, kind: TagKind | None, key: str | None, *, after: int | None,
+                         limit: int) -> list[int]:
+        """The next `limit` active chats of a segment with an id above `after`, in id order
+        (keyset paging: the fan-out never holds the whole audience in memory)."""
+        active = chats.c.status == ChatStatus.ACTIVE.value
+        if kind is None:
+            q = select(chats.c.id).where(active)
+        else:
+            # (chat_id, kind, key) is unique in subscriptions: one row per chat, no DISTINCT.
+            q = (select(chats.c.id)
+                 .select_from(chats.join(subscriptions, subscriptions.c.chat_id == chats.c.id))
+                 .where(active, subscriptions.c.kind == TagKind(kind).value,
+                        subscriptions.c.key == key))
+        if after is not None:
+            q = q.where(chats.c.id > after)
+        async with self.session.begin() as s:
+            return list((await s.execute(q.order_by(chats.c.id).limit(limit))).scalars())
 
     async def active(self) -> list[Broadcast]:
         """Broadcasts with work left (queued or running), oldest first."""

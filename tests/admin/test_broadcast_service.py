@@ -93,7 +93,7 @@ async def test_draft_confirm_fanout_progress_and_report(store: Store, emulator: 
     rows = await _outbox_rows(store, b.id)
     assert [r[0] for r in rows] == list(range(1, 301))  # paused chats left out
     assert {(r[1], r[2], r[3]) for r in rows} == {(f"bc:{b.id}", True, "broadcast")}
-    assert len(woken) == 3  # one wake per batch of 128
+    assert len(woken) == 3  # a first page of 100, then batches of 128
     b = await store.broadcasts.get(b.id)
     assert b is not None and (b.status, b.enqueued, b.fanout_cursor) == (
         BroadcastStatus.RUNNING, 300, 300)
@@ -145,10 +145,11 @@ async def test_fanout_resumes_after_a_crash_without_duplicates(store: Store) -> 
     await first.confirm(b.id, ADMIN)
     await first.run_pending(None)  # logs the crash
     b = await store.broadcasts.get(b.id)
-    assert b is not None and b.status == BroadcastStatus.QUEUED and b.enqueued == 400
-    # The crash also hit between a batch and its cursor update: that batch is written again.
-    assert b.fanout_cursor == 350
-    extra = range(351, 551)
+    # A first page of 100 (-50..50 without 0), then 200 more, then the crash.
+    assert b is not None and b.status == BroadcastStatus.QUEUED and b.enqueued == 300
+    assert b.fanout_cursor == 250
+    # Say it also died between writing the next batch and recording it: written again.
+    extra = range(251, 451)
     await store.outbox.enqueue([OutgoingMessage(chat_id=c, kind=DeliveryKind.BROADCAST,
                                                 text="hello", broadcast_id=b.id, paid=True,
                                                 dedup_key=f"bc:{b.id}") for c in extra], NOW)
