@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from admin.conftest import NOW, add_chats
 from sqlalchemy import func, select
 from telegram import Bot
 
-from admin.conftest import NOW, add_chats
 from bot.clock import FakeClock
 from bot.config import Config, DeliveryConfig
 from bot.delivery.broadcast import (
