@@ -85,29 +85,40 @@ class Poller:
         sources = await self.store.sources.sync_from_config(configs, self.clock.now())
         log.info("sources synced", extra={"configured": len(sources)})
 
-    async def run_cycle(self) -> CycleReport:
-        """Poll every due source once; never raises for a single source's trouble."""
+    async def run_cycle(self, *, every_source: bool = False) -> CycleReport:
+        """Poll every due source once (every unpaused one if asked, as `ingest --once` does);
+        never raises for a single source's trouble."""
         started = time.perf_counter()
         tally = _Tally()
-        seen: set[int] = set()
-        while True:
-            batch = [s for s in await self.store.sources.due(self.clock.now(),
-                                                             self.cfg.batch_size)
-                     if s.id not in seen]
-            if not batch:
-                break
-            seen.update(s.id for s in batch)
-            checks = await asyncio.gather(*(self._poll_source(s, tally) for s in batch))
-            try:
-                # One write for the batch's bookkeeping: 200 small transactions would cost
-                # more CPU than all the 304 answers together.
-                await self.store.sources.record_checks(checks)
-            except Exception:  # the sources stay due and are tried again next cycle
-                log.exception("could not record source checks", extra={"sources": len(batch)})
+        if every_source:
+            active = [s for s in await self.store.sources.list_all() if not s.paused]
+            for i in range(0, len(active), self.cfg.batch_size):
+                await self._run_batch(active[i:i + self.cfg.batch_size], tally)
+        else:
+            seen: set[int] = set()
+            while True:
+                # Polled sources leave the due set (next_check_at moves on); `seen` only
+                # guards against a batch whose bookkeeping could not be written.
+                batch = [s for s in await self.store.sources.due(self.clock.now(),
+                                                                 self.cfg.batch_size)
+                         if s.id not in seen]
+                if not batch:
+                    break
+                seen.update(s.id for s in batch)
+                await self._run_batch(batch, tally)
         return CycleReport(fetched=tally.fetched, not_modified=tally.not_modified,
                            failed=tally.failed, new_items=tally.new_items,
                            new_stories=tuple(tally.new_stories), errors=tuple(tally.errors),
                            merged=tally.merged, elapsed=time.perf_counter() - started)
+
+    async def _run_batch(self, batch: Sequence[Source], tally: _Tally) -> None:
+        checks = await asyncio.gather(*(self._poll_source(s, tally) for s in batch))
+        try:
+            # One write for the batch's bookkeeping: 200 small transactions would cost
+            # more CPU than all the 304 answers together.
+            await self.store.sources.record_checks(checks)
+        except Exception:  # the sources stay due and are tried again next cycle
+            log.exception("could not record source checks", extra={"sources": len(batch)})
 
     async def _poll_source(self, source: Source, tally: _Tally) -> SourceCheck:
         """Fetch, parse and process one source; every outcome becomes a SourceCheck."""

@@ -14,8 +14,10 @@ import email.utils
 import hashlib
 import socket
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,6 +211,25 @@ class FeedServer:
                 self.set_feed(path, file.read_bytes(), content_type=kind)
                 paths.append(path)
         return paths
+
+
+@contextmanager
+def serve_in_thread(host: str = "127.0.0.1", port: int = 0, *,
+                    also: Sequence[str] = ()) -> Iterator[FeedServer]:
+    """Run a FeedServer on its own event loop in a thread (for code that calls asyncio.run,
+    such as the `herald` CLI in tests). set_feed and friends may be called from outside."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="feed-server", daemon=True)
+    thread.start()
+    server = FeedServer()
+    try:
+        asyncio.run_coroutine_threadsafe(server.start(host, port, also=also), loop).result(10)
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
 
 
 async def _serve_forever(folder: str, port: int) -> None:
