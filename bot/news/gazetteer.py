@@ -107,7 +107,7 @@ class Gazetteer:
                     hit = forms.get(norms[i])
                 else:  # look up first: checking the gaps needs offsets, which cost more
                     hit = forms.get(" ".join(norms[i:i + k]))
-                    if hit and not _joined(tokens, i, k):
+                    if hit and not tokens.joined(i, k):
                         hit = None
                 if hit:
                     break
@@ -208,16 +208,6 @@ def _next_word(tokens: Tokens, i: int) -> str:
     if text[tokens.end(i):start].strip(" \u00a0"):
         return ""
     return text[start:tokens.end(i + 1)]
-
-
-def _joined(tokens: Tokens, i: int, k: int) -> bool:
-    """Words of a multi-word name stand together (spaces, hyphens, an abbreviation dot)."""
-    text = tokens.text
-    for j in range(i, i + k - 1):
-        gap = text[tokens.end(j):tokens.start(j + 1)]
-        if gap and gap.strip(" -\u00a0\u2011") != "":
-            return False
-    return True
 
 
 def _is_river(prev: str, nxt: str) -> bool:

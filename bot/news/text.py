@@ -85,6 +85,15 @@ class Tokens:
     def end(self, i: int) -> int:
         return self.start(i) + len(self.norms[i])
 
+    def joined(self, i: int, k: int) -> bool:
+        """Words i..i+k-1 stand together: only spaces or hyphens between them."""
+        text = self.text
+        for j in range(i, i + k - 1):
+            gap = text[self.end(j):self.start(j + 1)]
+            if gap and gap.strip(" -\u00a0\u2011") != "":
+                return False
+        return True
+
     def list(self) -> list[Token]:
         """Every word with its offsets."""
         return [Token(w, self.start(i), self.start(i) + len(w)) for i, w in enumerate(self.norms)]

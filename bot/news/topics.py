@@ -119,7 +119,8 @@ class Topics:
                 k = len(pats)
                 if k > n - i or (best and k <= best[0]):
                     continue
-                if all(pats[j].matches(norms[i + j]) for j in range(1, k)):
+                if all(pats[j].matches(norms[i + j]) for j in range(1, k)) and (
+                        k == 1 or tokens.joined(i, k)):  # "price. Cap" is not a term
                     best = (k, slug)
             if best is None:
                 i += 1

@@ -96,6 +96,11 @@ def test_evidence_offsets_and_fields(clf: Classifier) -> None:
     assert "energy" in tags.topics and "humanitarian" in tags.topics
 
 
+def test_multiword_terms_do_not_cross_punctuation(clf: Classifier) -> None:
+    assert clf.find_evidence("Oil price. Cap on imports") == []
+    assert [e.term for e in clf.find_evidence("an oil price-cap deal")] == ["price-cap"]
+
+
 def test_unknown_source_tags_are_ignored(clf: Classifier) -> None:
     tags = clf.classify("Nothing here", "", source_cities=["atlantis"], source_topics=["x"])
     assert tags.cities == () and tags.topics == ()
