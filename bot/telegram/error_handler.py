@@ -42,13 +42,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(err, UserInputError):
         text = str(err)
     else:
+        # Logged at ERROR: bot.ops.error_report turns these into rate-limited admin reports.
         log.error("unexpected error in handler", extra=fields, exc_info=err)
-        reporter = context.application.bot_data.get("error_reporter")
-        if reporter is not None:
-            try:
-                await reporter(err, fields)
-            except Exception:
-                log.exception("error reporter failed")
         text = ""
     if not isinstance(update, Update) or update.effective_chat is None:
         return

@@ -34,6 +34,7 @@ from storage.store import Store
 
 DEMO_CHAT = 1001  # the demo user's private chat (and user id); an admin of the demo
 DEMO_DATABASE = "sqlite+aiosqlite:///herald-demo.db"
+DEMO_FEED_PORT = 18765
 ANSWER_TIMEOUT = 10.0  # seconds to wait for the bot's first answer to a line
 QUIET = 0.8  # an answer is complete after this long without another message
 _WAIT = re.compile(r"^\[wait\s+(\d+(?:\.\d+)?)\s*s?\]$", re.I)
@@ -161,7 +162,11 @@ class DemoSession:
 
     async def start(self) -> None:
         base_url = await self.emu.start()
-        await self.feeds.start()
+        try:
+            # The same port every run keeps the sources' URLs (and the stored ones) stable.
+            await self.feeds.start(port=DEMO_FEED_PORT)
+        except OSError:  # taken (another demo is running): any free port will do
+            await self.feeds.start()
         self.desk = desk = NewsDesk(load_demo_news(), self.feeds, self.clock.now)
         desk.on_publish = self._published
         cfg = demo_config(self.base_cfg, base_url, desk, own_database=self.own_database)
