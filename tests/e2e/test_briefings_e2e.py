@@ -1,0 +1,119 @@
+"""Briefings end to end: the real runtime and handlers against the Bot API emulator.
+
+A user sets Europe/Kyiv, a briefing two minutes ahead and Ukrainian, follows Kherson; a
+story about Kherson is published; at the briefing time exactly one briefing arrives, in
+Ukrainian; a restart at that minute does not send a second one. The clock is driven by
+the test (the poller and sender run in real time; only "now" is the test's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from e2e_harness import Harness, e2e_config, item
+
+from bot.clock import FakeClock
+from bot.runtime import Runtime
+from bot.telegram.runner import serve
+from bot.testing.botapi import BotApiEmulator, SentMessage
+from bot.testing.feed_server import FeedServer
+
+USER = 501
+START = datetime(2026, 11, 26, 5, 50, tzinfo=UTC)  # 07:50 in Kyiv
+
+
+class HandClock(FakeClock):
+    """Now moves only when the test says; sleeping takes real time (the loops keep going)."""
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(min(seconds, 0.5))
+
+
+@contextlib.asynccontextmanager
+async def bot_running(h: Harness, clock: HandClock) -> AsyncIterator[Harness]:
+    """Run the bot (runner.serve) on the harness's emulator, feeds and database."""
+    h.stop = asyncio.Event()
+    ready = asyncio.Event()
+
+    async def on_ready(runtime: Runtime) -> None:
+        h.runtime = runtime
+        ready.set()
+
+    task = asyncio.create_task(serve(h.cfg, clock=clock, stop=h.stop, ready=on_ready))
+    try:
+        done, _ = await asyncio.wait([task, asyncio.create_task(ready.wait())], timeout=20,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if task in done:
+            task.result()
+        assert ready.is_set(), "the bot did not start within 20 s"
+        yield h
+    finally:
+        h.stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 20)
+
+
+def briefings(emu: BotApiEmulator) -> list[SentMessage]:
+    return [m for m in emu.sent(USER) if "Брифінг Herald" in m.text or "Herald briefing"
+            in m.text]
+
+
+async def test_briefing_in_ukrainian_once_across_a_restart(tmp_path: Path) -> None:
+    emu = BotApiEmulator(chat_burst=5.0)
+    feeds = FeedServer()
+    base_url = await emu.start()
+    await feeds.start()
+    clock = HandClock(START)
+    h = Harness(emu, feeds, e2e_config(tmp_path / "herald.db", base_url, feeds))
+    h.serve_feeds()
+    try:
+        async with bot_running(h, clock):
+            reply = await h.say(USER, "/timezone Europe/Kyiv")
+            assert "Europe/Kyiv" in reply.text
+            reply = await h.say(USER, "/schedule 07:52")
+            assert "07:52" in reply.text
+            reply = await h.say(USER, "/language uk")
+            assert "Українська" in reply.text
+            reply = await h.say(USER, "/subscribe Kherson")
+            assert "Kherson" in reply.text or "Херсон" in reply.text
+            settings = await h.say(USER, "/settings")
+            assert "Налаштування" in settings.text and "07:52" in settings.text
+
+            await h.publish("alpha", item("k1", "Evacuation buses leave Kherson",
+                                          "Evacuation buses left Kherson on Tuesday morning."))
+            assert briefings(emu) == []
+            state = await h.services.store.briefings.get(USER)
+            assert state.next_briefing_at == START + timedelta(minutes=2)
+
+            clock.set(START + timedelta(minutes=2, seconds=20))  # 07:52:20 in Kyiv
+            await h.services.briefings.run_due()
+            await emu.wait_for(lambda m: m.chat_id == USER and "Брифінг Herald" in m.text,
+                               10.0, since=0)
+            await h.services.briefings.run_due()  # the same minute again: nothing new
+            await h.quiet(1.0)
+            [brief] = briefings(emu)
+            assert "Evacuation buses leave Kherson" in brief.text
+            assert "Херсон" in brief.text or "Kherson" in brief.text
+            assert "1 новина" in brief.plain
+
+        # Restart within the same minute: the start-up catch-up pass finds nothing due.
+        clock.advance(seconds=20)
+        async with bot_running(h, clock):
+            await h.services.briefings.run_due()
+            await h.quiet(1.5)
+            assert len(briefings(emu)) == 1
+            state = await h.services.store.briefings.get(USER)
+            assert state.next_briefing_at == START + timedelta(days=1, minutes=2)
+
+            # /briefing sends one now, covering the time since the last one (nothing new).
+            await h.say(USER, "/briefing")
+            await emu.wait_for(lambda m: m.chat_id == USER and len(briefings(emu)) == 2,
+                               10.0, since=0)
+            assert "Нічого нового" in briefings(emu)[-1].text
+    finally:
+        await feeds.stop()
+        await emu.stop()
