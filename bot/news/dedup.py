@@ -15,9 +15,11 @@ import operator
 import re
 import struct
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import chain
 
 K = 32  # MinHash values per part (title, title+lead)
 R = 2  # values per LSH band
@@ -31,6 +33,7 @@ THRESHOLD = 0.30
 SAME_SOURCE_MARGIN = 0.10
 LATE_MARGIN = 0.25
 LATE_AFTER = timedelta(hours=12)
+MIN_BAND_HITS = 2  # shared LSH bands a candidate needs once there are many candidates
 
 # A number with thousands separators is one token; any other run of word characters too.
 _TOKEN = re.compile(r"(?<!\d)\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+(?!\d)|\w+")
@@ -183,9 +186,13 @@ class StoryIndex:
         if len(fingerprint) != FINGERPRINT_LEN:
             return []
         buckets = self._buckets
-        seen: set[int] = set().union(*[buckets.get(b, ()) for b in _bands(fingerprint)])
-        if not seen:
+        hits = Counter(chain.from_iterable([buckets.get(b, ()) for b in _bands(fingerprint)]))
+        if not hits:
             return []
+        # One shared band is mostly chance (a common word that hashed lowest in both); a
+        # near-duplicate shares several. Verifying only those keeps lookups flat as the
+        # window fills.
+        seen = [sid for sid, n in hits.items() if n >= MIN_BAND_HITS]
         mine = frozenset(guard)
         found = []
         for sid in seen:
