@@ -46,6 +46,7 @@ class Classifier:
         self._names: dict[str, list[tuple[str, TagKind, str]]] | None = None
         self._commands: dict[str, Resolution] | None = None
         self._topic_index: dict[tuple[str, ...], list[str]] | None = None
+        self._firsts: dict[str, frozenset[str]] | None = None
 
     # --- classification ----------------------------------------------------------
 
@@ -87,7 +88,11 @@ class Classifier:
     def mentions(self, text: str, kind: TagKind, key: str) -> bool:
         """Does this text (a sentence, a title) mention that city, topic or phrase?"""
         if kind is TagKind.CITY:
-            return any(m.slug == key for m in self.gaz.find(text))
+            tokens = Tokens(text)
+            # most sentences hold no word that can start this city's names: skip the scan
+            if self._first_words(key).isdisjoint(tokens.norms):
+                return False
+            return any(m.slug == key for m in self.gaz.find(text, tokens))
         if kind is TagKind.TOPIC:
             return any(m.slug == key for m in self.topics.find_text(text))
         pats = _phrase_patterns(key)
@@ -95,8 +100,20 @@ class Classifier:
             return False
         toks = words(text)
         k = len(pats)
-        return any(all(pats[j].matches(toks[i + j]) for j in range(k))
-                   for i in range(len(toks) - k + 1))
+        first = pats[0].matches
+        for i in range(len(toks) - k + 1):
+            if first(toks[i]) and all(pats[j].matches(toks[i + j]) for j in range(1, k)):
+                return True
+        return False
+
+    def _first_words(self, slug: str) -> frozenset[str]:
+        """The words a name of this city can start with (for a quick "no")."""
+        if self._firsts is None:
+            firsts: dict[str, set[str]] = {}
+            for form, (idx, _) in self.gaz.forms.items():
+                firsts.setdefault(self.gaz.places[idx].slug, set()).add(form.split(" ")[0])
+            self._firsts = {k: frozenset(v) for k, v in firsts.items()}
+        return self._firsts.get(slug, frozenset())
 
     # --- names and commands --------------------------------------------------------
 
