@@ -268,6 +268,10 @@ async def apply_quiet(services: Services, chat: Chat, text: str) -> tuple[str, d
     start, end, mode = quiet
     await _save(services, chat.id, quiet_start=start, quiet_end=end, quiet_mode=mode)
     if mode == "hold":
+        if not (await services.store.chats.settings(chat.id)).briefing_times:
+            return N_("Quiet hours {start}–{end}: alerts wait for the next briefing. Briefings "
+                      "are off: turn them on with /schedule morning."), {
+                          "start": start, "end": end}
         return N_("Quiet hours {start}–{end}: alerts wait for the next briefing."), {
             "start": start, "end": end}
     return N_("Quiet hours {start}–{end}: alerts arrive silently."), {"start": start, "end": end}
@@ -278,6 +282,9 @@ async def apply_cap(services: Services, chat: Chat, text: str) -> tuple[str, dic
     await _save(services, chat.id, alerts_per_hour=cap)
     if not cap:
         return N_("No cap on alerts."), {}
+    if not (await services.store.chats.settings(chat.id)).briefing_times:
+        return N_("At most {n} alerts an hour; the rest go into the next briefing. Briefings "
+                  "are off: turn them on with /schedule morning."), {"n": cap}
     return N_("At most {n} alerts an hour; the rest go into the next briefing."), {"n": cap}
 
 
