@@ -50,14 +50,20 @@ class HealthChecks:
                  sender_alive: Callable[[], bool] | None = None,
                  last_sent_at: Callable[[], float | None] | None = None,
                  last_update_at: Callable[[], float | None] | None = None,
-                 get_me_ttl: float = 60.0, timeout: float = 5.0) -> None:
+                 get_me_ttl: float = 60.0, timeout: float = 5.0,
+                 metrics: Any = None) -> None:
         self.store = store
+        self.metrics = metrics  # a bot.ops.metrics.Metrics whose gauges each check refreshes
         self.bot = bot  # anything with `async get_me()` (telegram.Bot)
         self.leader = leader  # bot.ops.leader.Leader
         self.sender_alive = sender_alive
         self.last_sent_at = last_sent_at
         self.last_update_at = last_update_at
         self.get_me_ttl = get_me_ttl
+        if metrics is None:
+            from bot.ops.metrics import METRICS
+
+            self.metrics = METRICS
         self.timeout = timeout
         self._get_me_ok_at: float | None = None
         self._get_me_error: str | None = None
@@ -101,6 +107,8 @@ class HealthChecks:
             try:
                 out["queue_depth"] = await asyncio.wait_for(
                     self.store.outbox.pending_count(), self.timeout)
+                if self.metrics is not None:
+                    self.metrics.set_queue_depth(out["queue_depth"])
             except Exception as exc:
                 out["queue_error"] = type(exc).__name__
         if self.last_sent_at is not None and (sent := self.last_sent_at()) is not None:
@@ -118,15 +126,25 @@ class HealthChecks:
         report: dict[str, Any] = {"bot": bot, "database": database, "sender": sender}
         if self.leader is not None and hasattr(self.leader, "status"):
             report["leader"] = self.leader.status()
+            if self.metrics is not None:
+                self.metrics.set_leader(bool(self.leader.is_leader))
         report["status"] = "ok" if is_healthy(report) else "fail"
         return report
 
 
 class _MetricsHandler(tornado.web.RequestHandler):
-    def initialize(self, registry: CollectorRegistry) -> None:
+    def initialize(self, registry: CollectorRegistry, health: HealthFn) -> None:
         self.registry = registry
+        self.health = health
 
-    def get(self) -> None:
+    async def get(self) -> None:
+        # The checks refresh the gauges (queue depth, leader) that no event updates.
+        try:
+            result = self.health()
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            log.exception("health check before a scrape failed")
         self.set_header("Content-Type", CONTENT_TYPE_LATEST)
         self.write(generate_latest(self.registry))
 
@@ -170,7 +188,8 @@ class HealthServer:
         self.listen = listen
         self.port = port
         app = tornado.web.Application([
-            (r"/metrics", _MetricsHandler, {"registry": registry or REGISTRY}),
+            (r"/metrics", _MetricsHandler, {"registry": registry or REGISTRY,
+                                            "health": health}),
             (r"/health", _HealthHandler, {"health": health}),
         ], log_function=_access_log)
         self._server = tornado.httpserver.HTTPServer(app)

@@ -164,4 +164,7 @@ async def start_metrics_server(cfg: MetricsConfig, health: Callable[[], Any]) ->
 
     server = HealthServer(cfg.listen, cfg.port, health, registry=METRICS.registry)
     await server.start()
+    root = logging.getLogger()
+    if not any(isinstance(h, _ErrorCounter) for h in root.handlers):
+        root.addHandler(METRICS.error_counter())  # herald_errors_total counts ERROR logs
     return server

@@ -38,7 +38,7 @@ async def test_health_and_metrics_endpoints(sqlite_store: Store,
     alive = [True]
     metrics = Metrics(CollectorRegistry())
     metrics.set_queue_depth(3)
-    checks = HealthChecks(sqlite_store, bot=bot, sender_alive=lambda: alive[0],
+    checks = HealthChecks(sqlite_store, bot=bot, sender_alive=lambda: alive[0], metrics=metrics,
                           last_sent_at=lambda: metrics.last_sent_at, get_me_ttl=0)
     server = HealthServer("127.0.0.1", 0, checks.check, registry=metrics.registry)
     port = await server.start()
@@ -50,7 +50,7 @@ async def test_health_and_metrics_endpoints(sqlite_store: Store,
             assert body["status"] == "ok"
             assert body["database"]["ok"] and body["bot"]["ok"] and body["sender"]["alive"]
             r = await http.get("/metrics")
-            assert r.status_code == 200 and "herald_outbox_pending 3.0" in r.text
+            assert r.status_code == 200 and "herald_outbox_pending 0.0" in r.text  # refreshed
 
             alive[0] = False  # the leader's sender task died
             r = await http.get("/health")
