@@ -160,7 +160,8 @@ def _offer(context: Context, chat: Chat, query: str, resolutions: Sequence[Any],
     for res in resolutions[:5]:
         data = kb.follow_data(res.kind, res.key)
         if data is not None:
-            choices.append((_("Follow {name}").format(name=res.label), data))
+            name = _label(services_of(context).classifier, res.kind, res.key, chat.language)
+            choices.append((_("Follow {name}").format(name=name), data))
     phrase = " ".join(query.split())
     if PHRASE_MIN <= len(phrase) <= PHRASE_MAX:
         choices.append((_("Follow “{phrase}” as a phrase").format(phrase=kb.short(phrase, 24)),
@@ -200,8 +201,9 @@ async def cmd_subscribe(update: Update, context: Context) -> None:
     query = args_text(update)
     services = services_of(context)
     if not query:
-        choices = [(_("Follow {name}").format(name=res.label), kb.follow_data(res.kind, res.key))
-                   for _name, res in _popular(services.classifier)]
+        choices = [(_("Follow {name}").format(
+            name=_label(services.classifier, res.kind, res.key, chat.language)),
+            kb.follow_data(res.kind, res.key)) for _name, res in _popular(services.classifier)]
         await reply(update, context, _(
             "What should this chat follow? Type a city, a topic or a phrase in quotes:\n"
             '/subscribe Kherson\n/subscribe sanctions\n/subscribe "no-fly zone"\n'
@@ -306,7 +308,8 @@ async def on_shortcut(update: Update, context: Context) -> None:
     if followed is None:
         data = kb.follow_data(res.kind, res.key)
         if data:
-            markup = kb.choices_keyboard([(_("Follow {name}").format(name=res.label), data)])
+            name = _label(services.classifier, res.kind, res.key, chat.language)
+            markup = kb.choices_keyboard([(_("Follow {name}").format(name=name), data)])
     await reply(update, context, text, markup)
 
 
@@ -381,7 +384,8 @@ async def cmd_start(update: Update, context: Context) -> None:
           " the source link, once, however many outlets carry it."),
         _("Ask any time: /kherson, /sanctions, /latest. Daily briefings: /settings."),
         "", _("Tap to follow, or type /subscribe and a name:")])
-    choices = [(res.label, kb.follow_data(res.kind, res.key)) for _n, res in popular]
+    choices = [(_label(services.classifier, res.kind, res.key, chat.language),
+                kb.follow_data(res.kind, res.key)) for _n, res in popular]
     await reply(update, context, text,
                 kb.choices_keyboard([(t, d) for t, d in choices if d], per_row=2))
 
@@ -424,11 +428,12 @@ async def on_text(update: Update, context: Context) -> None:
     resolutions = [] if phrase else classifier.resolve(text, limit=5)
     if resolutions and resolutions[0].score >= CONFIDENT:
         top = resolutions[0]
-        buttons = [(_("Follow {name}").format(name=top.label), kb.follow_data(top.kind, top.key))]
+        name = _label(classifier, top.kind, top.key, chat.language)
+        buttons = [(_("Follow {name}").format(name=name), kb.follow_data(top.kind, top.key))]
         if command_for(classifier, top.kind, top.key):
             buttons.append((_("Latest news"), f"lst:{kb.KIND_CODE[top.kind]}:{top.key}"))
         await reply(update, context, _("Follow <b>{name}</b>? You will get an alert for each"
-                                       " new story.").format(name=escape(top.label)),
+                                       " new story.").format(name=escape(name)),
                     kb.choices_keyboard([(t, d) for t, d in buttons if d and kb.fits(d)]))
         return
     offer_text, markup = _offer(context, chat, phrase or text, resolutions)
