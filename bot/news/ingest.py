@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -69,6 +70,10 @@ async def run_ingest(cfg: Config, *, once: bool, out: TextIO | None = None) -> i
         clock = Clock()
         pipeline = Pipeline(store, classifier, clock)
         await pipeline.load()
+        # Start-up objects (gazetteer, modules) live for ever: freezing them keeps the
+        # cyclic GC's full collections from scanning them and stalling the event loop.
+        gc.collect()
+        gc.freeze()
         poller = Poller(store, pipeline, fetcher, cfg.poller, clock)
         await poller.sync_sources(cfg.sources)
 

@@ -3,6 +3,10 @@
 Each source is handled inside its own error boundary: whatever goes wrong (network,
 HTTP status, a body that is not a feed, a bug in a later stage) becomes that source's
 failure count and last error, with a backoff, and the other sources go on.
+
+No source is ever dropped or paused by the poller: "permanent" failures (404, 410, an
+unsafe address) back off exactly like transient ones, up to poller.max_backoff, so a feed
+that comes back is picked up by itself; the error stays visible in /sources until then.
 """
 
 from __future__ import annotations
