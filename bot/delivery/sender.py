@@ -56,6 +56,7 @@ class Sender:
         self.limiter = RateLimiter.from_config(cfg, time_fn)
         self._queues: dict[int, deque[Delivery]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
+        self._worker_chat: dict[asyncio.Task[None], int] = {}
         self._held: set[int] = set()  # claimed ids not yet resolved
         self._plain: set[int] = set()  # ids to resend as plain text
         self._done: list[tuple[int, int | None]] = []  # sent, not yet committed
@@ -65,6 +66,7 @@ class Sender:
         self._stop = asyncio.Event()
         self._running = False
         self._claiming = False
+        self._claims = 0  # claim queries started (drain's consistency check)
 
     # ---- public ------------------------------------------------------------------------
 
@@ -88,11 +90,11 @@ class Sender:
         if recovered:
             log.warning("recovered rows claimed before a crash", extra={"rows": recovered})
         flusher = asyncio.create_task(self._flusher())
-        stopper = asyncio.create_task(stop.wait())
+        stopper = asyncio.create_task(self._wake_on(stop))
         try:
             while not stop.is_set():
                 claimed = await self._claim()
-                await self._idle_wait(stop, stopper, busy=claimed)
+                await self._idle_wait(busy=claimed)
         finally:
             self._stop.set()
             stopper.cancel()
@@ -118,16 +120,24 @@ class Sender:
                 await asyncio.sleep(0.02)
                 if task.done():
                     break
-                if not self._held and not self._done and not self._claiming:
+                if self._idle():
+                    claims = self._claims
                     due = await self.store.outbox.next_due()
                     left = timedelta(seconds=deadline - loop.time())
-                    if due is None or due > self.clock.now() + left:
+                    # a claim during the query may have taken the rows it did not see
+                    if (self._idle() and claims == self._claims
+                            and (due is None or due > self.clock.now() + left)):
                         break
                 if loop.time() > deadline:
                     raise TimeoutError(f"outbox not drained in {timeout}s")
         finally:
             stop.set()
             await task
+
+    def _idle(self) -> bool:
+        """Nothing held, nothing to commit, no claim running, and run() got going."""
+        return (self._claims > 0 and not self._held and not self._done
+                and not self._claiming)
 
     # ---- claiming ----------------------------------------------------------------------
 
@@ -136,6 +146,7 @@ class Sender:
         if room < max(1, self.cfg.batch_size // 4):
             return 0
         self._claiming = True  # rows are 'sending' in the database before they are held
+        self._claims += 1
         try:
             rows = await self.store.outbox.claim(self.worker_id, self.clock.now(), room,
                                                  self.cfg.claim_timeout)
@@ -151,21 +162,25 @@ class Sender:
     def _start_worker(self, chat_id: int) -> None:
         task = asyncio.create_task(self._chat_worker(chat_id))
         self._workers[chat_id] = task
+        self._worker_chat[task] = chat_id
         task.add_done_callback(self._worker_done)
 
     def _worker_done(self, task: asyncio.Task[None]) -> None:
-        # A worker may have moved to another chat id (migration): find it by identity.
-        for chat_id in [c for c, t in self._workers.items() if t is task]:
+        # A worker may have moved to another chat id (migration): ask the task.
+        chat_id = self._worker_chat.pop(task, None)
+        if chat_id is not None and self._workers.get(chat_id) is task:
             del self._workers[chat_id]
             if self._queues.get(chat_id) and not self._stop.is_set():
                 self._start_worker(chat_id)  # rows arrived as the worker was finishing
         if not task.cancelled() and task.exception() is not None:
             log.error("chat worker crashed", exc_info=task.exception())
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
         self._wake.set()
 
-    async def _idle_wait(self, stop: asyncio.Event, stopper: asyncio.Task[bool],
-                         busy: int) -> None:
-        """Wait for a wake-up, free room, the next due row, or the poll interval."""
+    async def _idle_wait(self, busy: int) -> None:
+        """Wait for a wake-up (new rows, room, stop), the next due row, or the poll."""
         if busy and len(self._held) < self.cfg.batch_size:
             timeout = 0.05  # more may be due right away
         else:
@@ -174,12 +189,9 @@ class Sender:
                 due = await self.store.outbox.next_due()
                 if due is not None:
                     timeout = min(timeout, max(0.01, (due - self.clock.now()).total_seconds()))
-        waker = asyncio.create_task(self._wake.wait())
-        try:
-            await asyncio.wait({waker, stopper}, timeout=timeout,
-                               return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waker.cancel()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
         self._wake.clear()
 
     # ---- one chat ----------------------------------------------------------------------
@@ -198,10 +210,10 @@ class Sender:
             # One broken row or a database hiccup must not stop the others: give this
             # chat's rows back to the outbox and let a later claim try again.
             log.exception("chat worker failed", extra={"chat_id": chat_id})
-            chat_ids = [c for c, t in self._workers.items() if t is asyncio.current_task()]
-            for c in chat_ids or [chat_id]:
-                with contextlib.suppress(Exception):
-                    await self._give_back(c, 5.0)
+            task = asyncio.current_task()
+            current = self._worker_chat.get(task, chat_id) if task is not None else chat_id
+            with contextlib.suppress(Exception):
+                await self._give_back(current, 5.0)
 
     async def _work_chat(self, chat_id: int) -> None:
         while not self._stop.is_set():
@@ -264,7 +276,8 @@ class Sender:
         self._held.discard(d.id)
         self._plain.discard(d.id)
         self._emit(event, d, detail)
-        self._wake.set()
+        if len(self._held) == self.cfg.batch_size - max(1, self.cfg.batch_size // 4):
+            self._wake.set()  # room for a worthwhile claim
 
     def _emit(self, event: str, d: Delivery, detail: str | None) -> None:
         if self.on_event is not None:
@@ -340,6 +353,7 @@ class Sender:
         task = self._workers.pop(d.chat_id, None)
         if task is not None:
             self._workers[new_id] = task
+            self._worker_chat[task] = new_id
         return new_id
 
     async def _give_back(self, chat_id: int, wait: float) -> None:
