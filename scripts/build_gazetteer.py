@@ -112,7 +112,11 @@ UK_NAME_OVERRIDES = {"Siverskodonetsk": "Сєвєродонецьк", "Kadiyivka
 # Russian names where GeoNames' Cyrillic list only has a Soviet or a misspelt one.
 RU_NAME_OVERRIDES = {"Kropyvnytskyi": "Кропивницкий", "Kryvyy Rih": "Кривой Рог"}
 # Case forms the dictionaries lack.
-EXTRA_FORMS = {"kryvyi_rih": ["Кривому Розі", "Кривім Розі"]}
+EXTRA_FORMS = {
+    "kryvyi_rih": ["Кривому Розі", "Кривім Розі"],
+    "chasiv_yar": ["Часового Яру", "Часовому Яру", "Часовим Яром", "Часовім Яру",
+                   "Часового Яра", "Часовом Яре", "Часовым Яром", "Часову Яру"],
+}
 REGION_CENTRE_OVERRIDES = {"UA-32": "kyiv", "UA-43": "simferopol", "UA-21": "uzhhorod",
                            "UA-07": "lutsk", "UA-35": "kropyvnytskyi", "UA-23": "zaporizhzhia"}
 EXTRA_REGIONS = {  # region words pycountry does not have -> administrative centre

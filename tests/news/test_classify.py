@@ -67,6 +67,13 @@ HEADLINES = [
     ("В Днепропетровской области обесточены тысячи домов", ["dnipro"], ["energy"]),
     ("Гуманитарный коридор из Мариуполя снова сорван", ["mariupol"], ["humanitarian"]),
     ("Переговоры о прекращении огня пройдут в Стамбуле", ["istanbul"], ["ceasefire"]),
+    ("Российские войска ударили по Сумам и Чернигову", ["sumy", "chernihiv"], ["shelling"]),
+    ("В Харьковской области эвакуируют детей из Купянска", ["kharkiv", "kupiansk"],
+     ["humanitarian"]),
+    ("Сили оборони відбили атаки біля Покровська та Часового Яру", ["pokrovsk", "chasiv_yar"],
+     ["shelling"]),
+    ("Russia Launches Massive Drone Attack On Kyiv, Kharkiv", ["kyiv", "kharkiv"],
+     ["shelling"]),
 ]
 
 
