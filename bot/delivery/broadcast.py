@@ -156,7 +156,7 @@ class BroadcastService:
 
     def __init__(self, store: Store, clock: Clock, cfg: Config | None = None, *,
                  on_enqueued: Callable[[], Any] | None = None, batch_size: int = 1000,
-                 progress_interval: float = 3.0) -> None:
+                 progress_interval: float = 5.0) -> None:
         self.store = store
         self.clock = clock
         # Without a config the handler's admin check is the only one (it always runs).
@@ -304,16 +304,17 @@ class BroadcastService:
             if fanned is None:
                 return
             b = fanned
-        p = await self.progress(b)
-        if p.pending == 0 and b.status == BroadcastStatus.RUNNING:
+        if b.status == BroadcastStatus.RUNNING and not await self.store.broadcasts.has_unsent(
+                b.id):
             done = await self.store.broadcasts.transition(
                 b.id, BroadcastStatus.DONE, (BroadcastStatus.RUNNING,), self.clock.now())
             if done is not None:
+                p = await self.progress(done)
                 log.info("broadcast done", extra={"broadcast": b.id, "sent": p.sent,
                                                   "blocked": p.blocked, "failed": p.failed})
                 await self._report(done, bot, p)
             return
-        await self._show(b, bot, p)
+        await self._show(b, bot)  # reads the full counts only when an edit is due
 
     # --- admin messages ------------------------------------------------------------------
 

@@ -167,6 +167,16 @@ class BroadcastRepo(Repo):
                                     .group_by(outbox.c.kind, outbox.c.status))).all()
         return {(kind, status): n for kind, status, n in rows}
 
+    async def has_unsent(self, broadcast_id: int) -> bool:
+        """True while some row of the broadcast is waiting or being sent (a cheap check the
+        leader makes every second; the full counts are read only to show them)."""
+        q = (select(outbox.c.id).where(
+            outbox.c.broadcast_id == broadcast_id,
+            outbox.c.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]))
+            .limit(1))
+        async with self.session.begin() as s:
+            return (await s.execute(q)).first() is not None
+
     async def blocked_count(self, broadcast_id: int) -> int:
         """Rows of a broadcast that failed because the chat blocked the bot (or is gone)."""
         async with self.session.begin() as s:
