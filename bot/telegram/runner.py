@@ -106,19 +106,21 @@ async def serve(cfg: Config, *, clock: Clock | None = None, stop: asyncio.Event,
                 await app.post_init(app)
             await _start_updates(app, cfg, webhook)
             await app.start()
-            await runtime.start_background(app)
-            log.info("herald running", extra={"bot": app.bot.username,
-                                              "mode": "webhook" if webhook else "polling"})
-            if ready is not None:
-                await ready(runtime)
-            await stop.wait()
-            log.info("herald stopping")
-            # Stop taking updates first, then the background work (the sender finishes
-            # or hands back what is in flight), then the handlers still running.
-            assert app.updater is not None
-            await app.updater.stop()
-            await runtime.stop_background()
-            await app.stop()
+            try:
+                await runtime.start_background(app)
+                log.info("herald running", extra={"bot": app.bot.username,
+                                                  "mode": "webhook" if webhook else "polling"})
+                if ready is not None:
+                    await ready(runtime)
+                await stop.wait()
+                log.info("herald stopping")
+            finally:
+                # Stop taking updates first, then the background work (the sender finishes
+                # or hands back what is in flight), then the handlers still running.
+                if app.updater is not None and app.updater.running:
+                    await app.updater.stop()
+                await runtime.stop_background()
+                await app.stop()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
     finally:
