@@ -78,6 +78,8 @@ async def run_ingest(cfg: Config, *, once: bool, out: TextIO | None = None) -> i
         await poller.sync_sources(cfg.sources)
 
         async def show(report: CycleReport) -> None:
+            if not once and not (report.fetched or report.not_modified or report.failed):
+                return  # an idle tick (nothing was due): no line every 15 seconds
             stories = await _final_stories(store, report)
             print(format_report(report, classifier.label, stories), file=out, flush=True)
 
