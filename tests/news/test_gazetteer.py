@@ -172,6 +172,8 @@ def test_person_like_names_still_match_as_places(gaz: Gazetteer) -> None:
     ("in Stakhanov", "kadiivka"), ("in Krasnodon", "sorokyne"), ("in Berehove", "berehove"),
     ("Severodonetsk", "sievierodonetsk"), ("в Северодонецке", "sievierodonetsk"),
     ("Zhitomir", "zhytomyr"), ("Uzhgorod", "uzhhorod"), ("Kremenchug", "kremenchuk"),
+    ("в Угледаре", "vuhledar"), ("у Гуляйполі", "huliaipole"), ("у Вишгороді", "vyshhorod"),
+    ("в Черноморске", "chornomorsk"),
 ])
 def test_english_media_spellings(gaz: Gazetteer, text: str, slug: str) -> None:
     assert cities(gaz, text) == [slug]
