@@ -14,7 +14,7 @@ import gettext
 import io
 import logging
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 LOCALES = Path(__file__).with_name("locales")
@@ -63,7 +63,7 @@ def load_translations(lang: str, localedir: Path = LOCALES) -> gettext.NullTrans
     return gettext.NullTranslations()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _translations(lang: str) -> gettext.NullTranslations:
     return load_translations(lang)
 
