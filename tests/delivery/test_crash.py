@@ -9,6 +9,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -50,7 +51,9 @@ async def test_kill_9_in_the_middle_loses_nothing(tmp_path: Path) -> None:
                             text=f"<b>story</b> {i}", dedup_key=f"story:{i}")
             for i in range(TOTAL)])
 
+        t0 = time.monotonic()
         proc = await start_sender(db_url, base_url)
+        t_ready = time.monotonic() - t0
         try:
             # well under way, not finished: kill -9 (timeouts are generous for busy CI hosts)
             await emu.wait_for(lambda m: True, timeout=90, since=TOTAL // 4)
@@ -58,6 +61,7 @@ async def test_kill_9_in_the_middle_loses_nothing(tmp_path: Path) -> None:
             proc.send_signal(signal.SIGKILL)
             await proc.wait()
         at_kill = len(emu.sent())
+        t_kill = time.monotonic() - t0
         assert 0 < at_kill < TOTAL, "the kill must land in the middle of sending"
 
         proc = await start_sender(db_url, base_url)
@@ -74,7 +78,8 @@ async def test_kill_9_in_the_middle_loses_nothing(tmp_path: Path) -> None:
         texts = Counter(m.plain for m in emu.sent())
         missing = [i for i in range(TOTAL) if texts[f"story {i}"] == 0]
         duplicates = sum(n - 1 for n in texts.values() if n > 1)
-        print(f"crash test: {at_kill} sent at the kill, {duplicates} duplicates")
+        print(f"crash test: {at_kill} sent at the kill, {duplicates} duplicates; "
+              f"ready {t_ready:.1f}s, kill {t_kill:.1f}s, done {time.monotonic() - t0:.1f}s")
         assert missing == []
         assert duplicates <= BATCH, f"{duplicates} duplicates"
         assert (await store.outbox.counts())["sent"] == TOTAL
