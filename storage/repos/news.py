@@ -15,7 +15,7 @@ from storage.repos.base import Repo
 from storage.tables import items, stories, story_tags
 
 _CHUNK = 500  # bound parameters per IN (...) list, far below both backends' limits
-PHRASE_WINDOW = timedelta(days=14)  # how far back phrase lookups and searches scan
+PHRASE_WINDOW = timedelta(days=7)  # how far back phrase lookups and searches scan
 _SCAN_PAGE = 500
 
 
@@ -389,16 +389,16 @@ class NewsRepo(Repo):
             since = latest - PHRASE_WINDOW
         conds = []
         for t in terms:
-            # PostgreSQL's ILIKE folds every script; SQLite's LIKE only ASCII, so other words
-            # are checked in Python below (the same rule on both backends).
             if not self.store.is_sqlite:
-                pat = _like_pattern(t)
-                conds.append(or_(stories.c.title.ilike(pat, escape="\\"),
-                                 stories.c.text.ilike(pat, escape="\\")))
+                variants = [t]  # ILIKE folds every script
             elif t.isascii():
-                pat = _like_pattern(t)
-                conds.append(or_(stories.c.title.like(pat, escape="\\"),
-                                 stories.c.text.like(pat, escape="\\")))
+                variants = [t]  # SQLite's LIKE folds ASCII
+            else:
+                # SQLite's LIKE compares other scripts exactly: ask for the spellings text
+                # uses (lower, Capitalized, UPPER); Python below applies the real rule.
+                variants = list(dict.fromkeys([t, t.capitalize(), t.title(), t.upper()]))
+            conds.append(or_(*[self._contains(col, v) for v in variants
+                               for col in (stories.c.title, stories.c.text)]))
         out: list[Story] = []
         before: tuple[datetime, int] | None = None
         async with self.session.begin() as s:
@@ -421,6 +421,12 @@ class NewsRepo(Repo):
                     break
                 before = (_utc(rows[-1].first_seen_at), rows[-1].id)
         return out
+
+    def _contains(self, col: Any, word: str) -> Any:
+        pattern = _like_pattern(word)
+        if self.store.is_sqlite:
+            return col.like(pattern, escape="\\")
+        return col.ilike(pattern, escape="\\")
 
     async def _latest_seen(self) -> datetime | None:
         async with self.session.begin() as s:
