@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import psutil
 import tornado.httpserver
 import tornado.netutil
 import tornado.web
@@ -128,8 +129,18 @@ class HealthChecks:
             report["leader"] = self.leader.status()
             if self.metrics is not None:
                 self.metrics.set_leader(bool(self.leader.is_leader))
+        report["process"] = _process()
         report["status"] = "ok" if is_healthy(report) else "fail"
         return report
+
+
+def _process() -> dict[str, Any]:
+    """This process: pid, resident memory, CPU seconds, uptime."""
+    proc = psutil.Process()
+    cpu = proc.cpu_times()
+    return {"pid": proc.pid, "rss_mb": round(proc.memory_info().rss / 2**20, 1),
+            "cpu_s": round(cpu.user + cpu.system, 1),
+            "uptime_s": round(time.time() - proc.create_time())}
 
 
 class _MetricsHandler(tornado.web.RequestHandler):

@@ -49,6 +49,7 @@ async def test_health_and_metrics_endpoints(sqlite_store: Store,
             assert r.status_code == 200, body
             assert body["status"] == "ok"
             assert body["database"]["ok"] and body["bot"]["ok"] and body["sender"]["alive"]
+            assert body["process"]["rss_mb"] > 10
             r = await http.get("/metrics")
             assert r.status_code == 200 and "herald_outbox_pending 0.0" in r.text  # refreshed
 
