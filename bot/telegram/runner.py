@@ -12,13 +12,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
 from bot.clock import Clock
 from bot.config import Config, ConfigError
-from bot.logs import register_secret
+from bot.logs import redact, register_secret
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -98,9 +99,8 @@ async def serve(cfg: Config, *, clock: Clock | None = None, stop: asyncio.Event,
     from bot.telegram.app import build_application
 
     runtime = Runtime(cfg, clock=clock, role=role)
-    services = await runtime.open()
     try:
-        app = build_application(services)
+        app = build_application(await runtime.open())
         async with app:  # initialize: getMe (our @username for /cmd@HeraldBot)
             if app.post_init is not None:
                 await app.post_init(app)
@@ -156,4 +156,12 @@ async def _main(cfg: Config, webhook: Webhook | None, role: str) -> int:
         print("herald: Telegram rejected the bot token (check TELEGRAM_BOT_TOKEN)",
               file=sys.stderr)
         return 2
+    except NetworkError as exc:
+        print(f"herald: cannot reach the Bot API at {cfg.telegram.base_url}: "
+              f"{redact(str(exc))}", file=sys.stderr)
+        return 1
+    except (OSError, SQLAlchemyError) as exc:
+        reason = redact(str(getattr(exc, "orig", None) or exc).splitlines()[0])
+        print(f"herald: cannot open the database: {reason}", file=sys.stderr)
+        return 1
     return 0
