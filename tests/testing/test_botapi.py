@@ -136,7 +136,7 @@ async def test_private_chat_rate_and_burst() -> None:
 
 
 async def test_group_limit_and_global_limit_and_paid_lane() -> None:
-    emu, bot = await _start(global_rate=1.0, global_burst=25, chat_rate=100.0, chat_burst=100,
+    emu, bot = await _start(global_rate=0.2, global_burst=25, chat_rate=100.0, chat_burst=100,
                             group_per_minute=20, paid_rate=1000.0)
     try:
         for i in range(20):
