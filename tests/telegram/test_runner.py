@@ -42,3 +42,21 @@ def test_herald_run_without_token_from_the_shell(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
     assert "TELEGRAM_BOT_TOKEN" in proc.stderr
+
+
+def test_unreachable_bot_api_is_one_line_exit_1(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+    from dataclasses import replace
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = Config(telegram=TelegramConfig(token="123456:" + "a" * 35,
+                                         base_url=f"http://127.0.0.1:{port}/bot"), sources=())
+    cfg = replace(cfg, database=replace(cfg.database,
+                                        url=f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"))
+    assert run_command(cfg, _args()) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("herald: cannot reach the Bot API") and "\n" not in err
+    assert "a" * 35 not in err  # the token is never printed
