@@ -67,8 +67,10 @@ def demo_config(cfg: Config, base_url: str, desk: NewsDesk, *, own_database: boo
     telegram = replace(cfg.telegram, token=DEFAULT_TOKEN, base_url=base_url,
                        base_file_url=base_url.replace("/bot", "/file/bot"), polling_timeout=1)
     admins = tuple(dict.fromkeys((*cfg.admins, DEMO_CHAT)))
+    # A script types faster than a person: the flood limit must not refuse its lines.
+    limits = replace(cfg.limits, commands_per_minute=max(cfg.limits.commands_per_minute, 600))
     return replace(cfg, telegram=telegram, poller=poller, database=database, admins=admins,
-                   sources=tuple(desk.source_configs()))
+                   limits=limits, sources=tuple(desk.source_configs()))
 
 
 class Transcript:
