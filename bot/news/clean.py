@@ -76,6 +76,12 @@ _BOILERPLATE = re.compile(
       | (?:subscribe|sign\ up)\b.{0,200}(?:newsletter|channel|telegram|updates|podcast|inbox).*
       | (?:follow\ us|join\ us)\b.{0,120}(?:telegram|twitter|facebook|instagram|x|youtube).*
       | support\b.{0,80}\bjournalism.*
+      | .{0,80}\b(?:patreon|buymeacoffee|buy\ me\ a\ coffee|donorbox|liqpay)\b.*
+      | (?:your\ )?support\b.{0,100}\b(?:helps?\ us|keep\ (?:us|the\ news)|reporting)\b.*
+      | subscribe\b.{0,100}\b(?:journalism|newsletter)\b.*
+      | (?:підтримайте|поддержите|підтримати\ нас|поддержать\ нас)\b.*
+      | (?:sources?|джерело|джерела|источник|источники)\s*:.{0,200}
+      | (?:background|details|quote|передісторія|деталі|цитата|подробности|предыстория)\s*:\s*
       | (?:please\ )?donate\b.*
       | (?:become\ a\ (?:member|patron|subscriber))\b.*
       | (?:©|\(c\)\ |copyright\s*(?:©|\(c\)|\d{4})).*
@@ -85,6 +91,8 @@ _BOILERPLATE = re.compile(
     )$""",
     re.IGNORECASE | re.VERBOSE,
 )
+_LABEL = re.compile(r"^(?:details|quote|background|update|деталі|цитата|передісторія|"
+                    r"подробности|предыстория)\s*:\s+(?=\S)", re.IGNORECASE)
 # A caption line that is only a short appeal ("Donate", "Support us") or a source credit.
 _SHORT_APPEAL = re.compile(r"^(?:donate|support us|subscribe|advertisement|реклама)\W*$",
                            re.IGNORECASE)
@@ -92,9 +100,13 @@ _SHORT_APPEAL = re.compile(r"^(?:donate|support us|subscribe|advertisement|ре�
 
 def strip_boilerplate(text: str) -> str:
     """Drop lines that are not news: video/map captions, appeals, 'Read also', copyright."""
-    kept = [line for line in text.split("\n")
-            if line.strip() and not _BOILERPLATE.match(line.strip())
-            and not _SHORT_APPEAL.match(line.strip())]
+    kept = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line or _BOILERPLATE.match(line) or _SHORT_APPEAL.match(line):
+            continue
+        # "Details: Russian drones attacked ..." is news behind an editor's label.
+        kept.append(_LABEL.sub("", line, count=1))
     return "\n".join(kept)
 
 

@@ -58,6 +58,13 @@ def test_strip_boilerplate_on_the_sample_article() -> None:
     "© 2026 RFE/RL, Inc. All rights reserved.",
     "Copyright 2026 Example News",
     "The post Kyiv braces for winter appeared first on Example News.",
+    "Subscribe on Patreon to back our journalism long-term.",
+    "Support Ukrainska Pravda on Patreon to help us keep reporting!",
+    "Your support on Patreon helps us keep the news free and accessible.",
+    "Source: German news agency dpa, as reported by European Pravda",
+    "Джерело: Генштаб ЗСУ у Facebook",
+    "Background:",
+    "Підтримайте нашу редакцію",
 ])
 def test_boilerplate_lines(line: str) -> None:
     assert strip_boilerplate(f"Real news sentence.\n{line}\nAnother one.") == (
@@ -70,9 +77,17 @@ def test_boilerplate_lines(line: str) -> None:
     "Donations to the army reached a record in March.",
     "Copyright lawsuits against the outlet were dropped.",
     "Supporters gathered in Lviv.",
+    "Sources said the talks would resume.",
+    "Details of the deal were not disclosed.",
 ])
 def test_news_lines_that_look_like_boilerplate_stay(line: str) -> None:
     assert strip_boilerplate(line) == line
+
+
+def test_editor_labels_are_dropped_but_their_news_kept() -> None:
+    assert strip_boilerplate("Details: Drones attacked Kyiv.\nQuote: \"We will respond.\"") == (
+        'Drones attacked Kyiv.\n"We will respond."')
+    assert strip_boilerplate("Деталі: Уламки впали на дах.") == "Уламки впали на дах."
 
 
 def test_canonical_url() -> None:
