@@ -24,7 +24,7 @@ import httpx
 
 from bot.config import PollerConfig
 from bot.errors import FetchError, UnsafeURLError
-from bot.news.urls import check_resolved_host, validate_source_url
+from bot.news.urls import UnresolvableHostError, check_resolved_host, validate_source_url
 
 MAX_REDIRECTS = 5
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -32,6 +32,10 @@ _PERMANENT_REDIRECTS = {301, 308}
 # The source is gone or refuses us for good; still retried with the longest backoff.
 _PERMANENT_STATUSES = {401, 403, 404, 410}
 _MAX_AGE_RE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+
+
+class _ConnectFailed(Exception):
+    """No connection to the host could be made (refused, unreachable, connect timeout)."""
 
 
 @dataclass(frozen=True)
@@ -113,8 +117,19 @@ def _host_key(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
+def _endpoint(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    return f"{(parts.hostname or '').lower()}:{port}"
+
+
 class Fetcher:
     """Fetches feeds: global concurrency cap, one request per host, conditional GET."""
+
+    # After a connection to host:port fails, other requests to it within this many seconds
+    # fail at once with the same error: sources queued behind a dead host (one request
+    # per host at a time) would otherwise each wait for their own connect timeout.
+    unreachable_for = 60.0
 
     def __init__(self, cfg: PollerConfig, client: httpx.AsyncClient | None = None) -> None:
         self.cfg = cfg
@@ -125,11 +140,14 @@ class Fetcher:
             transport = (httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
                          if cfg.allow_private_addresses else _guarded_transport(limits))
             client = httpx.AsyncClient(transport=transport, follow_redirects=False,
-                                       timeout=httpx.Timeout(cfg.timeout), trust_env=False)
+                                       timeout=httpx.Timeout(cfg.timeout,
+                                                             connect=cfg.timeout / 2),
+                                       trust_env=False)
         self.client = client
         self._slots = asyncio.Semaphore(max(cfg.max_concurrency, 1))
         self._hosts: dict[str, asyncio.Lock] = {}
         self._host_users: dict[str, int] = {}
+        self._unreachable: dict[str, tuple[float, str]] = {}  # endpoint -> (when, error)
 
     async def aclose(self) -> None:
         """Close the HTTP client if this Fetcher created it."""
@@ -164,7 +182,7 @@ class Fetcher:
         chain_permanent = True
         for _hop in range(MAX_REDIRECTS + 1):
             async with self._slot(_host_key(current)):
-                response, body = await self._request(current, etag, last_modified)
+                response, body = await self._request_endpoint(current, etag, last_modified)
             status = response.status_code
             if status in _REDIRECTS and "location" in response.headers:
                 target = urljoin(current, response.headers["location"].strip())
@@ -186,6 +204,20 @@ class Fetcher:
                                 time.perf_counter() - started)
         raise FetchError(f"too many redirects (more than {MAX_REDIRECTS})")
 
+    async def _request_endpoint(self, url: str, etag: str | None,
+                                last_modified: str | None) -> tuple[httpx.Response, bytes]:
+        endpoint = _endpoint(url)
+        down = self._unreachable.get(endpoint)
+        if down is not None:
+            if time.monotonic() - down[0] < self.unreachable_for:
+                raise FetchError(f"{down[1]} (host failed moments ago, not retried yet)")
+            del self._unreachable[endpoint]
+        try:
+            return await self._request(url, etag, last_modified)
+        except _ConnectFailed as exc:
+            self._unreachable[endpoint] = (time.monotonic(), str(exc))
+            raise FetchError(str(exc)) from None
+
     async def _request(self, url: str, etag: str | None,
                        last_modified: str | None) -> tuple[httpx.Response, bytes]:
         headers = {"User-Agent": self.cfg.user_agent,
@@ -203,12 +235,17 @@ class Fetcher:
                     body = await self._read_body(response)
         except TimeoutError:
             raise FetchError(f"timed out after {self.cfg.timeout:g} s") from None
+        except httpx.ConnectTimeout:
+            raise _ConnectFailed(f"connection timed out after {self.cfg.timeout / 2:g} s",
+                                 ) from None
         except httpx.TimeoutException:
             raise FetchError(f"timed out after {self.cfg.timeout:g} s") from None
+        except UnresolvableHostError as exc:
+            raise _ConnectFailed(str(exc)) from None
         except UnsafeURLError as exc:
             raise FetchError(f"unsafe address: {exc}", permanent=True) from None
         except httpx.ConnectError as exc:
-            raise FetchError(f"connection failed: {exc or type(exc).__name__}") from None
+            raise _ConnectFailed(f"connection failed: {exc or type(exc).__name__}") from None
         except httpx.HTTPError as exc:
             raise FetchError(f"network error: {exc or type(exc).__name__}") from None
         except OSError as exc:

@@ -18,6 +18,10 @@ from bot.errors import UnsafeURLError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+class UnresolvableHostError(UnsafeURLError):
+    """The host name does not resolve (a network problem more than a safety one)."""
+
+
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 
 
@@ -83,14 +87,14 @@ async def resolve_host(host: str, port: int = 0) -> list[str]:
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        raise UnsafeURLError(f"cannot resolve host {host}: {exc}") from None
+        raise UnresolvableHostError(f"cannot resolve host {host}: {exc}") from None
     seen: list[str] = []
     for _family, _type, _proto, _canon, sockaddr in infos:
         addr = str(sockaddr[0])
         if addr not in seen:
             seen.append(addr)
     if not seen:
-        raise UnsafeURLError(f"host {host} has no addresses")
+        raise UnresolvableHostError(f"host {host} has no addresses")
     return seen
 
 

@@ -179,6 +179,38 @@ async def test_connection_refused(fetcher: Fetcher) -> None:
         await fetcher.fetch(f"http://127.0.0.1:{port}/feed")
 
 
+async def test_dead_host_fails_fast_for_the_sources_queued_behind_it(
+        server: FeedServer, fetcher: Fetcher) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dead = [f"http://127.0.0.1:{port}/feed{i}" for i in range(3)]
+    server.set_feed("/alive", RSS)
+    results = await asyncio.gather(*(fetcher.fetch(u) for u in dead),
+                                   fetcher.fetch(server.url("/alive")),
+                                   return_exceptions=True)
+    errors = [str(r) for r in results[:3]]
+    assert all(isinstance(r, FetchError) for r in results[:3])
+    assert sum(e.startswith("connection failed") for e in errors) == 3
+    assert sum("not retried yet" in e for e in errors) == 2  # only one real attempt
+    assert not isinstance(results[3], BaseException)  # same host, other port: unaffected
+    assert results[3].status == "ok"
+    fetcher.unreachable_for = 0.0  # the window passed: the next fetch really tries again
+    with pytest.raises(FetchError) as info:
+        await fetcher.fetch(dead[0])
+    assert "not retried" not in str(info.value)
+
+
+async def test_unresolvable_host_is_a_network_error() -> None:
+    strict = Fetcher(PollerConfig(allow_private_addresses=False, timeout=2.0))
+    try:
+        with pytest.raises(FetchError, match="cannot resolve host") as info:
+            await strict.fetch("http://no-such-host.invalid/feed")
+        assert not info.value.permanent
+    finally:
+        await strict.aclose()
+
+
 def _overlap(a: RequestRecord, b: RequestRecord) -> bool:
     return a.started < b.finished and b.started < a.finished
 
