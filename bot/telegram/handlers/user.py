@@ -25,7 +25,7 @@ from telegram.ext import (
 
 from bot.alerts.html import escape
 from bot.domain import Chat, ChatStatus, Story, Subscription, TagKind
-from bot.i18n import ngettext_for
+from bot.i18n import ngettext_for, translator
 from bot.news.classify import normalize_phrase
 from bot.telegram import keyboards as kb
 from bot.telegram.commands import USER_COMMANDS
@@ -278,8 +278,6 @@ async def cmd_unsubscribe(update: Update, context: Context) -> None:
 async def latest_about(services: Any, kind: TagKind, key: str, *, lang: str,
                        limit: int = LATEST_LIMIT) -> str:
     """The reply to /kherson: the latest stories about one city or topic (one screen)."""
-    from bot.i18n import translator
-
     _ = translator(lang)
     stories = await services.store.news.latest_by_tag(kind, key, limit=limit)
     label = _label(services.classifier, kind, key, lang)
@@ -314,12 +312,16 @@ async def on_shortcut(update: Update, context: Context) -> None:
 
 
 def _focus(subs: Sequence[Subscription]) -> Callable[[Story], tuple[TagKind | None, str | None]]:
+    """Which of the chat's follows a story is shown for: a tag it carries, else a phrase."""
+    phrase = next((s for s in subs if s.kind == TagKind.PHRASE), None)
+
     def focus(story: Story) -> tuple[TagKind | None, str | None]:
         for s in subs:
             if (s.kind == TagKind.CITY and s.key in story.cities) or (
                     s.kind == TagKind.TOPIC and s.key in story.topics):
                 return s.kind, s.key
-        return None, None
+        # A phrase story: sentences with the phrase, else the plain summary.
+        return (phrase.kind, phrase.key) if phrase else (None, None)
     return focus
 
 
