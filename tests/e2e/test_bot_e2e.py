@@ -244,3 +244,20 @@ async def test_rate_limits_and_entity_errors_lose_nothing(bot: Harness) -> None:
     titles = [a.plain.split("\n")[0] for a in bot.alerts(112)]
     assert len(titles) == len(set(titles)) == 2
     assert bot.emu.stats.rate_limited > limited
+
+
+async def test_latest_and_search(bot: Harness) -> None:
+    await _subscribe(bot, 113)
+    await _subscribe(bot, 113, '"grain deal"')
+    await bot.publish("alpha", item("k-10", "Kherson ferry timetable changes", KHERSON_TEXT))
+    await bot.publish("beta", item("g-1", "Ports extend the grain deal for a year",
+                                   "Exporters welcomed the grain deal extension. Ships will "
+                                   "keep using the corridor.", source="beta"))
+    latest = await bot.say(113, "/latest")
+    assert "Latest for what you follow" in latest.plain
+    assert "Kherson ferry timetable changes" in latest.plain
+    assert "Ports extend the grain deal for a year" in latest.plain
+    found = await bot.say(113, "/search grain corridor")
+    assert "Ports extend the grain deal" in found.plain and "ferry" not in found.plain
+    nothing = await bot.say(113, "/search zeppelin")
+    assert "No recent stories match." in nothing.plain
