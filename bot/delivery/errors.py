@@ -29,6 +29,7 @@ class Action(StrEnum):
     RETRY = "retry"  # network, timeout, 5xx: back off and retry up to max_attempts
     RETRY_FEW = "retry_few"  # a 403 that may pass ("can't send messages"): a few retries
     FAIL = "fail"  # any other 400: Telegram will never accept this message
+    HOLD = "hold"  # our token was refused: keep every row, try again later, count nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,7 @@ def classify(exc: TelegramError) -> Outcome:
             return Outcome(Action.BLOCKED, message)
         return Outcome(Action.FAIL, message)
     if isinstance(exc, InvalidToken):
-        return Outcome(Action.RETRY, message)  # an operator problem: keep the rows
+        return Outcome(Action.HOLD, message)  # an operator problem: keep the rows
     if isinstance(exc, TimedOut | NetworkError):
         return Outcome(Action.RETRY, message)
     return Outcome(Action.RETRY, message)  # Conflict or unknown: retry, never drop

@@ -35,6 +35,7 @@ log = logging.getLogger("herald.delivery")
 EventHook = Callable[[str, Delivery, str | None], None]
 DEFER_AFTER = 10.0  # seconds; a chat that must wait longer gives its rows back to the outbox
 FORBIDDEN_RETRIES = 3  # a 403 that is not "blocked" is retried this many times
+HOLD_SECONDS = 60.0  # after "Unauthorized" (token refused), try again this much later
 
 
 class Sender:
@@ -311,6 +312,12 @@ class Sender:
             log.info("chat blocked us", extra={"chat_id": d.chat_id, "error": outcome.error})
             self._emit("blocked", d, outcome.error)
             return False
+        elif action is Action.HOLD:
+            log.error("Telegram refused the bot token; holding messages",
+                      extra={"error": outcome.error})
+            self._emit("retry", d, outcome.error)
+            await self._give_back(d.chat_id, HOLD_SECONDS)
+            return False
         elif action in (Action.RETRY, Action.RETRY_FEW):
             attempts = d.attempts + 1
             limit = FORBIDDEN_RETRIES if action is Action.RETRY_FEW else self.cfg.max_attempts
@@ -322,7 +329,7 @@ class Sender:
             await self.store.outbox.retry_later(d.id, now + timedelta(seconds=delay),
                                                 outcome.error)
             self._finish(d, "retry", outcome.error)
-            await self._give_back(d.chat_id, 0.0)  # later rows wait behind this one
+            await self._give_back(d.chat_id, delay)  # later rows wait behind this one
             return False
         else:
             await self._fail(d, outcome.error)
@@ -357,17 +364,13 @@ class Sender:
         return new_id
 
     async def _give_back(self, chat_id: int, wait: float) -> None:
-        """Return this chat's claimed rows to the outbox (due after `wait` seconds)."""
+        """Return this chat's claimed rows to the outbox, due after `wait` seconds."""
         queue = self._queues.pop(chat_id, deque())
         if not queue:
             return
         ids = [row.id for row in queue]
-        if wait > 0:
-            head = queue[0]
-            await self.store.outbox.retry_later(
-                head.id, self.clock.now() + timedelta(seconds=wait), head.error,
-                count_attempt=False)
-        await self.store.outbox.release(ids)
+        not_before = self.clock.now() + timedelta(seconds=wait) if wait > 0 else None
+        await self.store.outbox.release(ids, not_before)
         self._held.difference_update(ids)
         self._wake.set()
 

@@ -168,14 +168,18 @@ class OutboxRepo(Repo):
             await s.execute(update(outbox).where(
                 outbox.c.id == id, outbox.c.status.in_(_ACTIVE)).values(**values))
 
-    async def release(self, ids: Sequence[int]) -> int:
-        """Return claimed, unsent rows to pending (graceful shutdown)."""
+    async def release(self, ids: Sequence[int], not_before: datetime | None = None) -> int:
+        """Return claimed, unsent rows to pending (graceful shutdown), due at not_before."""
+        values: dict[str, Any] = {"status": OutboxStatus.PENDING.value, "claimed_by": None,
+                                  "claimed_at": None}
+        if not_before is not None:
+            values["not_before"] = _aware(not_before)
         released = 0
         async with self.session.begin() as s:
             for part in _chunks(list(ids)):
                 result = await s.execute(update(outbox).where(
                     outbox.c.id.in_(part), outbox.c.status == OutboxStatus.SENDING.value,
-                ).values(status=OutboxStatus.PENDING.value, claimed_by=None, claimed_at=None))
+                ).values(**values))
                 released += int(result.rowcount or 0)
         return released
 

@@ -276,3 +276,41 @@ async def test_wake_sends_new_rows_at_once(rig: Rig) -> None:
     assert m.chat_id == 30
     stop.set()
     await task
+
+
+async def test_timed_out_send_is_retried_at_least_once_semantics(rig: Rig) -> None:
+    # Telegram has no idempotency: a send that timed out may have been delivered anyway.
+    rig.emu.set_delay(0.8, "sendMessage")
+    slow = Bot(DEFAULT_TOKEN, base_url=rig.emu.base_url,
+               request=HTTPXRequest(connection_pool_size=8, read_timeout=0.3))
+    await rig.store.outbox.enqueue([alert(40, "slow news")])
+
+    async def heal() -> None:
+        while rig.emu.stats.methods["sendMessage"] < 1:  # noqa: ASYNC110 - emulator counter
+            await asyncio.sleep(0.01)
+        rig.emu.set_delay(0.0, "sendMessage")
+
+    healer = asyncio.create_task(heal())
+    async with slow:
+        sender = Sender(rig.store, slow, FAST, Clock(), worker_id="t3", backoff_base=0.05,
+                        poll_interval=0.1)
+        await sender.drain(10)
+    await healer
+    row = await rig.store.outbox.get(1)
+    assert row is not None and row.status is OutboxStatus.SENT and row.attempts == 1
+    assert 1 <= len(rig.emu.sent(40)) <= 2  # the timed-out try may have landed too
+
+
+async def test_refused_token_keeps_the_rows(rig: Rig) -> None:
+    request = HTTPXRequest(connection_pool_size=4)
+    wrong = Bot("999:WRONG-TOKEN-abcdefghijklmnopqrstuvwxyz", base_url=rig.emu.base_url,
+                request=request)  # not initialized: getMe would fail too
+    await rig.store.outbox.enqueue([alert(41, "a"), alert(41, "b")])
+    try:
+        await Sender(rig.store, wrong, FAST, Clock(), worker_id="t4").drain(3)
+    finally:
+        await request.shutdown()
+    counts = await rig.store.outbox.counts()
+    assert counts["pending"] == 2 and counts["failed"] == 0
+    row = await rig.store.outbox.get(1)
+    assert row is not None and row.attempts == 0 and row.not_before is not None

@@ -160,3 +160,13 @@ async def test_cancel_broadcast_and_counts(store: Store) -> None:
     assert await store.outbox.counts(7) == {"pending": 0, "sending": 2, "sent": 0,
                                             "failed": 0, "cancelled": 3}
     assert (await store.outbox.counts())["pending"] == 1
+
+
+async def test_release_with_not_before(store: Store) -> None:
+    await store.outbox.enqueue([msg(1, "a"), msg(1, "b")], now=T0)
+    rows = await store.outbox.claim("w1", T0, 10, 60)
+    later = T0 + timedelta(seconds=60)
+    assert await store.outbox.release([r.id for r in rows], later) == 2
+    assert await store.outbox.next_due() == later
+    assert await store.outbox.claim("w1", T0, 10, 60) == []
+    assert [d.text for d in await store.outbox.claim("w1", later, 10, 60)] == ["a", "b"]
