@@ -254,7 +254,10 @@ class Sender:
         plain = d.id in self._plain
         markup = None
         if d.reply_markup:
-            markup = InlineKeyboardMarkup.de_json(json.loads(d.reply_markup), self.bot)
+            try:
+                markup = InlineKeyboardMarkup.de_json(json.loads(d.reply_markup), self.bot)
+            except (ValueError, TypeError, KeyError) as exc:
+                return Outcome(Action.FAIL, f"invalid reply_markup: {exc}")
         try:
             async with self._send_slots:
                 message = await self.bot.send_message(

@@ -314,3 +314,13 @@ async def test_refused_token_keeps_the_rows(rig: Rig) -> None:
     assert counts["pending"] == 2 and counts["failed"] == 0
     row = await rig.store.outbox.get(1)
     assert row is not None and row.attempts == 0 and row.not_before is not None
+
+
+async def test_broken_row_fails_alone(rig: Rig) -> None:
+    await rig.store.outbox.enqueue([alert(42, "bad", reply_markup="{not json"),
+                                    alert(42, "fine")])
+    await rig.sender().drain(5)
+    row = await rig.store.outbox.get(1)
+    assert row is not None and row.status is OutboxStatus.FAILED
+    assert "invalid reply_markup" in (row.error or "")
+    assert [m.plain for m in rig.emu.sent(42)] == ["fine"]
