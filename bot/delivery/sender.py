@@ -256,7 +256,7 @@ class Sender:
         if d.reply_markup:
             try:
                 markup = InlineKeyboardMarkup.de_json(json.loads(d.reply_markup), self.bot)
-            except (ValueError, TypeError, KeyError) as exc:
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 return Outcome(Action.FAIL, f"invalid reply_markup: {exc}")
         try:
             async with self._send_slots:
