@@ -10,8 +10,9 @@ Where the data comes from
   world's major cities (>= 1,000,000 people, plus the capitals of countries of >= 250,000).
   GeoNames also lists city districts (Saltivka, Obolon, "Pravyi Bereh") as places; a place
   is dropped as a district when it lies within r = 0.27 * sqrt(population / 1000) km of a
-  bigger, already kept city (twice that for district-like names ending in -skyi/-yi or
-  containing Masyv/Rayon/...), see `is_district`.
+  bigger, already kept city (2.5 times that for district-like names ending in -skyi/-yi;
+  names with Masyv/Rayon/Bereh... always), see `is_district`; KEEP_TOWNS lists the
+  real towns next to Kyiv this rule would drop.
 - Names: GeoNames alternate names carry no language, so the Ukrainian name is the Cyrillic
   alternate name written in the Ukrainian alphabet whose official (KMU 2010) romanization is
   closest to the GeoNames name; the Russian name is the closest one in the Russian alphabet,
@@ -24,16 +25,27 @@ Where the data comes from
 - Inflections: pymorphy3 (uk and ru dictionaries) gives every singular case form; the
   vocative is left out (it collides with ordinary words).
 - Regions: oblast names from pycountry's ISO 3166-2 list (UA-xx) and its uk/ru
-  translations; each oblast maps to its administrative centre (the biggest city of the
-  GeoNames admin1 area, with the overrides in REGION_CENTRE_OVERRIDES).
+  translations ("Херсонська область", "Херсонской области", "Kherson region/oblast",
+  "Khersonska oblast", "Херсонська обл."), plus the -щина word derived from the adjective
+  (Херсонська -> Херсонщина, Вінницька -> Вінниччина); each oblast maps to its
+  administrative centre, the city its adjective is made from (REGION_CENTRE_OVERRIDES for
+  Kyiv oblast, Crimea, Zakarpattia, Volyn, Kirovohrad, Zaporizhzhia). The forms carry the
+  REGION flag, so the evidence shows a region mention ("Kherson region").
+- A form belongs to one place: the one with its name as a nominative, then the bigger
+  (Cyrillic forms lean x20 to Ukrainian places); a town whose every form a bigger
+  namesake took is left out.
 
 Ambiguity flags (decided here, applied by bot/news/gazetteer.py at run time)
 - COMMON: the form is also an ordinary word: for uk/ru a pymorphy3 reading that is not the
   place (Сміла "brave", Щастя "happiness", Ізюм "raisins", Бар "bar"); for Latin forms a
   lower-case entry in the Webster word list of english-words (nice, bar, bath). Such forms
   match only when capitalized, and in a weak position (sentence start, Title Case or ALL
-  CAPS) only for cities of >= 40,000 people or after a locative preposition.
-- PERSON: a surname/first-name reading (pymorphy3 Surn/Name): same weak-position rule.
+  CAPS) only for Ukrainian cities of >= 100,000 people (world: 1,000,000) or after a
+  locative preposition ("in", "у", "под"). A world city keeps no ordinary-word Cyrillic form
+  unless Russian pymorphy3 knows its name as a place (Москва stays, Уси/"усі" goes).
+- PERSON: a dictionary surname/first-name reading (pymorphy3 Surn/Name): not taken next
+  to another capitalized word ("Mayor Brody", "Sofia Lvova-Belova"), nor at a sentence
+  start for towns under 40,000.
 - ADJ: the name is an adjective (Північне, Вишневе, Pivdennyi): "Північного сяйва" is not
   the town; a small one is not taken when an ordinary lower-case word follows.
 - PERSON also marks the Latin forms when the uk/ru name reads as a person (Sofia,
