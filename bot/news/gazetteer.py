@@ -39,6 +39,7 @@ RIVER_AFTER = frozenset({"river", "riverbank", "bank", "banks", "delta", "estuar
 STREET_BEFORE = frozenset({"вулиця", "вулиці", "вулицю", "вулицею", "вул", "улица", "улице",
                            "улицу", "улицы", "ул", "проспект", "просп", "провулок", "переулок",
                            "площа", "площі", "площадь", "площади", "бульвар", "шосе", "шоссе"})
+DISTRICT_AFTER = frozenset({"district", "raion", "район", "районі", "району", "районе"})
 STREET_AFTER = frozenset({"street", "st", "avenue", "ave", "road", "rd", "lane", "boulevard",
                           "blvd", "square", "highway"})
 
@@ -136,6 +137,8 @@ class Gazetteer:
         if prev in STREET_BEFORE or (nxt in STREET_AFTER and not region):
             return False
         if flags & FLAG_RIVER and not region and _is_river(prev, nxt):
+            return False
+        if nxt in DISTRICT_AFTER and prev in self.forms:  # "Kyiv's Obolon district"
             return False
         if flags & AMBIGUOUS and k == 1 and prev not in LOCATIVE \
                 and not self._ambiguous_ok(tokens, i, place, flags, title_case, prev):

@@ -159,6 +159,11 @@ def test_ordinary_words_need_capital_and_context(gaz: Gazetteer) -> None:
     assert cities(gaz, "Bar Owners Protest New Rules") == []  # Title Case, no locative
 
 
+def test_a_city_district_is_the_city(gaz: Gazetteer) -> None:
+    assert cities(gaz, "debris fell in Kyiv's Obolon district") == ["kyiv"]
+    assert cities(gaz, "In the Synelnykove district, the Russians struck") == ["synelnykove"]
+
+
 def test_person_like_names_still_match_as_places(gaz: Gazetteer) -> None:
     assert cities(gaz, "Talks in Sofia and Washington") == ["sofia", "washington"]
     assert cities(gaz, "Washington said on Monday") == ["washington"]
