@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import logging
 import multiprocessing
@@ -196,7 +195,7 @@ async def bench_herald(urls: list[str], workdir: Path, conn: Connection) -> dict
     from bot.news.classify import get_classifier
     from bot.news.fetch import Fetcher
     from bot.news.pipeline import Pipeline
-    from bot.news.poller import Poller
+    from bot.news.poller import Poller, tune_runtime
     from storage.store import Store
 
     cfg = PollerConfig(allow_private_addresses=True)  # defaults otherwise: 20 in flight
@@ -209,10 +208,7 @@ async def bench_herald(urls: list[str], workdir: Path, conn: Connection) -> dict
     poller = Poller(store, pipeline, fetcher, cfg, clock)
     await poller.sync_sources([SourceConfig(name=f"Bench {i}", url=u, poll_interval=600)
                                for i, u in enumerate(urls)])
-    # As `herald ingest` does: the start-up objects (gazetteer, modules) are frozen out of
-    # the cyclic GC, whose full collections would otherwise stall the loop for ~100 ms.
-    gc.collect()
-    gc.freeze()
+    tune_runtime()  # as `herald ingest` does after start-up (GC freeze, GIL interval)
     try:
         warm, warm_fig = await measure(poller.run_cycle)
         conn.send(("stats", None))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -14,7 +13,7 @@ from bot.clock import Clock
 from bot.config import Config, ConfigError
 from bot.domain import Story, TagKind
 from bot.news.fetch import Fetcher
-from bot.news.poller import CycleReport, Poller
+from bot.news.poller import CycleReport, Poller, tune_runtime
 from storage.store import Store
 
 Labeler = Callable[[TagKind, str], str]
@@ -70,10 +69,7 @@ async def run_ingest(cfg: Config, *, once: bool, out: TextIO | None = None) -> i
         clock = Clock()
         pipeline = Pipeline(store, classifier, clock)
         await pipeline.load()
-        # Start-up objects (gazetteer, modules) live for ever: freezing them keeps the
-        # cyclic GC's full collections from scanning them and stalling the event loop.
-        gc.collect()
-        gc.freeze()
+        tune_runtime()
         poller = Poller(store, pipeline, fetcher, cfg.poller, clock)
         await poller.sync_sources(cfg.sources)
 

@@ -12,7 +12,9 @@ that comes back is picked up by itself; the error stays visible in /sources unti
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +37,22 @@ if TYPE_CHECKING:
 log = logging.getLogger("herald.poller")
 
 StoriesCallback = Callable[[Sequence[Story]], Awaitable[None]]
+
+
+def tune_runtime() -> None:
+    """Process-wide settings for a process whose event loop polls feeds; call once after
+    start-up (after the classifier and the story index are loaded).
+
+    - gc.freeze(): the start-up objects (gazetteer, modules) live for ever; frozen, they
+      are no longer scanned by the cyclic GC's full collections, which otherwise stall
+      the event loop for ~100 ms.
+    - a 1 ms GIL switch interval (default 5 ms): parsing and the item pipeline run in a
+      worker thread, and after every socket call the loop thread waits for the GIL up to
+      one interval; measured p99 loop lag in bench_poll drops from ~80-100 ms to ~50 ms.
+    """
+    gc.collect()
+    gc.freeze()
+    sys.setswitchinterval(0.001)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,15 @@ from bot.testing.feed_server import serve_in_thread
 from storage.store import Store
 
 LANGUAGES = {"unian-uk.xml": "uk", "liga-ru.xml": "ru"}
+
+
+@pytest.fixture(autouse=True)
+def restore_runtime() -> Iterator[None]:
+    """`herald ingest` tunes the process (GC freeze, GIL interval); undo it for other tests."""
+    interval = sys.getswitchinterval()
+    yield
+    sys.setswitchinterval(interval)
+    gc.unfreeze()
 
 
 def write_config(path: Path, db: Path, base: str, files: list[str]) -> None:
