@@ -7,7 +7,11 @@ then 10% of the feeds get three new items, then the measured cycle runs: 90% of 
 sources answer 304, 10% are parsed and processed. Measured: wall time, process CPU time
 as a share of the machine (CPU seconds / wall seconds / cores) and event-loop lag (a
 ticker task that wants to wake every 10 ms; `reader` is synchronous, so it runs in a
-worker thread while the same ticker measures what it does to an event loop).
+worker thread while the same ticker measures what it does to an event loop). Both run
+in one process after bot.news.poller.tune_runtime() (GC freeze, 1 ms GIL switch
+interval), so the interpreter settings are the same for both. The loop thread's CPU per
+iteration and the load average are reported beside the lag: on a busy machine the lag is
+mostly other processes holding the CPU.
 
 Usage: .venv/bin/python bench/bench_poll.py [--sources 1000] [--hosts 50] [--skip-reader]
 Needs the `bench` extra for the comparison: pip install -e '.[bench]' (reader==3.26).
