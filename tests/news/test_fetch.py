@@ -129,7 +129,7 @@ async def test_redirect_to_private_address_is_refused(server: FeedServer) -> Non
             await strict.fetch(server.url("/feed"))
         # a host name that resolves to loopback is refused at connect time
         name = socket.gethostname()
-        addrs = {info[4][0] for info in socket.getaddrinfo(name, None)}
+        addrs = {str(info[4][0]) for info in socket.getaddrinfo(name, None)}
         if not all(a.startswith("127.") for a in addrs):
             pytest.skip("host name does not resolve to loopback here")
         with pytest.raises(FetchError, match=r"unsafe address: .*resolves to 127"):
