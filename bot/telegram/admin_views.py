@@ -20,6 +20,7 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 3900  # room under Telegram's 4096 for a split message
+STATS_SOURCES = 30  # /stats lists every source up to this many
 
 
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
@@ -110,10 +111,13 @@ async def stats_text(services: Services) -> str:
     paused = sum(1 for s in sources if s.paused)
     lines.append(f"Sources: {len(sources)} · {len(sources) - len(failing) - paused} healthy · "
                  f"{len(failing)} failing · {paused} paused")
-    for src in failing[:10]:
-        lines.append(f"  {source_health(src)} #{src.id} {escape(src.name)}: "
-                     f"{src.failure_count} failures, last success "
-                     f"{ago(src.last_success_at, now)}")
+    # Every source when there are few; otherwise the failing ones (/sources has them all).
+    shown = sources if len(sources) <= STATS_SOURCES else failing[:STATS_SOURCES]
+    for src in shown:
+        state = f"last success {ago(src.last_success_at, now)}"
+        if src.failure_count:
+            state = f"{src.failure_count} failures, {state}"
+        lines.append(f"  {source_health(src)} #{src.id} {escape(src.name)}: {state}")
     return "\n".join(lines)
 
 

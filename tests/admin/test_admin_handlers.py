@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
+from admin.conftest import add_chats
 from telegram.ext import Application, ApplicationBuilder
 
-from admin.conftest import add_chats
 from bot.clock import FakeClock
 from bot.config import Config, LimitsConfig
 from bot.delivery.broadcast import BroadcastService
@@ -144,6 +144,7 @@ async def test_sources_stats_and_source_management(harness: Harness) -> None:
     assert "Chats: 1 active · 0 paused · 0 blocked" in stats.plain
     assert "Sources: 1 · 0 healthy · 1 failing · 0 paused" in stats.plain
     assert "Queue: 0 waiting" in stats.plain
+    assert "⚠️ #1 Kyiv <Post>: 1 failures, last success never" in stats.plain
     paused = await h.say(ADMIN, f"/pausesource {src.id}")
     assert "paused" in paused.plain and (await store.sources.get(src.id)).paused  # type: ignore[union-attr]
     resumed = await h.say(ADMIN, "/resumesource https://a.example/rss/")
