@@ -116,7 +116,6 @@ class Runtime:
         services.extras.update(pipeline=pipeline, fetcher=fetcher)
         services.poller = Poller(store, pipeline, fetcher, cfg.poller, self.clock,
                                  on_new_stories=self._on_new_stories)
-        await services.poller.sync_sources(cfg.sources)
 
         briefing_mod = optional_module("bot.alerts.briefing_service")
         if briefing_mod is not None:
@@ -204,6 +203,11 @@ class Runtime:
         log.info("leading: starting background work", extra={"worker": self.worker_id})
         if s.sender is not None:
             self._spawn("sender", s.sender.run(self._stop_work))
+        try:
+            # Only the leader writes the config's sources (no two processes racing at start).
+            await s.poller.sync_sources(self.cfg.sources)
+        except Exception:
+            log.exception("could not sync the configured sources")
         if self.cfg.poller.enabled:
             self._spawn("poller", self._poll_loop(self._stop_work))
         if s.broadcasts is not None:
