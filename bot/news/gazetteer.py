@@ -92,18 +92,21 @@ class Gazetteer:
         if tokens is None:
             tokens = Tokens(text)
         norms = tokens.norms
+        first = self.first
+        # most words start no name: find the few that do in one C-speed pass
+        hits = [i for i, w in enumerate(norms) if w in first]
         out: list[CityMatch] = []
+        if not hits:
+            return out
         title_case: bool | None = None
         n = len(norms)
-        forms, first = self.forms, self.first
-        i = 0
-        while i < n:
-            maxn = first.get(norms[i])
-            if maxn is None:
-                i += 1
+        forms = self.forms
+        free = 0  # words before this are inside an accepted match
+        for i in hits:
+            if i < free:
                 continue
             hit, k = None, 0
-            for k in range(min(maxn, n - i), 0, -1):
+            for k in range(min(first[norms[i]], n - i), 0, -1):
                 if k == 1:
                     hit = forms.get(norms[i])
                 else:  # look up first: checking the gaps needs offsets, which cost more
@@ -113,7 +116,6 @@ class Gazetteer:
                 if hit:
                     break
             if not hit:
-                i += 1
                 continue
             idx, flags = hit
             place = self.places[idx]
@@ -123,9 +125,7 @@ class Gazetteer:
                 start, end = tokens.start(i), tokens.end(i + k - 1)
                 out.append(CityMatch(place.slug, text[start:end], start, end,
                                      bool(flags & FLAG_REGION)))
-                i += k
-            else:
-                i += 1
+                free = i + k
         return out
 
     def _accept(self, tokens: Tokens, i: int, k: int, place: Place, flags: int,

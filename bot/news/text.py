@@ -166,7 +166,9 @@ _LOWER = re.compile(r"\b[a-z]{4,}")
 def is_title_case(tokens: Tokens) -> bool:
     """Most longer words capitalized ("Russia Strikes Kharkiv With Drones")."""
     # Only English capitalizes headline words; Ukrainian and Russian never do. Counting
-    # with two regexes spares locating every word.
+    # with two regexes spares locating every word; a long text is prose, not a headline.
+    if len(tokens) > 40:
+        return False
     upper = len(_CAPITALIZED.findall(tokens.text))
     lower = len(_LOWER.findall(tokens.text))
     if upper + lower < 5:  # too few words to tell a Title Case headline from names

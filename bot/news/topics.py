@@ -105,17 +105,16 @@ class Topics:
         out: list[TopicMatch] = []
         norms = tokens.norms
         n = len(norms)
-        memo = self._memo
-        i = 0
-        while i < n:
-            cands = memo.get(norms[i])
-            if cands is None:
-                cands = self._candidates(norms[i])
-            if not cands:
-                i += 1
+        # candidates of every word in one C-speed pass over the memo; new words filled in
+        cands_of = list(map(self._memo.get, norms))
+        for i in [i for i, c in enumerate(cands_of) if c is None]:
+            cands_of[i] = self._candidates(norms[i])
+        free = 0  # words before this are inside an accepted match
+        for i in [i for i, c in enumerate(cands_of) if c]:
+            if i < free:
                 continue
             best: tuple[int, str] | None = None
-            for slug, pats in cands:
+            for slug, pats in cands_of[i] or ():
                 k = len(pats)
                 if k > n - i or (best and k <= best[0]):
                     continue
@@ -123,12 +122,11 @@ class Topics:
                         k == 1 or tokens.joined(i, k)):  # "price. Cap" is not a term
                     best = (k, slug)
             if best is None:
-                i += 1
                 continue
             k, slug = best
             start, end = tokens.start(i), tokens.end(i + k - 1)
             out.append(TopicMatch(slug, tokens.text[start:end], start, end))
-            i += k
+            free = i + k
         return out
 
     def _candidates(self, norm: str) -> list[tuple[str, tuple[Pattern, ...]]]:
