@@ -230,7 +230,7 @@ class Builder(Morphology):
             city.forms[f] = city.forms.get(f, 0) | flags
 
     def add_latin(self, city: City, name: str, extra: int = 0) -> None:
-        f = fold_keep_spaces(name)
+        f = fold_keep_spaces(name).removeprefix("the ")  # The Bronx: "the" starts nothing
         if len(f) >= 3:
             city.forms[f] = city.forms.get(f, 0) | self.flags_latin(f) | extra | FLAG_NAME
 
