@@ -152,32 +152,39 @@ class BriefingService:
             since, _until = windows[chat.chat_id]
             if since >= until:  # a /briefing just before the slot already covered it
                 continue
-            follows = subs.get(chat.chat_id, [])
-            stories = self._stories_for(follows, by_tag, since, until)
-            tz = zone_for(chat.timezone)
-            inp = BriefingInput(
-                lang=chat.language, follows=follows, stories=stories,
-                when=until.astimezone(tz),
-                since=chat.last_briefing_at.astimezone(tz) if chat.last_briefing_at else None,
-                max_stories=self.cfg.max_stories,
-                with_summary=self.cfg.top_stories_with_summary,
-                skip_empty=chat.skip_empty and scheduled)
-            started = time.perf_counter()
-            texts = compose_briefing(inp, self._summarize, self._lines)
-            self.compose_seconds += time.perf_counter() - started
-            self.composed += 1
-            key = slot_key(until) if scheduled else "briefing:now:" + until.isoformat(
-                timespec="seconds")
-            # A slot inside the chat's quiet hours arrives silently.
-            quiet = scheduled and in_quiet_hours(until, chat.timezone, chat.quiet_start,
-                                                 chat.quiet_end)
-            for i, text in enumerate(texts):
-                out.append(OutgoingMessage(
-                    chat_id=chat.chat_id, kind=DeliveryKind.BRIEFING, text=text,
-                    # Only the first part of a long briefing rings the phone.
-                    disable_notification=quiet or i > 0,
-                    dedup_key=key if i == 0 else f"{key}#{i + 1}"))
+            try:
+                out.extend(self._compose_one(chat, until, since, subs.get(chat.chat_id, []),
+                                             by_tag, scheduled=scheduled))
+            except Exception:
+                # One chat's odd data must not hold back everyone's briefing.
+                log.exception("briefing not composed", extra={"chat_id": chat.chat_id})
         return out
+
+    def _compose_one(self, chat: BriefingChat, until: datetime, since: datetime,
+                     follows: Sequence[Subscription], by_tag: dict[Match, list[Story]], *,
+                     scheduled: bool) -> list[OutgoingMessage]:
+        """One chat's briefing messages for the period [since, until)."""
+        stories = self._stories_for(follows, by_tag, since, until)
+        tz = zone_for(chat.timezone)
+        inp = BriefingInput(
+            lang=chat.language, follows=follows, stories=stories, when=until.astimezone(tz),
+            since=chat.last_briefing_at.astimezone(tz) if chat.last_briefing_at else None,
+            max_stories=self.cfg.max_stories, with_summary=self.cfg.top_stories_with_summary,
+            skip_empty=chat.skip_empty and scheduled)
+        started = time.perf_counter()
+        texts = compose_briefing(inp, self._summarize, self._lines)
+        self.compose_seconds += time.perf_counter() - started
+        self.composed += 1
+        key = slot_key(until) if scheduled else "briefing:now:" + until.isoformat(
+            timespec="seconds")
+        # A slot inside the chat's quiet hours arrives silently.
+        quiet = scheduled and in_quiet_hours(until, chat.timezone, chat.quiet_start,
+                                             chat.quiet_end)
+        return [OutgoingMessage(
+            chat_id=chat.chat_id, kind=DeliveryKind.BRIEFING, text=text,
+            # Only the first part of a long briefing rings the phone.
+            disable_notification=quiet or i > 0,
+            dedup_key=key if i == 0 else f"{key}#{i + 1}") for i, text in enumerate(texts)]
 
     async def _stories_by_tag(self, follows: Iterable[Subscription],
                               windows: Iterable[tuple[datetime, datetime]]

@@ -284,3 +284,19 @@ async def test_paused_chat_gets_nothing(world: World) -> None:
     world.clock.set(datetime(2026, 11, 26, 6, 1, tzinfo=UTC))
     assert await world.service().run_due() == 0
     assert await world.rows() == []
+
+
+async def test_a_chat_with_broken_settings_does_not_block_the_others(world: World) -> None:
+    from sqlalchemy import update
+
+    from storage.tables import chats
+
+    await world.setup()
+    await world.setup(chat=200)
+    async with world.store.session.begin() as s:  # as if written by an older version
+        await s.execute(update(chats).where(chats.c.id == 200).values(timezone="Mars/Olympus"))
+    world.clock.set(datetime(2026, 11, 26, 6, 1, tzinfo=UTC))
+    assert await world.service().run_due() == 1
+    assert len(await world.rows()) == 1 and await world.rows(200) == []
+    state = await world.store.briefings.get(200)
+    assert state is not None and state.next_briefing_at is None  # not retried every pass

@@ -109,6 +109,10 @@ async def test_briefing_in_ukrainian_once_across_a_restart(tmp_path: Path) -> No
             state = await h.services.store.briefings.get(USER)
             assert state.next_briefing_at == START + timedelta(days=1, minutes=2)
 
+            # A new user's language comes from Telegram's language_code.
+            other = await h.say(USER + 1, "/settings", language_code="uk-UA")
+            assert "Налаштування" in other.text and "Мова: Українська" in other.text
+
             # /briefing sends one now, covering the time since the last one (nothing new).
             await h.say(USER, "/briefing")
             await emu.wait_for(lambda m: m.chat_id == USER and len(briefings(emu)) == 2,
