@@ -17,6 +17,10 @@ _BLOCK_TAGS = frozenset(
 _SKIP_TAGS = frozenset("script style noscript template iframe object svg head".split())
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
+# Control characters, soft hyphens and lone surrogates (JSON "\ud800"): PostgreSQL refuses
+# NUL in text and no database encodes a lone surrogate, so one such item would fail a batch.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\ud800-\udfff]")
+MAX_URL = 2000  # the url columns' size; longer links are junk
 _FIRST_SENTENCE = re.compile(r"^(.{20,}?[.!?])\s+(?=[A-ZА-ЯЁЇІЄҐ])")
 
 
@@ -47,7 +51,7 @@ def html_to_text(html: str) -> str:
         text = _ANY_TAG.sub("", _BLOCK.sub("\n", text.replace("\n", " ")))
     if "&" in text:
         text = unescape(text)
-    text = _SPACES.sub(" ", text.replace("\u00ad", ""))
+    text = _SPACES.sub(" ", _UNSTORABLE.sub("", text))
     return _NEWLINES.sub("\n", text).strip()
 
 
@@ -120,7 +124,8 @@ _TRACKING_NAMES = frozenset({
     "s_cid", "guccounter", "smid",
 })
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_SIMPLE_URL = re.compile(r"^https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:/[^?#\s]*)?$")
+_SIMPLE_URL = re.compile(
+    r"^https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:/[^?#\s\x00-\x1f\x7f\ud800-\udfff]*)?$")
 
 
 def _is_tracking(name: str) -> bool:
@@ -133,6 +138,8 @@ def canonical_url(url: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
+    if len(url) > MAX_URL:
+        return None
     if _SIMPLE_URL.match(url):  # already canonical: most feed links (no query, no port)
         return url if url.count("/") >= 3 else url + "/"
     try:
@@ -152,7 +159,8 @@ def canonical_url(url: str | None) -> str | None:
              if not _is_tracking(k)]
     query.sort()
     path = parts.path or "/"
-    return urlunsplit((scheme, host, path, urlencode(query, doseq=True), ""))
+    out = urlunsplit((scheme, host, path, urlencode(query, doseq=True), ""))
+    return out if len(out) <= MAX_URL and not _UNSTORABLE.search(out) else None
 
 
 def _digest(text: str) -> str:
@@ -207,10 +215,11 @@ def clean_item(raw: RawItem, *, source_id: int, language: str, now: datetime) ->
     published = raw.published_at
     if published is None or published > now:
         published = now
+    guid = _UNSTORABLE.sub("", raw.guid).strip() or None if raw.guid else None
     return CleanItem(
         source_id=source_id,
-        key=_key(url, raw.guid, title, source_id),
-        guid=raw.guid,
+        key=_key(url, guid, title, source_id),
+        guid=guid,
         url=url,
         title=title,
         text=text,

@@ -21,7 +21,7 @@ from bot.domain import CleanItem, RawItem, Source, Story, Tags
 from bot.news.clean import clean_item
 from bot.news.dedup import StoryIndex, fingerprint
 from bot.news.summarize import summarize
-from storage.repos.news import NewItem
+from storage.repos.news import NewItem, StoredItem
 from storage.store import Store
 
 if TYPE_CHECKING:
@@ -91,7 +91,19 @@ class Pipeline:
         async with self._lock:
             self._maybe_prune(now)
             batch = self._link(source, analysed, now)
-            stored = await self.store.news.add_items(batch)
+            try:
+                stored = await self.store.news.add_items(batch)
+            except Exception as exc:
+                if len(batch) == 1:
+                    raise
+                # Find the item the database refuses; if it refuses them all, it is the
+                # database, and the error goes up so the source is polled again.
+                log.warning("batch not stored, storing items one by one",
+                            extra={"source": source.name, "error": repr(exc)})
+                stored, store_errors = await self._store_one_by_one(batch)
+                if not stored:
+                    raise
+                errors.extend(store_errors)
             new_stories: list[Story] = []
             merged = 0
             for st in stored:
@@ -103,8 +115,8 @@ class Pipeline:
                 else:
                     merged += 1
                     self.index.attach(st.story.id, source.id)
-            # Stored by us, or by another writer that won the race: known either way.
-            self._remember(n.item.key for n in batch)
+            # Only what is surely stored; anything else is asked about again next time.
+            self._remember(st.item.key for st in stored)
         skipped += len(batch) - len(stored)  # lost a race with another writer
         return PipelineResult(new_items=len(stored), new_stories=tuple(new_stories),
                               merged=merged, skipped=skipped, errors=tuple(errors))
@@ -168,6 +180,26 @@ class Pipeline:
             out.append(NewItem(item=c, summary=a.summary, tags=a.tags, fetched_at=now,
                                story_id=story_id, same_as=same_as))
         return out
+
+    async def _store_one_by_one(self, batch: Sequence[NewItem]
+                                ) -> tuple[list[StoredItem], list[str]]:
+        stored: list[StoredItem] = []
+        errors: list[str] = []
+        story_at: dict[int, int] = {}  # batch position -> story id, for `same_as`
+        for pos, n in enumerate(batch):
+            if n.same_as is not None:
+                # Its lead was stored alone (join that story) or refused (start a new one).
+                n = dataclasses.replace(n, same_as=None, story_id=story_at.get(n.same_as))
+            try:
+                result = await self.store.news.add_items([n])
+            except Exception as exc:
+                errors.append(f"item {n.item.url or n.item.key}: not stored: "
+                              f"{type(exc).__name__}: {str(exc)[:200]}")
+                continue
+            for st in result:
+                stored.append(dataclasses.replace(st, index=pos))
+                story_at[pos] = st.story.id
+        return stored, errors
 
     def _remember(self, keys: Iterable[str]) -> None:
         for key in keys:

@@ -24,6 +24,8 @@ def test_html_to_text_keeps_paragraphs_and_drops_scripts() -> None:
     assert html_to_text("") == ""
     assert html_to_text("<p>unclosed <b>tags") == "unclosed tags"
     assert html_to_text("a < b and c > d") == "a < b and c > d"
+    # Characters no database stores (NUL, lone surrogates) and soft hyphens go.
+    assert html_to_text("Ky\u00adiv\x00 is \ud800<b>dark</b>") == "Kyiv is dark"
 
 
 def test_strip_boilerplate_on_the_sample_article() -> None:
@@ -100,7 +102,7 @@ def test_canonical_url() -> None:
     assert canonical_url("https://x.org") == "https://x.org/"
     assert canonical_url("https://x.org/a?q=a+b&empty=") == "https://x.org/a?empty=&q=a+b"
     for bad in (None, "", "ftp://x.org/f", "javascript:alert(1)", "mailto:a@b.c", "/relative",
-                "http://[::1"):
+                "http://[::1", "https://x.org/" + "a" * 2000, "https://x.org/a\x00b"):
         assert canonical_url(bad) is None
 
 

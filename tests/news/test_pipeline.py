@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -204,3 +205,33 @@ async def test_event_loop_stays_responsive(sqlite_store: Store, classifier: Clas
     await tick
     assert res.new_items == 200
     assert max(gaps) < 0.5, max(gaps)
+
+
+async def test_unstorable_characters_are_cleaned(store: Store, classifier: Classifier) -> None:
+    pipe = Pipeline(store, classifier, FakeClock(NOW))
+    src = await add_source(store, "json")
+    body = (b'{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": ['
+            b'{"id": "nul\\u0000", "url": "https://j.example.org/1",'
+            b' "title": "Power cut\\u0000 in Lviv \\ud800", "content_text": "Lights out\\u0007."},'
+            b'{"id": "long", "url": "https://j.example.org/' + b"a" * 3000 + b'",'
+            b' "title": "A link too long to store", "content_text": "Text."}]}')
+    res = await pipe.process(src, parse_feed(body).items)
+    assert res.errors == () and res.new_items == 2
+    titles = {s.title: s for s in res.new_stories}
+    assert "Power cut in Lviv" in titles and titles["Power cut in Lviv"].text == "Lights out."
+    long_item = (await store.news.items_of_story(titles["A link too long to store"].id))[0]
+    assert long_item.url is None and long_item.key.startswith(f"g:{src.id}:")
+
+
+async def test_a_database_refusing_everything_is_an_error(store: Store,
+                                                          classifier: Classifier) -> None:
+    pipe = Pipeline(store, classifier, FakeClock(NOW))
+    real = await add_source(store, "real")
+    ghost = dataclasses.replace(real, id=real.id + 1000)  # no such source row: every insert fails
+    raw = items_of(FEEDS / "truncated.xml")
+    with pytest.raises(Exception):  # noqa: B017 - the database's own error, whatever it is
+        await pipe.process(ghost, raw)
+    assert await store.news.counts_since(NOW) == (0, 0)
+    # Nothing was remembered as stored: the real source stores them all afterwards.
+    res = await pipe.process(real, raw)
+    assert res.new_items == 3
