@@ -57,9 +57,9 @@ def compile_term(term: str) -> tuple[Pattern, ...]:
     out = []
     for part in term.split():
         star = part.endswith("*")
-        for i, w in enumerate(words(part.rstrip("*"))):
-            last = i == len(words(part.rstrip("*"))) - 1
-            out.append(Pattern(w, True) if star and last else Pattern(stem(w), False))
+        ws = words(part.rstrip("*"))  # "F-16" is two words; only the last one is a prefix
+        for i, w in enumerate(ws):
+            out.append(Pattern(w, True) if star and i == len(ws) - 1 else Pattern(stem(w), False))
     return tuple(out)
 
 
