@@ -64,10 +64,11 @@ class Classifier:
                  source_topics: Sequence[str] = ()) -> Tags:
         """Tags of an item: cities and topics by evidence strength, with the evidence."""
         found = self.find_evidence(title, "title") + self.find_evidence(text, "text")
-        found += [Evidence(TagKind.CITY, c, c, "source", -1, -1)
-                  for c in source_cities if c in self.gaz.by_slug]
-        found += [Evidence(TagKind.TOPIC, t, t, "source", -1, -1)
-                  for t in source_topics if t in self.topics.topics]
+        for kind, values in ((TagKind.CITY, source_cities), (TagKind.TOPIC, source_topics)):
+            for value in values:
+                key = self._source_key(kind, value)
+                if key is not None:
+                    found.append(Evidence(kind, key, value, "source", -1, -1))
         score: dict[tuple[TagKind, str], float] = {}
         first: dict[tuple[TagKind, str], int] = {}
         kept: list[Evidence] = []
@@ -84,6 +85,13 @@ class Classifier:
         return Tags(cities=tuple(k for kind, k in ranked if kind is TagKind.CITY),
                     topics=tuple(k for kind, k in ranked if kind is TagKind.TOPIC),
                     evidence=tuple(kept))
+
+    def _source_key(self, kind: TagKind, value: str) -> str | None:
+        """A source's fixed tag: a slug, or a name an operator wrote ("Kherson", "Херсон")."""
+        known = self.gaz.by_slug if kind is TagKind.CITY else self.topics.topics
+        if value in known:
+            return value
+        return next((key for k, key in self._exact(normalize_phrase(value)) if k is kind), None)
 
     def mentions(self, text: str, kind: TagKind, key: str) -> bool:
         """Does this text (a sentence, a title) mention that city, topic or phrase?"""

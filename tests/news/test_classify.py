@@ -113,6 +113,12 @@ def test_unknown_source_tags_are_ignored(clf: Classifier) -> None:
     assert tags.cities == () and tags.topics == ()
 
 
+def test_source_tags_may_be_names(clf: Classifier) -> None:
+    tags = clf.classify("Nothing here", "", source_cities=["Херсон", "Odessa"],
+                        source_topics=["war crimes"])
+    assert tags.cities == ("kherson", "odesa") and tags.topics == ("war_crimes",)
+
+
 def test_order_follows_evidence_strength(clf: Classifier) -> None:
     tags = clf.classify("Strikes on Kharkiv", "Kyiv said. Kharkiv again. Kharkiv mayor.")
     assert tags.cities == ("kharkiv", "kyiv")
