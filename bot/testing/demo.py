@@ -16,8 +16,10 @@ import asyncio
 import contextlib
 import logging
 import re
+import signal
 import sys
 import textwrap
+import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -288,10 +290,19 @@ async def run_interactive(session: DemoSession) -> None:
           file=session.out, flush=True)
     loop = asyncio.get_running_loop()
     session.interactive = True
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def read_stdin() -> None:
+        # A daemon thread, not the default executor: Ctrl-C must not wait for Enter.
+        for raw in sys.stdin:
+            loop.call_soon_threadsafe(lines.put_nowait, raw)
+        loop.call_soon_threadsafe(lines.put_nowait, "")
+
+    threading.Thread(target=read_stdin, name="demo-stdin", daemon=True).start()
     printer = asyncio.create_task(session.transcript.pass_time(10 ** 9))
     try:
         while True:
-            raw = await loop.run_in_executor(None, sys.stdin.readline)
+            raw = await lines.get()
             if not raw or raw.strip() in ("/quit", "/exit"):
                 break
             await session.line(raw)
@@ -303,13 +314,24 @@ async def _demo(cfg: Config, args: argparse.Namespace, lines: list[str] | None) 
     session = DemoSession(cfg, own_database=bool(getattr(args, "config", None)),
                           out=sys.stdout, language=getattr(args, "language", "en") or "en",
                           speed=float(getattr(args, "speed", 1.0) or 1.0))
+    main = asyncio.current_task()
+    assert main is not None
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # Ctrl-C ends the demo cleanly: the bot stops, the servers close, no traceback.
+        loop.add_signal_handler(sig, main.cancel)
     try:
         await session.start()
         if lines is None:
             await run_interactive(session)
         else:
             await run_script(session, lines, float(getattr(args, "linger", 30.0)))
+    except asyncio.CancelledError:
+        print("(demo interrupted)", file=sys.stderr)
+        return 130
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
         await session.close()
     return 0
 
