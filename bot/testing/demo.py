@@ -197,6 +197,14 @@ class DemoSession:
         self._tasks.append(asyncio.create_task(
             run_desk(desk, services.store, services.classifier, self.stop), name="desk"))
 
+    def _report_exhausted(self) -> None:
+        assert self.desk is not None
+        while self.desk.exhausted:
+            command = self.desk.exhausted.pop()
+            self.transcript.write("news> ", f"(every sample story about /{command} was shown in "
+                                            "an earlier demo run; delete herald-demo.db to "
+                                            "replay them)")
+
     def _published(self, item: Any) -> None:
         assert self.desk is not None
         path = self.desk.news.source(item.source).path
@@ -250,6 +258,7 @@ class DemoSession:
         assert self.desk is not None and self.runtime is not None
         if self.desk.pending():
             return False
+        self._report_exhausted()
         if any(self.feeds.request_count(p) <= n for p, n in self._polled_after.items()):
             return False
         services = self.runtime.services

@@ -135,6 +135,7 @@ class NewsDesk:
     published: dict[str, datetime] = field(default_factory=dict)
     scheduled: dict[str, datetime] = field(default_factory=dict)  # item id -> publish at
     triggered: set[tuple[str, str]] = field(default_factory=set)  # follows seen this run
+    exhausted: list[str] = field(default_factory=list)  # follows with no story left to show
     on_publish: Callable[[DemoItem], Any] | None = None
 
     def __post_init__(self) -> None:
@@ -172,11 +173,13 @@ class NewsDesk:
         if ("cmd", command) in self.triggered:
             return None
         self.triggered.add(("cmd", command))
-        for item in self.news.items:
-            if item.on_follow == command and item.id not in self.published \
-                    and item.id not in self.scheduled:
+        planned = [i for i in self.news.items if i.on_follow == command]
+        for item in planned:
+            if item.id not in self.published and item.id not in self.scheduled:
                 self.scheduled[item.id] = self.now() + timedelta(seconds=item.delay)
                 return item
+        if planned:  # every sample story about it was shown in earlier runs
+            self.exhausted.append(command)
         return None
 
     def pending(self, within: float = 15.0) -> int:
