@@ -55,8 +55,9 @@ class _Bucket:
         self.t = time.monotonic()
 
     def wait(self, now: float) -> float:
-        self.tokens = min(self.capacity, self.tokens + (now - self.t) * self.rate)
-        self.t = now
+        if now > self.t:
+            self.tokens = min(self.capacity, self.tokens + (now - self.t) * self.rate)
+            self.t = now
         return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
 
     def take(self) -> None:

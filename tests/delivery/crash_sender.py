@@ -10,19 +10,18 @@ import asyncio
 import sys
 
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
 from bot.clock import Clock
 from bot.config import DeliveryConfig
 from bot.delivery.sender import Sender
+from bot.delivery.transport import LeanRequest
 from bot.testing.botapi import DEFAULT_TOKEN
 from storage.store import Store
 
 
 async def main(db_url: str, base_url: str, worker_id: str, batch_size: int) -> None:
     store = await Store.open(db_url)
-    bot = Bot(DEFAULT_TOKEN, base_url=base_url,
-              request=HTTPXRequest(connection_pool_size=16, read_timeout=10))
+    bot = Bot(DEFAULT_TOKEN, base_url=base_url, request=LeanRequest(16, read_timeout=10))
     cfg = DeliveryConfig(global_rate=100_000.0, private_chat_rate=1000.0,
                          group_per_minute=100_000, batch_size=batch_size, claim_timeout=120)
     async with bot:
