@@ -140,7 +140,11 @@ class Runtime:
 
     async def _on_new_stories(self, stories: Sequence[Story]) -> None:
         assert self.services is not None
-        await self.services.alerts.on_new_stories(stories)
+        if self.metrics is None:
+            await self.services.alerts.on_new_stories(stories)
+            return
+        with self.metrics.time_match():
+            await self.services.alerts.on_new_stories(stories)
 
     def _delivery_event(self, event: str, delivery: Any, error: Any = None) -> None:
         if self.metrics is not None:
@@ -206,8 +210,11 @@ class Runtime:
         try:
             # Only the leader writes the config's sources (no two processes racing at start).
             await s.poller.sync_sources(self.cfg.sources)
+            if not s.store.is_sqlite:
+                # While this process stood by, others may have added subscriptions.
+                await s.alerts.load()
         except Exception:
-            log.exception("could not sync the configured sources")
+            log.exception("could not prepare the leader work")
         if self.cfg.poller.enabled:
             self._spawn("poller", self._poll_loop(self._stop_work))
         if s.broadcasts is not None:
@@ -225,6 +232,7 @@ class Runtime:
                 report = await poller.run_cycle()
                 if self.metrics is not None:
                     self.metrics.observe_cycle(report)
+                    self.metrics.set_queue_depth(await self.services.store.outbox.pending_count())
                 if report.fetched or report.failed:
                     log.info("poll cycle", extra={"summary": report.summary(),
                                                   "seconds": round(report.elapsed, 2)})
