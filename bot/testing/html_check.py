@@ -7,6 +7,7 @@ texts ("can't parse entities: Unsupported start tag ..."), with byte offsets in 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 MAX_TEXT_LENGTH = 4096  # after entity parsing, counted in UTF-16 code units like Telegram
@@ -23,6 +24,7 @@ _TAGS = {
     "tg-emoji": "custom_emoji",
 }
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_SPECIAL = re.compile(r"[<&]")
 
 
 class HtmlError(ValueError):
@@ -70,6 +72,18 @@ def _byte_offset(text: str, i: int) -> int:
     return len(text[:i].encode("utf-8"))
 
 
+class _Offset:
+    """A tag's byte offset, computed only if an error message needs it."""
+
+    __slots__ = ("i", "text")
+
+    def __init__(self, text: str, i: int) -> None:
+        self.text, self.i = text, i
+
+    def __format__(self, spec: str) -> str:
+        return format(_byte_offset(self.text, self.i), spec)
+
+
 def _decode_entity(text: str, i: int) -> tuple[str, int] | None:
     """Decode the entity at text[i] == '&'; return (char, next index) or None (literal '&')."""
     n = len(text)
@@ -111,7 +125,7 @@ def _decode_entity(text: str, i: int) -> tuple[str, int] | None:
     return char, j
 
 
-def _parse_attributes(text: str, i: int, tag: str, begin: int) -> tuple[_Open, int]:
+def _parse_attributes(text: str, i: int, tag: str, begin: _Offset) -> tuple[_Open, int]:
     """Parse attributes of a start tag from text[i]; return the open tag and index after '>'."""
     n = len(text)
     opened = _Open(tag=tag, start=0)
@@ -191,6 +205,14 @@ def parse_html(text: str) -> tuple[str, list[Entity]]:
     n = len(text)
     i = 0
     while i < n:
+        special = _SPECIAL.search(text, i)
+        j = special.start() if special else n
+        if j > i:  # plain text up to the next '<' or '&', in one piece
+            segment = text[i:j]
+            out.append(segment)
+            out_len += utf16_len(segment)
+            i = j
+            continue
         c = text[i]
         if c == "&":
             decoded = _decode_entity(text, i)
@@ -204,7 +226,7 @@ def parse_html(text: str) -> tuple[str, list[Entity]]:
             out_len += 2 if ord(c) > 0xFFFF else 1
             i += 1
             continue
-        begin = _byte_offset(text, i)
+        begin = _Offset(text, i)
         i += 1
         if i < n and text[i] == "/":
             if not stack:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import tornado.httpserver
 import tornado.netutil
 import tornado.web
@@ -26,7 +29,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, NetworkError, RetryAfter
 
 from bot.testing.botapi import DEFAULT_TOKEN, BotApiEmulator
-from bot.testing.html_check import check_text, parse_html
+from bot.testing.html_check import HtmlError, check_text, parse_html
 
 # PTB 22 warns that RetryAfter.retry_after will become a timedelta; the value is what we test.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -352,3 +355,23 @@ def test_html_checker_directly() -> None:
     assert check_text("plain <b>", None)[0] == "plain <b>"  # no parse mode: literal text
     with pytest.raises(ValueError, match="can't parse entities"):
         check_text('<a href="x">unclosed', "HTML")
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_escaped_text_always_parses_back(raw: str) -> None:
+    plain, entities = parse_html(f"<b>{html.escape(raw)}</b>")
+    assert plain == raw
+    if raw:
+        assert entities[0].length == len(raw.encode("utf-16-le")) // 2
+    else:
+        assert entities == []
+
+
+@given(st.text(alphabet="<>&/;#x abi\"'=", max_size=60))
+@settings(max_examples=500, deadline=None)
+def test_parser_only_fails_with_telegram_errors(raw: str) -> None:
+    try:
+        parse_html(raw)
+    except HtmlError as exc:
+        assert "byte offset" in str(exc) or "end tag" in str(exc) or "span" in str(exc)
