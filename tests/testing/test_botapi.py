@@ -10,11 +10,11 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 import tornado.httpserver
 import tornado.netutil
 import tornado.web
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from telegram import (
     Bot,
     BotCommand,
