@@ -2,16 +2,19 @@
 
 The emulator runs in its own process (its CPU is not counted against the sender).
 
-herald_limited:   emulator enforcing --rate msg/s (burst 3) and 1 msg/s per chat; Herald's
-                  Sender with delivery.global_rate = --herald-rate (default: the same rate).
-                  Figures: sustained rate and its share of the configured rate, 429s,
-                  lost, duplicated.
-herald_unlimited: emulator limits off; Herald's Sender as fast as it goes (msg/s).
+herald_default:   emulator enforcing --rate msg/s (burst 3) and 1 msg/s per chat; Herald's
+                  Sender at its default delivery.global_rate (25, under Telegram's 30).
+herald_tight:     the same with Herald's global_rate = the emulator's limit (--rate).
+                  Figures: sustained rate, its share of Herald's configured rate and of
+                  the emulator's limit, 429s, lost, duplicated.
+herald_unlimited: emulator limits off; Herald's Sender as fast as it goes (msg/s), over
+                  bot.delivery.transport.LeanRequest (herald_unlimited_httpx: over PTB's
+                  default HTTPXRequest, at most 3,000 chats).
 ptb_gather:       the same fan-out with python-telegram-bot's AIORateLimiter (defaults:
                   30 msg/s, no retries) and asyncio.gather, against the limited emulator.
 
     .venv/bin/python bench/bench_fanout.py [--chats 3000] [--fast-chats 10000] [--rate 30]
-        [--only herald_limited,herald_unlimited,ptb_gather]
+        [--only herald_default,herald_tight,herald_unlimited,herald_unlimited_httpx,ptb_gather]
 
 Prints one JSON line of figures at the end.
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -35,13 +39,14 @@ import httpx
 from telegram import Bot
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.clock import Clock
 from bot.config import DeliveryConfig
 from bot.delivery.sender import Sender
+from bot.delivery.transport import LeanRequest
 from bot.domain import DeliveryKind, OutgoingMessage
 from bot.testing.botapi import DEFAULT_TOKEN
 from storage.store import Store
@@ -78,8 +83,8 @@ def cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
-async def figures(emu: Emulator, chats: int, configured: float | None, wall: float,
-                  cpu: float) -> dict[str, Any]:
+async def figures(emu: Emulator, chats: int, limit: float | None, wall: float, cpu: float,
+                  configured: float | None = None) -> dict[str, Any]:
     """Delivery figures from the emulator's own record of what it accepted."""
     sent = await emu.get("sent")
     stats = await emu.get("stats")
@@ -101,6 +106,9 @@ async def figures(emu: Emulator, chats: int, configured: float | None, wall: flo
         "wall_seconds": round(wall, 2),
         "sender_cpu_ms_per_message": round(cpu / max(len(sent), 1) * 1000, 3),
     }
+    if limit:
+        out["emulator_limit"] = limit
+        out["share_of_limit"] = round(rate / limit, 4)
     if configured:
         out["configured_rate"] = configured
         out["share_of_configured"] = round(rate / configured, 4)
@@ -108,15 +116,17 @@ async def figures(emu: Emulator, chats: int, configured: float | None, wall: flo
 
 
 async def run_herald(emu: Emulator, chats: int, cfg: DeliveryConfig,
-                     max_in_flight: int) -> tuple[float, float]:
+                     max_in_flight: int, lean: bool = True) -> tuple[float, float]:
     """Enqueue the fan-out and drain it with Herald's Sender; (wall, cpu) seconds."""
     with tempfile.TemporaryDirectory() as tmp:
         store = await Store.open(f"sqlite+aiosqlite:///{tmp}/fanout.db")
         await store.outbox.enqueue([
             OutgoingMessage(chat_id=FIRST_CHAT + i, kind=DeliveryKind.ALERT, text=ALERT,
                             story_id=1, dedup_key="story:1") for i in range(chats)])
-        bot = Bot(DEFAULT_TOKEN, base_url=emu.base_url,
-                  request=HTTPXRequest(connection_pool_size=max_in_flight, read_timeout=30))
+        request: BaseRequest = (
+            LeanRequest(max_in_flight, read_timeout=30) if lean
+            else HTTPXRequest(connection_pool_size=max_in_flight, read_timeout=30))
+        bot = Bot(DEFAULT_TOKEN, base_url=emu.base_url, request=request)
         async with bot:
             sender = Sender(store, bot, cfg, Clock(), worker_id="bench",
                             max_in_flight=max_in_flight)
@@ -155,40 +165,48 @@ async def main() -> None:
     p.add_argument("--herald-rate", type=float, default=None,
                    help="Herald's delivery.global_rate (default: --rate)")
     p.add_argument("--in-flight", type=int, default=32, help="sender's concurrent requests")
-    p.add_argument("--only", default="herald_limited,herald_unlimited,ptb_gather")
+    p.add_argument("--only", default="herald_default,herald_tight,herald_unlimited,"
+                   "herald_unlimited_httpx,ptb_gather")
     args = p.parse_args()
+    logging.getLogger("herald").setLevel(logging.ERROR)  # 429s are counted, not logged
     herald_rate = args.herald_rate or args.rate
     only = set(args.only.split(","))
     limited = ["--global-rate", str(args.rate), "--global-burst", "3"]
     result: dict[str, Any] = {"machine": {"cpus": os.cpu_count(),
                                           "load_avg_1m": round(os.getloadavg()[0], 2)}}
 
-    if "herald_limited" in only:
+    for name, rate in (("herald_default", DeliveryConfig().global_rate),
+                       ("herald_tight", herald_rate)):
+        if name not in only:
+            continue
         emu = Emulator(*limited)
         try:
-            cfg = DeliveryConfig(global_rate=herald_rate)
+            cfg = DeliveryConfig(global_rate=rate)
             wall, cpu = await run_herald(emu, args.chats, cfg, args.in_flight)
-            result["herald_limited"] = await figures(emu, args.chats, args.rate, wall, cpu)
-            result["herald_limited"]["herald_global_rate"] = herald_rate
+            result[name] = await figures(emu, args.chats, args.rate, wall, cpu, rate)
         finally:
             emu.close()
-        print("herald_limited", json.dumps(result["herald_limited"]), file=sys.stderr)
+        print(name, json.dumps(result[name]), file=sys.stderr)
 
-    if "herald_unlimited" in only:
+    for name, lean, chats in (("herald_unlimited", True, args.fast_chats),
+                              ("herald_unlimited_httpx", False, min(args.fast_chats, 3000))):
+        if name not in only:
+            continue
         emu = Emulator("--no-limits")
         try:
             cfg = DeliveryConfig(global_rate=1_000_000.0, batch_size=500)
-            wall, cpu = await run_herald(emu, args.fast_chats, cfg, args.in_flight)
-            result["herald_unlimited"] = await figures(emu, args.fast_chats, None, wall, cpu)
+            wall, cpu = await run_herald(emu, chats, cfg, args.in_flight, lean)
+            result[name] = await figures(emu, chats, None, wall, cpu)
         finally:
             emu.close()
-        print("herald_unlimited", json.dumps(result["herald_unlimited"]), file=sys.stderr)
+        print(name, json.dumps(result[name]), file=sys.stderr)
 
     if "ptb_gather" in only:
         emu = Emulator(*limited)
         try:
             wall, cpu, errors = await run_ptb_gather(emu, args.chats)
-            result["ptb_gather"] = await figures(emu, args.chats, args.rate, wall, cpu)
+            result["ptb_gather"] = await figures(emu, args.chats, args.rate, wall, cpu,
+                                                 args.rate)
             result["ptb_gather"]["errors"] = errors
         finally:
             emu.close()
