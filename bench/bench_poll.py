@@ -186,6 +186,7 @@ async def measure(work: Callable[[], Awaitable[Any]]) -> tuple[Any, dict[str, fl
                     "loop_lag_p99_ms": round(_pct(lags, 0.99) * 1000, 1),
                     "loop_lag_max_ms": round((lags[-1] if lags else 0) * 1000, 1),
                     "loop_lag_median_ms": round(_pct(lags, 0.5) * 1000, 2),
+                    "loop_thread_cpu_s": round(sum(iteration_cpu), 3),
                     "loop_iteration_cpu_p99_ms": round(_pct(iteration_cpu, 0.99) * 1000, 2),
                     "loop_iteration_cpu_max_ms": round(
                         (iteration_cpu[-1] if iteration_cpu else 0) * 1000, 2),

@@ -135,8 +135,11 @@ class Fetcher:
         self.cfg = cfg
         self._own_client = client is None
         if client is None:
-            limits = httpx.Limits(max_connections=max(cfg.max_concurrency, 1),
-                                  max_keepalive_connections=max(cfg.max_concurrency, 1))
+            # Requests in flight are capped by self._slots; the pool may keep more idle
+            # connections so that sources on the same host reuse theirs within a cycle
+            # (with the pool at the cap, hosts evict each other's idle connections).
+            pool = max(cfg.max_concurrency, 1) * 5
+            limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
             transport = (httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
                          if cfg.allow_private_addresses else _guarded_transport(limits))
             client = httpx.AsyncClient(transport=transport, follow_redirects=False,
