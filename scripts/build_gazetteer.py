@@ -265,8 +265,12 @@ class Builder(Morphology):
             if place["countrycode"] == "UA":
                 uk = UK_NAME_OVERRIDES.get(place["name"]) or self.pick_uk(place)
                 ru = RU_NAME_OVERRIDES.get(place["name"]) or self.pick_ru(place, uk)
+                uk_more: list[str] = []
             else:
-                uk, ru = self.pick_world(place, "uk"), self.pick_world(place, "ru")
+                ru = self.pick_world(place, "ru")
+                uk = self.pick_world(place, "uk", ru)
+                uk_cands = [clean(a) for a in place["alternatenames"]]
+                uk_more = self.world_uk_names(uk_cands, ru)[1:] if ru else []
             if place["countrycode"] == "UA" and not uk:
                 continue  # no Cyrillic name at all: a GeoNames district or a stray record
             if place["countrycode"] == "UA":
@@ -293,6 +297,8 @@ class Builder(Morphology):
                     city.forms[f] |= latin_flags
             if uk:
                 self.add_cyr(city, uk, "uk")
+            for other in uk_more:
+                self.add_cyr(city, other, "uk")  # Париж and Паріж, Мінськ and Мінск
             if ru:
                 self.add_cyr(city, ru, "ru")
             if place["countrycode"] != "UA":

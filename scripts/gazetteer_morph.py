@@ -6,6 +6,7 @@ carry no language (see scripts/build_gazetteer.py for the rules).
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import defaultdict
 from typing import Any
@@ -23,6 +24,7 @@ from gazetteer_names import (
     similarity,
 )
 
+UK_TO_RU = str.maketrans({"і": "и", "ї": "и", "є": "е", "ґ": "г", "'": ""})
 FLAG_COMMON, FLAG_PERSON, FLAG_REGION, FLAG_RIVER, FLAG_NAME, FLAG_ADJ = 1, 2, 4, 8, 16, 32
 
 
@@ -83,11 +85,15 @@ class Morphology:
         best = max(cands, key=score)
         return best if score(best)[0] > 0 else ""
 
-    def pick_world(self, place: dict[str, Any], lang: str) -> str:
-        """uk/ru name of a world city: a Cyrillic alternate name the dictionary knows."""
+    def pick_world(self, place: dict[str, Any], lang: str, ru: str = "") -> str:
+        """uk/ru name of a world city: a Cyrillic alternate name the dictionary knows
+        (Russian), or the spelling closest to the Russian name (Ukrainian)."""
         morph, alphabet = (self.uk, UK_ALPHABET) if lang == "uk" else (self.ru, RU_ALPHABET)
         cands = [clean(a) for a in place["alternatenames"]
                  if set(clean(a).lower()) <= alphabet and re.search("[а-я]", a.lower())]
+        if lang == "uk" and ru:
+            names = self.world_uk_names(cands, ru)
+            return names[0] if names else ""
 
         def score(c: str) -> tuple[bool, bool, bool, float]:
             whole = any(p.is_known and (lang == "uk" or "Geox" in p.tag)
@@ -97,6 +103,19 @@ class Morphology:
 
         best = max(cands, key=score, default="")
         return best if best and (score(best)[0] or score(best)[1]) else ""
+
+    def world_uk_names(self, cands: list[str], ru: str) -> list[str]:
+        """Ukrainian spellings close to the Russian name (Париж, Мінськ, Прага; not Праг,
+        Ром, or Almaty's old Вірний), closest first; several when GeoNames has several."""
+        def ratio(c: str) -> float:
+            return difflib.SequenceMatcher(None, c.lower().translate(UK_TO_RU),
+                                           ru.lower()).ratio()
+
+        ukrainian = {c for c in cands if set(c.lower()) <= UK_ALPHABET and re.search("[а-я]", c)}
+        # the uk dictionary's spelling first (Мінськ, Париж), then the closest
+        close = sorted((c for c in ukrainian if ratio(c) >= 0.85),
+                       key=lambda c: (not self.known(self.uk, c), -ratio(c), c))
+        return close[:3]
 
     def latin_aliases(self, place: dict[str, Any], uk: str, ru: str) -> list[str]:
         targets = [t for t in (kmu(uk) if uk else "", ru_latin(ru) if ru else "") if t]

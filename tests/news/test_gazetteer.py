@@ -100,6 +100,8 @@ def test_load_from_explicit_path(tmp_path: Path) -> None:
     ("Білій Церкві", "bila_tserkva"), ("в Івано-Франківську", "ivano_frankivsk"),
     ("Кам’янця-Подільського", "kamianets_podilskyi"), ("Kyiv's mayor", "kyiv"),
     ("Нью-Йорку", "new_york"), ("in New York", "new_york"),
+    ("у Парижі", "paris"), ("в Мінську", "minsk"), ("у Празі", "prague"), ("в Риме", "rome"),
+    ("в Вашингтоне", "washington"), ("у Берліні", "berlin"), ("в Варшаве", "warsaw"),
 ])
 def test_forms_in_three_languages(gaz: Gazetteer, text: str, slug: str) -> None:
     assert cities(gaz, text) == [slug]
