@@ -18,7 +18,10 @@ Where the data comes from
   closest to the GeoNames name; the Russian name is the closest one in the Russian alphabet,
   preferring names pymorphy3's Russian dictionary knows as a place (Geox). Other Latin
   alternate names are kept when they are close to a romanization of the uk/ru name (this
-  keeps Kiev, Kharkov, Zaporozhye, Nikolaev, Odessa, Artemovsk and drops garbage).
+  keeps Kiev, Kharkov, Zaporozhye, Nikolaev, Odessa, Artemovsk and drops garbage). A
+  world city's Russian name is an alternate name the Russian dictionary knows as a place;
+  its Ukrainian names are the alternate names closest to the Russian one once the letters
+  only Ukrainian has are mapped (Прага, Рим, Париж, Мінськ; not Праг, Ром, Вірний).
 - The English canonical name is the KMU 2010 romanization of the Ukrainian name (Kyiv,
   Kharkiv, Odesa, Zaporizhzhia, Mykolaiv, Kryvyi Rih), except for the few in
   CANONICAL_OVERRIDES where English media use another spelling.
