@@ -142,3 +142,12 @@ def test_webhook_settings() -> None:
     with pytest.raises(ConfigError):
         webhook_from(Config(webhook=WebhookConfig(secret_token="bad secret")),
                      "https://bot.example/hook", None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.text(min_size=1, max_size=80), kind=st.sampled_from(list(TagKind)))
+def test_callback_data_never_exceeds_64_bytes(key: str, kind: TagKind) -> None:
+    data = kb.follow_data(kind, key)
+    assert data is None or len(data.encode("utf-8")) <= 64
+    if data is not None:
+        assert kb.parse_follow(data) == (kb.KIND_CODE[kind], key)
