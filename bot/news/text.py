@@ -139,6 +139,8 @@ def _stem(word: str) -> str:
                 break
         if word.endswith(_CYR_TAIL) and len(word) > 3:  # санкци-ях -> санкц
             word = word[:-1]
+        if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "аеиоуяюіїєыэ":
+            word = word[:-1]  # Азовсталлю -> азовстал (the instrumental doubles it)
         return word
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"

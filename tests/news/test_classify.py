@@ -157,6 +157,7 @@ def test_normalize_phrase() -> None:
     ("no-fly zone", "No flights in the zone", False),
     ("Азовсталь", "Евакуація з Азовсталі триває", True),
     ("Азовсталь", "Защитники «Азовстали» вышли", True),
+    ("Азовсталь", "пишаємося Азовсталлю", True),
     ("Азовсталь", "Металургійний комбінат", False),
     ("grain deal", "The Black Sea grain deal collapsed", True),
     ("grain deal", "a great deal of grain", False),
