@@ -56,6 +56,7 @@ class PollerConfig:
     user_agent: str = "Herald/0.1 (news briefing bot)"
     allow_private_addresses: bool = False  # allow http://127.0.0.1/... sources (tests, demo)
     batch_size: int = 200  # sources taken per due-query
+    max_requests_per_second: float = 100.0  # feed requests started per second; 0 = no limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +201,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("poller.max_concurrency: must be at least 1")
     if cfg.poller.timeout <= 0:
         raise ConfigError("poller.timeout: must be greater than 0")
+    if cfg.poller.max_requests_per_second < 0:
+        raise ConfigError("poller.max_requests_per_second: must be 0 (no limit) or greater")
     for name in ("morning", "evening"):
         value = getattr(cfg.briefings, name)
         parts = value.split(":")

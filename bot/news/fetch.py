@@ -151,11 +151,26 @@ class Fetcher:
         self._hosts: dict[str, asyncio.Lock] = {}
         self._host_users: dict[str, int] = {}
         self._unreachable: dict[str, tuple[float, str]] = {}  # endpoint -> (when, error)
+        rate = cfg.max_requests_per_second
+        self._spacing = 1.0 / rate if rate > 0 else 0.0
+        self._next_start = 0.0
 
     async def aclose(self) -> None:
         """Close the HTTP client if this Fetcher created it."""
         if self._own_client:
             await self.client.aclose()
+
+    async def _pace(self) -> None:
+        # Request starts are spread at most max_requests_per_second apart: a cycle over
+        # 1,000 sources then takes ~10 s instead of a burst that keeps a core busy while
+        # the bot is answering users.
+        if not self._spacing:
+            return
+        now = time.monotonic()
+        start = max(now, self._next_start)
+        self._next_start = start + self._spacing
+        if start > now:
+            await asyncio.sleep(start - now)
 
     @asynccontextmanager
     async def _slot(self, host: str) -> AsyncIterator[None]:
@@ -165,6 +180,7 @@ class Fetcher:
         self._host_users[host] = self._host_users.get(host, 0) + 1
         try:
             async with lock, self._slots:
+                await self._pace()
                 yield
         finally:
             self._host_users[host] -= 1

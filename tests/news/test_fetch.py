@@ -251,6 +251,21 @@ async def test_global_cap(server: FeedServer) -> None:
         await single.aclose()
 
 
+async def test_request_starts_are_paced(server: FeedServer) -> None:
+    paced = Fetcher(PollerConfig(allow_private_addresses=True, max_requests_per_second=20))
+    try:
+        server.set_feed("/p", RSS)
+        began = time.monotonic()
+        await asyncio.gather(*(paced.fetch(server.url("/p", h))
+                               for h in ("127.0.0.1", "127.0.0.2", "127.0.0.3") * 2))
+        # 20 a second: six starts span at least 5 x 50 ms (unpaced: a few ms)
+        assert time.monotonic() - began >= 0.25
+        starts = sorted(r.started for r in server.requests)
+        assert len(starts) == 6 and starts[-1] - starts[0] > 0.2
+    finally:
+        await paced.aclose()
+
+
 def test_header_parsing() -> None:
     assert parse_retry_after("30") == 30
     assert parse_retry_after("Thu, 26 Nov 2026 06:01:00 GMT",
