@@ -308,7 +308,13 @@ async def run_interactive(session: DemoSession) -> None:
         loop.call_soon_threadsafe(lines.put_nowait, "")
 
     threading.Thread(target=read_stdin, name="demo-stdin", daemon=True).start()
-    printer = asyncio.create_task(session.transcript.pass_time(10 ** 9))
+    async def show() -> None:
+        while True:
+            session.transcript.flush()
+            session._report_exhausted()
+            await asyncio.sleep(0.1)
+
+    printer = asyncio.create_task(show())
     try:
         while True:
             raw = await lines.get()
