@@ -183,4 +183,6 @@ outbox = Table(
     Column("dedup_key", String(100)),
     UniqueConstraint("chat_id", "dedup_key", name="uq_outbox_chat_dedup"),
     Index("ix_outbox_status_id", "status", "id"),
+    # The sender's claim asks "does this chat have an earlier row still waiting?"
+    Index("ix_outbox_chat_status_id", "chat_id", "status", "id"),
 )

@@ -11,7 +11,19 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -94,23 +106,31 @@ class OutboxRepo(Repo):
         """
         now = _aware(now)
         stale = now - timedelta(seconds=claim_timeout)
-        claimable = or_(
-            and_(outbox.c.status == OutboxStatus.PENDING.value,
-                 or_(outbox.c.not_before.is_(None), outbox.c.not_before <= now)),
-            and_(outbox.c.status == OutboxStatus.SENDING.value, outbox.c.claimed_at < stale))
         earlier = outbox.alias("earlier")
+        # An earlier row of the same chat that is still waiting holds the later ones back.
         blocking = exists().where(
             earlier.c.chat_id == outbox.c.chat_id, earlier.c.id < outbox.c.id,
+            earlier.c.status.in_(_ACTIVE),
             or_(and_(earlier.c.status == OutboxStatus.PENDING.value,
                      earlier.c.not_before > now),
                 and_(earlier.c.status == OutboxStatus.SENDING.value,
                      earlier.c.claimed_at >= stale)))
-        pick = (select(outbox.c.id).where(claimable, ~blocking)
-                .order_by(outbox.c.id).limit(limit))
+        # Two simple scans instead of one OR: each walks the (status, id) index in id order
+        # and stops at `limit`, however many rows wait behind.
+        due = (select(outbox.c.id).where(
+            outbox.c.status == OutboxStatus.PENDING.value,
+            or_(outbox.c.not_before.is_(None), outbox.c.not_before <= now), ~blocking)
+            .order_by(outbox.c.id).limit(limit))
+        abandoned = (select(outbox.c.id).where(
+            outbox.c.status == OutboxStatus.SENDING.value, outbox.c.claimed_at < stale,
+            ~blocking).order_by(outbox.c.id).limit(limit))
         claimed = {"status": OutboxStatus.SENDING.value, "claimed_by": worker,
                    "claimed_at": now}
         async with self.session.begin() as s:
             if self.store.is_sqlite:
+                both = union_all(select(abandoned.subquery().c.id),
+                                 select(due.subquery().c.id)).subquery()
+                pick = select(both.c.id).order_by(both.c.id).limit(limit)
                 # One statement: SQLite takes the write lock before it reads, so two
                 # senders can never pick the same row.
                 rows = (await s.execute(update(outbox).where(
@@ -118,7 +138,9 @@ class OutboxRepo(Repo):
                     .returning(*outbox.c))).all()
                 return sorted((_delivery(r) for r in rows), key=lambda d: d.id)
             await s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK})
-            ids = list((await s.execute(pick.with_for_update(skip_locked=True))).scalars())
+            ids = list((await s.execute(abandoned.with_for_update(skip_locked=True))).scalars())
+            ids += (await s.execute(due.with_for_update(skip_locked=True))).scalars()
+            ids = sorted(ids)[:limit]
             if not ids:
                 return []
             await s.execute(update(outbox).where(outbox.c.id.in_(ids)).values(**claimed))
