@@ -1,0 +1,148 @@
+"""User handlers for news on demand: /kherson, /sanctions ..., /latest, /search."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from telegram import Message, Update
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.domain import Story, Subscription, TagKind
+from bot.i18n import translator
+from bot.telegram import keyboards as kb
+from bot.telegram.context import (
+    Context,
+    args_text,
+    parse_command,
+    reply,
+    services_of,
+)
+from bot.telegram.handlers.user_common import (
+    MSG,
+    known_commands,
+    label_of,
+    quoted_phrase,
+    start_chat,
+)
+from bot.telegram.stories import LATEST_LIMIT, render_story_list, summaries_for
+
+log = logging.getLogger(__name__)
+SEARCH_DAYS = 30
+
+
+async def latest_about(services: Any, kind: TagKind, key: str, *, lang: str,
+                       limit: int = LATEST_LIMIT) -> str:
+    """The reply to /kherson: the latest stories about one city or topic (one screen)."""
+    _ = translator(lang)
+    stories = await services.store.news.latest_by_tag(kind, key, limit=limit)
+    label = label_of(services.classifier, kind, key, lang)
+    summaries = summaries_for(stories, services.classifier, lambda s: (kind, key))
+    return render_story_list(
+        _("Latest: {name}").format(name=label), stories, summaries,
+        now=services.clock.now(), lang=lang,
+        empty=_("No stories about {name} yet. Follow it to get an alert when one"
+                " appears.").format(name=label))
+
+
+async def on_shortcut(update: Update, context: Context) -> None:
+    """/<city> or /<topic>: the latest stories with focused summaries and source links."""
+    chat, _ = await start_chat(update, context)
+    services = services_of(context)
+    msg = update.effective_message
+    parsed = parse_command(msg.text if msg else None, context.bot.username)
+    if parsed is None:
+        return
+    res = known_commands(services.classifier).get(parsed[0])
+    if res is None:
+        return
+    text = await latest_about(services, res.kind, res.key, lang=chat.language)
+    followed = await services.store.chats.find_subscription(chat.id, res.kind, res.key)
+    markup = None
+    if followed is None:
+        data = kb.follow_data(res.kind, res.key)
+        if data:
+            name = label_of(services.classifier, res.kind, res.key, chat.language)
+            markup = kb.choices_keyboard([(_("Follow {name}").format(name=name), data)])
+    await reply(update, context, text, markup)
+
+
+def _focus(subs: Sequence[Subscription]) -> Callable[[Story], tuple[TagKind | None, str | None]]:
+    """Which of the chat's follows a story is shown for: a tag it carries, else a phrase."""
+    phrase = next((s for s in subs if s.kind == TagKind.PHRASE), None)
+
+    def focus(story: Story) -> tuple[TagKind | None, str | None]:
+        for s in subs:
+            if (s.kind == TagKind.CITY and s.key in story.cities) or (
+                    s.kind == TagKind.TOPIC and s.key in story.topics):
+                return s.kind, s.key
+        # A phrase story: sentences with the phrase, else the plain summary.
+        return (phrase.kind, phrase.key) if phrase else (None, None)
+    return focus
+
+
+async def cmd_latest(update: Update, context: Context) -> None:
+    """/latest: the latest stories across everything the chat follows."""
+    chat, _ = await start_chat(update, context)
+    services = services_of(context)
+    subs = await services.store.chats.subscriptions(chat.id)
+    if not subs:
+        await reply(update, context, _("This chat follows nothing yet. Try /subscribe Kherson."))
+        return
+    tags = [(s.kind, s.key) for s in subs]
+    stories = await services.store.news.latest_for(tags, limit=LATEST_LIMIT)
+    text = render_story_list(
+        _("Latest for what you follow"), stories,
+        summaries_for(stories, services.classifier, _focus(subs)),
+        now=services.clock.now(), lang=chat.language,
+        empty=_("Nothing new yet about what you follow."))
+    await reply(update, context, text)
+
+
+async def cmd_search(update: Update, context: Context) -> None:
+    """/search words: recent stories that contain all the words."""
+    chat, _ = await start_chat(update, context)
+    services = services_of(context)
+    query = (quoted_phrase(args_text(update)) or args_text(update)).strip()
+    words = [w for w in re.findall(r"\w+", query) if len(w) > 1][:8]
+    if not words:
+        await reply(update, context, _("What should I look for? Example: /search evacuation"
+                                       " buses"))
+        return
+    since = services.clock.now() - timedelta(days=SEARCH_DAYS)
+    stories = await services.store.news.search(" ".join(words), limit=LATEST_LIMIT,
+                                               since=since)
+    text = render_story_list(
+        _("Search: {query}").format(query=" ".join(words)), stories,
+        summaries_for(stories, services.classifier, lambda s: (None, None)),
+        now=services.clock.now(), lang=chat.language,
+        empty=_("No recent stories match."))
+    await reply(update, context, text)
+
+
+class ShortcutFilter(filters.MessageFilter):
+    """Commands named after a known city or topic (/kherson, /war_crimes), to this bot."""
+
+    def __init__(self, application: Application) -> None:
+        super().__init__(name="ShortcutFilter")
+        self.application = application
+
+    def filter(self, message: Message) -> bool:
+        parsed = parse_command(message.text, message.get_bot().username)
+        if parsed is None:
+            return False
+        services = self.application.bot_data.get("services")
+        return services is not None and parsed[0] in known_commands(services.classifier)
+
+
+def shortcut_handler(application: Application) -> BaseHandler:
+    """The /<city> and /<topic> dispatcher (registered after every CommandHandler)."""
+    return MessageHandler(MSG & filters.COMMAND & ShortcutFilter(application), on_shortcut)
