@@ -90,7 +90,9 @@ class Pipeline:
             return PipelineResult(0, (), 0, skipped, tuple(errors))
         async with self._lock:
             self._maybe_prune(now)
-            batch = self._link(source, analysed, now)
+            # In a thread too: the index is only changed under this lock, so reading it
+            # there is safe, and a 2,000-item batch does not stall the loop.
+            batch = await asyncio.to_thread(self._link, source, analysed, now)
             try:
                 stored = await self.store.news.add_items(batch)
             except Exception as exc:
