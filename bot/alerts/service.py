@@ -72,6 +72,7 @@ class AlertService:
         self._loaded = asyncio.Event()
         self._loading = False
         self._removed_while_loading: set[int] = set()
+        self._max_id = 0  # newest subscription id the index has seen
 
     # --- the index ------------------------------------------------------------------
 
@@ -87,6 +88,7 @@ class AlertService:
                 # A subscription removed by a handler while this batch was in flight must
                 # not come back from the stale rows.
                 self.index.add_many(s for s in batch if s.id not in self._removed_while_loading)
+                self._max_id = max(self._max_id, batch[-1].id)
         finally:
             self._loading = False
         self._loaded.set()
@@ -119,6 +121,19 @@ class AlertService:
                                                         now=self.clock.now())
         self.index.add(sub)
         return sub, created
+
+    async def catch_up(self) -> int:
+        """Add follows made since the index was built, possibly by another process.
+
+        Several processes answer users on PostgreSQL; only the leader fans out. Ids only
+        grow, so one keyset query finds every new follow; unfollows and mode changes made
+        elsewhere are caught by alert_targets (the DB decides what still exists)."""
+        added = 0
+        async for batch in self.store.chats.iter_all_subscriptions(after=self._max_id):
+            self.index.add_many(batch)
+            self._max_id = max(self._max_id, batch[-1].id)
+            added += len(batch)
+        return added
 
     async def unsubscribe(self, chat_id: int, subscription_id: int) -> Subscription | None:
         """Remove one of the chat's own subscriptions (None when it is not theirs)."""
@@ -154,6 +169,7 @@ class AlertService:
     async def on_new_stories(self, stories: Sequence[Story]) -> int:
         """Queue one alert per chat per new story for the chats that want it now."""
         await self._ready()
+        await self.catch_up()
         now = self.clock.now()
         planned: list[tuple[Story, dict[int, list[Subscription]]]] = []
         chat_ids: set[int] = set()
@@ -176,7 +192,10 @@ class AlertService:
                 if target is None:  # the chat row is gone (migrated, deleted): stale entries
                     self.index.remove_chat(chat_id)
                     continue
-                subs = [s for s in matched if s.id not in target.briefing_only]
+                subs = [s for s in matched if s.id in target.instant]
+                for gone in (s for s in matched
+                             if s.id not in target.instant and s.id not in target.briefing_only):
+                    self._forget(gone)  # unfollowed through another process
                 send, silent = alert_decision(target.settings, target.status,
                                               target.recent_alerts + queued[chat_id], now)
                 if not subs or not send:

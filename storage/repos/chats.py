@@ -113,6 +113,9 @@ class AlertTarget:
     settings: ChatSettings
     recent_alerts: int  # alerts queued in the cap window
     briefing_only: frozenset[int] = frozenset()  # subscription ids not to alert on
+    # Ids of the chat's subscriptions that exist now in instant mode: the DB, not another
+    # process's view, decides (a follow or unfollow may have been made by another process).
+    instant: frozenset[int] = frozenset()
 
 
 class ChatRepo(Repo):
@@ -201,17 +204,19 @@ class ChatRepo(Repo):
                     counts[chat_id] = n
                 # The DB, not the in-memory index, is the truth about modes.
                 briefing: dict[int, set[int]] = {}
-                q = select(subscriptions.c.chat_id, subscriptions.c.id).where(
-                    subscriptions.c.chat_id.in_(part),
-                    subscriptions.c.mode != SubscriptionMode.INSTANT.value)
-                for chat_id, sub_id in (await s.execute(q)).all():
-                    briefing.setdefault(chat_id, set()).add(sub_id)
+                instant: dict[int, set[int]] = {}
+                q = select(subscriptions.c.chat_id, subscriptions.c.id,
+                           subscriptions.c.mode).where(subscriptions.c.chat_id.in_(part))
+                for chat_id, sub_id, mode in (await s.execute(q)).all():
+                    into = instant if mode == SubscriptionMode.INSTANT.value else briefing
+                    into.setdefault(chat_id, set()).add(sub_id)
                 rows = (await s.execute(select(chats).where(chats.c.id.in_(part)))).all()
                 for row in rows:
                     out[row.id] = AlertTarget(
                         status=ChatStatus(row.status), settings=_settings(row),
                         recent_alerts=counts.get(row.id, 0),
-                        briefing_only=frozenset(briefing.get(row.id, ())))
+                        briefing_only=frozenset(briefing.get(row.id, ())),
+                        instant=frozenset(instant.get(row.id, ())))
         return out
 
     # --- subscriptions ---------------------------------------------------------------
@@ -294,10 +299,11 @@ class ChatRepo(Repo):
                                    .where(subscriptions.c.id == subscription_id))).first()
         return _subscription(row) if row else None
 
-    async def iter_all_subscriptions(self, batch: int = 10000
+    async def iter_all_subscriptions(self, batch: int = 10000, *, after: int = 0
                                      ) -> AsyncIterator[list[Subscription]]:
-        """Every subscription in id order, `batch` at a time (keyset paging, bounded memory)."""
-        last = 0
+        """Every subscription with id > `after` in id order, `batch` at a time (keyset
+        paging, bounded memory)."""
+        last = after
         cols = (subscriptions.c.id, subscriptions.c.chat_id, subscriptions.c.kind,
                 subscriptions.c.key, subscriptions.c.label, subscriptions.c.mode)
         kinds = {k.value: k for k in TagKind}

@@ -192,13 +192,29 @@ async def test_mode_switched_through_the_repository_is_honoured(env: Setup) -> N
     assert await env.service.on_new_stories([story(71)]) == 1
 
 
-async def test_migrated_group_keeps_its_alerts_after_refresh(env: Setup) -> None:
+async def test_migrated_group_keeps_its_alerts(env: Setup) -> None:
     await env.store.chats.upsert(-100, type="group", title="Team", now=START)
     await env.service.subscribe(-100, TagKind.CITY, "kherson", "Kherson")
     await env.store.outbox.migrate_chat(-100, -1009, START)
-    # Before anyone refreshes the index, the old id is simply skipped (and forgotten).
-    assert await env.service.on_new_stories([story(80)]) == 0
+    # Even before anyone refreshes the index, the old id is skipped (and forgotten) and
+    # the moved subscription reaches the new id.
+    assert await env.service.on_new_stories([story(80)]) == 1
     assert env.service.index.subscriptions_of(-100) == []
     await env.service.refresh_chat(-100, -1009)
     assert await env.service.on_new_stories([story(81)]) == 1
-    assert [r.chat_id for r in await env.rows()] == [-1009]
+    assert [r.chat_id for r in await env.rows()] == [-1009, -1009]
+
+
+async def test_follows_and_unfollows_made_by_another_process_count(
+        env: Setup, classifier) -> None:  # type: ignore[no-untyped-def]
+    # Two processes share one database; only the leader (env.service) fans out.
+    other = AlertService(env.store, classifier, env.clock)
+    await other.load()
+    await env.chat(1)
+    await env.chat(2)
+    await other.subscribe(1, TagKind.CITY, "kherson", "Kherson")
+    gone, _ = await env.service.subscribe(2, TagKind.CITY, "kherson", "Kherson")
+    await other.unsubscribe(2, gone.id)
+    assert await env.service.on_new_stories([story(1)]) == 1
+    assert [r.chat_id for r in await env.rows()] == [1]
+    assert env.service.index.subscriptions_of(2) == []
