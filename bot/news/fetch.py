@@ -1,9 +1,11 @@
 """HTTP edge of the news pipeline: polite, bounded, conditional feed fetching.
 
-One Fetcher per process. It caps requests in flight overall and allows one request at a
-time per host, sends conditional GETs, streams the body under a size cap, follows
-redirects itself (so that every hop is checked and a permanent redirect is reported for
-the poller to adopt) and turns every foreign error into bot.errors.FetchError.
+One Fetcher per process. It caps requests in flight overall, spreads request starts
+(poller.max_requests_per_second), allows one request at a time per host, fails fast for
+a host:port that just refused or timed out a connection, sends conditional GETs, streams
+the body under a size cap, follows redirects itself (so that every hop is checked and a
+permanent redirect is reported for the poller to adopt) and turns every foreign error
+into bot.errors.FetchError.
 """
 
 from __future__ import annotations
