@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 from telegram import Bot
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
@@ -67,6 +69,10 @@ class Emulator:
             stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1])
         assert self.proc.stdout is not None
         self.base_url = json.loads(self.proc.stdout.readline())["base_url"]
+        # The emulator judges rates by when it gets to a request; on a busy host a stall
+        # of its own would bunch arrivals into "bursts" nobody sent. Give it priority.
+        with contextlib.suppress(psutil.Error, OSError):
+            psutil.Process(self.proc.pid).nice(-5)
         self.control = self.base_url.removesuffix("/bot") + "/_emulator/"
 
     async def get(self, what: str) -> Any:
