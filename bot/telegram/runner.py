@@ -142,13 +142,20 @@ def run_command(cfg: Config, args: argparse.Namespace) -> int:
     return asyncio.run(_main(cfg, webhook, getattr(args, "role", "all") or "all"))
 
 
+async def _tune(_runtime: Runtime) -> None:
+    """Process-wide tuning for the long-running process, once everything is loaded."""
+    from bot.news.poller import tune_runtime
+
+    tune_runtime()
+
+
 async def _main(cfg: Config, webhook: Webhook | None, role: str) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await serve(cfg, stop=stop, webhook=webhook, role=role)
+        await serve(cfg, stop=stop, webhook=webhook, role=role, ready=_tune)
     except ConfigError as exc:
         print(f"herald: config error: {exc}", file=sys.stderr)
         return 2
