@@ -3,9 +3,10 @@
 SQLite means one process: it leads at once. On PostgreSQL the leader holds a session-level
 advisory lock on a dedicated connection that stays open; PostgreSQL releases the lock when
 that connection ends (also after kill -9 of the process), and a standby that retries every
-`retry_seconds` takes over. The leader checks its connection every `retry_seconds`; when the
-check fails it calls `on_lost` at once, so it stops leader work before another process can
-start it.
+`retry_seconds` takes over. The leader checks its lock every `check_seconds` (shorter); when
+the check fails it calls `on_lost` at once, so it stops leader work before a standby can
+start it. A short overlap is harmless anyway: outbox claims skip locked rows, a claimed row
+is taken over only after delivery.claim_timeout, and only new items trigger alerts.
 """
 
 from __future__ import annotations
@@ -42,11 +43,16 @@ class Leader:
     """Advisory-lock leader election; `run` until `stop` is set."""
 
     def __init__(self, store: Store, clock: Clock, *, lock_key: int = DEFAULT_LOCK_KEY,
-                 retry_seconds: float = 5.0, query_timeout: float = 5.0) -> None:
+                 retry_seconds: float = 5.0, check_seconds: float | None = None,
+                 query_timeout: float = 5.0) -> None:
         self.store = store
         self.clock = clock
         self.lock_key = lock_key
         self.retry_seconds = retry_seconds
+        # The leader checks its lock more often than standbys retry: if its session was
+        # ended, it stops leader work before a standby has had time to start it.
+        self.check_seconds = check_seconds if check_seconds is not None else min(
+            retry_seconds, 2.0)
         self.query_timeout = query_timeout
         self.is_leader = False
         self.since: datetime | None = None  # when this process became leader
@@ -79,7 +85,7 @@ class Leader:
                         await self._become_leader(on_elected)
                 elif not await self._still_held():
                     await self._step_down(on_lost, "lock connection lost")
-                await _wait(stop, self.retry_seconds)
+                await _wait(stop, self.check_seconds if self.is_leader else self.retry_seconds)
         finally:
             if self.is_leader:
                 await self._step_down(on_lost, "stopping")
