@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -13,6 +13,6 @@ class Repo:
         self.store = store
 
     @property
-    def session(self):  # type: ignore[no-untyped-def]
+    def session(self) -> Any:  # async_sessionmaker[AsyncSession]; Any keeps rowcount usable
         """An async_sessionmaker: `async with self.session.begin() as s: ...`."""
         return self.store.session
