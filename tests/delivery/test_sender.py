@@ -343,3 +343,21 @@ async def test_two_senders_share_the_outbox_without_duplicates(store: Store) -> 
     finally:
         await rig.bot.shutdown()
         await rig.emu.stop()
+
+
+async def test_group_over_its_minute_budget_waits_in_the_outbox(sqlite_store: Store) -> None:
+    rig = await make_rig(sqlite_store, group_per_minute=2, chat_rate=100.0, chat_burst=10)
+    try:
+        cfg = DeliveryConfig(global_rate=1000.0, private_chat_rate=50.0, group_per_minute=2)
+        await sqlite_store.outbox.enqueue([alert(-77, f"g{i}") for i in range(3)])
+        await rig.sender(cfg).drain(3)  # the third is not due within 3 s: drain returns
+        assert [m.plain for m in rig.emu.sent(-77)] == ["g0", "g1"]
+        assert rig.emu.stats.rate_limited == 0
+        third = await sqlite_store.outbox.get(3)
+        assert third is not None and third.status is OutboxStatus.PENDING
+        assert third.not_before is not None and third.attempts == 0
+        wait = (third.not_before - Clock().now()).total_seconds()
+        assert 50 < wait <= 62
+    finally:
+        await rig.bot.shutdown()
+        await rig.emu.stop()
