@@ -143,3 +143,18 @@ async def test_sender_over_lean_transport(sqlite_store: Store) -> None:
             assert got == sorted(got) and len(got) == 10
     finally:
         await emu.stop()
+
+
+async def test_every_parameter_type_survives_the_json_body(emu: BotApiEmulator) -> None:
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    bot = Bot(DEFAULT_TOKEN, base_url=emu.base_url, request=LeanRequest(2))
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Mute 1 h", callback_data="m:1")]])
+    async with bot:
+        msg = await bot.send_message(-1001234, "<b>x</b>", parse_mode="HTML",
+                                     reply_markup=markup, disable_notification=True,
+                                     message_thread_id=3, allow_paid_broadcast=True)
+    assert msg.reply_markup == markup
+    [sent] = emu.sent(-1001234)
+    assert sent.disable_notification and sent.paid and sent.thread_id == 3
+    assert sent.buttons() == [("Mute 1 h", "m:1")]
