@@ -28,7 +28,7 @@ from bot.testing.botapi_methods import ApiError, CallbackAnswer, SentMessage
 
 DEFAULT_TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 - a fake token
 JsonDict = dict[str, Any]
-__all__ = ["ApiError", "BotApiEmulator", "CallbackAnswer", "SentMessage", "Stats"]
+__all__ = ["DEFAULT_TOKEN", "ApiError", "BotApiEmulator", "CallbackAnswer", "SentMessage", "Stats"]
 
 
 @dataclass
