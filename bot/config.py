@@ -69,6 +69,7 @@ class DeliveryConfig:
     max_attempts: int = 8  # network errors / 5xx before a message is given up
     batch_size: int = 200  # outbox rows claimed at a time
     claim_timeout: int = 120  # seconds before a claimed row counts as abandoned
+    transport: str = "httpx"  # the sender's HTTP client: "httpx", or "lean" for >300 msg/s
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +196,9 @@ def _validate(cfg: Config) -> None:
     for name in ("global_rate", "private_chat_rate"):
         if getattr(cfg.delivery, name) <= 0:
             raise ConfigError(f"delivery.{name}: must be greater than 0")
+    if cfg.delivery.transport not in ("httpx", "lean"):
+        raise ConfigError(
+            f"delivery.transport: expected 'httpx' or 'lean', got {cfg.delivery.transport!r}")
     if cfg.delivery.paid_rate < 0:
         raise ConfigError("delivery.paid_rate: must be 0 (off) or greater")
     if cfg.poller.max_concurrency < 1:

@@ -21,12 +21,13 @@ import httpx
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.ext import Application
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.alerts.service import AlertService
 from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.sender import Sender
+from bot.delivery.transport import LeanRequest
 from bot.domain import Story
 from bot.news.classify import get_classifier
 from bot.news.fetch import Fetcher
@@ -133,8 +134,13 @@ class Runtime:
     def _sender_bot(self) -> Bot:
         """The sender's own Bot and connection pool, so replies never wait behind alerts."""
         tg = self.cfg.telegram
-        request = HTTPXRequest(connection_pool_size=32, read_timeout=15.0, write_timeout=15.0,
-                               connect_timeout=10.0, pool_timeout=5.0)
+        request: BaseRequest
+        if self.cfg.delivery.transport == "lean":
+            request = LeanRequest(32, connect_timeout=10.0, read_timeout=15.0,
+                                  write_timeout=15.0, pool_timeout=5.0)
+        else:
+            request = HTTPXRequest(connection_pool_size=32, read_timeout=15.0,
+                                   write_timeout=15.0, connect_timeout=10.0, pool_timeout=5.0)
         return Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url,
                    request=request)
 

@@ -46,6 +46,7 @@ def test_env_overrides_file(tmp_path: Path) -> None:
         ("[[sources]]\nname='x'\nurl='ftp://x'\n", "sources[0].url: must be an http(s) URL"),
         ("[[sources]]\nurl='https://x'\n", "sources[0]"),
         ("[database\n", "not valid TOML"),
+        ("[delivery]\ntransport = 'curl'\n", "delivery.transport: expected 'httpx' or 'lean'"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, body: str, message: str) -> None:
