@@ -12,7 +12,8 @@ peak resident memory of each bot process, duplicates, and for the hand-over the 
 time and the gap in delivery. Prints one JSON line at the end.
 
     .venv/bin/python bench/bench_broadcast.py [--chats 100000] [--rate 1000]
-        [--only single|handover] [--db-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
+        [--only single|handover] [--transport httpx|lean]
+        [--db-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ class Bot:
     """One `herald run` process and its /health endpoint."""
 
     def __init__(self, tmp: Path, name: str, db_url: str, base_url: str, rate: float,
-                 webhook: bool) -> None:
+                 webhook: bool, transport: str = "httpx") -> None:
         self.metrics_port, self.hook_port = free_port(), free_port()
         cfg = tmp / f"{name}.toml"
         cfg.write_text(f"""
@@ -109,6 +110,7 @@ secret_token = "{SECRET}"
 enabled = false
 [delivery]
 paid_rate = {rate}
+transport = "{transport}"
 [metrics]
 port = {self.metrics_port}
 """)
@@ -216,7 +218,7 @@ def broadcast_times(emu: BotApiEmulator) -> list[float]:
     return [m.time for m in emu.sent() if m.chat_id >= FIRST_CHAT and not m.edited]
 
 
-async def run_single(n: int, rate: float) -> dict[str, Any]:
+async def run_single(n: int, rate: float, transport: str) -> dict[str, Any]:
     with workdir("single") as tmp:
         db_url = f"sqlite+aiosqlite:///{tmp}/bench.db"
         store = await Store.open(db_url)
@@ -224,7 +226,8 @@ async def run_single(n: int, rate: float) -> dict[str, Any]:
         await store.close()
         emu = BotApiEmulator(paid_rate=rate)
         base_url = await emu.start()
-        bot = Bot(Path(tmp), "single", db_url, base_url, rate, webhook=False)
+        bot = Bot(Path(tmp), "single", db_url, base_url, rate, webhook=False,
+                  transport=transport)
         try:
             await bot.wait_role("leader", 60)
             pressed = await confirm_broadcast(emu)
@@ -261,19 +264,19 @@ async def _drop_pg_database(base_url: str, url: str) -> None:
     await admin.dispose()
 
 
-async def run_handover(n: int, rate: float, pg_base: str) -> dict[str, Any]:
+async def run_handover(n: int, rate: float, pg_base: str, transport: str) -> dict[str, Any]:
     db_url = await _pg_database(pg_base)
     with workdir("handover") as tmp:
         store = await Store.open(db_url)
         await add_chats(store, n)
         emu = BotApiEmulator(paid_rate=rate)
         base_url = await emu.start()
-        a = Bot(Path(tmp), "a", db_url, base_url, rate, webhook=True)
+        a = Bot(Path(tmp), "a", db_url, base_url, rate, webhook=True, transport=transport)
         bots = [a]
         killed: dict[str, float] = {}
         try:
             await a.wait_role("leader", 60)
-            b = Bot(Path(tmp), "b", db_url, base_url, rate, webhook=True)
+            b = Bot(Path(tmp), "b", db_url, base_url, rate, webhook=True, transport=transport)
             bots.append(b)
             await b.wait_role("standby", 60)
             pressed = await confirm_broadcast(emu)
@@ -327,16 +330,20 @@ async def main() -> None:
     p.add_argument("--chats", type=int, default=100_000)
     p.add_argument("--rate", type=float, default=1000.0, help="paid lane, messages/s")
     p.add_argument("--only", choices=["single", "handover"])
+    p.add_argument("--transport", choices=["httpx", "lean"], default="httpx",
+                   help="the sender's HTTP client (delivery.transport)")
     p.add_argument("--db-url", default=os.environ.get(
         "HERALD_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"))
     args = p.parse_args()
     result: dict[str, Any] = {"bench": "broadcast", "cpus": os.cpu_count(),
+                              "transport": args.transport,
                               "load_avg_at_start": round(os.getloadavg()[0], 1)}
     if args.only in (None, "single"):
-        result["single"] = await run_single(args.chats, args.rate)
+        result["single"] = await run_single(args.chats, args.rate, args.transport)
         print(json.dumps(result["single"]), file=sys.stderr, flush=True)
     if args.only in (None, "handover"):
-        result["handover"] = await run_handover(args.chats, args.rate, args.db_url)
+        result["handover"] = await run_handover(args.chats, args.rate, args.db_url,
+                                                args.transport)
     print(json.dumps(result))
 
 
