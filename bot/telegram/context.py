@@ -10,9 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Chat as TgChat
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram import ChatMember, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import RetryAfter
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.domain import Chat
@@ -67,6 +67,27 @@ async def ensure_chat(update: Update, context: Context) -> Chat | None:
     return await services.store.chats.upsert(
         tg_chat.id, type=tg_chat.type, title=title, language=language,
         now=services.clock.now())
+
+
+async def may_change_chat(update: Update, context: Context) -> bool:
+    """Whether the sender may change what this chat follows and how Herald talks to it.
+
+    Private chat: its user. Group: its administrators (an anonymous admin posts as the group
+    itself). Unknown rights fail closed: the check runs again on every press, since
+    callback data and the pressing user can be anyone in the group."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return False
+    if chat.type == TgChat.PRIVATE:
+        return user.id == chat.id
+    message = update.effective_message
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id == chat.id
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError:
+        return False
+    return member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
 
 
 def gettext_for(chat: Chat | None) -> Callable[[str], str]:

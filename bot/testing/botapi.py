@@ -109,6 +109,8 @@ class BotApiEmulator:
         self._next_query = 1
         self._blocked: dict[int, str] = {}
         self._migrated: dict[int, int] = {}
+        self._admins: dict[int, set[int]] = {}  # group chat id -> administrator user ids
+        self._owners: dict[int, set[int]] = {}
         self._faults: list[_Fault] = []
         self._delays: dict[str | None, float] = {}
         self._server: tornado.httpserver.HTTPServer | None = None
@@ -209,6 +211,10 @@ class BotApiEmulator:
 
     def unblock(self, chat_id: int) -> None:
         self._blocked.pop(chat_id, None)
+
+    def set_admin(self, chat_id: int, user_id: int, *, owner: bool = False) -> None:
+        """Make a user an administrator (or the owner) of a group: getChatMember says so."""
+        (self._owners if owner else self._admins).setdefault(chat_id, set()).add(user_id)
 
     def migrate(self, chat_id: int, new_chat_id: int) -> None:
         """The group becomes a supergroup: sends to chat_id get 400 with migrate_to_chat_id."""

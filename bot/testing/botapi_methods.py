@@ -315,6 +315,29 @@ def get_chat(emu: BotApiEmulator, p: JsonDict) -> JsonDict:
                                     "gifts_from_channels": False}}
 
 
+def get_chat_member(emu: BotApiEmulator, p: JsonDict) -> JsonDict:
+    chat_id = _chat_id(emu, p)
+    try:
+        user_id = int(p.get("user_id", ""))
+    except (TypeError, ValueError):
+        raise ApiError(400, "Bad Request: invalid user_id specified") from None
+    if chat_id not in emu._chats:
+        raise ApiError(400, "Bad Request: chat not found")
+    user = {"id": user_id, "is_bot": False, "first_name": "Olena"}
+    if chat_id == user_id:
+        return {"status": "member", "user": user}
+    if user_id in emu._owners.get(chat_id, ()):
+        return {"status": "creator", "user": user, "is_anonymous": False}
+    if user_id in emu._admins.get(chat_id, ()):
+        flags = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+                 "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+                 "can_change_info", "can_invite_users", "can_post_stories",
+                 "can_edit_stories", "can_delete_stories")
+        return {"status": "administrator", "user": user,
+                **{f: f not in ("can_be_edited", "is_anonymous") for f in flags}}
+    return {"status": "member", "user": user}
+
+
 def _commands_key(p: JsonDict) -> str:
     scope = _json(p, "scope") or {"type": "default"}
     return json.dumps(scope, sort_keys=True) + "|" + str(p.get("language_code") or "")
@@ -421,6 +444,7 @@ METHODS: dict[str, Callable[[BotApiEmulator, JsonDict], Any]] = {
     "deletemessage": delete_message,
     "sendchataction": send_chat_action,
     "getchat": get_chat,
+    "getchatmember": get_chat_member,
     "setmycommands": set_my_commands,
     "getmycommands": get_my_commands,
     "deletemycommands": delete_my_commands,

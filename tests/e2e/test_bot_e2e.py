@@ -206,6 +206,7 @@ async def test_blocked_user_is_marked_and_skipped(bot: Harness) -> None:
 
 async def test_group_migration_moves_subscriptions_to_the_supergroup(bot: Harness) -> None:
     old, new = -300, -1000000000300
+    bot.emu.set_admin(old, 9)
     reply = await bot.say(old, "/subscribe kherson", chat_type="group", user_id=9)
     assert "Following Kherson" in reply.plain
     bot.emu.migrate(old, new)
@@ -261,3 +262,20 @@ async def test_latest_and_search(bot: Harness) -> None:
     assert "Ports extend the grain deal" in found.plain and "ferry" not in found.plain
     nothing = await bot.say(113, "/search zeppelin")
     assert "No recent stories match." in nothing.plain
+
+
+async def test_only_group_admins_change_what_a_group_follows(bot: Harness) -> None:
+    group = -400
+    refused = await bot.say(group, "/subscribe kherson", chat_type="group", user_id=41)
+    assert "Only the group's administrators" in refused.plain
+    assert await bot.services.store.chats.subscriptions(group) == []
+    bot.emu.set_admin(group, 42)
+    done = await bot.say(group, "/subscribe kherson", chat_type="group", user_id=42)
+    assert "Following Kherson" in done.plain
+    listed = await bot.say(group, "/list", chat_type="group", user_id=41)
+    # A member presses the remove button under the list: refused, nothing changes.
+    query = await bot.press(group, listed, listed.buttons()[0][0], user_id=41)
+    assert "Only the group's administrators" in (await bot.answer_of(query) or "")
+    assert len(await bot.services.store.chats.subscriptions(group)) == 1
+    stop = await bot.say(group, "/stop", chat_type="group", user_id=41)
+    assert "Only the group's administrators" in stop.plain

@@ -25,6 +25,7 @@ from bot.telegram.commands import USER_COMMANDS
 from bot.telegram.context import (
     Context,
     args_text,
+    may_change_chat,
     parse_command,
     reply,
     services_of,
@@ -60,15 +61,26 @@ def _help_text(_: Callable[[str], str], examples: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+async def refuse_unless_allowed(update: Update, context: Context,
+                                _: Callable[[str], str]) -> bool:
+    """In a group only its administrators change what it follows; say so to others."""
+    if await may_change_chat(update, context):
+        return False
+    await reply(update, context, _("Only the group's administrators can change what this "
+                                   "chat follows."))
+    return True
+
+
 async def cmd_start(update: Update, context: Context) -> None:
     """/start: what Herald does, one-tap follows; resumes paused alerts."""
     chat, _ = await start_chat(update, context)
     services = services_of(context)
-    if chat.status == ChatStatus.PAUSED:
+    if chat.status == ChatStatus.PAUSED and await may_change_chat(update, context):
         await services.store.chats.set_status(chat.id, ChatStatus.ACTIVE, services.clock.now())
         await reply(update, context, _("Alerts resumed. Welcome back!"))
     payload = args_text(update)
-    if payload:  # a deep link t.me/HeraldBot?start=kherson
+    if payload and not await refuse_unless_allowed(update, context, _):
+        # a deep link t.me/HeraldBot?start=kherson
         text, markup = await subscribe_one(update, context, chat, payload.replace("_", " "))
         await reply(update, context, text, markup)
         return
@@ -95,6 +107,8 @@ async def cmd_help(update: Update, context: Context) -> None:
 async def cmd_stop(update: Update, context: Context) -> None:
     """/stop: pause every alert and briefing; subscriptions are kept."""
     chat, _ = await start_chat(update, context)
+    if await refuse_unless_allowed(update, context, _):
+        return
     services = services_of(context)
     await services.store.chats.set_status(chat.id, ChatStatus.PAUSED, services.clock.now())
     n = len(await services.store.chats.subscriptions(chat.id))
@@ -117,6 +131,8 @@ async def cmd_subscribe(update: Update, context: Context) -> None:
             "What should this chat follow? Type a city, a topic or a phrase in quotes:\n"
             '/subscribe Kherson\n/subscribe sanctions\n/subscribe "no-fly zone"\n'
             "Or tap one:"), kb.choices_keyboard([(t, d) for t, d in choices if d]))
+        return
+    if await refuse_unless_allowed(update, context, _):
         return
     parts = [query] if quoted_phrase(query) is not None else [
         p.strip() for p in query.split(",") if p.strip()]
@@ -147,6 +163,8 @@ async def cmd_unsubscribe(update: Update, context: Context) -> None:
             keys = {(r.kind, r.key) for r in resolved}
             target = next((s for s in subs if (s.kind, s.key) in keys), None)
         if target is not None:
+            if await refuse_unless_allowed(update, context, _):
+                return
             await services.alerts.unsubscribe(chat.id, target.id)
             await reply(update, context, _("You no longer follow <b>{name}</b>.").format(
                 name=escape(target.label)))

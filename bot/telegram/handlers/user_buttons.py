@@ -16,6 +16,7 @@ from bot.telegram import keyboards as kb
 from bot.telegram.context import (
     Context,
     gettext_for,
+    may_change_chat,
     reply,
     services_of,
 )
@@ -48,6 +49,10 @@ async def on_callback(update: Update, context: Context) -> None:
     chat, _ = await start_chat(update, context)
     services = services_of(context)
     head = data.split(":", 1)[0]
+    if head in ("f", "uns", "unf", "mute") and not await may_change_chat(update, context):
+        await query.answer(_("Only the group's administrators can change what this chat "
+                             "follows."), show_alert=True)
+        return
     if head == "f":
         await _press_follow(update, context, chat, data)
     elif head == "lst":
