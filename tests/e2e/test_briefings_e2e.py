@@ -113,6 +113,22 @@ async def test_briefing_in_ukrainian_once_across_a_restart(tmp_path: Path) -> No
             other = await h.say(USER + 1, "/settings", language_code="uk-UA")
             assert "Налаштування" in other.text and "Мова: Українська" in other.text
 
+            # In a group only administrators change settings, by command or by button.
+            group, member, admin = -7001, 8001, 8002
+            emu.set_admin(group, admin)
+            refused = await h.say(group, "/cap 5", user_id=member, chat_type="group")
+            assert "administrators" in refused.text
+            done = await h.say(group, "/cap 5", user_id=admin, chat_type="group")
+            assert "5" in done.text
+            panel = await h.say(group, "/settings", user_id=member, chat_type="group")
+            cap_menu_query = await h.press(group, panel, "set:cap", user_id=member)
+            await h.answer_of(cap_menu_query)  # opening a menu is fine for anyone
+            query = await h.press(group, panel, "set:skip", user_id=member)
+            assert "administrators" in (await h.answer_of(query) or "")
+            group_settings = await h.services.store.chats.settings(group)
+            assert group_settings.alerts_per_hour == 5
+            assert group_settings.skip_empty_briefing is False
+
             # /briefing sends one now, covering the time since the last one (nothing new).
             await h.say(USER, "/briefing")
             await emu.wait_for(lambda m: m.chat_id == USER and len(briefings(emu)) == 2,
