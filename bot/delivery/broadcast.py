@@ -189,7 +189,7 @@ class BroadcastService:
                     log.exception("broadcast step failed", extra={"broadcast": b.id})
 
     async def run(self, stop: asyncio.Event, bot: ProgressBot | None,
-                  interval: float = 1.0) -> None:
+                  interval: float = 0.5) -> None:
         """Call run_pending every `interval` seconds, and at once after a confirm/cancel."""
         while not stop.is_set():
             self._wake.clear()
