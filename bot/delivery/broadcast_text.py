@@ -7,9 +7,9 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.alerts.html_check import check_text
 from bot.domain import Broadcast, BroadcastStatus, TagKind
 from bot.errors import UserInputError
-from bot.testing.html_check import check_text
 
 LINK_SCHEMES = ("http://", "https://", "tg://")
 

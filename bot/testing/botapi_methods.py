@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.testing.html_check import check_text
+from bot.alerts.html_check import check_text
 
 if TYPE_CHECKING:
     from bot.testing.botapi import BotApiEmulator

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.alerts.briefing import BriefingInput, compose_briefing, rank
 from bot.alerts.html import MAX_MESSAGE, utf16_len, visible_length
+from bot.alerts.html_check import parse_html
 from bot.domain import Story, Subscription, SubscriptionMode, TagKind
-from bot.testing.html_check import parse_html
 
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 KHERSON = Subscription(1, 10, TagKind.CITY, "kherson", "Kherson")

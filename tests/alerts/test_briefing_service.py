@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from bot.alerts.briefing_service import BriefingService
 from bot.alerts.html import MAX_MESSAGE, visible_length
+from bot.alerts.html_check import parse_html
 from bot.alerts.slots import zone_for
 from bot.clock import FakeClock
 from bot.config import BriefingConfig
 from bot.domain import CleanItem, SourceConfig, SubscriptionMode, TagKind, Tags
-from bot.testing.html_check import parse_html
 from storage.repos.news import NewItem
 from storage.store import Store
 from storage.tables import outbox

@@ -18,9 +18,9 @@ from bot.alerts.html import (
     utf16_len,
     visible_length,
 )
+from bot.alerts.html_check import parse_html
 from bot.alerts.render import hashtag, render_alert, source_host
 from bot.domain import Story, Subscription, TagKind
-from bot.testing.html_check import parse_html
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",

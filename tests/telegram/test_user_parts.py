@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.alerts.html import visible_length
+from bot.alerts.html_check import check_text
 from bot.config import Config, ConfigError, WebhookConfig
 from bot.domain import Story, TagKind
 from bot.telegram import keyboards as kb
@@ -17,7 +18,6 @@ from bot.telegram.context import parse_command
 from bot.telegram.handlers.user_common import quoted_phrase
 from bot.telegram.runner import check_token, parse_listen, webhook_from
 from bot.telegram.stories import age, render_story_list
-from bot.testing.html_check import check_text
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

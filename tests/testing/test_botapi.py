@@ -28,8 +28,8 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, NetworkError, RetryAfter
 
+from bot.alerts.html_check import HtmlError, check_text, parse_html
 from bot.testing.botapi import DEFAULT_TOKEN, BotApiEmulator
-from bot.testing.html_check import HtmlError, check_text, parse_html
 
 # PTB 22 warns that RetryAfter.retry_after will become a timedelta; the value is what we test.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
