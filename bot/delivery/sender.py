@@ -154,6 +154,10 @@ class Sender:
         finally:
             self._claiming = False
         for d in rows:
+            if d.id in self._held:
+                # Our own row outlived claim_timeout while queued behind a slow chat: the
+                # claim refreshed claimed_at; queueing it again would send it twice.
+                continue
             self._held.add(d.id)
             self._queues.setdefault(d.chat_id, deque()).append(d)
             if d.chat_id not in self._workers:
