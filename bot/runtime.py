@@ -184,7 +184,8 @@ class Runtime:
             checks = health_mod.HealthChecks(
                 self.store, bot=application.bot, leader=self.services.leader,
                 sender_alive=self.sender_alive if self.services.sender is not None else None,
-                last_sent_at=lambda: self.metrics.METRICS.last_sent_at if self.metrics else None)
+                last_sent_at=lambda: self.metrics.METRICS.last_sent_at if self.metrics else None,
+                last_update_at=lambda: application.bot_data.get("last_update_at"))
             self._ops_server = await self.metrics.start_metrics_server(cfg.metrics, checks.check)
         report_mod = optional_module("bot.ops.error_report")
         chat_id = report_mod.report_chat(cfg) if report_mod is not None else None
