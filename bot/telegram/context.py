@@ -66,7 +66,7 @@ async def ensure_chat(update: Update, context: Context) -> Chat | None:
     title = (tg_chat.title or tg_chat.full_name) if tg_chat.type != TgChat.PRIVATE else None
     return await services.store.chats.upsert(
         tg_chat.id, type=tg_chat.type, title=title, language=language,
-        now=services.clock.now())
+        timezone=services.config.briefings.default_timezone, now=services.clock.now())
 
 
 async def may_change_chat(update: Update, context: Context) -> bool:

@@ -124,8 +124,12 @@ class ChatRepo(Repo):
     # --- chats -----------------------------------------------------------------------
 
     async def upsert(self, chat_id: int, *, type: str, title: str | None,
-                     language: str | None = None, now: datetime) -> Chat:
-        """Create the chat with defaults, or refresh type/title; a blocked chat becomes active."""
+                     language: str | None = None, timezone: str | None = None,
+                     now: datetime) -> Chat:
+        """Create the chat with defaults, or refresh type/title; a blocked chat becomes active.
+
+        `language` and `timezone` are the new chat's defaults; an existing chat keeps its own.
+        """
         for attempt in (1, 2):
             try:
                 async with self.session.begin() as s:
@@ -133,6 +137,7 @@ class ChatRepo(Repo):
                     if row is None:
                         await s.execute(insert(chats).values(
                             id=chat_id, type=type, title=title, language=language or "en",
+                            timezone=timezone or "UTC",
                             status=ChatStatus.ACTIVE.value, briefing_times=[],
                             created_at=now, updated_at=now))
                     else:

@@ -154,3 +154,14 @@ async def test_followers_counts_and_alert_targets(store: Store) -> None:
     assert targets[1].briefing_only == frozenset()
     assert targets[4].status is ChatStatus.PAUSED
     assert isinstance(targets[4].settings, ChatSettings)
+
+
+async def test_new_chat_takes_the_default_time_zone_an_old_one_keeps_its_own(
+        store: Store) -> None:
+    now = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+    chat = await store.chats.upsert(501, type="private", title=None, timezone="Europe/Warsaw",
+                                    now=now)
+    assert chat.timezone == "Europe/Warsaw"
+    await store.chats.update_settings(501, now, timezone="Europe/Kyiv")
+    again = await store.chats.upsert(501, type="private", title=None, timezone="UTC", now=now)
+    assert again.timezone == "Europe/Kyiv"
