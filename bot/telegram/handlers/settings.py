@@ -12,9 +12,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatType
-from telegram.error import BadRequest, TelegramError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.alerts.html import escape
@@ -33,7 +32,14 @@ from bot.alerts.slots import zone_for
 from bot.domain import Chat, ChatSettings, Subscription, SubscriptionMode, TagKind
 from bot.i18n import N_, translator
 from bot.services import Services
-from bot.telegram.context import Context, args_text, ensure_chat, reply, services_of
+from bot.telegram.context import (
+    Context,
+    args_text,
+    ensure_chat,
+    may_change_chat,
+    reply,
+    services_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,22 +76,6 @@ async def _save(services: Services, chat_id: int, **fields: Any) -> None:
     await services.store.chats.update_settings(chat_id, services.clock.now(), **fields)
     if ("timezone" in fields or "briefing_times" in fields) and services.briefings is not None:
         await services.briefings.reschedule(chat_id)
-
-
-async def _may_change(update: Update, context: Context) -> bool:
-    """In private chats the user owns the settings; in groups only administrators."""
-    chat, user = update.effective_chat, update.effective_user
-    if chat is None:
-        return False
-    if chat.type == ChatType.PRIVATE:
-        return user is not None and user.id == chat.id
-    if user is None:
-        return False
-    try:
-        member = await context.bot.get_chat_member(chat.id, user.id)
-    except TelegramError:
-        return False  # fail closed: unknown rights change nothing
-    return member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
 
 
 # --- the overview -----------------------------------------------------------------------
@@ -224,7 +214,7 @@ def _setting_command(apply: Callable[[Services, Chat, str], Any], section: str
             body, markup = picker(section, s, subs)
             await reply(update, context, body, markup)
             return
-        if not await _may_change(update, context):
+        if not await may_change_chat(update, context):
             await reply(update, context, escape(_("Only group administrators can change "
                                                   "settings here.")))
             return
@@ -338,7 +328,7 @@ async def on_callback(update: Update, context: Context) -> None:
     value = parts[2] if len(parts) > 2 else None
     section_pressed = section
     if value is not None or section == "skip":
-        if not await _may_change(update, context):
+        if not await may_change_chat(update, context):
             await query.answer(_("Only group administrators can change settings here."),
                                show_alert=True)
             return
