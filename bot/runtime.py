@@ -8,7 +8,6 @@ broadcast fan-out; they start in on_elected and stop in on_lost.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import inspect
 import logging
 import os
@@ -23,9 +22,11 @@ from telegram.constants import ParseMode
 from telegram.ext import Application
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.alerts.briefing_service import BriefingService
 from bot.alerts.service import AlertService
 from bot.clock import Clock
 from bot.config import Config
+from bot.delivery.broadcast import BroadcastService
 from bot.delivery.sender import Sender
 from bot.delivery.transport import LeanRequest
 from bot.domain import Story
@@ -33,6 +34,10 @@ from bot.news.classify import get_classifier
 from bot.news.fetch import Fetcher
 from bot.news.pipeline import Pipeline
 from bot.news.poller import Poller
+from bot.ops import metrics as ops_metrics
+from bot.ops.error_report import ErrorReporter, report_chat
+from bot.ops.health import HealthChecks
+from bot.ops.leader import Leader
 from bot.services import Services
 from storage.store import Store
 
@@ -40,16 +45,6 @@ log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0  # at shutdown: how long in-flight sends may take to finish
 
 App = Application
-
-
-def optional_module(name: str) -> ModuleType | None:
-    """Import a module another area provides, or None when this build does not have it."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:  # the module exists but one of its own imports is missing
-            raise
-        return None
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -79,7 +74,7 @@ class Runtime:
         self.store: Store | None = None
         self.http: httpx.AsyncClient | None = None
         self.sender_bot: Bot | None = None
-        self.metrics = optional_module("bot.ops.metrics")
+        self.metrics: ModuleType | None = ops_metrics
         self.leading = False
         self._app: App | None = None
         self._ops_server: Any = None
@@ -118,17 +113,11 @@ class Runtime:
         services.poller = Poller(store, pipeline, fetcher, cfg.poller, self.clock,
                                  on_new_stories=self._on_new_stories)
 
-        briefing_mod = optional_module("bot.alerts.briefing_service")
-        if briefing_mod is not None:
-            services.briefings = briefing_mod.BriefingService(
-                store, classifier, self.clock, cfg.briefings, on_enqueued=wake)
-        broadcast_mod = optional_module("bot.delivery.broadcast")
-        if broadcast_mod is not None:
-            services.broadcasts = broadcast_mod.BroadcastService(
-                store, self.clock, cfg, on_enqueued=wake)
-        leader_mod = optional_module("bot.ops.leader")
-        if leader_mod is not None and self.role != "web":
-            services.leader = leader_mod.Leader(store, self.clock)
+        services.briefings = BriefingService(store, classifier, self.clock, cfg.briefings,
+                                             on_enqueued=wake)
+        services.broadcasts = BroadcastService(store, self.clock, cfg, on_enqueued=wake)
+        if self.role != "web":
+            services.leader = Leader(store, self.clock)
         return services
 
     def _sender_bot(self) -> Bot:
@@ -178,19 +167,17 @@ class Runtime:
 
     async def _start_ops(self, application: App) -> None:
         cfg = self.cfg
-        health_mod = optional_module("bot.ops.health")
-        if self.metrics is not None and health_mod is not None and cfg.metrics.port:
+        if self.metrics is not None and cfg.metrics.port:
             assert self.services is not None
-            checks = health_mod.HealthChecks(
+            checks = HealthChecks(
                 self.store, bot=application.bot, leader=self.services.leader,
                 sender_alive=self.sender_alive if self.services.sender is not None else None,
                 last_sent_at=lambda: self.metrics.METRICS.last_sent_at if self.metrics else None,
                 last_update_at=lambda: application.bot_data.get("last_update_at"))
             self._ops_server = await self.metrics.start_metrics_server(cfg.metrics, checks.check)
-        report_mod = optional_module("bot.ops.error_report")
-        chat_id = report_mod.report_chat(cfg) if report_mod is not None else None
-        if report_mod is not None and chat_id is not None:
-            self._reporter = report_mod.ErrorReporter(chat_id).install()
+        chat_id = report_chat(cfg)
+        if chat_id is not None:
+            self._reporter = ErrorReporter(chat_id).install()
 
             async def send(chat: int, text: str) -> Any:
                 return await application.bot.send_message(chat, text,

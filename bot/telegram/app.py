@@ -9,11 +9,11 @@ from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.runtime import optional_module
 from bot.services import Services
 from bot.telegram import error_handler
 from bot.telegram.commands import EXAMPLE_SHORTCUTS, publish_menus
 from bot.telegram.handlers import admin, settings, user
+from bot.telegram.throttle import register_throttle
 
 log = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 32  # one slow reply must not hold up everybody else's
@@ -57,9 +57,7 @@ def build_application(services: Services) -> Application:
         .build()
     )
     application.bot_data["services"] = services
-    throttle = optional_module("bot.telegram.throttle")
-    if throttle is not None:
-        throttle.register_throttle(application)  # group -1: before every handler area
+    register_throttle(application)  # group -1: before every handler area
     # Order matters inside group 0: the first matching handler wins, so the catch-all
     # city/topic dispatcher and the unknown-command answer come after every command.
     admin.register(application)
