@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -41,12 +40,10 @@ from typing import Any
 
 import httpx
 import psutil
-from sqlalchemy import insert, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import insert
 
 from bot.testing.botapi import BotApiEmulator
-from storage.engine import normalize_url
+from storage.scratch import create_scratch_database, drop_scratch_database
 from storage.store import Store
 from storage.tables import chats
 
@@ -247,26 +244,8 @@ async def run_single(n: int, rate: float, transport: str) -> dict[str, Any]:
         return out
 
 
-async def _pg_database(base_url: str) -> str:
-    base = make_url(normalize_url(base_url))
-    name = f"herald_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
-
-
-async def _drop_pg_database(base_url: str, url: str) -> None:
-    admin = create_async_engine(make_url(normalize_url(base_url)), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" '
-                                "WITH (FORCE)"))
-    await admin.dispose()
-
-
 async def run_handover(n: int, rate: float, pg_base: str, transport: str) -> dict[str, Any]:
-    db_url = await _pg_database(pg_base)
+    db_url = await create_scratch_database(pg_base, "herald_bench")
     with workdir("handover") as tmp:
         store = await Store.open(db_url)
         await add_chats(store, n)
@@ -322,7 +301,7 @@ async def run_handover(n: int, rate: float, pg_base: str, transport: str) -> dic
                     x.log.close()
             await emu.stop()
             await store.close()
-    await _drop_pg_database(pg_base, db_url)
+    await drop_scratch_database(pg_base, db_url)
     return out
 
 

@@ -6,15 +6,11 @@
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from storage.engine import normalize_url
+from storage.scratch import create_scratch_database, drop_scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -43,19 +39,8 @@ def shared_sample(name: str) -> Path:
 
 async def create_pg_database() -> str:
     """Create a throw-away database on the test server; return its URL."""
-    base = make_url(normalize_url(PG_URL))
-    name = f"herald_t_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    return await create_scratch_database(PG_URL)
 
 
 async def drop_pg_database(url: str) -> None:
-    base = make_url(normalize_url(PG_URL))
-    name = make_url(url).database
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await admin.dispose()
+    await drop_scratch_database(PG_URL, url)
