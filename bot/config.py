@@ -57,6 +57,7 @@ class PollerConfig:
     allow_private_addresses: bool = False  # allow http://127.0.0.1/... sources (tests, demo)
     batch_size: int = 200  # sources taken per due-query
     max_requests_per_second: float = 100.0  # feed requests started per second; 0 = no limit
+    cpu_workers: int = 1  # processes that parse, clean and tag feeds; 0 = a thread of this one
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +204,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("delivery.paid_rate: must be 0 (off) or greater")
     if cfg.poller.max_concurrency < 1:
         raise ConfigError("poller.max_concurrency: must be at least 1")
+    if not 0 <= cfg.poller.cpu_workers <= 64:
+        raise ConfigError("poller.cpu_workers: must be from 0 (no worker processes) to 64")
     if cfg.poller.timeout <= 0:
         raise ConfigError("poller.timeout: must be greater than 0")
     if cfg.poller.max_requests_per_second < 0:

@@ -12,7 +12,7 @@ import inspect
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -31,6 +31,7 @@ from bot.delivery.sender import Sender
 from bot.delivery.transport import LeanRequest
 from bot.domain import Story
 from bot.news.classify import get_classifier
+from bot.news.cpu import CpuRunner
 from bot.news.fetch import Fetcher
 from bot.news.pipeline import Pipeline
 from bot.news.poller import Poller
@@ -73,6 +74,7 @@ class Runtime:
         self.services: Services | None = None
         self.store: Store | None = None
         self.http: httpx.AsyncClient | None = None
+        self.cpu: CpuRunner | None = None
         self.sender_bot: Bot | None = None
         self.metrics: ModuleType | None = ops_metrics
         self.leading = False
@@ -106,7 +108,9 @@ class Runtime:
 
         self.http = httpx.AsyncClient(timeout=cfg.poller.timeout,
                                       headers={"User-Agent": cfg.poller.user_agent})
-        pipeline = Pipeline(store, classifier, self.clock)
+        # Worker processes start on the first feed with new content, not before.
+        self.cpu = CpuRunner(cfg.poller.cpu_workers if self.role != "web" else 0)
+        pipeline = Pipeline(store, classifier, self.clock, cpu=self.cpu)
         await pipeline.load()
         fetcher = Fetcher(cfg.poller, client=self.http)
         services.extras.update(pipeline=pipeline, fetcher=fetcher)
@@ -290,10 +294,11 @@ class Runtime:
         if self._reporter is not None:
             self._reporter.uninstall()
             self._reporter = None
-        closers: list[Callable[[], Awaitable[Any]] | None] = [
+        closers: list[Callable[[], Any] | None] = [
             getattr(self._ops_server, "stop", None),
             self.sender_bot.shutdown if self.sender_bot is not None else None,
             self.http.aclose if self.http is not None else None,
+            self.cpu.close if self.cpu is not None else None,
             self.store.close if self.store is not None else None,
         ]
         for close in closers:
@@ -303,4 +308,4 @@ class Runtime:
                 await _maybe_await(close())
             except Exception:
                 log.exception("error while closing")
-        self._ops_server = self.sender_bot = self.http = self.store = None
+        self._ops_server = self.sender_bot = self.http = self.store = self.cpu = None

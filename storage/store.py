@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.engine import create_engine, is_sqlite, sessionmaker
+from storage.engine import create_engine, is_sqlite, sessionmaker, sqlite_pragmas
 from storage.migrate import upgrade
 from storage.repos.briefings import BriefingRepo
 from storage.repos.broadcasts import BroadcastRepo
@@ -12,6 +12,7 @@ from storage.repos.chats import ChatRepo
 from storage.repos.news import NewsRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.sources import SourceRepo
+from storage.sync_runner import SyncRunner
 
 
 class Store:
@@ -20,6 +21,8 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.session = sessionmaker(engine)
+        # Batches of plain Core statements (the item pipeline's writes): see sync_runner.
+        self.sync = SyncRunner(engine, on_connect=sqlite_pragmas)
         self.sources = SourceRepo(self)
         self.news = NewsRepo(self)
         self.chats = ChatRepo(self)
@@ -40,4 +43,5 @@ class Store:
         return cls(engine)
 
     async def close(self) -> None:
+        await self.sync.close()
         await self.engine.dispose()

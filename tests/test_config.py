@@ -40,6 +40,7 @@ def test_env_overrides_file(tmp_path: Path) -> None:
         ("[poller]\ntimout = 3\n", "poller.timout: unknown key (did you mean 'timeout'?)"),
         ("[delivery]\nglobal_rate = 'fast'\n", "delivery.global_rate: expected a number"),
         ("[delivery]\nglobal_rate = 0\n", "delivery.global_rate: must be greater than 0"),
+        ("[poller]\ncpu_workers = -1\n", "poller.cpu_workers: must be from 0"),
         ("[briefings]\nmorning = '8am'\n", "briefings.morning: expected HH:MM"),
         ("[briefings]\ndefault_timezone = 'Mars/Base'\n", "unknown time zone"),
         ("admins = ['me']\n", "admins[0]: expected an integer"),

@@ -111,34 +111,35 @@ def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     """Estimated similarity in [0, 1]: the mean Jaccard of titles and of title+lead."""
     if len(a) != FINGERPRINT_LEN or len(b) != FINGERPRINT_LEN:
         return 0.0
-    same = list(map(operator.eq, a, b))
     title_empty = a[0] == _NONE or b[0] == _NONE  # a part is empty only when every value is
     lead_empty = a[K] == _NONE or b[K] == _NONE
     if title_empty and lead_empty:
         return 0.0
     if title_empty:
-        return same[K:].count(True) / K
+        return sum(map(operator.eq, a[K:], b[K:])) / K
     if lead_empty:
-        return same[:K].count(True) / K
-    return same.count(True) / FINGERPRINT_LEN
+        return sum(map(operator.eq, a[:K], b[:K])) / K
+    return sum(map(operator.eq, a, b)) / FINGERPRINT_LEN
+
+
+_STARTS = range(0, FINGERPRINT_LEN, R)
 
 
 def _bands(fp: tuple[int, ...]) -> list[tuple[int, int, int]]:
-    out = []
-    for i in range(0, len(fp), R):
-        if fp[i] == 0xFFFFFFFF:  # an empty part: nothing to match on
-            continue
-        out.append((i, fp[i], fp[i + 1]))
-    return out
+    """LSH bands of R=2 values, keyed by position; an empty part has nothing to match on."""
+    return [(i, x, y) for i, x, y in zip(_STARTS, fp[0::R], fp[1::R], strict=True)
+            if x != _NONE]
 
 
 class _Entry:
-    __slots__ = ("at", "fingerprint", "guard", "seen", "sources")
+    __slots__ = ("at", "bands", "fingerprint", "guard", "seen", "sources", "ts")
 
     def __init__(self, fingerprint: tuple[int, ...], at: datetime, seen: datetime,
                  guard: frozenset[str], sources: set[int]) -> None:
         self.fingerprint = fingerprint
+        self.bands = _bands(fingerprint)
         self.at = at  # when the story happened (publication time): compared between stories
+        self.ts = at.timestamp()  # the same, as a number: compared on every lookup
         self.seen = seen  # when Herald first saw it: what the window and prune() look at
         self.guard = guard
         self.sources = sources
@@ -168,10 +169,16 @@ class StoryIndex:
             return
         if story_id in self._stories:
             self._remove(story_id)
-        self._stories[story_id] = _Entry(fingerprint, at, seen or at, frozenset(guard),
-                                         {source} if source is not None else set())
-        for band in _bands(fingerprint):
-            self._buckets.setdefault(band, set()).add(story_id)
+        entry = _Entry(fingerprint, at, seen or at, frozenset(guard),
+                       {source} if source is not None else set())
+        self._stories[story_id] = entry
+        buckets = self._buckets
+        for band in entry.bands:
+            ids = buckets.get(band)
+            if ids is None:
+                buckets[band] = {story_id}
+            else:
+                ids.add(story_id)
 
     def attach(self, story_id: int, source: int) -> None:
         """Record that another item of `source` joined the story."""
@@ -192,20 +199,25 @@ class StoryIndex:
         # One shared band is mostly chance (a common word that hashed lowest in both); a
         # near-duplicate shares several. Verifying only those keeps lookups flat as the
         # window fills.
-        seen = [sid for sid, n in hits.items() if n >= MIN_BAND_HITS]
         mine = frozenset(guard)
+        ts = at.timestamp()
+        window = self.window.total_seconds()
+        late = LATE_AFTER.total_seconds()
+        stories = self._stories
         found = []
-        for sid in seen:
-            e = self._stories[sid]
-            gap = abs(at - e.at)
-            if gap > self.window:
+        for sid, n in hits.items():
+            if n < MIN_BAND_HITS:
                 continue
-            if mine and e.guard and not (mine & e.guard):
+            e = stories[sid]
+            gap = abs(ts - e.ts)
+            if gap > window:
+                continue
+            if mine and e.guard and mine.isdisjoint(e.guard):
                 continue  # both are about places, and not the same ones
             need = self.threshold
             if source is not None and source in e.sources:
                 need += SAME_SOURCE_MARGIN
-            if gap > LATE_AFTER:
+            if gap > late:
                 need += LATE_MARGIN
             score = similarity(fingerprint, e.fingerprint)
             if score >= need:
@@ -228,7 +240,7 @@ class StoryIndex:
 
     def _remove(self, story_id: int) -> None:
         e = self._stories.pop(story_id)
-        for band in _bands(e.fingerprint):
+        for band in e.bands:
             ids = self._buckets.get(band)
             if ids is not None:
                 ids.discard(story_id)

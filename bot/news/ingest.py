@@ -12,6 +12,7 @@ from typing import TextIO
 from bot.clock import Clock
 from bot.config import Config, ConfigError
 from bot.domain import Story, TagKind
+from bot.news.cpu import CpuRunner
 from bot.news.fetch import Fetcher
 from bot.news.poller import CycleReport, Poller, tune_runtime
 from storage.store import Store
@@ -64,10 +65,11 @@ async def run_ingest(cfg: Config, *, once: bool, out: TextIO | None = None) -> i
 
     store = await Store.open(cfg.database.url, echo=cfg.database.echo)
     fetcher = Fetcher(cfg.poller)
+    cpu = CpuRunner(cfg.poller.cpu_workers)
     try:
         classifier = get_classifier()
         clock = Clock()
-        pipeline = Pipeline(store, classifier, clock)
+        pipeline = Pipeline(store, classifier, clock, cpu=cpu)
         await pipeline.load()
         tune_runtime()
         poller = Poller(store, pipeline, fetcher, cfg.poller, clock)
@@ -94,6 +96,7 @@ async def run_ingest(cfg: Config, *, once: bool, out: TextIO | None = None) -> i
                 loop.remove_signal_handler(sig)
         return 0
     finally:
+        cpu.close()
         await fetcher.aclose()
         await store.close()
 

@@ -1,8 +1,9 @@
 """The item pipeline: clean -> skip known keys -> classify -> summarize -> near-dup -> store.
 
-CPU work for a batch runs in a worker thread so the event loop keeps answering users; the
-store and the StoryIndex are the only state that changes, and both change under one lock
-so two sources carrying the same event cannot both decide it is new.
+Cleaning and analysis run off the event loop (worker processes, or a thread: bot.news.cpu)
+so the bot keeps answering users; the store and the StoryIndex are the only state that
+changes, and both change under one lock so two sources carrying the same event cannot both
+decide it is new.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock
-from bot.domain import CleanItem, RawItem, Source, Story, Tags
-from bot.news.clean import clean_item
-from bot.news.dedup import StoryIndex, fingerprint
-from bot.news.summarize import summarize
+from bot.domain import RawItem, Source, Story
+from bot.news.cpu import CpuRunner
+from bot.news.dedup import StoryIndex
+from bot.news.stages import Analysed, analyse_batch, clean_batch
 from storage.repos.news import NewItem, StoredItem
 from storage.store import Store
 
@@ -41,20 +42,15 @@ class PipelineResult:
     errors: tuple[str, ...]  # one line per item that failed; the rest of the batch went on
 
 
-@dataclass(frozen=True, slots=True)
-class _Analysed:
-    item: CleanItem
-    summary: str
-    tags: Tags
-
-
 class Pipeline:
     """Turns a source's raw items into stored, tagged, deduplicated stories."""
 
     def __init__(self, store: Store, classifier: Classifier, clock: Clock, *,
-                 dedup_window_hours: int = 48) -> None:
+                 dedup_window_hours: int = 48, cpu: CpuRunner | None = None) -> None:
         self.store = store
         self.classifier = classifier
+        # Cleaning and analysis run here: worker processes, or a thread (see bot.news.cpu).
+        self.cpu = cpu or CpuRunner(0)
         self.clock = clock
         self.window = timedelta(hours=dedup_window_hours)
         self.index = StoryIndex(self.window)
@@ -76,7 +72,8 @@ class Pipeline:
     async def process(self, source: Source, raw_items: Sequence[RawItem]) -> PipelineResult:
         """Store the new items of one source's batch; report which stories are new."""
         now = self.clock.now()
-        cleaned, skipped, errors = await asyncio.to_thread(self._clean, source, raw_items, now)
+        cleaned, skipped, errors = await self.cpu.run(clean_batch, source.id, source.language,
+                                                      raw_items, now)
         # Most of a re-polled feed was stored by this process already: ask the database
         # only about keys this process has not seen stored.
         unsure = [c.key for c in cleaned if c.key not in self._known]
@@ -84,8 +81,14 @@ class Pipeline:
         fresh = [c for c in cleaned if c.key not in known and c.key not in self._known]
         skipped += len(cleaned) - len(fresh)
         self._remember(known)
-        analysed, more_errors = await asyncio.to_thread(self._analyse, source, fresh)
-        errors.extend(more_errors)
+        if fresh:
+            # A worker process has its own classifier (same data); a thread uses this one.
+            classifier = None if self.cpu.in_processes else self.classifier
+            analysed, more_errors = await self.cpu.run(analyse_batch, fresh, source.cities,
+                                                       source.topics, classifier)
+            errors.extend(more_errors)
+        else:
+            analysed = []
         if not analysed:
             return PipelineResult(0, (), 0, skipped, tuple(errors))
         async with self._lock:
@@ -123,46 +126,9 @@ class Pipeline:
         return PipelineResult(new_items=len(stored), new_stories=tuple(new_stories),
                               merged=merged, skipped=skipped, errors=tuple(errors))
 
-    # --- stages (pure; run in a worker thread) -------------------------------------------
+    # --- linking (reads the index; runs in a thread under the lock) ---------------------
 
-    @staticmethod
-    def _clean(source: Source, raw_items: Sequence[RawItem], now: datetime
-               ) -> tuple[list[CleanItem], int, list[str]]:
-        out: list[CleanItem] = []
-        keys: set[str] = set()
-        skipped = 0
-        errors: list[str] = []
-        for n, raw in enumerate(raw_items):
-            try:
-                c = clean_item(raw, source_id=source.id, language=source.language, now=now)
-            except Exception as exc:  # one bad item must not cost the batch
-                errors.append(f"item {n} ({_label(raw)}): {type(exc).__name__}: {exc}")
-                continue
-            if c is None or c.key in keys:
-                skipped += 1  # nothing usable, or the feed repeats an item
-                continue
-            keys.add(c.key)
-            out.append(c)
-        return out, skipped, errors
-
-    def _analyse(self, source: Source, items: Sequence[CleanItem]
-                 ) -> tuple[list[_Analysed], list[str]]:
-        out: list[_Analysed] = []
-        errors: list[str] = []
-        for c in items:
-            try:
-                tags = self.classifier.classify(c.title, c.text, source_cities=source.cities,
-                                                source_topics=source.topics)
-                summary = summarize(c.title, c.text)
-                fp = fingerprint(c.title, c.text)
-            except Exception as exc:
-                errors.append(f"item {c.url or c.guid or c.title[:60]}: "
-                              f"{type(exc).__name__}: {exc}")
-                continue
-            out.append(_Analysed(dataclasses.replace(c, fingerprint=fp), summary, tags))
-        return out, errors
-
-    def _link(self, source: Source, analysed: Sequence[_Analysed], now: datetime
+    def _link(self, source: Source, analysed: Sequence[Analysed], now: datetime
               ) -> list[NewItem]:
         """Decide each item's story: an indexed one, an earlier item of the batch, or new."""
         batch_index = StoryIndex(self.window)  # ids are positions in this batch
@@ -215,6 +181,3 @@ class Pipeline:
             self.index.prune(now - self.window)
             self._pruned_at = now
 
-
-def _label(raw: RawItem) -> str:
-    return (raw.link or raw.guid or raw.title or "untitled")[:80]

@@ -27,6 +27,7 @@ from bot.errors import FeedParseError, FetchError
 from bot.news.fetch import Fetcher, FetchResult
 from bot.news.parse import ParsedFeed, parse_feed
 from bot.news.schedule import next_check
+from bot.news.stages import parse_body
 from bot.news.urls import validate_source_url
 from storage.repos.sources import SourceCheck
 
@@ -95,12 +96,15 @@ class Poller:
         self.cfg = cfg
         self.clock = clock
         self.on_new_stories = on_new_stories
-        # Parsing and the item pipeline are CPU-bound and run in worker threads. Under the
-        # GIL several such threads are no faster than one, and every extra one makes the
-        # event loop wait longer for the GIL after each socket call (a convoy: measured
-        # p99 loop lag ~130 ms with one busy thread, ~800 ms with three). So one source at
-        # a time goes through this lane; fetching stays concurrent.
-        self._cpu_lane = asyncio.Lock()
+        # Parsing and the item pipeline are CPU-bound. In threads, under the GIL, several
+        # are no faster than one, and every extra one makes the event loop wait longer for
+        # the GIL after each socket call (a convoy: measured p99 loop lag ~130 ms with one
+        # busy thread, ~800 ms with three): one source at a time then. With worker
+        # processes, two sources per worker and one more: a source goes back and forth
+        # (parse and clean there, known keys here, analysis there, link and store here),
+        # and the workers and the main process each need one ready while the other works
+        # (bench_pipeline). Fetching stays concurrent either way.
+        self._cpu_lane = asyncio.Semaphore(2 * pipeline.cpu.workers + 1)
 
     async def sync_sources(self, configs: Sequence[SourceConfig]) -> None:
         """Bring the database's sources in line with the config (see SourceRepo)."""
@@ -151,9 +155,8 @@ class Poller:
                 tally.not_modified += 1
                 return self._not_modified(source, result)
             async with self._cpu_lane:
-                parsed = await asyncio.to_thread(parse_feed, result.body,
-                                                 url=result.final_url,
-                                                 content_type=result.content_type)
+                parsed = await self.pipeline.cpu.run(parse_body, result.body,
+                                                     result.final_url, result.content_type)
                 outcome = await self.pipeline.process(source, parsed.items)
             check = await self._processed(source, result, parsed, outcome, tally)
             tally.fetched += 1

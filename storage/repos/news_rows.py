@@ -1,0 +1,65 @@
+"""Rows of the news tables to domain values and back (shared by reading and writing)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.domain import Evidence, Item, Story, TagKind, Tags
+from storage.tables import stories
+
+CHUNK = 500  # bound parameters per IN (...) list, far below both backends' limits
+
+STORY_COLS = (stories.c.id, stories.c.title, stories.c.url, stories.c.summary, stories.c.text,
+              stories.c.first_seen_at, stories.c.updated_at, stories.c.source_count,
+              stories.c.cities, stories.c.topics)
+
+
+def utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every datetime Herald sees is aware UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def db_time(value: datetime) -> datetime:
+    """Aware UTC for PostgreSQL; SQLite stores it as text without the offset, compared as text."""
+    return utc(value)
+
+
+def chunks(seq: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(seq), CHUNK):
+        yield seq[i:i + CHUNK]
+
+
+def tags_to_json(tags: Tags) -> dict[str, Any]:
+    return {"cities": list(tags.cities), "topics": list(tags.topics),
+            "evidence": [[e.kind.value, e.key, e.term, e.field, e.start, e.end]
+                         for e in tags.evidence]}
+
+
+def tags_from_json(data: Any) -> Tags:
+    if not isinstance(data, dict):
+        return Tags()
+    ev = []
+    for e in data.get("evidence") or ():
+        try:
+            ev.append(Evidence(TagKind(e[0]), str(e[1]), str(e[2]), str(e[3]), int(e[4]),
+                               int(e[5])))
+        except (ValueError, IndexError, TypeError):
+            continue
+    return Tags(cities=tuple(data.get("cities") or ()), topics=tuple(data.get("topics") or ()),
+                evidence=tuple(ev))
+
+
+def story_of_row(row: Any) -> Story:
+    return Story(id=row.id, title=row.title, url=row.url, summary=row.summary,
+                 first_seen_at=utc(row.first_seen_at), updated_at=utc(row.updated_at),
+                 source_count=row.source_count, cities=tuple(row.cities or ()),
+                 topics=tuple(row.topics or ()), text=row.text or "")
+
+
+def item_of_row(row: Any) -> Item:
+    return Item(id=row.id, source_id=row.source_id, story_id=row.story_id, key=row.key,
+                url=row.url, title=row.title, text=row.text, summary=row.summary,
+                published_at=utc(row.published_at), fetched_at=utc(row.fetched_at),
+                language=row.language, tags=tags_from_json(row.tags))

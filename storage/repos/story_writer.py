@@ -1,0 +1,254 @@
+"""Writing a batch of new items into stories: plain functions of a Connection (see sync_runner).
+
+A batch costs a fixed handful of statements whatever its size: new stories (one multi-row
+INSERT ... RETURNING), items (one, ON CONFLICT DO NOTHING for a key another writer stored
+meanwhile), story tags (one); and only when items join stories stored earlier: those
+stories and their sources (two SELECTs) and their new counts and tags (one executemany
+UPDATE). The stories handed back are composed from what was written, not read again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.domain import CleanItem, Item, Story, TagKind, Tags
+from storage.repos.news_rows import (
+    STORY_COLS,
+    chunks,
+    db_time,
+    story_of_row,
+    tags_to_json,
+    utc,
+)
+from storage.tables import items, stories, story_tags
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """An item ready to store, and where it belongs.
+
+    `story_id` attaches it to an existing story; `same_as` to the story of an earlier
+    entry of the same batch (its index); neither starts a new story with this item as lead.
+    """
+
+    item: CleanItem
+    summary: str
+    tags: Tags
+    fetched_at: datetime
+    story_id: int | None = None
+    same_as: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """One inserted item, its story as stored after the batch, and whether the story is new."""
+
+    index: int  # position in the batch given to add_items
+    item: Item
+    story: Story
+    new_story: bool
+
+
+_UPDATE_STORY = (
+    update(stories).where(stories.c.id == bindparam("b_id"))
+    .values(source_count=bindparam("b_count", type_=stories.c.source_count.type),
+            cities=bindparam("b_cities", type_=stories.c.cities.type),
+            topics=bindparam("b_topics", type_=stories.c.topics.type),
+            updated_at=bindparam("b_updated", type_=stories.c.updated_at.type)))
+
+
+def existing_keys(conn: Connection, keys: Sequence[str]) -> set[str]:
+    """The subset of `keys` already stored."""
+    found: set[str] = set()
+    for chunk in chunks(list(dict.fromkeys(keys))):
+        found.update(r[0] for r in conn.execute(select(items.c.key).where(items.c.key.in_(chunk))))
+    return found
+
+
+def add_items(conn: Connection, batch: Sequence[NewItem]) -> list[StoredItem]:
+    """Insert new items; start or join stories; skip keys stored meanwhile. No commit."""
+    if not batch:
+        return []
+    is_sqlite = conn.dialect.name == "sqlite"
+    # 1. New stories, one per lead item (ids in row order).
+    leads = [i for i, n in enumerate(batch) if n.story_id is None and n.same_as is None]
+    story_of: dict[int, int] = {}
+    if leads:
+        ids = _insert_stories(conn, [_story_row(batch[i]) for i in leads], is_sqlite)
+        story_of.update(zip(leads, ids, strict=True))
+    for i, n in enumerate(batch):
+        if n.story_id is not None:
+            story_of[i] = n.story_id
+        elif n.same_as is not None:
+            story_of[i] = story_of[n.same_as]
+    new_story_ids = {story_of[i] for i in leads}
+
+    # 2. Items; a key stored meanwhile (another instance) is skipped, not an error.
+    first_of_key: dict[str, int] = {}
+    for i, n in enumerate(batch):
+        first_of_key.setdefault(n.item.key, i)
+    unique_rows = [_item_row(batch[i], story_of[i]) for i in first_of_key.values()]
+    dialect = sqlite if is_sqlite else postgresql
+    stmt = (dialect.insert(items).on_conflict_do_nothing(index_elements=["key"])
+            .returning(items.c.id, items.c.key))
+    inserted: dict[str, int] = {}
+    for chunk in chunks(unique_rows):
+        inserted.update((r.key, r.id) for r in conn.execute(stmt, list(chunk)))
+    ok = [i for i in first_of_key.values() if batch[i].item.key in inserted]
+    ok.sort()
+
+    # 3. Stories whose items all lost the race are removed again.
+    touched = {story_of[i] for i in ok}
+    orphans = new_story_ids - touched
+    if orphans:
+        conn.execute(delete(stories).where(stories.c.id.in_(list(orphans))))
+    # 4. Counts, tags and times of every story that gained items; the stories as stored.
+    lead_of = {story_of[i]: i for i in leads}
+    story_rows = _update_stories(conn, batch, ok, story_of, lead_of, is_sqlite)
+
+    out = []
+    reported: set[int] = set()
+    for i in ok:
+        n = batch[i]
+        sid = story_of[i]
+        story = story_rows.get(sid)
+        if story is None:
+            continue  # the story was deleted by another writer: its items went with it
+        c = n.item
+        out.append(StoredItem(
+            index=i,
+            item=Item(id=inserted[c.key], source_id=c.source_id, story_id=sid, key=c.key,
+                      url=c.url, title=c.title, text=c.text, summary=n.summary,
+                      published_at=utc(c.published_at), fetched_at=utc(n.fetched_at),
+                      language=c.language, tags=n.tags),
+            story=story,
+            # The first stored item of a new story announces it (normally its lead).
+            new_story=sid in new_story_ids and sid not in reported,
+        ))
+        reported.add(sid)
+    return out
+
+
+def _insert_stories(conn: Connection, rows: list[dict[str, Any]], is_sqlite: bool) -> list[int]:
+    """Insert stories; return their ids in the order of `rows`."""
+    if not is_sqlite:
+        res = conn.execute(
+            stories.insert().returning(stories.c.id, sort_by_parameter_order=True), rows)
+        return list(res.scalars().all())
+    # Asked to keep the order, SQLAlchemy sends one INSERT per row on SQLite. Unordered it
+    # sends one multi-row INSERT, and SQLite gives an INTEGER PRIMARY KEY table max(id)+1
+    # for each row in turn, so the returned ids sorted are the ids in row order.
+    res = conn.execute(stories.insert().returning(stories.c.id), rows)
+    return sorted(res.scalars().all())
+
+
+def _story_row(n: NewItem) -> dict[str, Any]:
+    c = n.item
+    return {"title": c.title, "url": c.url, "summary": n.summary, "text": c.text,
+            "first_seen_at": db_time(n.fetched_at), "updated_at": db_time(n.fetched_at),
+            "source_count": 1, "cities": list(n.tags.cities),
+            "topics": list(n.tags.topics),
+            "fingerprint": list(c.fingerprint) if c.fingerprint else None}
+
+
+def _item_row(n: NewItem, story_id: int) -> dict[str, Any]:
+    c = n.item
+    return {"source_id": c.source_id, "story_id": story_id, "key": c.key,
+            "guid": (c.guid or None) and c.guid[:2000], "url": c.url, "title": c.title,
+            "text": c.text, "summary": n.summary, "published_at": db_time(c.published_at),
+            "fetched_at": db_time(n.fetched_at), "language": c.language,
+            "tags": tags_to_json(n.tags)}
+
+
+def _union(first: Iterable[str], second: Iterable[str]) -> list[str]:
+    out = list(first)
+    out.extend(x for x in second if x not in out)
+    return out
+
+
+def _update_stories(conn: Connection, batch: Sequence[NewItem], ok: list[int],
+                    story_of: dict[int, int], lead_of: dict[int, int], is_sqlite: bool
+                    ) -> dict[int, Story]:
+    """Write counts, tags and times of the stories that gained items; return them as stored.
+
+    `lead_of` maps the batch's new stories to the position of the item they were made from.
+    """
+    by_story: dict[int, list[int]] = {}
+    for i in ok:
+        by_story.setdefault(story_of[i], []).append(i)
+    old_ids = [sid for sid in by_story if sid not in lead_of]
+    # The old stories as stored, and the sources of their items from before this batch.
+    current: dict[int, Story] = {}
+    known_sources: dict[int, set[int]] = {sid: set() for sid in old_ids}
+    batch_keys = [batch[i].item.key for i in ok]
+    for chunk in chunks(old_ids):
+        for r in conn.execute(select(*STORY_COLS).where(stories.c.id.in_(chunk))):
+            current[r.id] = story_of_row(r)
+        pairs = conn.execute(
+            select(items.c.story_id, items.c.source_id).distinct()
+            .where(items.c.story_id.in_(chunk), items.c.key.not_in(batch_keys)))
+        for story_id, source_id in pairs:
+            known_sources[story_id].add(source_id)
+    out: dict[int, Story] = {}
+    updates: list[dict[str, Any]] = []
+    tag_rows: list[dict[str, Any]] = []
+    for sid, idxs in by_story.items():
+        new_sources = {batch[i].item.source_id for i in idxs}
+        when = utc(max(batch[i].fetched_at for i in idxs))
+        cities: list[str] = []
+        topics: list[str] = []
+        for i in idxs:
+            cities = _union(cities, batch[i].tags.cities)
+            topics = _union(topics, batch[i].tags.topics)
+        if sid in lead_of:
+            # The row was made from the lead, stored or not (its key may have lost a race).
+            lead = batch[lead_of[sid]]
+            c = lead.item
+            story = Story(id=sid, title=c.title, url=c.url, summary=lead.summary,
+                          first_seen_at=utc(lead.fetched_at), updated_at=when,
+                          source_count=len(new_sources), cities=tuple(cities),
+                          topics=tuple(topics), text=c.text)
+            fresh_c, fresh_t = cities, topics
+            changed = idxs != [lead_of[sid]]  # a lone stored lead is already as written
+        else:
+            row = current.get(sid)
+            if row is None:
+                continue
+            added = new_sources - known_sources[sid]
+            story = Story(id=sid, title=row.title, url=row.url, summary=row.summary,
+                          first_seen_at=row.first_seen_at, updated_at=when,
+                          source_count=row.source_count + len(added),
+                          cities=tuple(_union(row.cities, cities)),
+                          topics=tuple(_union(row.topics, topics)), text=row.text)
+            fresh_c = [x for x in cities if x not in row.cities]
+            fresh_t = [x for x in topics if x not in row.topics]
+            changed = True
+        out[sid] = story
+        if changed:
+            updates.append({"b_id": sid, "b_count": story.source_count,
+                            "b_cities": list(story.cities), "b_topics": list(story.topics),
+                            "b_updated": db_time(when)})
+        tag_rows.extend(_tag_rows(sid, fresh_c, fresh_t, when))
+    if updates:
+        conn.execute(_UPDATE_STORY, updates)
+    if tag_rows:
+        dialect = sqlite if is_sqlite else postgresql
+        stmt = dialect.insert(story_tags).on_conflict_do_nothing()
+        for chunk in chunks(tag_rows):
+            conn.execute(stmt, list(chunk))
+    return out
+
+
+def _tag_rows(sid: int, cities: Iterable[str], topics: Iterable[str], when: datetime
+              ) -> list[dict[str, Any]]:
+    at = db_time(when)
+    return ([{"story_id": sid, "kind": TagKind.CITY.value, "key": c, "seen_at": at}
+             for c in cities]
+            + [{"story_id": sid, "kind": TagKind.TOPIC.value, "key": t, "seen_at": at}
+               for t in topics])
