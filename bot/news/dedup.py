@@ -125,9 +125,11 @@ def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
 _STARTS = range(0, FINGERPRINT_LEN, R)
 
 
-def _bands(fp: tuple[int, ...]) -> list[tuple[int, int, int]]:
-    """LSH bands of R=2 values, keyed by position; an empty part has nothing to match on."""
-    return [(i, x, y) for i, x, y in zip(_STARTS, fp[0::R], fp[1::R], strict=True)
+def _bands(fp: tuple[int, ...]) -> list[int]:
+    """LSH bands of R=2 values with their position, each packed into one int (a cheaper
+    dict key than a tuple); an empty part has nothing to match on."""
+    return [(i << 64) | (x << 32) | y for i, x, y in zip(_STARTS, fp[0::R], fp[1::R],
+                                                          strict=True)
             if x != _NONE]
 
 
@@ -152,7 +154,7 @@ class StoryIndex:
                  ) -> None:
         self.window = window
         self.threshold = threshold
-        self._buckets: dict[tuple[int, int, int], set[int]] = {}
+        self._buckets: dict[int, set[int]] = {}
         self._stories: dict[int, _Entry] = {}
 
     def __len__(self) -> int:

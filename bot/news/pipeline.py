@@ -18,10 +18,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock
-from bot.domain import RawItem, Source, Story
+from bot.domain import CleanItem, RawItem, Source, Story
 from bot.news.cpu import CpuRunner
 from bot.news.dedup import StoryIndex
-from bot.news.stages import Analysed, analyse_batch, clean_batch
+from bot.news.parse import ParsedFeed
+from bot.news.stages import Analysed, analyse_batch, clean_batch, parse_and_clean
 from storage.repos.news import NewItem, StoredItem
 from storage.store import Store
 
@@ -74,6 +75,23 @@ class Pipeline:
         now = self.clock.now()
         cleaned, skipped, errors = await self.cpu.run(clean_batch, source.id, source.language,
                                                       raw_items, now)
+        return await self._process_cleaned(source, cleaned, skipped, errors, now)
+
+    async def process_body(self, source: Source, body: bytes, *, url: str = "",
+                           content_type: str | None = None
+                           ) -> tuple[ParsedFeed, PipelineResult]:
+        """Parse a fetched body and process its items (raises FeedParseError).
+
+        Parsing and cleaning are one call to the CPU runner: the raw items never travel
+        between processes. The ParsedFeed returned has the feed's fields, not its items.
+        """
+        now = self.clock.now()
+        feed, cleaned, skipped, errors = await self.cpu.run(
+            parse_and_clean, body, url, content_type, source.id, source.language, now)
+        return feed, await self._process_cleaned(source, cleaned, skipped, errors, now)
+
+    async def _process_cleaned(self, source: Source, cleaned: list[CleanItem], skipped: int,
+                               errors: list[str], now: datetime) -> PipelineResult:
         # Most of a re-polled feed was stored by this process already: ask the database
         # only about keys this process has not seen stored.
         unsure = [c.key for c in cleaned if c.key not in self._known]

@@ -42,6 +42,15 @@ def parse_body(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
     return parse_feed(body, url=url, content_type=content_type)
 
 
+def parse_and_clean(body: bytes, url: str, content_type: str | None, source_id: int,
+                    language: str, now: datetime
+                    ) -> tuple[ParsedFeed, list[CleanItem], int, list[str]]:
+    """parse_feed then clean_batch; the feed comes back without its raw items."""
+    feed = parse_feed(body, url=url, content_type=content_type)
+    cleaned, skipped, errors = clean_batch(source_id, language, feed.items, now)
+    return dataclasses.replace(feed, items=()), cleaned, skipped, errors
+
+
 def clean_batch(source_id: int, language: str, raw_items: Sequence[RawItem], now: datetime
                 ) -> tuple[list[CleanItem], int, list[str]]:
     """(cleaned items, skipped, error lines); repeats of a key within the batch are skipped."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import re
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,15 +19,17 @@ from bot.cli import main
 from bot.testing.feed_server import serve_in_thread
 from storage.store import Store
 
+ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = {"unian-uk.xml": "uk", "liga-ru.xml": "ru"}
 
 
 @pytest.fixture(autouse=True)
 def restore_runtime() -> Iterator[None]:
-    """`herald ingest` tunes the process (GC freeze, GIL interval); undo it for other tests."""
-    interval = sys.getswitchinterval()
+    """`herald ingest` tunes the process (GC, GIL interval); undo it for other tests."""
+    interval, thresholds = sys.getswitchinterval(), gc.get_threshold()
     yield
     sys.setswitchinterval(interval)
+    gc.set_threshold(*thresholds)
     gc.unfreeze()
 
 
@@ -120,3 +124,22 @@ def test_a_dead_source_is_reported_not_fatal(tmp_path: Path,
     out = capsys.readouterr().out
     assert "! down: HTTP 503 Service Unavailable (retry after 120 s)" in out
     assert "failed 1" in out.splitlines()[-1]
+
+
+def test_python_m_bot_ingest_runs_its_worker_processes(tmp_path: Path) -> None:
+    """The real entry point in a fresh interpreter, with the CPU stages in a worker process
+    (poller.cpu_workers = 1, the default) started from a fork server."""
+    if not SHARED_FEEDS.is_dir():
+        pytest.skip("shared feeds not available")
+    db = tmp_path / "herald.db"
+    config = tmp_path / "herald.toml"
+    with serve_in_thread() as server:
+        server.serve_directory(SHARED_FEEDS)
+        write_config(config, db, server.base_url, ["bbc-world.xml", "ukrinform.xml"])
+        done = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "ingest",
+                               "--once"], capture_output=True, text=True, timeout=120,
+                              cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    summary = done.stdout.strip().splitlines()[-1]
+    assert summary.startswith("sources fetched 2, not modified 0, failed 0; items new "), summary
+    assert asyncio.run(db_counts(db))["items"] > 30
