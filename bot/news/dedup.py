@@ -154,7 +154,9 @@ class StoryIndex:
                  ) -> None:
         self.window = window
         self.threshold = threshold
-        self._buckets: dict[int, set[int]] = {}
+        # band -> the story with it, or a set once several have it (most bands belong to
+        # one story: a bare int there saves a set each, ~200 bytes and an allocation).
+        self._buckets: dict[int, int | set[int]] = {}
         self._stories: dict[int, _Entry] = {}
 
     def __len__(self) -> int:
@@ -178,7 +180,10 @@ class StoryIndex:
         for band in entry.bands:
             ids = buckets.get(band)
             if ids is None:
-                buckets[band] = {story_id}
+                buckets[band] = story_id
+            elif isinstance(ids, int):
+                if ids != story_id:
+                    buckets[band] = {ids, story_id}
             else:
                 ids.add(story_id)
 
@@ -195,7 +200,17 @@ class StoryIndex:
         if len(fingerprint) != FINGERPRINT_LEN:
             return []
         buckets = self._buckets
-        hits = Counter(chain.from_iterable([buckets.get(b, ()) for b in _bands(fingerprint)]))
+        ones: list[int] = []
+        many: list[set[int]] = []
+        for band in _bands(fingerprint):
+            ids = buckets.get(band)
+            if ids is None:
+                continue
+            if isinstance(ids, int):
+                ones.append(ids)
+            else:
+                many.append(ids)
+        hits = Counter(chain(ones, *many))
         if not hits:
             return []
         # One shared band is mostly chance (a common word that hashed lowest in both); a
@@ -242,9 +257,17 @@ class StoryIndex:
 
     def _remove(self, story_id: int) -> None:
         e = self._stories.pop(story_id)
+        buckets = self._buckets
         for band in e.bands:
-            ids = self._buckets.get(band)
-            if ids is not None:
-                ids.discard(story_id)
-                if not ids:
-                    del self._buckets[band]
+            ids = buckets.get(band)
+            if ids is None:
+                continue
+            if isinstance(ids, int):
+                if ids == story_id:
+                    del buckets[band]
+                continue
+            ids.discard(story_id)
+            if len(ids) == 1:
+                buckets[band] = next(iter(ids))
+            elif not ids:
+                del buckets[band]

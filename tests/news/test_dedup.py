@@ -67,6 +67,25 @@ def test_index_finds_prunes_and_respects_guards() -> None:
     assert len(idx) == 1 and idx.find(near, NOW) == 2
 
 
+def test_shared_bands_survive_removing_one_story() -> None:
+    """Buckets hold one story or a set of several; removing one keeps the others found."""
+    idx = StoryIndex(window=timedelta(hours=48))
+    fp = fingerprint("Power restored in Kharkiv after overnight drone attack",
+                     "Engineers restored power to most of Kharkiv by the morning.")
+    idx.add(1, fp, NOW, seen=NOW)
+    idx.add(2, fp, NOW, seen=NOW + timedelta(hours=1))  # every band shared
+    idx.add(3, fp, NOW, seen=NOW + timedelta(hours=2))
+    assert [sid for sid, _ in idx.candidates(fp, NOW)] == [1, 2, 3]
+    assert idx.prune(NOW + timedelta(minutes=30)) == 1
+    assert [sid for sid, _ in idx.candidates(fp, NOW)] == [2, 3]
+    assert idx.prune(NOW + timedelta(minutes=90)) == 1
+    assert [sid for sid, _ in idx.candidates(fp, NOW)] == [3]
+    idx.add(3, fp, NOW)  # re-adding the only holder of every band
+    assert idx.find(fp, NOW) == 3
+    assert idx.prune(NOW + timedelta(days=1)) == 1
+    assert idx.find(fp, NOW) is None and not idx._buckets
+
+
 def test_same_source_needs_a_closer_match() -> None:
     idx = StoryIndex()
     a = fingerprint("Drone debris falls onto roof of building in Kyiv",
