@@ -43,6 +43,7 @@ from benchutil import children_cpu_seconds
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SERVER_PIDS: set[int] = set()  # the feed server process: not counted as Herald's CPU
+CPU_WORKERS = -1  # poller.cpu_workers for Herald; -1: the default
 ITEMS_PER_FEED = 20
 NEW_PER_CHANGE = 3
 CITIES = ["Kyiv", "Kharkiv", "Odesa", "Kherson", "Zaporizhzhia", "Mykolaiv", "Dnipro", "Lviv",
@@ -214,7 +215,9 @@ async def bench_herald(urls: list[str], workdir: Path, conn: Connection) -> dict
     from bot.news.poller import Poller, tune_runtime
     from storage.store import Store
 
-    cfg = PollerConfig(allow_private_addresses=True)  # defaults otherwise: 20 in flight
+    # Defaults otherwise: 20 in flight, 100 requests/s, one worker process.
+    cfg = PollerConfig(allow_private_addresses=True,
+                       cpu_workers=CPU_WORKERS if CPU_WORKERS >= 0 else PollerConfig().cpu_workers)
     store = await Store.open(f"sqlite+aiosqlite:///{workdir / 'herald.db'}")
     clock = FakeClock()
     clock.set(clock.now().replace(year=2026, month=11, day=1))
@@ -284,7 +287,11 @@ def main() -> int:
     ap.add_argument("--skip-reader", action="store_true")
     ap.add_argument("--probe-loop", action="store_true",
                     help="also report the loop thread's CPU per iteration (costs CPU itself)")
+    ap.add_argument("--cpu-workers", type=int, default=-1,
+                    help="poller.cpu_workers for Herald (default: the config default)")
     args = ap.parse_args()
+    global CPU_WORKERS
+    CPU_WORKERS = args.cpu_workers
     logging.basicConfig(level=logging.ERROR)
     hosts = [f"127.0.0.{h}" for h in range(1, args.hosts + 1)]
     ctx = multiprocessing.get_context("spawn")
