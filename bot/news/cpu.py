@@ -42,7 +42,11 @@ class CpuRunner:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            ctx = multiprocessing.get_context("forkserver")
+            # Never fork the threaded main process; where there is no fork server
+            # (Windows), spawn.
+            methods = multiprocessing.get_all_start_methods()
+            ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods
+                                              else "spawn")
             self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_warm)
         return self._pool
 

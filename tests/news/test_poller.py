@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
@@ -15,6 +17,7 @@ from bot.config import PollerConfig
 from bot.domain import SourceConfig, Story
 from bot.errors import FeedParseError, FetchError, UnsafeURLError
 from bot.news.classify import get_classifier
+from bot.news.cpu import CpuRunner
 from bot.news.fetch import Fetcher
 from bot.news.pipeline import Pipeline
 from bot.news.poller import CycleReport, Poller
@@ -238,3 +241,41 @@ async def test_check_feed(server: FeedServer, make_poller: tuple[Poller, list[St
                     PollerConfig(allow_private_addresses=False), poller.clock)
     with pytest.raises(UnsafeURLError, match="not a public address"):
         await strict.check_feed(server.url("/k.xml"))
+
+
+async def test_worker_process_errors_and_a_dead_worker_cost_one_source(
+        server: FeedServer, sqlite_store: Store, clock: FakeClock) -> None:
+    """With the CPU stages in a worker process (the default), a feed's parse error comes
+    back as that source's error, and a killed worker fails only the feed it had."""
+    cpu = CpuRunner(1)
+    pipeline = Pipeline(sqlite_store, get_classifier(), clock, cpu=cpu)
+    await pipeline.load()
+    fetcher = Fetcher(CFG)
+    poller = Poller(sqlite_store, pipeline, fetcher, CFG, clock)
+    try:
+        server.set_feed("/good.xml", KHERSON)
+        server.set_feed("/page", b"<html><body><p>Welcome</p></body></html>",
+                        content_type="text/html")
+        server.set_feed("/s.xml", SANCTIONS)
+        sources = [src("Good", server.url("/good.xml")), src("Web Page", server.url("/page"))]
+        await poller.sync_sources(sources)
+        first = await poller.run_cycle()
+        assert (first.fetched, first.failed, first.new_items) == (1, 1, 1)
+        assert dict(first.errors)["Web Page"] == "not a feed: got an HTML page"
+
+        worker = await cpu.run(os.getpid)
+        os.kill(worker, signal.SIGKILL)
+        await poller.sync_sources([*sources, src("Brussels Wire", server.url("/s.xml"))])
+        second = await poller.run_cycle()  # only the new source is due
+        assert (second.fetched, second.failed) == (0, 1)
+        assert "BrokenProcessPool" in dict(second.errors)["Brussels Wire"]
+
+        clock.advance(CFG.max_backoff + 1)
+        third = await poller.run_cycle()  # a new worker; the feed is stored this time
+        assert third.new_items == 1 and "Brussels Wire" not in dict(third.errors)
+        assert [s.title for s in third.new_stories] == [
+            "EU agrees new sanctions package against Russian banks"]
+        assert await cpu.run(os.getpid) != worker
+    finally:
+        cpu.close()
+        await fetcher.aclose()
