@@ -26,6 +26,7 @@ import httpx
 
 from bot.config import PollerConfig
 from bot.errors import FetchError, UnsafeURLError
+from bot.news.inflate import BodyDecodeError, BodyTooLarge, bounded_decoder
 from bot.news.urls import UnresolvableHostError, check_resolved_host, validate_source_url
 
 MAX_REDIRECTS = 5
@@ -80,6 +81,38 @@ def parse_max_age(value: str | None) -> int | None:
         return None
     match = _MAX_AGE_RE.search(value)
     return int(match.group(1)) if match else None
+
+
+def parse_expires(expires: str | None, date: str | None = None,
+                  now: float | None = None) -> int | None:
+    """Seconds until an Expires date (measured from the response's Date when it has one,
+    as servers' clocks differ from ours); None when absent, invalid or already past."""
+    if not expires:
+        return None
+    try:
+        until = email.utils.parsedate_to_datetime(expires.strip())
+    except (TypeError, ValueError, IndexError):
+        return None  # "0", "-1": already expired
+    if until.tzinfo is None:
+        until = until.replace(tzinfo=UTC)
+    base = time.time() if now is None else now
+    if date:
+        try:
+            sent = email.utils.parsedate_to_datetime(date.strip())
+            base = (sent if sent.tzinfo else sent.replace(tzinfo=UTC)).timestamp()
+        except (TypeError, ValueError, IndexError):
+            pass
+    seconds = int(until.timestamp() - base)
+    return seconds if seconds > 0 else None
+
+
+def freshness(headers: httpx.Headers) -> int | None:
+    """How long the response may be reused: Cache-Control max-age, else Expires (RFC 9111:
+    Cache-Control wins when both are present)."""
+    cache_control = headers.get("cache-control")
+    if cache_control:
+        return parse_max_age(cache_control)
+    return parse_expires(headers.get("expires"), headers.get("date"))
 
 
 class _GuardedBackend(httpcore.AnyIOBackend):
@@ -243,7 +276,9 @@ class Fetcher:
                        last_modified: str | None) -> tuple[httpx.Response, bytes]:
         headers = {"User-Agent": self.cfg.user_agent,
                    "Accept": "application/rss+xml, application/atom+xml, "
-                             "application/feed+json, application/xml;q=0.9, */*;q=0.8"}
+                             "application/feed+json, application/xml;q=0.9, */*;q=0.8",
+                   # the encodings inflate.py decodes within the body cap
+                   "Accept-Encoding": "gzip, deflate"}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -283,14 +318,26 @@ class Fetcher:
             raise FetchError(f"body larger than {limit} bytes")
         chunks: list[bytes] = []
         size = 0
-        # aiter_bytes() decompresses, so the cap also stops gzip bombs.
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > limit:
-                if status >= 300:  # an error page: its size does not matter
-                    break
-                raise FetchError(f"body larger than {limit} bytes")
-            chunks.append(chunk)
+        # gzip and deflate are decoded here, never more than the cap (see inflate.py);
+        # the cap applies to the decoded size either way.
+        decoder = bounded_decoder(response.headers.get("content-encoding", ""), limit)
+        stream = response.aiter_raw() if decoder is not None else response.aiter_bytes()
+        try:
+            async for raw in stream:
+                chunk = decoder.feed(raw) if decoder is not None else raw
+                size += len(chunk)
+                if size > limit:
+                    raise BodyTooLarge
+                chunks.append(chunk)
+            if decoder is not None:
+                chunks.append(decoder.flush())
+        except BodyTooLarge:
+            if status < 300:
+                raise FetchError(f"body larger than {limit} bytes") from None
+            # an error page: its size does not matter
+        except BodyDecodeError as exc:
+            if status < 300:
+                raise FetchError(f"body not readable: {exc}") from None
         return b"".join(chunks)
 
     def _result(self, response: httpx.Response, body: bytes, url: str, adopt: str | None,
@@ -302,12 +349,12 @@ class Fetcher:
             return FetchResult("not_modified", b"", headers.get("content-type"),
                                headers.get("etag") or etag,
                                headers.get("last-modified") or last_modified, url, adopt,
-                               parse_max_age(headers.get("cache-control")), retry_after,
+                               freshness(headers), retry_after,
                                elapsed)
         if 200 <= status < 300:
             return FetchResult("ok", body, headers.get("content-type"), headers.get("etag"),
                                headers.get("last-modified"), url, adopt,
-                               parse_max_age(headers.get("cache-control")), retry_after,
+                               freshness(headers), retry_after,
                                elapsed)
         reason = response.reason_phrase or ""
         message = f"HTTP {status} {reason}".strip()

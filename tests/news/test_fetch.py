@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
+import gzip
 import socket
 import time
+import tracemalloc
+import zlib
 from collections.abc import AsyncIterator
 from itertools import combinations
 
@@ -13,7 +17,7 @@ import pytest
 
 from bot.config import PollerConfig
 from bot.errors import FetchError
-from bot.news.fetch import Fetcher, parse_max_age, parse_retry_after
+from bot.news.fetch import Fetcher, parse_expires, parse_max_age, parse_retry_after
 from bot.testing.feed_server import FeedServer, RequestRecord
 
 RSS = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></channel></rss>"
@@ -276,3 +280,68 @@ def test_header_parsing() -> None:
     assert parse_max_age("public, max-age=600") == 600
     assert parse_max_age("no-cache, max-age=600") is None
     assert parse_max_age("private") is None
+    sent = "Thu, 26 Nov 2026 06:00:00 GMT"
+    assert parse_expires("Thu, 26 Nov 2026 08:00:00 GMT", sent) == 7200
+    assert parse_expires("Thu, 26 Nov 2026 08:00:00 GMT", None,
+                         now=email.utils.parsedate_to_datetime(sent).timestamp()) == 7200
+    assert parse_expires("0", sent) is None and parse_expires(None) is None
+    assert parse_expires("Thu, 26 Nov 2026 05:00:00 GMT", sent) is None  # already past
+
+
+async def test_expires_counts_when_there_is_no_cache_control(server: FeedServer,
+                                                              fetcher: Fetcher) -> None:
+    server.set_feed("/feed", RSS, headers={"Date": "Thu, 26 Nov 2026 06:00:00 GMT",
+                                           "Expires": "Thu, 26 Nov 2026 06:30:00 GMT"})
+    assert (await fetcher.fetch(server.url("/feed"))).max_age == 1800
+    server.set_feed("/both", RSS, headers={"Date": "Thu, 26 Nov 2026 06:00:00 GMT",
+                                           "Expires": "Thu, 26 Nov 2026 06:30:00 GMT",
+                                           "Cache-Control": "max-age=60"})
+    assert (await fetcher.fetch(server.url("/both"))).max_age == 60
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "x-gzip", "deflate", "raw-deflate"])
+async def test_compressed_bodies_are_decoded(server: FeedServer, fetcher: Fetcher,
+                                             encoding: str) -> None:
+    if encoding in ("gzip", "x-gzip"):
+        body = gzip.compress(RSS)
+    elif encoding == "deflate":
+        body = zlib.compress(RSS)
+    else:
+        c = zlib.compressobj(wbits=-zlib.MAX_WBITS)  # what some servers send as "deflate"
+        body = c.compress(RSS) + c.flush()
+    header = "deflate" if encoding == "raw-deflate" else encoding
+    server.set_feed("/z", body, headers={"Content-Encoding": header}, chunked=True)
+    result = await fetcher.fetch(server.url("/z"))
+    assert result.body == RSS
+    assert server.requests[-1].headers["Accept-Encoding"] == "gzip, deflate"
+
+
+async def test_two_gzip_members_are_one_body(server: FeedServer, fetcher: Fetcher) -> None:
+    half = len(RSS) // 2
+    server.set_feed("/z", gzip.compress(RSS[:half]) + gzip.compress(RSS[half:]),
+                    headers={"Content-Encoding": "gzip"})
+    assert (await fetcher.fetch(server.url("/z"))).body == RSS
+
+
+async def test_gzip_bomb_is_refused_without_inflating_it(server: FeedServer) -> None:
+    limit = 1_000_000
+    bomb = gzip.compress(b"\0" * 200_000_000, compresslevel=9)  # ~200 KB on the wire
+    assert len(bomb) < 300_000
+    server.set_feed("/bomb", bomb, headers={"Content-Encoding": "gzip"})
+    f = Fetcher(dataclasses.replace(CFG, max_body_bytes=limit))
+    try:
+        tracemalloc.start()
+        with pytest.raises(FetchError, match=f"larger than {limit} bytes"):
+            await f.fetch(server.url("/bomb"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        await f.aclose()
+    assert peak < 8 * limit, peak  # not the ~64 MB one network chunk would inflate to
+
+
+async def test_corrupt_gzip_is_a_clear_error(server: FeedServer, fetcher: Fetcher) -> None:
+    server.set_feed("/bad", b"\x1f\x8b\x08\x00garbage" * 10,
+                    headers={"Content-Encoding": "gzip"})
+    with pytest.raises(FetchError, match="body not readable: gzip data is corrupt"):
+        await fetcher.fetch(server.url("/bad"))
