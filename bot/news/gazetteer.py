@@ -42,6 +42,11 @@ STREET_BEFORE = frozenset({"вулиця", "вулиці", "вулицю", "ву
 DISTRICT_AFTER = frozenset({"district", "raion", "район", "районі", "району", "районе"})
 STREET_AFTER = frozenset({"street", "st", "avenue", "ave", "road", "rd", "lane", "boulevard",
                           "blvd", "square", "highway"})
+# A newspaper named after its city ("The New York Times", "the Kyiv Independent") is not
+# news about the city: the capitalized word after the name gives it away.
+MEDIA_AFTER = frozenset({"times", "post", "independent", "tribune", "journal", "herald",
+                         "gazette", "globe", "chronicle", "telegraph", "examiner", "pravda",
+                         "правда", "таймс", "пост"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +141,8 @@ class Gazetteer:
         region = flags & FLAG_REGION
         if prev in STREET_BEFORE or (nxt in STREET_AFTER and not region):
             return False
+        if nxt in MEDIA_AFTER and not region and _is_masthead(tokens, i + k - 1):
+            return False
         if flags & FLAG_RIVER and not region and _is_river(prev, nxt):
             return False
         if nxt in DISTRICT_AFTER and prev in self.forms:  # "Kyiv's Obolon district"
@@ -211,6 +218,18 @@ def _next_word(tokens: Tokens, i: int) -> str:
     if text[tokens.end(i):start].strip(" \u00a0"):
         return ""
     return text[start:tokens.end(i + 1)]
+
+
+def _is_masthead(tokens: Tokens, i: int) -> bool:
+    """Word i + 1 is a capitalized newspaper word standing alone ("Post", not "post-war")."""
+    word = _next_word(tokens, i)
+    if not word[:1].isupper():
+        return False
+    if i + 2 < len(tokens):
+        gap = tokens.text[tokens.end(i + 1):tokens.start(i + 2)]
+        if gap[:1] in ("-", "\u2011"):  # "Post-War", "Times-Square"
+            return False
+    return True
 
 
 def _is_river(prev: str, nxt: str) -> bool:
