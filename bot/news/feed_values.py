@@ -1,0 +1,104 @@
+"""Small conversions of feed values shared by the parsers: strings, dates, ttl, guids."""
+
+from __future__ import annotations
+
+from calendar import timegm
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from html import escape
+from typing import Any
+
+from feedparser.datetimes import _parse_date as _feedparser_date
+
+from bot.domain import RawItem
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """RFC 822 and ISO 8601 quickly; anything else through feedparser's many formats."""
+    if not value:
+        return None
+    dt: datetime | None = None
+    try:
+        dt = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        try:
+            dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return struct_to_dt(_feedparser_date(value))
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def struct_to_dt(t: Any) -> datetime | None:
+    if not t:
+        return None
+    try:
+        return datetime.fromtimestamp(timegm(t), UTC)
+    except (OverflowError, ValueError, OSError, TypeError):
+        return None
+
+
+def parse_ttl(value: Any) -> int | None:
+    try:
+        ttl = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return ttl if 0 < ttl <= 7 * 24 * 60 else None
+
+
+def text_as_html(text: Any) -> str | None:
+    if not isinstance(text, str) or not text:
+        return None
+    return "".join(f"<p>{escape(p)}</p>" for p in text.split("\n") if p.strip())
+
+
+def parse_iso(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def dedupe_guids(items: Any) -> tuple[RawItem, ...]:
+    """Drop repeated entries; a guid reused for a different entry is dropped from it."""
+    seen_guids: set[str] = set()
+    seen_entries: set[tuple[str | None, str | None, str | None]] = set()
+    out: list[RawItem] = []
+    for it in items:
+        ident = (it.guid, it.link, it.title)
+        if ident in seen_entries:
+            continue
+        seen_entries.add(ident)
+        if it.guid is not None:
+            if it.guid in seen_guids:
+                # The publisher reused a guid: keep the entry (its link or title still
+                # identify it) but never let the guid collide with the first one.
+                it = RawItem(None, it.link, it.title, it.summary_html, it.content_html,
+                             it.published_at, it.author, it.categories)
+            else:
+                seen_guids.add(it.guid)
+        out.append(it)
+    return tuple(out)
+
+
+def as_str(v: Any) -> str | None:
+    if v is None:
+        return None
+    return v if isinstance(v, str) else str(v)
+
+
+def clean_str(v: Any) -> str | None:
+    if not isinstance(v, str):
+        return None
+    v = v.strip()
+    return v or None
+
+
+def short(exc: Any, limit: int = 200) -> str:
+    s = str(exc) if exc is not None else ""
+    s = f"{type(exc).__name__}: {s}" if isinstance(exc, BaseException) else s
+    return s if len(s) <= limit else s[: limit - 1] + "…"
