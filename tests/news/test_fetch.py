@@ -17,7 +17,8 @@ import pytest
 
 from bot.config import PollerConfig
 from bot.errors import FetchError
-from bot.news.fetch import Fetcher, parse_expires, parse_max_age, parse_retry_after
+from bot.news.fetch import Fetcher
+from bot.news.http_headers import parse_expires, parse_max_age, parse_retry_after
 from bot.testing.feed_server import FeedServer, RequestRecord
 
 RSS = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></channel></rss>"
