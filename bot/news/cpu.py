@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -23,51 +24,78 @@ T = TypeVar("T")
 
 
 def _warm() -> None:
-    """Load the classifier's data once per worker, before its first batch."""
+    """A worker's start: Ctrl-C is for the main process (it stops the workers), and the
+    classifier's data is loaded once, before the first batch."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from bot.news.stages import worker_classifier
 
     worker_classifier()
 
 
-class CpuRunner:
-    """`await runner.run(fn, *args)`: in a worker process when `workers` > 0, else a thread."""
+def _default_start_method() -> str:
+    # Never fork the threaded main process; where there is no fork server (Windows), spawn.
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
-    def __init__(self, workers: int = 0) -> None:
+
+class CpuRunner:
+    """`await runner.run(fn, *args)`: in a worker process when `workers` > 0, else a thread.
+
+    Where worker processes cannot start (no semaphores in a sandbox, a broken install),
+    the runner says so once in the log and runs everything in a thread from then on.
+    """
+
+    def __init__(self, workers: int = 0, *, start_method: str | None = None) -> None:
         self.workers = max(0, workers)
+        self.start_method = start_method or _default_start_method()
         self._pool: ProcessPoolExecutor | None = None
+        self._starting: asyncio.Lock | None = None
 
     @property
     def in_processes(self) -> bool:
         return self.workers > 0
 
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            # Never fork the threaded main process; where there is no fork server
-            # (Windows), spawn.
-            methods = multiprocessing.get_all_start_methods()
-            ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods
-                                              else "spawn")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_warm)
-        return self._pool
-
     async def start(self) -> None:
         """Start the workers now and wait until they have loaded their data."""
-        if self.in_processes:
-            pool = self._executor()
-            await asyncio.gather(*(asyncio.wrap_future(pool.submit(int))
-                                   for _ in range(self.workers)))
+        await self._ready_pool()
+
+    async def _ready_pool(self) -> ProcessPoolExecutor | None:
+        """The started pool; None when there are no workers (or they cannot start here)."""
+        if self._pool is not None or not self.in_processes:
+            return self._pool
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:
+            if self._pool is not None or not self.in_processes:
+                return self._pool
+            pool: ProcessPoolExecutor | None = None
+            try:
+                ctx = multiprocessing.get_context(self.start_method)
+                pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_warm)
+                await asyncio.gather(*(asyncio.wrap_future(pool.submit(int))
+                                       for _ in range(self.workers)))
+            except Exception as exc:
+                log.error("pipeline worker processes cannot start here; parsing and tagging "
+                          "run in a thread instead", extra={"error": repr(exc)})
+                if pool is not None:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                self.workers = 0
+                return None
+            self._pool = pool
+            return pool
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        if not self.in_processes:
+        pool = await self._ready_pool()
+        if pool is None:
             return await asyncio.to_thread(fn, *args)
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor(), fn, *args)
+            return await loop.run_in_executor(pool, fn, *args)
         except BrokenProcessPool:
             # A worker died (killed, out of memory): this call fails like any other error
-            # of the batch, and the next call gets a fresh pool.
+            # of the batch, and the next call starts a fresh pool.
             log.error("a pipeline worker process died; starting new ones")
-            self._discard()
+            if self._pool is pool:
+                self._discard()
             raise
 
     def _discard(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 from collections.abc import AsyncIterator
@@ -77,3 +78,17 @@ def test_no_workers_means_no_processes() -> None:
     r = CpuRunner(0)
     assert not r.in_processes and r.workers == 0
     r.close()  # nothing to close
+
+
+async def test_without_worker_processes_it_runs_in_a_thread_and_says_so(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Where processes cannot start (here: a start method this platform does not have),
+    the pipeline still runs, in a thread, and the log says why."""
+    r = CpuRunner(1, start_method="no-such-method")
+    body = shared_feed("ukrinform.xml").read_bytes()
+    with caplog.at_level(logging.ERROR, logger="bot.news.cpu"):
+        parsed = await r.run(parse_body, body, "", None)
+    assert len(parsed.items) == 30
+    assert not r.in_processes and await r.run(os.getpid) == os.getpid()
+    assert "cannot start here" in caplog.text
+    r.close()
