@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
 from bot.domain import ChatStatus, Subscription, SubscriptionMode, TagKind
 from storage.repos.base import Repo
+from storage.repos.values import aware_or_none, chunks
 from storage.tables import TS, chats, subscriptions
 
 _CHUNK = 1000  # ids per IN (...) list
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; Herald only sees aware UTC ones."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +54,8 @@ def _row(r: Any) -> BriefingChat:
                         timezone=r.timezone, briefing_times=tuple(r.briefing_times or ()),
                         skip_empty=bool(r.skip_empty_briefing),
                         quiet_start=r.quiet_start, quiet_end=r.quiet_end,
-                        last_briefing_at=_utc(r.last_briefing_at),
-                        next_briefing_at=_utc(r.next_briefing_at))
+                        last_briefing_at=aware_or_none(r.last_briefing_at),
+                        next_briefing_at=aware_or_none(r.next_briefing_at))
 
 
 class BriefingRepo(Repo):
@@ -160,15 +154,14 @@ class BriefingRepo(Repo):
         ids = sorted(set(chat_ids))
         out: dict[int, list[Subscription]] = {i: [] for i in ids}
         async with self.session.begin() as s:
-            for i in range(0, len(ids), _CHUNK):
-                part = ids[i:i + _CHUNK]
+            for part in chunks(ids, _CHUNK):
                 q = (select(subscriptions).where(subscriptions.c.chat_id.in_(part))
                      .order_by(subscriptions.c.chat_id, subscriptions.c.id))
                 for r in (await s.execute(q)).all():
                     out[r.chat_id].append(Subscription(
                         id=r.id, chat_id=r.chat_id, kind=TagKind(r.kind), key=r.key,
                         label=r.label, mode=SubscriptionMode(r.mode),
-                        created_at=_utc(r.created_at)))
+                        created_at=aware_or_none(r.created_at)))
         return out
 
 

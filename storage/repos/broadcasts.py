@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
 
 from bot.domain import Broadcast, BroadcastStatus, ChatStatus, OutboxStatus, TagKind
 from storage.repos.base import Repo
+from storage.repos.values import aware_or_none
 from storage.tables import broadcasts, chats, outbox, subscriptions
 
 # Statuses in which a broadcast still has work to do (fan-out or sending).
 ACTIVE = (BroadcastStatus.QUEUED, BroadcastStatus.RUNNING)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every datetime Herald sees is aware UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _broadcast(row: Any) -> Broadcast:
@@ -30,8 +24,8 @@ def _broadcast(row: Any) -> Broadcast:
         segment_kind=TagKind(row.segment_kind) if row.segment_kind else None,
         segment_key=row.segment_key, segment_label=row.segment_label, total=row.total,
         enqueued=row.enqueued or 0, fanout_cursor=row.fanout_cursor,
-        progress_message_id=row.progress_message_id, created_at=_utc(row.created_at),
-        confirmed_at=_utc(row.confirmed_at), finished_at=_utc(row.finished_at))
+        progress_message_id=row.progress_message_id, created_at=aware_or_none(row.created_at),
+        confirmed_at=aware_or_none(row.confirmed_at), finished_at=aware_or_none(row.finished_at))
 
 
 def _values(statuses: Iterable[BroadcastStatus]) -> list[str]:

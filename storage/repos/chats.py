@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, select, update
@@ -22,6 +22,7 @@ from bot.domain import (
     TagKind,
 )
 from storage.repos.base import Repo
+from storage.repos.values import aware_or_none, chunks
 from storage.tables import chats, outbox, subscriptions
 
 SETTINGS_FIELDS = (
@@ -34,22 +35,10 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _CHUNK = 5000
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every datetime Herald sees is aware UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    for i in range(0, len(ids), _CHUNK):
-        yield list(ids[i:i + _CHUNK])
-
-
 def _chat(row: Any) -> Chat:
     return Chat(id=row.id, type=row.type, title=row.title, language=row.language,
                 timezone=row.timezone, status=ChatStatus(row.status),
-                created_at=_utc(row.created_at))
+                created_at=aware_or_none(row.created_at))
 
 
 def _settings(row: Any) -> ChatSettings:
@@ -58,15 +47,15 @@ def _settings(row: Any) -> ChatSettings:
         briefing_times=tuple(row.briefing_times or ()),
         skip_empty_briefing=bool(row.skip_empty_briefing),
         quiet_start=row.quiet_start, quiet_end=row.quiet_end, quiet_mode=row.quiet_mode,
-        alerts_per_hour=row.alerts_per_hour, muted_until=_utc(row.muted_until),
-        last_briefing_at=_utc(row.last_briefing_at),
+        alerts_per_hour=row.alerts_per_hour, muted_until=aware_or_none(row.muted_until),
+        last_briefing_at=aware_or_none(row.last_briefing_at),
     )
 
 
 def _subscription(row: Any) -> Subscription:
     return Subscription(id=row.id, chat_id=row.chat_id, kind=TagKind(row.kind), key=row.key,
                         label=row.label, mode=SubscriptionMode(row.mode),
-                        created_at=_utc(row.created_at))
+                        created_at=aware_or_none(row.created_at))
 
 
 def _check_hhmm(name: str, value: Any, *, optional: bool) -> None:
@@ -197,7 +186,7 @@ class ChatRepo(Repo):
         out: dict[int, AlertTarget] = {}
         ids = sorted(set(chat_ids))
         async with self.session.begin() as s:
-            for part in _chunks(ids):
+            for part in chunks(ids, _CHUNK):
                 counts: dict[int, int] = {}
                 q = (select(outbox.c.chat_id, func.count())
                      .where(outbox.c.chat_id.in_(part),

@@ -12,14 +12,13 @@ from bot.domain import Item, Story, TagKind
 from storage.repos import story_writer
 from storage.repos.base import Repo
 from storage.repos.news_rows import (
+    CHUNK,
     STORY_COLS,
-    chunks,
-    db_time,
     item_of_row,
     story_of_row,
-    utc,
 )
 from storage.repos.story_writer import NewItem, StoredItem
+from storage.repos.values import aware, chunks
 from storage.tables import items, stories, story_tags
 
 PHRASE_WINDOW = timedelta(days=7)  # how far back phrase lookups and searches scan
@@ -59,9 +58,9 @@ class NewsRepo(Repo):
             res = await s.execute(
                 select(stories.c.id, stories.c.fingerprint, stories.c.first_seen_at,
                        published.label("published"))
-                .where(stories.c.first_seen_at >= db_time(since))
+                .where(stories.c.first_seen_at >= aware(since))
                 .order_by(stories.c.first_seen_at))
-            return [(r.id, tuple(r.fingerprint), utc(r.published or r.first_seen_at))
+            return [(r.id, tuple(r.fingerprint), aware(r.published or r.first_seen_at))
                     for r in res if r.fingerprint]
 
     async def get_story(self, story_id: int) -> Story | None:
@@ -71,7 +70,7 @@ class NewsRepo(Repo):
 
     async def _stories_by_ids(self, s: Any, ids: Sequence[int]) -> dict[int, Story]:
         out: dict[int, Story] = {}
-        for chunk in chunks(list(ids)):
+        for chunk in chunks(list(ids), CHUNK):
             res = await s.execute(select(*STORY_COLS).where(stories.c.id.in_(chunk)))
             out.update({r.id: story_of_row(r) for r in res})
         return out
@@ -102,7 +101,7 @@ class NewsRepo(Repo):
                     .where(story_tags.c.kind == TagKind(kind).value, story_tags.c.key == key)
                     .order_by(story_tags.c.seen_at.desc()).limit(limit))
                 for r in res:
-                    at = utc(r.seen_at)
+                    at = aware(r.seen_at)
                     if r.story_id not in seen or seen[r.story_id] < at:
                         seen[r.story_id] = at
             found = await self._stories_by_ids(s, list(seen))
@@ -141,10 +140,10 @@ class NewsRepo(Repo):
         before: tuple[datetime, int] | None = None
         async with self.session.begin() as s:
             while len(out) < limit:
-                q = select(*STORY_COLS).where(stories.c.first_seen_at >= db_time(since), *conds)
+                q = select(*STORY_COLS).where(stories.c.first_seen_at >= aware(since), *conds)
                 if before is not None:
-                    q = q.where(or_(stories.c.first_seen_at < db_time(before[0]),
-                                    and_(stories.c.first_seen_at == db_time(before[0]),
+                    q = q.where(or_(stories.c.first_seen_at < aware(before[0]),
+                                    and_(stories.c.first_seen_at == aware(before[0]),
                                          stories.c.id < before[1])))
                 q = q.order_by(stories.c.first_seen_at.desc(), stories.c.id.desc()
                                ).limit(_SCAN_PAGE)
@@ -157,7 +156,7 @@ class NewsRepo(Repo):
                             break
                 if len(rows) < _SCAN_PAGE:
                     break
-                before = (utc(rows[-1].first_seen_at), rows[-1].id)
+                before = (aware(rows[-1].first_seen_at), rows[-1].id)
         return out
 
     def _contains(self, col: Any, word: str) -> Any:
@@ -169,7 +168,7 @@ class NewsRepo(Repo):
     async def _latest_seen(self) -> datetime | None:
         async with self.session.begin() as s:
             value = (await s.execute(select(func.max(stories.c.first_seen_at)))).scalar()
-        return utc(value) if value is not None else None
+        return aware(value) if value is not None else None
 
     async def stories_since(self, since: datetime, tags: Sequence[tuple[TagKind, str]],
                             until: datetime | None = None, limit: int = 200
@@ -184,10 +183,10 @@ class NewsRepo(Repo):
                 q = (select(story_tags.c.story_id)
                      .join(stories, stories.c.id == story_tags.c.story_id)
                      .where(story_tags.c.kind == kind.value, story_tags.c.key == key,
-                            story_tags.c.seen_at >= db_time(since),
-                            stories.c.first_seen_at >= db_time(since)))
+                            story_tags.c.seen_at >= aware(since),
+                            stories.c.first_seen_at >= aware(since)))
                 if until is not None:
-                    q = q.where(stories.c.first_seen_at < db_time(until))
+                    q = q.where(stories.c.first_seen_at < aware(until))
                 for r in await s.execute(q.limit(limit * 5)):
                     matched.setdefault(r.story_id, []).append((kind, key))
             found = await self._stories_by_ids(s, list(matched))
@@ -220,8 +219,8 @@ class NewsRepo(Repo):
         """(items fetched, stories first seen) since `since`."""
         async with self.session.begin() as s:
             n_items = (await s.execute(select(func.count()).select_from(items)
-                                       .where(items.c.fetched_at >= db_time(since)))).scalar()
+                                       .where(items.c.fetched_at >= aware(since)))).scalar()
             n_stories = (await s.execute(select(func.count()).select_from(stories)
-                                         .where(stories.c.first_seen_at >= db_time(since)))
+                                         .where(stories.c.first_seen_at >= aware(since)))
                          ).scalar()
         return int(n_items or 0), int(n_stories or 0)

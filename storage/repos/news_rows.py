@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain import Evidence, Item, Story, TagKind, Tags
+from storage.repos.values import aware
 from storage.tables import stories
 
 CHUNK = 500  # bound parameters per IN (...) list, far below both backends' limits
@@ -14,21 +13,6 @@ CHUNK = 500  # bound parameters per IN (...) list, far below both backends' limi
 STORY_COLS = (stories.c.id, stories.c.title, stories.c.url, stories.c.summary, stories.c.text,
               stories.c.first_seen_at, stories.c.updated_at, stories.c.source_count,
               stories.c.cities, stories.c.topics)
-
-
-def utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every datetime Herald sees is aware UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def db_time(value: datetime) -> datetime:
-    """Aware UTC for PostgreSQL; SQLite stores it as text without the offset, compared as text."""
-    return utc(value)
-
-
-def chunks(seq: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(seq), CHUNK):
-        yield seq[i:i + CHUNK]
 
 
 def tags_to_json(tags: Tags) -> dict[str, Any]:
@@ -53,7 +37,7 @@ def tags_from_json(data: Any) -> Tags:
 
 def story_of_row(row: Any) -> Story:
     return Story(id=row.id, title=row.title, url=row.url, summary=row.summary,
-                 first_seen_at=utc(row.first_seen_at), updated_at=utc(row.updated_at),
+                 first_seen_at=aware(row.first_seen_at), updated_at=aware(row.updated_at),
                  source_count=row.source_count, cities=tuple(row.cities or ()),
                  topics=tuple(row.topics or ()), text=row.text or "")
 
@@ -61,5 +45,5 @@ def story_of_row(row: Any) -> Story:
 def item_of_row(row: Any) -> Item:
     return Item(id=row.id, source_id=row.source_id, story_id=row.story_id, key=row.key,
                 url=row.url, title=row.title, text=row.text, summary=row.summary,
-                published_at=utc(row.published_at), fetched_at=utc(row.fetched_at),
+                published_at=aware(row.published_at), fetched_at=aware(row.fetched_at),
                 language=row.language, tags=tags_from_json(row.tags))

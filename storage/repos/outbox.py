@@ -7,8 +7,8 @@ each chat receives its messages in order even across retries and several senders
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -29,20 +29,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.domain import ChatStatus, Delivery, DeliveryKind, OutboxStatus, OutgoingMessage, utcnow
 from storage.repos.base import Repo
+from storage.repos.values import aware, aware_or_none, chunks
 from storage.tables import chats, outbox, subscriptions
 
 _CHUNK = 1000
 _ACTIVE = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
 _CLAIM_LOCK = 0x4845524C  # pg_advisory_xact_lock key: claims are serialized across processes
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every datetime Herald sees is aware UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return None if value is None else _aware(value)
 
 
 def _delivery(row: Any) -> Delivery:
@@ -51,14 +43,9 @@ def _delivery(row: Any) -> Delivery:
         status=OutboxStatus(row.status), thread_id=row.thread_id,
         disable_notification=bool(row.disable_notification), reply_markup=row.reply_markup,
         story_id=row.story_id, broadcast_id=row.broadcast_id, paid=bool(row.paid),
-        attempts=row.attempts, not_before=_utc(row.not_before),
-        created_at=_utc(row.created_at), sent_at=_utc(row.sent_at),
+        attempts=row.attempts, not_before=aware_or_none(row.not_before),
+        created_at=aware_or_none(row.created_at), sent_at=aware_or_none(row.sent_at),
         message_id=row.message_id, error=row.error)
-
-
-def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    for i in range(0, len(ids), _CHUNK):
-        yield list(ids[i:i + _CHUNK])
 
 
 class OutboxRepo(Repo):
@@ -70,7 +57,7 @@ class OutboxRepo(Repo):
     async def enqueue(self, messages: Sequence[OutgoingMessage],
                       now: datetime | None = None) -> int:
         """Insert messages; a (chat_id, dedup_key) already queued is skipped. Rows inserted."""
-        now = _aware(now or utcnow())
+        now = aware(now or utcnow())
         rows: list[dict[str, Any]] = []
         seen: set[tuple[int, str]] = set()
         for m in messages:
@@ -84,7 +71,7 @@ class OutboxRepo(Repo):
                 "reply_markup": m.reply_markup, "story_id": m.story_id,
                 "broadcast_id": m.broadcast_id, "paid": m.paid,
                 "status": OutboxStatus.PENDING.value, "attempts": 0,
-                "not_before": _utc(m.not_before), "created_at": now,
+                "not_before": aware_or_none(m.not_before), "created_at": now,
                 "dedup_key": m.dedup_key})
         if not rows:
             return 0
@@ -104,7 +91,7 @@ class OutboxRepo(Repo):
         A row is skipped while an earlier row of its chat is still waiting (pending but not
         due, or claimed by a live sender), which keeps every chat's messages in order.
         """
-        now = _aware(now)
+        now = aware(now)
         stale = now - timedelta(seconds=claim_timeout)
         earlier = outbox.alias("earlier")
         # An earlier row of the same chat that is still waiting holds the later ones back.
@@ -169,7 +156,7 @@ class OutboxRepo(Repo):
             await s.execute(
                 update(outbox).where(outbox.c.id == bindparam("oid")).values(
                     status=OutboxStatus.SENT.value, message_id=bindparam("mid"),
-                    sent_at=_utc(now), error=None),
+                    sent_at=aware_or_none(now), error=None),
                 [{"oid": i, "mid": m} for i, m in done])
 
     async def mark_failed(self, id: int, error: str, now: datetime) -> None:
@@ -182,7 +169,7 @@ class OutboxRepo(Repo):
                           count_attempt: bool = True) -> None:
         """Back to pending, due at not_before; count an attempt unless it was a rate limit."""
         values: dict[str, Any] = {"status": OutboxStatus.PENDING.value, "claimed_by": None,
-                                  "claimed_at": None, "not_before": _utc(not_before),
+                                  "claimed_at": None, "not_before": aware_or_none(not_before),
                                   "error": error[:2000] if error else None}
         if count_attempt:
             values["attempts"] = outbox.c.attempts + 1
@@ -195,10 +182,10 @@ class OutboxRepo(Repo):
         values: dict[str, Any] = {"status": OutboxStatus.PENDING.value, "claimed_by": None,
                                   "claimed_at": None}
         if not_before is not None:
-            values["not_before"] = _aware(not_before)
+            values["not_before"] = aware(not_before)
         released = 0
         async with self.session.begin() as s:
-            for part in _chunks(list(ids)):
+            for part in chunks(list(ids), _CHUNK):
                 result = await s.execute(update(outbox).where(
                     outbox.c.id.in_(part), outbox.c.status == OutboxStatus.SENDING.value,
                 ).values(**values))
@@ -207,7 +194,7 @@ class OutboxRepo(Repo):
 
     async def block_chat(self, chat_id: int, now: datetime) -> int:
         """The user blocked the bot: mark the chat blocked, fail its waiting rows."""
-        now = _aware(now)
+        now = aware(now)
         async with self.session.begin() as s:
             await s.execute(update(chats).where(chats.c.id == chat_id).values(
                 status=ChatStatus.BLOCKED.value, updated_at=now))
@@ -218,7 +205,7 @@ class OutboxRepo(Repo):
 
     async def migrate_chat(self, old_id: int, new_id: int, now: datetime) -> None:
         """A group became a supergroup: move the chat, its subscriptions and waiting rows."""
-        now = _aware(now)
+        now = aware(now)
         async with self.session.begin() as s:
             old = (await s.execute(select(chats).where(chats.c.id == old_id))).mappings().first()
             has_new = (await s.execute(select(chats.c.id).where(chats.c.id == new_id))).first()
@@ -262,7 +249,7 @@ class OutboxRepo(Repo):
             row = (await s.execute(select(
                 func.count(), func.min(func.coalesce(outbox.c.not_before, outbox.c.created_at)),
             ).where(outbox.c.status == OutboxStatus.PENDING.value))).one()
-        return _utc(row[1]) if row[0] else None
+        return aware_or_none(row[1]) if row[0] else None
 
     async def counts(self, broadcast_id: int | None = None) -> dict[str, int]:
         """Rows by status (for one broadcast, or all)."""

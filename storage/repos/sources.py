@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -19,24 +19,10 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from bot.domain import Source, SourceConfig
 from bot.errors import UserInputError
 from storage.repos.base import Repo
+from storage.repos.values import aware, aware_or_none
 from storage.tables import sources
 
 MAX_ERROR_LENGTH = 1000
-
-
-def _to_db(dt: datetime | None) -> datetime | None:
-    """Aware UTC for PostgreSQL; SQLite stores the same wall time (its DateTime drops tz)."""
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        return dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
-
-
-def _from_db(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +57,7 @@ _FAILED = update(sources).where(sources.c.id == bindparam("b_id")).values(
 
 
 def _check_params(c: SourceCheck) -> dict[str, Any]:
-    return {"b_id": c.source_id, "b_now": _to_db(c.now), "b_next": _to_db(c.next_check_at),
+    return {"b_id": c.source_id, "b_now": aware(c.now), "b_next": aware_or_none(c.next_check_at),
             "b_etag": (c.etag or None) and c.etag[:500],
             "b_lm": (c.last_modified or None) and c.last_modified[:100],
             "b_error": (c.error or "")[:MAX_ERROR_LENGTH]}
@@ -83,11 +69,11 @@ def _row_to_source(row: Any) -> Source:
         id=m["id"], name=m["name"], url=m["url"], language=m["language"],
         cities=tuple(m["cities"] or ()), topics=tuple(m["topics"] or ()),
         poll_interval=m["poll_interval"], paused=bool(m["paused"]), etag=m["etag"],
-        last_modified=m["last_modified"], next_check_at=_from_db(m["next_check_at"]),
-        last_checked_at=_from_db(m["last_checked_at"]),
-        last_success_at=_from_db(m["last_success_at"]),
+        last_modified=m["last_modified"], next_check_at=aware_or_none(m["next_check_at"]),
+        last_checked_at=aware_or_none(m["last_checked_at"]),
+        last_success_at=aware_or_none(m["last_success_at"]),
         failure_count=m["failure_count"], last_error=m["last_error"],
-        created_at=_from_db(m["created_at"]),
+        created_at=aware_or_none(m["created_at"]),
     )
 
 
@@ -112,7 +98,7 @@ class SourceRepo(Repo):
                 if row is None:
                     await s.execute(insert(sources).values(
                         url=url, origin="config", paused=False, failure_count=0,
-                        created_at=_to_db(now), **_config_values(cfg)))
+                        created_at=aware(now), **_config_values(cfg)))
                     continue
                 values = _config_values(cfg)
                 values["origin"] = "config"
@@ -135,7 +121,7 @@ class SourceRepo(Repo):
                 raise UserInputError(f"this URL is already a source: {existing.name}")
             new_id = (await s.execute(insert(sources).values(
                 url=cfg.url, origin=origin, paused=False, failure_count=0,
-                created_at=_to_db(now), **_config_values(cfg)
+                created_at=aware(now), **_config_values(cfg)
             ).returning(sources.c.id))).scalar_one()
         source = await self.get(new_id)
         assert source is not None
@@ -164,7 +150,7 @@ class SourceRepo(Repo):
         query = (select(sources)
                  .where(sources.c.paused.is_(False))
                  .where(sources.c.next_check_at.is_(None)
-                        | (sources.c.next_check_at <= _to_db(now)))
+                        | (sources.c.next_check_at <= aware(now)))
                  .order_by(sources.c.next_check_at.asc().nulls_first(), sources.c.id)
                  .limit(limit))
         async with self.session.begin() as s:
@@ -185,8 +171,8 @@ class SourceRepo(Repo):
         await self._record_ok(source_id, {
             "etag": (etag or None) and etag[:500],
             "last_modified": (last_modified or None) and last_modified[:100],
-            "last_checked_at": _to_db(now), "last_success_at": _to_db(now),
-            "next_check_at": _to_db(next_check_at), "failure_count": 0, "last_error": None,
+            "last_checked_at": aware(now), "last_success_at": aware(now),
+            "next_check_at": aware_or_none(next_check_at), "failure_count": 0, "last_error": None,
         }, new_url)
 
     async def record_not_modified(self, source_id: int, *, now: datetime,
@@ -195,8 +181,8 @@ class SourceRepo(Repo):
                                   new_url: str | None = None) -> None:
         """A 304: the source is healthy; keep (or refresh) its validators."""
         values: dict[str, Any] = {
-            "last_checked_at": _to_db(now), "last_success_at": _to_db(now),
-            "next_check_at": _to_db(next_check_at), "failure_count": 0, "last_error": None,
+            "last_checked_at": aware(now), "last_success_at": aware(now),
+            "next_check_at": aware_or_none(next_check_at), "failure_count": 0, "last_error": None,
         }
         if etag:
             values["etag"] = etag[:500]
@@ -212,7 +198,7 @@ class SourceRepo(Repo):
                 update(sources).where(sources.c.id == source_id).values(
                     failure_count=sources.c.failure_count + 1,
                     last_error=error[:MAX_ERROR_LENGTH],
-                    last_checked_at=_to_db(now), next_check_at=_to_db(next_check_at),
+                    last_checked_at=aware(now), next_check_at=aware_or_none(next_check_at),
                 ).returning(sources.c.failure_count))).scalar_one_or_none()
         return int(count or 0)
 

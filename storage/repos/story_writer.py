@@ -19,13 +19,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.domain import CleanItem, Item, Story, TagKind, Tags
 from storage.repos.news_rows import (
+    CHUNK,
     STORY_COLS,
-    chunks,
-    db_time,
     story_of_row,
     tags_to_json,
-    utc,
 )
+from storage.repos.values import aware, chunks
 from storage.tables import items, stories, story_tags
 
 
@@ -66,7 +65,7 @@ _UPDATE_STORY = (
 def existing_keys(conn: Connection, keys: Sequence[str]) -> set[str]:
     """The subset of `keys` already stored."""
     found: set[str] = set()
-    for chunk in chunks(list(dict.fromkeys(keys))):
+    for chunk in chunks(list(dict.fromkeys(keys)), CHUNK):
         found.update(r[0] for r in conn.execute(select(items.c.key).where(items.c.key.in_(chunk))))
     return found
 
@@ -98,8 +97,8 @@ def add_items(conn: Connection, batch: Sequence[NewItem]) -> list[StoredItem]:
     stmt = (dialect.insert(items).on_conflict_do_nothing(index_elements=["key"])
             .returning(items.c.id, items.c.key))
     inserted: dict[str, int] = {}
-    for chunk in chunks(unique_rows):
-        inserted.update((r.key, r.id) for r in conn.execute(stmt, list(chunk)))
+    for rows in chunks(unique_rows, CHUNK):
+        inserted.update((r.key, r.id) for r in conn.execute(stmt, rows))
     ok = [i for i in first_of_key.values() if batch[i].item.key in inserted]
     ok.sort()
 
@@ -125,7 +124,7 @@ def add_items(conn: Connection, batch: Sequence[NewItem]) -> list[StoredItem]:
             index=i,
             item=Item(id=inserted[c.key], source_id=c.source_id, story_id=sid, key=c.key,
                       url=c.url, title=c.title, text=c.text, summary=n.summary,
-                      published_at=utc(c.published_at), fetched_at=utc(n.fetched_at),
+                      published_at=aware(c.published_at), fetched_at=aware(n.fetched_at),
                       language=c.language, tags=n.tags),
             story=story,
             # The first stored item of a new story announces it (normally its lead).
@@ -151,7 +150,7 @@ def _insert_stories(conn: Connection, rows: list[dict[str, Any]], is_sqlite: boo
 def _story_row(n: NewItem) -> dict[str, Any]:
     c = n.item
     return {"title": c.title, "url": c.url, "summary": n.summary, "text": c.text,
-            "first_seen_at": db_time(n.fetched_at), "updated_at": db_time(n.fetched_at),
+            "first_seen_at": aware(n.fetched_at), "updated_at": aware(n.fetched_at),
             "source_count": 1, "cities": list(n.tags.cities),
             "topics": list(n.tags.topics),
             "fingerprint": list(c.fingerprint) if c.fingerprint else None}
@@ -161,8 +160,8 @@ def _item_row(n: NewItem, story_id: int) -> dict[str, Any]:
     c = n.item
     return {"source_id": c.source_id, "story_id": story_id, "key": c.key,
             "guid": (c.guid or None) and c.guid[:2000], "url": c.url, "title": c.title,
-            "text": c.text, "summary": n.summary, "published_at": db_time(c.published_at),
-            "fetched_at": db_time(n.fetched_at), "language": c.language,
+            "text": c.text, "summary": n.summary, "published_at": aware(c.published_at),
+            "fetched_at": aware(n.fetched_at), "language": c.language,
             "tags": tags_to_json(n.tags)}
 
 
@@ -187,7 +186,7 @@ def _update_stories(conn: Connection, batch: Sequence[NewItem], ok: list[int],
     current: dict[int, Story] = {}
     known_sources: dict[int, set[int]] = {sid: set() for sid in old_ids}
     batch_keys = [batch[i].item.key for i in ok]
-    for chunk in chunks(old_ids):
+    for chunk in chunks(old_ids, CHUNK):
         for r in conn.execute(select(*STORY_COLS).where(stories.c.id.in_(chunk))):
             current[r.id] = story_of_row(r)
         pairs = conn.execute(
@@ -200,7 +199,7 @@ def _update_stories(conn: Connection, batch: Sequence[NewItem], ok: list[int],
     tag_rows: list[dict[str, Any]] = []
     for sid, idxs in by_story.items():
         new_sources = {batch[i].item.source_id for i in idxs}
-        when = utc(max(batch[i].fetched_at for i in idxs))
+        when = aware(max(batch[i].fetched_at for i in idxs))
         cities: list[str] = []
         topics: list[str] = []
         for i in idxs:
@@ -211,7 +210,7 @@ def _update_stories(conn: Connection, batch: Sequence[NewItem], ok: list[int],
             lead = batch[lead_of[sid]]
             c = lead.item
             story = Story(id=sid, title=c.title, url=c.url, summary=lead.summary,
-                          first_seen_at=utc(lead.fetched_at), updated_at=when,
+                          first_seen_at=aware(lead.fetched_at), updated_at=when,
                           source_count=len(new_sources), cities=tuple(cities),
                           topics=tuple(topics), text=c.text)
             fresh_c, fresh_t = cities, topics
@@ -233,21 +232,21 @@ def _update_stories(conn: Connection, batch: Sequence[NewItem], ok: list[int],
         if changed:
             updates.append({"b_id": sid, "b_count": story.source_count,
                             "b_cities": list(story.cities), "b_topics": list(story.topics),
-                            "b_updated": db_time(when)})
+                            "b_updated": aware(when)})
         tag_rows.extend(_tag_rows(sid, fresh_c, fresh_t, when))
     if updates:
         conn.execute(_UPDATE_STORY, updates)
     if tag_rows:
         dialect = sqlite if is_sqlite else postgresql
         stmt = dialect.insert(story_tags).on_conflict_do_nothing()
-        for chunk in chunks(tag_rows):
-            conn.execute(stmt, list(chunk))
+        for rows in chunks(tag_rows, CHUNK):
+            conn.execute(stmt, rows)
     return out
 
 
 def _tag_rows(sid: int, cities: Iterable[str], topics: Iterable[str], when: datetime
               ) -> list[dict[str, Any]]:
-    at = db_time(when)
+    at = aware(when)
     return ([{"story_id": sid, "kind": TagKind.CITY.value, "key": c, "seen_at": at}
              for c in cities]
             + [{"story_id": sid, "kind": TagKind.TOPIC.value, "key": t, "seen_at": at}
