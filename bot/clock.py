@@ -15,6 +15,16 @@ class Clock:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
+    async def sleep_or_stop(self, stop: asyncio.Event, seconds: float) -> None:
+        """Sleep on this clock, waking early when `stop` is set."""
+        sleeper = asyncio.ensure_future(self.sleep(seconds))
+        stopper = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            stopper.cancel()
+
 
 class FakeClock(Clock):
     """A clock that moves only when told (tests); sleep() returns at once after advancing."""

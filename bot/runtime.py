@@ -52,17 +52,6 @@ async def _maybe_await(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
-async def _wait(stop: asyncio.Event, clock: Clock, seconds: float) -> None:
-    """Sleep on the injected clock, waking early when `stop` is set."""
-    sleeper = asyncio.ensure_future(clock.sleep(seconds))
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        sleeper.cancel()
-        stopper.cancel()
-
-
 class Runtime:
     """Opens the store, HTTP client, classifier, pipeline, poller, alerts and sender once."""
 
@@ -236,7 +225,7 @@ class Runtime:
                                                   "seconds": round(report.elapsed, 2)})
             except Exception:
                 log.exception("poll cycle failed")
-            await _wait(stop, self.clock, self.cfg.poller.tick_seconds)
+            await self.clock.sleep_or_stop(stop, self.cfg.poller.tick_seconds)
 
     async def _on_lost(self) -> None:
         """Another process leads now (or this one stops): stop the leader-only work."""

@@ -238,16 +238,7 @@ class Poller:
                     await on_report(report)
             except Exception:
                 log.exception("poll cycle failed")
-            await self._wait(stop, self.cfg.tick_seconds)
-
-    async def _wait(self, stop: asyncio.Event, seconds: float) -> None:
-        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
-        stopper = asyncio.ensure_future(stop.wait())
-        try:
-            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            stopper.cancel()
+            await self.clock.sleep_or_stop(stop, self.cfg.tick_seconds)
 
     async def check_feed(self, url: str) -> ParsedFeed:
         """Fetch and parse a URL once (for /addsource); raises UnsafeURLError, FetchError,
