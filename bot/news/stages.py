@@ -38,10 +38,6 @@ def worker_classifier() -> Classifier:
     return get_classifier()
 
 
-def parse_body(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
-    return parse_feed(body, url=url, content_type=content_type)
-
-
 def parse_and_clean(body: bytes, url: str, content_type: str | None, source_id: int,
                     language: str, now: datetime
                     ) -> tuple[ParsedFeed, list[CleanItem], int, list[str]]:

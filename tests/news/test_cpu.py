@@ -16,8 +16,9 @@ from bot.clock import FakeClock
 from bot.domain import SourceConfig
 from bot.news.classify import get_classifier
 from bot.news.cpu import CpuRunner
+from bot.news.parse import parse_feed
 from bot.news.pipeline import Pipeline
-from bot.news.stages import clean_batch, parse_body
+from bot.news.stages import clean_batch
 from storage.store import Store
 
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
@@ -39,7 +40,7 @@ async def _stories(store: Store, cpu: CpuRunner) -> list[tuple[str, tuple[str, .
     for n, name in enumerate(("ukrinform.xml", "bbc-world.xml", "aljazeera.xml")):
         src = await store.sources.add(
             SourceConfig(name=f"s{n}", url=f"https://s{n}.example.org/rss"), now=NOW)
-        parsed = await cpu.run(parse_body, shared_feed(name).read_bytes(), "", None)
+        parsed = await cpu.run(parse_feed, shared_feed(name).read_bytes())
         res = await pipe.process(src, parsed.items)
         assert res.errors == ()
         out += [(s.title, s.cities + s.topics, s.summary) for s in res.new_stories]
@@ -67,8 +68,8 @@ async def test_a_dead_worker_costs_one_call_then_new_workers_start(runner: CpuRu
     assert worker != os.getpid()
     os.kill(worker, signal.SIGKILL)
     with pytest.raises(BrokenProcessPool):
-        await runner.run(parse_body, body, "", None)
-    parsed = await runner.run(parse_body, body, "", None)
+        await runner.run(parse_feed, body)
+    parsed = await runner.run(parse_feed, body)
     cleaned, skipped, errors = await runner.run(clean_batch, 1, "en", parsed.items, NOW)
     assert len(cleaned) == 30 and skipped == 0 and errors == []
     assert await runner.run(os.getpid) not in (worker, os.getpid())
@@ -87,7 +88,7 @@ async def test_without_worker_processes_it_runs_in_a_thread_and_says_so(
     r = CpuRunner(1, start_method="no-such-method")
     body = shared_feed("ukrinform.xml").read_bytes()
     with caplog.at_level(logging.ERROR, logger="bot.news.cpu"):
-        parsed = await r.run(parse_body, body, "", None)
+        parsed = await r.run(parse_feed, body)
     assert len(parsed.items) == 30
     assert not r.in_processes and await r.run(os.getpid) == os.getpid()
     assert "cannot start here" in caplog.text
