@@ -71,6 +71,11 @@ class DeliveryConfig:
     batch_size: int = 200  # outbox rows claimed at a time
     claim_timeout: int = 120  # seconds before a claimed row counts as abandoned
     transport: str = "httpx"  # the sender's HTTP client: "httpx", or "lean" for >300 msg/s
+    # How long a send waits for Telegram's answer. A send whose answer never came may have
+    # been delivered; unknown_outcome says what then: "at_least_once" sends it again (a
+    # possible duplicate), "at_most_once" gives it up (a possible loss).
+    send_timeout: float = 60.0
+    unknown_outcome: str = "at_least_once"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +102,13 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class OpsConfig:
+    # A background task (sender, poller, broadcasts) that keeps failing this many seconds
+    # stops the process with a non-zero exit code, so its supervisor starts a fresh one.
+    fatal_after: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     admins: tuple[int, ...] = ()
     error_chat_id: int = 0  # where unexpected errors are reported; 0 = first admin
@@ -108,6 +120,7 @@ class Config:
     briefings: BriefingConfig = field(default_factory=BriefingConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    ops: OpsConfig = field(default_factory=OpsConfig)
     sources: tuple[SourceConfig, ...] = ()
 
 
@@ -200,6 +213,13 @@ def _validate(cfg: Config) -> None:
     if cfg.delivery.transport not in ("httpx", "lean"):
         raise ConfigError(
             f"delivery.transport: expected 'httpx' or 'lean', got {cfg.delivery.transport!r}")
+    if cfg.delivery.unknown_outcome not in ("at_least_once", "at_most_once"):
+        raise ConfigError("delivery.unknown_outcome: expected 'at_least_once' or "
+                          f"'at_most_once', got {cfg.delivery.unknown_outcome!r}")
+    if cfg.delivery.send_timeout < 1:
+        raise ConfigError("delivery.send_timeout: must be at least 1 second")
+    if cfg.ops.fatal_after < 10:
+        raise ConfigError("ops.fatal_after: must be at least 10 seconds")
     if cfg.delivery.paid_rate < 0:
         raise ConfigError("delivery.paid_rate: must be 0 (off) or greater")
     if cfg.poller.max_concurrency < 1:

@@ -36,6 +36,9 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # permanent failure (blocked chat, bad request even as plain text)
     CANCELLED = "cancelled"
+    # the send timed out after the request left: it may have been delivered; with
+    # delivery.unknown_outcome = "at_most_once" it is not sent again
+    UNKNOWN = "unknown"
 
 
 class SubscriptionMode(StrEnum):

@@ -10,13 +10,10 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import os
-import socket
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
-import httpx
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.ext import Application
@@ -38,7 +35,8 @@ from bot.news.poller import Poller
 from bot.ops import metrics as ops_metrics
 from bot.ops.error_report import ErrorReporter, report_chat
 from bot.ops.health import HealthChecks
-from bot.ops.leader import Leader
+from bot.ops.leader import Leader, worker_name
+from bot.ops.supervisor import Supervisor, TaskFactory
 from bot.services import Services
 from storage.store import Store
 
@@ -59,10 +57,10 @@ class Runtime:
         self.cfg = cfg
         self.clock = clock or Clock()
         self.role = role  # "web" answers users only and never leads
-        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.worker_id = worker_name()
         self.services: Services | None = None
         self.store: Store | None = None
-        self.http: httpx.AsyncClient | None = None
+        self.fetcher: Fetcher | None = None
         self.cpu: CpuRunner | None = None
         self.sender_bot: Bot | None = None
         self.metrics: ModuleType | None = ops_metrics
@@ -75,6 +73,12 @@ class Runtime:
         self._work: list[asyncio.Task[Any]] = []
         self._always: list[asyncio.Task[Any]] = []
         self._jobs: list[Any] = []
+        # Every background task restarts after an error; one that cannot run for
+        # ops.fatal_after stops the process (exit code 70) for its supervisor to restart.
+        self.supervisor = Supervisor(self.clock, fatal_after=cfg.ops.fatal_after,
+                                     on_fatal=self._fatal)
+        self.fatal = asyncio.Event()  # set when a background task gave up
+        self.fatal_reason: str | None = None
 
     # --- opening ---------------------------------------------------------------------
 
@@ -84,6 +88,7 @@ class Runtime:
         self.store = store = await Store.open(cfg.database.url, echo=cfg.database.echo)
         services = self.services = Services(config=cfg, store=store, clock=self.clock)
         services.extras["runtime"] = self
+        services.extras["supervisor"] = self.supervisor
         classifier = services.classifier = get_classifier()
 
         if cfg.delivery.enabled and self.role != "web":
@@ -95,16 +100,16 @@ class Runtime:
         services.alerts = AlertService(store, classifier, self.clock, on_enqueued=wake)
         await services.alerts.load()
 
-        self.http = httpx.AsyncClient(timeout=cfg.poller.timeout,
-                                      headers={"User-Agent": cfg.poller.user_agent})
         # Worker processes start on the first feed with new content, not before.
         self.cpu = CpuRunner(cfg.poller.cpu_workers if self.role != "web" else 0)
         pipeline = Pipeline(store, classifier, self.clock, cpu=self.cpu)
         await pipeline.load()
-        fetcher = Fetcher(cfg.poller, client=self.http)
+        # The Fetcher's own client: the only one that checks every address it connects to.
+        self.fetcher = fetcher = Fetcher(cfg.poller)
         services.extras.update(pipeline=pipeline, fetcher=fetcher)
         services.poller = Poller(store, pipeline, fetcher, cfg.poller, self.clock,
-                                 on_new_stories=self._on_new_stories)
+                                 on_new_stories=self._on_new_stories,
+                                 queue_pending=services.alerts.queue_pending)
 
         services.briefings = BriefingService(store, classifier, self.clock, cfg.briefings,
                                              on_enqueued=wake)
@@ -117,12 +122,15 @@ class Runtime:
         """The sender's own Bot and connection pool, so replies never wait behind alerts."""
         tg = self.cfg.telegram
         request: BaseRequest
+        # A send without an answer may have been delivered (delivery.unknown_outcome):
+        # wait long enough that only a really stuck Bot API leaves one unanswered.
+        wait = self.cfg.delivery.send_timeout
         if self.cfg.delivery.transport == "lean":
-            request = LeanRequest(32, connect_timeout=10.0, read_timeout=15.0,
-                                  write_timeout=15.0, pool_timeout=5.0)
+            request = LeanRequest(32, connect_timeout=10.0, read_timeout=wait,
+                                  write_timeout=wait, pool_timeout=5.0)
         else:
-            request = HTTPXRequest(connection_pool_size=32, read_timeout=15.0,
-                                   write_timeout=15.0, connect_timeout=10.0, pool_timeout=5.0)
+            request = HTTPXRequest(connection_pool_size=32, read_timeout=wait,
+                                   write_timeout=wait, connect_timeout=10.0, pool_timeout=5.0)
         return Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url,
                    request=request)
 
@@ -139,8 +147,15 @@ class Runtime:
             self.metrics.delivery_event(event, delivery, error)
 
     def sender_alive(self) -> bool:
-        """True while this process's sender task runs."""
-        return any(t.get_name() == "sender" and not t.done() for t in self._work)
+        """True while this process's sender task runs (not while it waits to restart)."""
+        return self.supervisor.running("sender")
+
+    def _fatal(self, task: str, error: str) -> None:
+        """A background task gave up (see Supervisor): stop the process, exit non-zero."""
+        if self.fatal_reason is None:
+            self.fatal_reason = f"{task} could not run for {self.cfg.ops.fatal_after:g} s " \
+                                f"({error})"
+        self.fatal.set()
 
     # --- per-process background: ops endpoint, error reports ---------------------------
 
@@ -155,8 +170,9 @@ class Runtime:
         if leader is None:
             await self._on_elected()
             return
-        self._always.append(asyncio.create_task(
-            leader.run(self._stop_all, self._on_elected, self._on_lost), name="leader"))
+        self._always.append(self.supervisor.spawn(
+            "leader", lambda: leader.run(self._stop_all, self._on_elected, self._on_lost),
+            self._stop_all))
 
     async def _start_ops(self, application: App) -> None:
         cfg = self.cfg
@@ -166,7 +182,8 @@ class Runtime:
                 self.store, bot=application.bot, leader=self.services.leader,
                 sender_alive=self.sender_alive if self.services.sender is not None else None,
                 last_sent_at=lambda: self.metrics.METRICS.last_sent_at if self.metrics else None,
-                last_update_at=lambda: application.bot_data.get("last_update_at"))
+                last_update_at=lambda: application.bot_data.get("last_update_at"),
+                tasks=self.supervisor.status, owed_alerts_limit=cfg.ops.fatal_after)
             self._ops_server = await self.metrics.start_metrics_server(cfg.metrics, checks.check)
         chat_id = report_chat(cfg)
         if chat_id is not None:
@@ -176,8 +193,9 @@ class Runtime:
                 return await application.bot.send_message(chat, text,
                                                           parse_mode=ParseMode.HTML)
 
-            self._always.append(asyncio.create_task(
-                self._reporter.run(self._stop_all, send), name="error-reports"))
+            reporter = self._reporter
+            self._always.append(self.supervisor.spawn(
+                "error-reports", lambda: reporter.run(self._stop_all, send), self._stop_all))
 
     # --- leader-only background work ---------------------------------------------------
 
@@ -192,40 +210,33 @@ class Runtime:
             self.metrics.set_leader(True)
         s = self.services
         log.info("leading: starting background work", extra={"worker": self.worker_id})
+        stop = self._stop_work
         if s.sender is not None:
-            self._spawn("sender", s.sender.run(self._stop_work))
-        try:
-            # Only the leader writes the config's sources (no two processes racing at start).
-            await s.poller.sync_sources(self.cfg.sources)
-            if not s.store.is_sqlite:
-                # While this process stood by, others may have added subscriptions.
-                await s.alerts.load()
-        except Exception:
-            log.exception("could not prepare the leader work")
+            self._spawn("sender", lambda: s.sender.run(stop))
         if self.cfg.poller.enabled:
-            self._spawn("poller", self._poll_loop(self._stop_work))
+            self._spawn("poller", lambda: self._poll(stop))
         if s.broadcasts is not None:
-            self._spawn("broadcasts", s.broadcasts.run(self._stop_work, self._app.bot))
+            bot = self._app.bot
+            self._spawn("broadcasts", lambda: s.broadcasts.run(stop, bot))
         from bot.telegram.jobs import schedule_jobs
 
         self._jobs = schedule_jobs(self._app, s)
 
-    async def _poll_loop(self, stop: asyncio.Event) -> None:
-        """Poll cycles every tick (Poller.run_forever's loop, plus the cycle metrics)."""
+    async def _poll(self, stop: asyncio.Event) -> None:
+        """The leader's poll loop: sources from the config, then Poller.run_forever."""
         assert self.services is not None
-        poller = self.services.poller
-        while not stop.is_set():
-            try:
-                report = await poller.run_cycle()
-                if self.metrics is not None:
-                    self.metrics.observe_cycle(report)
-                    self.metrics.set_queue_depth(await self.services.store.outbox.pending_count())
-                if report.fetched or report.failed:
-                    log.info("poll cycle", extra={"summary": report.summary(),
-                                                  "seconds": round(report.elapsed, 2)})
-            except Exception:
-                log.exception("poll cycle failed")
-            await self.clock.sleep_or_stop(stop, self.cfg.poller.tick_seconds)
+        s = self.services
+        # Only the leader writes the config's sources (no two processes racing at start).
+        await s.poller.sync_sources(self.cfg.sources)
+        if not s.store.is_sqlite:
+            # While this process stood by, others may have added subscriptions.
+            await s.alerts.load()
+        await s.poller.run_forever(stop, on_report=self._observe_cycle)
+
+    async def _observe_cycle(self, report: Any) -> None:
+        if self.metrics is not None and self.services is not None:
+            self.metrics.observe_cycle(report)
+            self.metrics.set_queue_depth(await self.services.store.outbox.pending_count())
 
     async def _on_lost(self) -> None:
         """Another process leads now (or this one stops): stop the leader-only work."""
@@ -249,18 +260,8 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
 
-    def _spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.create_task(coro, name=name)
-        task.add_done_callback(self._task_done)
-        self._work.append(task)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None:
-            log.error("background task crashed", extra={"task": task.get_name()},
-                      exc_info=exc)
+    def _spawn(self, name: str, factory: TaskFactory) -> None:
+        self._work.append(self.supervisor.spawn(name, factory, self._stop_work))
 
     async def stop_background(self) -> None:
         """Stop the leader work (the sender hands back what is in flight) and the ops tasks."""
@@ -286,7 +287,7 @@ class Runtime:
         closers: list[Callable[[], Any] | None] = [
             getattr(self._ops_server, "stop", None),
             self.sender_bot.shutdown if self.sender_bot is not None else None,
-            self.http.aclose if self.http is not None else None,
+            self.fetcher.aclose if self.fetcher is not None else None,
             self.cpu.close if self.cpu is not None else None,
             self.store.close if self.store is not None else None,
         ]
@@ -297,4 +298,4 @@ class Runtime:
                 await _maybe_await(close())
             except Exception:
                 log.exception("error while closing")
-        self._ops_server = self.sender_bot = self.http = self.store = self.cpu = None
+        self._ops_server = self.sender_bot = self.fetcher = self.store = self.cpu = None

@@ -9,6 +9,7 @@ from storage.migrate import upgrade
 from storage.repos.briefings import BriefingRepo
 from storage.repos.broadcasts import BroadcastRepo
 from storage.repos.chats import ChatRepo
+from storage.repos.counters import CounterRepo
 from storage.repos.news import NewsRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.sources import SourceRepo
@@ -29,6 +30,7 @@ class Store:
         self.outbox = OutboxRepo(self)
         self.broadcasts = BroadcastRepo(self)
         self.briefings = BriefingRepo(self)
+        self.counters = CounterRepo(self)
 
     @property
     def is_sqlite(self) -> bool:

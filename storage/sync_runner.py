@@ -22,20 +22,16 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import StaticPool
 
+from storage.engine import sqlite_file
+
 T = TypeVar("T")
 
 
 def _file_url(engine: AsyncEngine) -> URL | None:
     """The plain pysqlite URL of the same SQLite file, or None (not SQLite, or in memory)."""
-    url = engine.url
-    if url.get_backend_name() != "sqlite":
+    if sqlite_file(engine) is None:
         return None
-    database = url.database or ""
-    if database in ("", ":memory:") or "mode=memory" in database:
-        return None
-    if url.query.get("mode") == "memory":
-        return None
-    return url.set(drivername="sqlite+pysqlite")
+    return engine.url.set(drivername="sqlite+pysqlite")
 
 
 class SyncRunner:

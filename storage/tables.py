@@ -100,6 +100,16 @@ story_tags = Table(
     Index("ix_story_tags_kind_key_seen", "kind", "key", "seen_at"),
 )
 
+# Stories whose followers have not been matched yet. A row is written in the transaction
+# that stores the story and deleted once the story's alerts are in the outbox, so a crash
+# or an error between the two leaves a mark the next poll cycle acts on.
+alert_queue = Table(
+    "alert_queue",
+    metadata,
+    Column("story_id", BigId, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", TS, nullable=False),
+)
+
 chats = Table(
     "chats",
     metadata,
@@ -181,8 +191,19 @@ outbox = Table(
     Column("message_id", BigInteger),
     Column("error", Text),
     Column("dedup_key", String(100)),
+    # The leader term under which the row was claimed: a leader of a later term takes over
+    # rows claimed under an earlier one at once (their holder is known to be gone).
+    Column("claim_term", BigInteger),
     UniqueConstraint("chat_id", "dedup_key", name="uq_outbox_chat_dedup"),
     Index("ix_outbox_status_id", "status", "id"),
     # The sender's claim asks "does this chat have an earlier row still waiting?"
     Index("ix_outbox_chat_status_id", "chat_id", "status", "id"),
+)
+
+# Named counters shared by every process (the leader term: one more at each election).
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False, default=0),
 )

@@ -27,6 +27,7 @@ from bot.domain import (
     TagKind,
 )
 from bot.news.summarize import summarize_focused
+from bot.ops.faults import crash_point
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -167,7 +168,44 @@ class AlertService:
     # --- the fan-out ----------------------------------------------------------------
 
     async def on_new_stories(self, stories: Sequence[Story]) -> int:
-        """Queue one alert per chat per new story for the chats that want it now."""
+        """Queue one alert per chat per new story for the chats that want it now, then drop
+        the stories' marks in the alert queue (see queue_pending)."""
+        n = await self._fan_out(stories)
+        crash_point("alerts_queued")
+        await self.store.news.alerts_queued([s.id for s in stories])
+        return n
+
+    async def queue_pending(self, batch: int = 200) -> int:
+        """Queue the alerts of stories stored but never matched: a crash or an error came
+        between storing them and queueing their alerts. Safe to repeat: the outbox keeps
+        one row per chat and story. A story that fails on its own stays marked (logged)."""
+        queued = 0
+        while True:
+            stories = await self.store.news.pending_alerts(batch)
+            if not stories:
+                return queued
+            try:
+                queued += await self.on_new_stories(stories)
+            except Exception:
+                if len(stories) == 1:
+                    raise
+                # One story at a time: the one that fails must not hold back the others.
+                failed = 0
+                for story in stories:
+                    try:
+                        queued += await self.on_new_stories([story])
+                    except Exception:
+                        failed += 1
+                        log.exception("event=alerts_pending_failed story=%d", story.id)
+                if failed == len(stories):
+                    raise
+                return queued  # the failed ones are tried again next cycle
+            log.warning("event=alerts_pending_queued stories=%d enqueued=%d", len(stories),
+                        queued)
+            if len(stories) < batch:
+                return queued
+
+    async def _fan_out(self, stories: Sequence[Story]) -> int:
         await self._ready()
         await self.catch_up()
         now = self.clock.now()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+import httpx
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -30,6 +31,9 @@ class Action(StrEnum):
     RETRY_FEW = "retry_few"  # a 403 that may pass ("can't send messages"): a few retries
     FAIL = "fail"  # any other 400: Telegram will never accept this message
     HOLD = "hold"  # our token was refused: keep every row, try again later, count nothing
+    # no answer after the request left: Telegram may have delivered it (it has no
+    # idempotency key); delivery.unknown_outcome decides between resending and giving up
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +78,23 @@ def classify(exc: TelegramError) -> Outcome:
     if isinstance(exc, InvalidToken):
         return Outcome(Action.HOLD, message)  # an operator problem: keep the rows
     if isinstance(exc, TimedOut | NetworkError):
-        return Outcome(Action.RETRY, message)
+        return Outcome(Action.RETRY if never_sent(exc) else Action.UNKNOWN, message)
     return Outcome(Action.RETRY, message)  # Conflict or unknown: retry, never drop
+
+
+# What the request layers say when the request never left this process: no connection
+# could be made, or none was free (PTB's HTTPXRequest, our LeanRequest).
+_NOT_SENT_MESSAGES = ("pool timeout", "connect timed out", "connect failed")
+_NOT_SENT_CAUSES = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout,
+                    ConnectionRefusedError)
+
+
+def never_sent(exc: TelegramError) -> bool:
+    """True when a network error surely happened before Telegram could see the request."""
+    if exc.message.lower().startswith(_NOT_SENT_MESSAGES):
+        return True
+    cause = exc.__cause__
+    return isinstance(cause, _NOT_SENT_CAUSES)
 
 
 _TAG_RE = re.compile(

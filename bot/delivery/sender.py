@@ -28,6 +28,7 @@ from bot.config import DeliveryConfig
 from bot.delivery.errors import Action, Outcome, classify, html_to_plain
 from bot.delivery.limiter import RateLimiter
 from bot.domain import Delivery
+from bot.ops.faults import crash_point
 from storage.store import Store
 
 log = logging.getLogger("herald.delivery")
@@ -45,6 +46,7 @@ class Sender:
                  worker_id: str, on_event: EventHook | None = None,
                  backoff_base: float = 2.0, max_backoff: float = 600.0,
                  poll_interval: float = 1.0, max_in_flight: int = 32,
+                 term: int | None = None,
                  time_fn: Callable[[], float] = time.monotonic) -> None:
         self.store, self.bot, self.cfg, self.clock = store, bot, cfg, clock
         self.worker_id = worker_id
@@ -68,6 +70,10 @@ class Sender:
         self._running = False
         self._claiming = False
         self._claims = 0  # claim queries started (drain's consistency check)
+        # The leader term this sender claims under: a new one at each run() (the process
+        # leads anew), unless fixed here for several senders of one leader.
+        self._fixed_term = term
+        self.term: int | None = term
 
     # ---- public ------------------------------------------------------------------------
 
@@ -87,9 +93,11 @@ class Sender:
             raise RuntimeError("this Sender is already running")
         self._running = True
         self._stop = asyncio.Event()
-        recovered = await self.store.outbox.recover(self.worker_id)
-        if recovered:
-            log.warning("recovered rows claimed before a crash", extra={"rows": recovered})
+        try:
+            await self._start_term()
+        except BaseException:
+            self._running = False
+            raise
         flusher = asyncio.create_task(self._flusher())
         stopper = asyncio.create_task(self._wake_on(stop))
         try:
@@ -109,6 +117,23 @@ class Sender:
                 await self.store.outbox.release(leftovers)
                 self._held.difference_update(leftovers)
             self._running = False
+
+    async def _start_term(self) -> None:
+        """Begin a new leader term: rows claimed under an earlier one (a crashed process, a
+        leader that lost its lock, this sender before a restart) are taken over at once."""
+        # Sent but not yet recorded (a previous run stopped on a database error): recorded
+        # first, or the take-over below would send them again. Raises if it still fails.
+        await self._flush(retry=False)
+        self._held.clear()
+        self._queues.clear()
+        self._plain.clear()
+        if self._fixed_term is None:
+            self.term = await self.store.counters.next_leader_term()
+        assert self.term is not None
+        taken = await self.store.outbox.take_over(self.term)
+        if taken:
+            log.warning("took over rows claimed before a crash or a leader change",
+                        extra={"rows": taken, "term": self.term})
 
     async def drain(self, timeout: float) -> None:
         """Run until nothing is due before `timeout` (tests, one-shot commands)."""
@@ -150,9 +175,11 @@ class Sender:
         self._claims += 1
         try:
             rows = await self.store.outbox.claim(self.worker_id, self.clock.now(), room,
-                                                 self.cfg.claim_timeout)
+                                                 self.cfg.claim_timeout, term=self.term)
         finally:
             self._claiming = False
+        if rows:
+            crash_point("claimed")
         for d in rows:
             if d.id in self._held:
                 # Our own row outlived claim_timeout while queued behind a slow chat: the
@@ -272,6 +299,7 @@ class Sender:
                     reply_markup=markup, allow_paid_broadcast=True if paid else None)
         except TelegramError as exc:
             return classify(exc)
+        crash_point("sent")
         self._done.append((d.id, message.message_id))
         self._done_event.set()
         self._finish(d, "sent", None)
@@ -325,7 +353,19 @@ class Sender:
             self._emit("retry", d, outcome.error)
             await self._give_back(d.chat_id, HOLD_SECONDS)
             return False
-        elif action in (Action.RETRY, Action.RETRY_FEW):
+        elif action is Action.UNKNOWN and self.cfg.unknown_outcome == "at_most_once":
+            await self.store.outbox.mark_unknown(d.id, outcome.error, now)
+            log.warning("no answer to a send; not sent again (at most once)",
+                        extra={"outbox_id": d.id, "chat_id": d.chat_id,
+                               "error": outcome.error})
+            self._finish(d, "unknown", outcome.error)
+        elif action in (Action.RETRY, Action.RETRY_FEW, Action.UNKNOWN):
+            if action is Action.UNKNOWN:
+                # At least once: Telegram may have delivered it; sending again may repeat.
+                log.warning("no answer to a send; sending again later (at least once)",
+                            extra={"outbox_id": d.id, "chat_id": d.chat_id,
+                                   "error": outcome.error})
+                self._emit("unknown", d, outcome.error)
             attempts = d.attempts + 1
             limit = FORBIDDEN_RETRIES if action is Action.RETRY_FEW else self.cfg.max_attempts
             if attempts >= limit:
@@ -383,15 +423,19 @@ class Sender:
 
     # ---- committing sends --------------------------------------------------------------
 
-    async def _flush(self) -> None:
+    async def _flush(self, *, retry: bool = True) -> None:
+        """Record the sent rows; retry every second until it works (or raise, if not
+        `retry`). A sent row must never go back to pending: it would be sent twice."""
         async with self._flush_lock:
             while self._done:
                 batch, self._done = self._done, []
                 try:
                     await self.store.outbox.mark_sent_many(batch, self.clock.now())
                 except Exception:
-                    log.exception("could not record sent messages; retrying")
                     self._done = batch + self._done
+                    if not retry:
+                        raise
+                    log.exception("could not record sent messages; retrying")
                     await asyncio.sleep(1.0)
 
     async def _flusher(self) -> None:

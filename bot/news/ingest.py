@@ -15,6 +15,7 @@ from bot.domain import Story, TagKind
 from bot.news.cpu import CpuRunner
 from bot.news.fetch import Fetcher
 from bot.news.poller import CycleReport, Poller, tune_runtime
+from bot.ops.supervisor import Supervisor
 from storage.store import Store
 
 Labeler = Callable[[TagKind, str], str]
@@ -69,7 +70,8 @@ async def run_ingest(cfg: Config, *, once: bool, out: TextIO | None = None) -> i
     try:
         classifier = get_classifier()
         clock = Clock()
-        pipeline = Pipeline(store, classifier, clock, cpu=cpu)
+        # ingest sends no alerts: it leaves no alert owed to a later `herald run`
+        pipeline = Pipeline(store, classifier, clock, cpu=cpu, alerting=False)
         await pipeline.load()
         tune_runtime()
         poller = Poller(store, pipeline, fetcher, cfg.poller, clock)
@@ -89,11 +91,23 @@ async def run_ingest(cfg: Config, *, once: bool, out: TextIO | None = None) -> i
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        gave_up: list[str] = []
+
+        def give_up(task: str, error: str) -> None:
+            gave_up.append(error)
+            stop.set()
+
+        supervisor = Supervisor(clock, fatal_after=cfg.ops.fatal_after, on_fatal=give_up)
         try:
-            await poller.run_forever(stop, on_report=show)
+            await supervisor.spawn("poller", lambda: poller.run_forever(stop, on_report=show),
+                                   stop)
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
+        if gave_up:
+            print(f"herald: polling failed for {cfg.ops.fatal_after:g} s: {gave_up[0]}",
+                  file=sys.stderr)
+            return 70
         return 0
     finally:
         cpu.close()

@@ -23,6 +23,7 @@ from bot.news.cpu import CpuRunner
 from bot.news.dedup import StoryIndex
 from bot.news.parse import ParsedFeed
 from bot.news.stages import Analysed, analyse_batch, clean_batch, parse_and_clean
+from bot.ops.faults import crash_point
 from storage.repos.news import NewItem, StoredItem
 from storage.store import Store
 
@@ -47,8 +48,13 @@ class Pipeline:
     """Turns a source's raw items into stored, tagged, deduplicated stories."""
 
     def __init__(self, store: Store, classifier: Classifier, clock: Clock, *,
-                 dedup_window_hours: int = 48, cpu: CpuRunner | None = None) -> None:
+                 dedup_window_hours: int = 48, cpu: CpuRunner | None = None,
+                 alerting: bool = True) -> None:
         self.store = store
+        # New stories are stored with a mark that their followers are owed alerts; a
+        # process that never sends alerts (`herald ingest`) stores none, or a later
+        # `herald run` would alert old news.
+        self.alerting = alerting
         self.classifier = classifier
         # Cleaning and analysis run here: worker processes, or a thread (see bot.news.cpu).
         self.cpu = cpu or CpuRunner(0)
@@ -115,7 +121,8 @@ class Pipeline:
             # there is safe, and a 2,000-item batch does not stall the loop.
             batch = await asyncio.to_thread(self._link, source, analysed, now)
             try:
-                stored = await self.store.news.add_items(batch)
+                stored = await self.store.news.add_items(batch,
+                                                         queue_alerts=self.alerting)
             except Exception as exc:
                 if len(batch) == 1:
                     raise
@@ -127,6 +134,7 @@ class Pipeline:
                 if not stored:
                     raise
                 errors.extend(store_errors)
+            crash_point("stored")
             new_stories: list[Story] = []
             merged = 0
             for st in stored:
@@ -177,7 +185,7 @@ class Pipeline:
                 # Its lead was stored alone (join that story) or refused (start a new one).
                 n = dataclasses.replace(n, same_as=None, story_id=story_at.get(n.same_as))
             try:
-                result = await self.store.news.add_items([n])
+                result = await self.store.news.add_items([n], queue_alerts=self.alerting)
             except Exception as exc:
                 errors.append(f"item {n.item.url or n.item.key}: not stored: "
                               f"{type(exc).__name__}: {str(exc)[:200]}")

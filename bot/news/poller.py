@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("herald.poller")
 
-StoriesCallback = Callable[[Sequence[Story]], Awaitable[None]]
+StoriesCallback = Callable[[Sequence[Story]], Awaitable[object]]
+PendingCallback = Callable[[], Awaitable[object]]
 
 
 def tune_runtime() -> None:
@@ -94,13 +95,18 @@ class Poller:
     """Runs poll cycles over the sources in the store."""
 
     def __init__(self, store: Store, pipeline: Pipeline, fetcher: Fetcher, cfg: PollerConfig,
-                 clock: Clock, on_new_stories: StoriesCallback | None = None) -> None:
+                 clock: Clock, on_new_stories: StoriesCallback | None = None,
+                 queue_pending: PendingCallback | None = None) -> None:
         self.store = store
         self.pipeline = pipeline
         self.fetcher = fetcher
         self.cfg = cfg
         self.clock = clock
+        # Called with each source's new stories right after they are stored.
         self.on_new_stories = on_new_stories
+        # Called at the start of every cycle: alerts owed for stories stored earlier whose
+        # on_new_stories never completed (a crash, a database error). See AlertService.
+        self.queue_pending = queue_pending
         # Parsing and the item pipeline are CPU-bound. In threads, under the GIL, several
         # are no faster than one, and every extra one makes the event loop wait longer for
         # the GIL after each socket call (a convoy: measured p99 loop lag ~130 ms with one
@@ -121,6 +127,11 @@ class Poller:
         never raises for a single source's trouble."""
         started = time.perf_counter()
         tally = _Tally()
+        if self.queue_pending is not None:
+            try:
+                await self.queue_pending()
+            except Exception:  # the marks stay; /health shows their age; next cycle retries
+                log.exception("queueing owed alerts failed")
         if every_source:
             active = [s for s in await self.store.sources.list_all() if not s.paused]
             for i in range(0, len(active), self.cfg.batch_size):
@@ -197,6 +208,7 @@ class Poller:
             try:
                 await self.on_new_stories(outcome.new_stories)
             except Exception:
+                # The stories stay marked in the alert queue: the next cycle queues them.
                 log.exception("on_new_stories failed", extra={"source": source.name})
         now = self.clock.now()
         when = next_check(now=now, interval=source.poll_interval, failures=0, cfg=self.cfg,
@@ -224,20 +236,18 @@ class Poller:
     async def run_forever(self, stop: asyncio.Event, *,
                           on_report: Callable[[CycleReport], Awaitable[None]] | None = None,
                           ) -> None:
-        """Run a cycle every tick until stop is set; a failing cycle is logged and retried."""
+        """Run a cycle every tick until stop is set.
+
+        A cycle fails only when the database does (a source's trouble never gets here):
+        the error goes up to the caller's Supervisor, which restarts the loop with a
+        backoff and stops the process if it keeps failing (bot.ops.supervisor)."""
         while not stop.is_set():
-            try:
-                report = await self.run_cycle()
-                if report.fetched or report.not_modified or report.failed:
-                    log.info("poll cycle", extra={
-                        "fetched": report.fetched, "not_modified": report.not_modified,
-                        "failed": report.failed, "items_new": report.new_items,
-                        "stories_new": len(report.new_stories),
-                        "seconds": round(report.elapsed, 2)})
-                if on_report is not None:
-                    await on_report(report)
-            except Exception:
-                log.exception("poll cycle failed")
+            report = await self.run_cycle()
+            if report.fetched or report.not_modified or report.failed:
+                log.info("poll cycle", extra={
+                    "summary": report.summary(), "seconds": round(report.elapsed, 2)})
+            if on_report is not None:
+                await on_report(report)
             await self.clock.sleep_or_stop(stop, self.cfg.tick_seconds)
 
     async def check_feed(self, url: str) -> ParsedFeed:

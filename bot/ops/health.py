@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import psutil
@@ -28,7 +29,7 @@ from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-REQUIRED = ("bot", "database", "sender")  # the checks that decide 200 or 503
+REQUIRED = ("bot", "database", "sender", "alerts")  # the checks that decide 200 or 503
 HealthFn = Callable[[], "dict[str, Any] | Awaitable[dict[str, Any]]"]
 
 
@@ -52,7 +53,9 @@ class HealthChecks:
                  last_sent_at: Callable[[], float | None] | None = None,
                  last_update_at: Callable[[], float | None] | None = None,
                  get_me_ttl: float = 60.0, timeout: float = 5.0,
-                 metrics: Any = None) -> None:
+                 metrics: Any = None,
+                 tasks: Callable[[], dict[str, Any]] | None = None,
+                 owed_alerts_limit: float = 300.0) -> None:
         self.store = store
         self.metrics = metrics  # a bot.ops.metrics.Metrics whose gauges each check refreshes
         self.bot = bot  # anything with `async get_me()` (telegram.Bot)
@@ -66,6 +69,10 @@ class HealthChecks:
 
             self.metrics = METRICS
         self.timeout = timeout
+        self.tasks = tasks  # Supervisor.status: each background task's restarts and errors
+        # Alerts owed for stories stored this long ago and still not queued: the leader
+        # cannot match or cannot write to the outbox (see AlertService.queue_pending).
+        self.owed_alerts_limit = owed_alerts_limit
         self._get_me_ok_at: float | None = None
         self._get_me_error: str | None = None
 
@@ -120,11 +127,32 @@ class HealthChecks:
         out["ok"] = (not leading) or alive is not False
         return out
 
+    async def _alerts(self) -> dict[str, Any]:
+        """Stories whose alerts are owed and not yet in the outbox, and the oldest's age."""
+        leading = bool(getattr(self.leader, "is_leader", True))
+        if self.store is None:
+            return {"ok": True, "checked": False}
+        try:
+            n, oldest = await asyncio.wait_for(self.store.news.pending_alerts_since(),
+                                               self.timeout)
+        except Exception as exc:
+            return {"ok": False, "error": type(exc).__name__}
+        out: dict[str, Any] = {"owed_stories": n}
+        age = None
+        if oldest is not None:
+            age = (datetime.now(UTC) - oldest).total_seconds()
+            out["oldest_owed_age_s"] = round(age, 1)
+        out["ok"] = (not leading) or age is None or age < self.owed_alerts_limit
+        return out
+
     async def check(self) -> dict[str, Any]:
         """Run every check; the dict /health returns."""
-        database, bot, sender = await asyncio.gather(self._database(), self._bot(),
-                                                     self._sender())
-        report: dict[str, Any] = {"bot": bot, "database": database, "sender": sender}
+        database, bot, sender, alerts = await asyncio.gather(
+            self._database(), self._bot(), self._sender(), self._alerts())
+        report: dict[str, Any] = {"bot": bot, "database": database, "sender": sender,
+                                  "alerts": alerts}
+        if self.tasks is not None:
+            report["tasks"] = self.tasks()
         if self.leader is not None and hasattr(self.leader, "status"):
             report["leader"] = self.leader.status()
             if self.metrics is not None:

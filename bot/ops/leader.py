@@ -1,6 +1,9 @@
 """Leader election: exactly one process runs the poller, the scheduler and the sender.
 
-SQLite means one process: it leads at once. On PostgreSQL the leader holds a session-level
+On SQLite the leader holds an exclusive lock on a file beside the database
+(`<database>-leader.lock`, flock): the kernel drops it when the process ends, even by kill -9,
+so a second process started on the same file by mistake stands by instead of sending the
+same outbox twice. On PostgreSQL the leader holds a session-level
 advisory lock on a dedicated connection that stays open; PostgreSQL releases the lock when
 that connection ends (also after kill -9 of the process), and a standby that retries every
 `retry_seconds` takes over. The leader checks its lock every `check_seconds` (shorter); when
@@ -18,9 +21,17 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
+
+from storage.engine import sqlite_file
+
+try:  # not on Windows: there a second process on one SQLite file is the operator's care
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
@@ -74,9 +85,23 @@ class Leader:
         """Campaign until `stop`; call on_elected when this process leads, on_lost when it
         stops leading (connection lost, or `stop` set while leading)."""
         if self.store.is_sqlite:
-            await self._become_leader(on_elected)
-            await stop.wait()
-            await self._step_down(on_lost, "stopping")
+            lock = FileLock.beside(sqlite_file(self.store.engine))
+            warned = False
+            while lock is not None and not lock.try_acquire():
+                if not warned:
+                    log.warning("another process leads on this SQLite database; standing by",
+                                extra={"lock": str(lock.path)})
+                    warned = True
+                await _wait(stop, self.retry_seconds)
+                if stop.is_set():
+                    return
+            try:
+                await self._become_leader(on_elected)
+                await stop.wait()
+                await self._step_down(on_lost, "stopping")
+            finally:
+                if lock is not None:
+                    lock.release()
             return
         try:
             while not stop.is_set():
@@ -162,6 +187,39 @@ class Leader:
             await conn.invalidate()  # never return a possibly broken session to the pool
         with contextlib.suppress(Exception):
             await conn.close()
+
+
+class FileLock:
+    """An exclusive advisory lock on a file (flock), held until release or process exit."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    @classmethod
+    def beside(cls, database: str | None) -> FileLock | None:
+        """The leader lock of a SQLite file; None in memory or where flock does not exist."""
+        if database is None or fcntl is None:
+            return None
+        return cls(Path(f"{database}-leader.lock"))
+
+    def try_acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        assert fcntl is not None
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor drops the lock
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

@@ -22,12 +22,18 @@ async def run_briefings(context: ContextTypes.DEFAULT_TYPE) -> None:
     services: Services = context.application.bot_data["services"]
     if services.briefings is None:
         return
+    supervisor = services.extras.get("supervisor")
     try:
         n = await services.briefings.run_due()
-    except Exception:
-        # One failed pass must not remove the job: the next tick tries again.
+    except Exception as exc:
+        # One failed pass must not remove the job: the next tick tries again; a pass that
+        # fails for ops.fatal_after stops the process (bot.ops.supervisor).
         log.exception("briefing pass failed")
+        if supervisor is not None:
+            supervisor.record("briefings", f"{type(exc).__name__}: {exc}")
         return
+    if supervisor is not None:
+        supervisor.record("briefings", None)
     if n:
         log.info("briefings enqueued", extra={"count": n})
 

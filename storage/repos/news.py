@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from bot.domain import Item, Story, TagKind
 from storage.repos import story_writer
@@ -19,7 +19,7 @@ from storage.repos.news_rows import (
 )
 from storage.repos.story_writer import NewItem, StoredItem
 from storage.repos.values import aware, chunks
-from storage.tables import items, stories, story_tags
+from storage.tables import alert_queue, items, stories, story_tags
 
 PHRASE_WINDOW = timedelta(days=7)  # how far back phrase lookups and searches scan
 _SCAN_PAGE = 500
@@ -41,11 +41,40 @@ class NewsRepo(Repo):
             return set()
         return await self.store.sync.transaction(story_writer.existing_keys, keys)
 
-    async def add_items(self, batch: Sequence[NewItem]) -> list[StoredItem]:
-        """Insert new items in one transaction; start or join stories; skip known keys."""
+    async def add_items(self, batch: Sequence[NewItem], *, queue_alerts: bool = True
+                        ) -> list[StoredItem]:
+        """Insert new items in one transaction; start or join stories; skip known keys;
+        mark new stories as owed their alerts (unless not `queue_alerts`)."""
         if not batch:
             return []
-        return await self.store.sync.transaction(story_writer.add_items, batch)
+        return await self.store.sync.transaction(story_writer.add_items, batch, queue_alerts)
+
+    # --- the alert queue: stories whose followers are not matched yet ------------------
+
+    async def pending_alerts(self, limit: int = 100) -> list[Story]:
+        """Stories still waiting for their alerts to be queued, oldest first."""
+        async with self.session.begin() as s:
+            ids = list((await s.execute(
+                select(alert_queue.c.story_id)
+                .order_by(alert_queue.c.created_at, alert_queue.c.story_id).limit(limit)
+            )).scalars())
+            found = await self._stories_by_ids(s, ids)
+        return [found[i] for i in ids if i in found]
+
+    async def alerts_queued(self, story_ids: Sequence[int]) -> None:
+        """The alerts of these stories are in the outbox: drop their marks."""
+        if not story_ids:
+            return
+        async with self.session.begin() as s:
+            for part in chunks(list(story_ids), CHUNK):
+                await s.execute(delete(alert_queue).where(alert_queue.c.story_id.in_(part)))
+
+    async def pending_alerts_since(self) -> tuple[int, datetime | None]:
+        """(stories waiting for their alerts, when the oldest of them was stored)."""
+        async with self.session.begin() as s:
+            n, oldest = (await s.execute(
+                select(func.count(), func.min(alert_queue.c.created_at)))).one()
+        return int(n or 0), aware(oldest) if oldest is not None else None
 
     # --- reading ----------------------------------------------------------------------
 

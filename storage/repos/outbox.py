@@ -85,7 +85,7 @@ class OutboxRepo(Repo):
         return inserted
 
     async def claim(self, worker: str, now: datetime, limit: int,
-                    claim_timeout: int) -> list[Delivery]:
+                    claim_timeout: int, term: int | None = None) -> list[Delivery]:
         """Take up to `limit` due rows (and rows abandoned by a crashed sender) for `worker`.
 
         A row is skipped while an earlier row of its chat is still waiting (pending but not
@@ -112,7 +112,7 @@ class OutboxRepo(Repo):
             outbox.c.status == OutboxStatus.SENDING.value, outbox.c.claimed_at < stale,
             ~blocking).order_by(outbox.c.id).limit(limit))
         claimed = {"status": OutboxStatus.SENDING.value, "claimed_by": worker,
-                   "claimed_at": now}
+                   "claimed_at": now, "claim_term": term}
         async with self.session.begin() as s:
             if self.store.is_sqlite:
                 both = union_all(select(abandoned.subquery().c.id),
@@ -135,13 +135,26 @@ class OutboxRepo(Repo):
                                     .order_by(outbox.c.id))).all()
         return [_delivery(r) for r in rows]
 
-    async def recover(self, worker: str) -> int:
-        """Return rows still claimed by `worker` to pending: they survived its crash."""
+    async def take_over(self, term: int) -> int:
+        """Return rows claimed under an earlier leader term to pending; how many.
+
+        A leader (or a restarted process) of `term` knows every holder of an earlier term is
+        gone: it lost the leader lock or its process ended. Its rows need not wait for
+        claim_timeout. Only the sends it had in flight can reach a chat twice.
+        """
         async with self.session.begin() as s:
             result = await s.execute(update(outbox).where(
-                outbox.c.status == OutboxStatus.SENDING.value, outbox.c.claimed_by == worker,
-            ).values(status=OutboxStatus.PENDING.value, claimed_by=None, claimed_at=None))
+                outbox.c.status == OutboxStatus.SENDING.value,
+                or_(outbox.c.claim_term.is_(None), outbox.c.claim_term < term),
+            ).values(status=OutboxStatus.PENDING.value, claimed_by=None, claimed_at=None,
+                     claim_term=None))
         return int(result.rowcount or 0)
+
+    async def mark_unknown(self, id: int, error: str, now: datetime) -> None:
+        """A send that may or may not have reached the chat, not to be sent again."""
+        async with self.session.begin() as s:
+            await s.execute(update(outbox).where(outbox.c.id == id).values(
+                status=OutboxStatus.UNKNOWN.value, error=error[:2000], claimed_by=None))
 
     async def mark_sent(self, id: int, message_id: int | None, now: datetime) -> None:
         """Record a delivered row with Telegram's message_id."""

@@ -25,7 +25,7 @@ from storage.repos.news_rows import (
     tags_to_json,
 )
 from storage.repos.values import aware, chunks
-from storage.tables import items, stories, story_tags
+from storage.tables import alert_queue, items, stories, story_tags
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +70,12 @@ def existing_keys(conn: Connection, keys: Sequence[str]) -> set[str]:
     return found
 
 
-def add_items(conn: Connection, batch: Sequence[NewItem]) -> list[StoredItem]:
-    """Insert new items; start or join stories; skip keys stored meanwhile. No commit."""
+def add_items(conn: Connection, batch: Sequence[NewItem], queue_alerts: bool = True
+              ) -> list[StoredItem]:
+    """Insert new items; start or join stories; skip keys stored meanwhile. No commit.
+
+    With `queue_alerts`, each new story is also marked in the alert queue (same
+    transaction): its followers are owed an alert until AlertService clears the mark."""
     if not batch:
         return []
     is_sqlite = conn.dialect.name == "sqlite"
@@ -107,6 +111,14 @@ def add_items(conn: Connection, batch: Sequence[NewItem]) -> list[StoredItem]:
     orphans = new_story_ids - touched
     if orphans:
         conn.execute(delete(stories).where(stories.c.id.in_(list(orphans))))
+    # The obligation to alert the new stories' followers is stored with them: a crash or
+    # an error before their alerts are queued leaves these marks for the next cycle.
+    queued = sorted(new_story_ids - orphans) if queue_alerts else []
+    if queued:
+        when = aware(max(n.fetched_at for n in batch))
+        for part in chunks(queued, CHUNK):
+            conn.execute(alert_queue.insert(),
+                         [{"story_id": sid, "created_at": when} for sid in part])
     # 4. Counts, tags and times of every story that gained items; the stories as stored.
     lead_of = {story_of[i]: i for i in leads}
     story_rows = _update_stories(conn, batch, ok, story_of, lead_of, is_sqlite)

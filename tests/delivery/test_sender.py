@@ -144,7 +144,7 @@ async def test_403_blocks_the_chat_and_stops(rig: Rig, how: str) -> None:
     chat = await rig.store.chats.get(5)
     assert chat is not None and chat.status is ChatStatus.BLOCKED
     assert (await rig.store.outbox.counts()) == {"pending": 0, "sending": 0, "sent": 1,
-                                                 "failed": 3, "cancelled": 0}
+                                                 "failed": 3, "cancelled": 0, "unknown": 0}
     assert ("blocked", 5) in [(e[0], e[1]) for e in rig.events]
     assert [m.plain for m in rig.emu.sent()] == ["other"]
 
@@ -332,8 +332,11 @@ async def test_two_senders_share_the_outbox_without_duplicates(store: Store) -> 
         rig.emu.set_delay(0.002, "sendMessage")
         await store.outbox.enqueue([alert(1 + i % 15, f"n {i}") for i in range(150)])
         cfg = DeliveryConfig(global_rate=10_000.0, private_chat_rate=1000.0, batch_size=20)
-        a = Sender(store, rig.bot, cfg, Clock(), worker_id="a", poll_interval=0.1)
-        b = Sender(store, rig.bot, cfg, Clock(), worker_id="b", poll_interval=0.1)
+        # Two senders of one leader term (a new term would take the other's rows over:
+        # see test_a_new_term_takes_over_older_claims_at_once).
+        term = await store.counters.next_leader_term()
+        a = Sender(store, rig.bot, cfg, Clock(), worker_id="a", poll_interval=0.1, term=term)
+        b = Sender(store, rig.bot, cfg, Clock(), worker_id="b", poll_interval=0.1, term=term)
         await asyncio.gather(a.drain(20), b.drain(20))
         texts = [m.plain for m in rig.emu.sent()]
         assert sorted(texts) == sorted(f"n {i}" for i in range(150))  # each exactly once

@@ -76,8 +76,24 @@ async def test_abandoned_claims_are_taken_over(store: Store) -> None:
     taken = await store.outbox.claim("w2", T0 + timedelta(seconds=61), 10, 60)
     assert [d.text for d in taken] == ["a", "b"]
     # a restarted worker recovers its own rows at once
-    assert await store.outbox.recover("w2") == 2
+    assert await store.outbox.take_over(await store.counters.next_leader_term()) == 2
     assert [d.text for d in await store.outbox.claim("w2", T0, 10, 60)] == ["a", "b"]
+
+
+async def test_a_new_term_takes_over_older_claims_at_once(store: Store) -> None:
+    """Rows claimed under an older leader term go back at once, not after claim_timeout;
+    rows of the current term stay with their holder."""
+    await store.outbox.enqueue([msg(1, "a"), msg(2, "b"), msg(3, "c")], now=T0)
+    old = await store.counters.next_leader_term()
+    assert len(await store.outbox.claim("dead", T0, 2, 120, term=old)) == 2
+    new = await store.counters.next_leader_term()
+    assert new > old
+    [c] = await store.outbox.claim("alive", T0, 10, 120, term=new)
+    assert c.text == "c"
+    assert await store.outbox.take_over(new) == 2
+    assert await store.outbox.take_over(new) == 0  # "c" is the current term's: kept
+    again = await store.outbox.claim("alive", T0 + timedelta(seconds=1), 10, 120, term=new)
+    assert [d.text for d in again] == ["a", "b"]
 
 
 async def test_concurrent_claims_never_share_a_row(store: Store) -> None:
@@ -107,7 +123,7 @@ async def test_outcomes(store: Store) -> None:
     assert retried.attempts == 0
     assert await store.outbox.get(10**9) is None
     assert await store.outbox.counts() == {"pending": 2, "sending": 0, "sent": 1, "failed": 1,
-                                           "cancelled": 0}
+                                           "cancelled": 0, "unknown": 0}
     assert await store.outbox.next_due() == T0
 
 
@@ -119,7 +135,7 @@ async def test_block_chat(store: Store) -> None:
     chat = await store.chats.get(5)
     assert chat is not None and chat.status is ChatStatus.BLOCKED
     assert await store.outbox.counts() == {"pending": 1, "sending": 0, "sent": 0, "failed": 2,
-                                           "cancelled": 0}
+                                           "cancelled": 0, "unknown": 0}
 
 
 async def test_migrate_chat_moves_settings_subscriptions_and_rows(store: Store) -> None:
@@ -158,7 +174,7 @@ async def test_cancel_broadcast_and_counts(store: Store) -> None:
     await store.outbox.claim("w1", T0, 2, 60)
     assert await store.outbox.cancel_broadcast(7) == 3
     assert await store.outbox.counts(7) == {"pending": 0, "sending": 2, "sent": 0,
-                                            "failed": 0, "cancelled": 3}
+                                            "failed": 0, "cancelled": 3, "unknown": 0}
     assert (await store.outbox.counts())["pending"] == 1
 
 
