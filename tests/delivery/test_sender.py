@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 from telegram import Bot
@@ -298,7 +298,56 @@ async def test_timed_out_send_is_retried_at_least_once_semantics(rig: Rig) -> No
     await healer
     row = await rig.store.outbox.get(1)
     assert row is not None and row.status is OutboxStatus.SENT and row.attempts == 1
-    assert 1 <= len(rig.emu.sent(40)) <= 2  # the timed-out try may have landed too
+    # the emulator answers the slow request after the client gave up: it was delivered,
+    # and at least once means it was sent again
+    first = await rig.emu.wait_for(lambda m: m.chat_id == 40, 10, since=0)
+    await rig.emu.wait_for(lambda m: m.chat_id == 40 and m is not first, 10, since=0)
+    assert [m.plain for m in rig.emu.sent(40)] == ["slow news", "slow news"]
+
+
+async def test_timed_out_send_is_not_repeated_at_most_once(rig: Rig) -> None:
+    """delivery.unknown_outcome = at_most_once: a send without an answer is recorded as
+    unknown and never sent again; one that surely never left (no connection) is retried."""
+    rig.emu.set_delay(0.8, "sendMessage")
+    slow = Bot(DEFAULT_TOKEN, base_url=rig.emu.base_url,
+               request=HTTPXRequest(connection_pool_size=8, read_timeout=0.3))
+    await rig.store.outbox.enqueue([alert(41, "slow news"), alert(42, "more slow news")])
+    cfg = replace(FAST, unknown_outcome="at_most_once")
+    events: list[str] = []
+    async with slow:
+        sender = Sender(rig.store, slow, cfg, Clock(), worker_id="t4", backoff_base=0.05,
+                        poll_interval=0.1, on_event=lambda e, d, x: events.append(e))
+        await sender.drain(10)
+    # the emulator handles both requests after the client gave up: each arrives once
+    await rig.emu.wait_for(lambda m: m.chat_id == 42, 10, since=0)
+    await rig.emu.wait_for(lambda m: m.chat_id == 41, 10, since=0)
+    rig.emu.set_delay(0.0, "sendMessage")
+    await rig.store.outbox.enqueue([alert(41, "later news")])
+    await rig.sender().drain(10)  # a later message to the same chat: then count
+    assert [m.plain for m in rig.emu.sent(41)] == ["slow news", "later news"]
+    assert [m.plain for m in rig.emu.sent(42)] == ["more slow news"]
+    for row_id in (1, 2):
+        row = await rig.store.outbox.get(row_id)
+        assert row is not None and row.status is OutboxStatus.UNKNOWN
+    assert events.count("unknown") == 2
+    assert (await rig.store.outbox.counts())["unknown"] == 2
+
+
+async def test_a_send_that_never_left_is_retried_even_at_most_once(
+        sqlite_store: Store) -> None:
+    emu = BotApiEmulator(enforce_limits=False)
+    url = await emu.start()
+    await emu.stop()  # nothing listens there now: every connection is refused
+    dead = Bot(DEFAULT_TOKEN, base_url=url,
+               request=HTTPXRequest(connection_pool_size=8, connect_timeout=1))
+    await sqlite_store.outbox.enqueue([alert(43, "news")])
+    cfg = replace(FAST, unknown_outcome="at_most_once", max_attempts=2)
+    sender = Sender(sqlite_store, dead, cfg, Clock(), worker_id="t5", backoff_base=0.05,
+                    poll_interval=0.1)
+    await sender.drain(10)
+    row = await sqlite_store.outbox.get(1)
+    # refused connections are retried (never "unknown"): after max_attempts it fails
+    assert row is not None and row.status is OutboxStatus.FAILED and row.attempts == 1
 
 
 async def test_refused_token_keeps_the_rows(rig: Rig) -> None:
