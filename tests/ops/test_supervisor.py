@@ -16,7 +16,6 @@ from bot.testing.botapi import BotApiEmulator
 from bot.testing.process import HeraldProcess, config_toml
 
 
-
 async def test_a_task_that_keeps_failing_stops_the_process() -> None:
     clock = FakeClock()
     fatal: list[tuple[str, str]] = []
