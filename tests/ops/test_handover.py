@@ -1,9 +1,10 @@
 """Two real `herald run` processes on one PostgreSQL database: kill -9 of the leader.
 
 A 2,000-chat broadcast is under way when the leader is killed; the standby takes the
-advisory lock, its sender takes over the queue (rows the dead sender had claimed come back
-after delivery.claim_timeout), and every chat gets the message, duplicates at most the few
-that were in flight. Both processes run in webhook mode (several processes must not long-poll
+advisory lock, its sender takes over the queue (rows the dead sender had claimed come back at
+once: they were claimed under an older leader term, so the production claim_timeout of 120 s
+never comes into it), and every chat gets the message, duplicates at most the few that were
+in flight. Both processes run in webhook mode (several processes must not long-poll
 one bot), which also lets us check that the webhook refuses requests without the secret.
 """
 
@@ -59,7 +60,7 @@ secret_token = "{SECRET}"
 enabled = false
 [delivery]
 paid_rate = {PAID_RATE}
-claim_timeout = 10
+claim_timeout = 120
 [metrics]
 port = {metrics_port}
 """)
