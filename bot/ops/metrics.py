@@ -27,7 +27,7 @@ from bot.config import MetricsConfig
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600)
 FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 SEND_OUTCOMES = ("sent", "retry", "blocked", "failed", "rate_limited", "plain_fallback",
-                 "migrated")
+                 "migrated", "unknown")
 
 
 class Metrics:
