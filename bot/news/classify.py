@@ -19,11 +19,6 @@ from bot.news.topics import Pattern, Topics, compile_term
 
 __all__ = ["Classifier", "Resolution", "get_classifier", "normalize_phrase"]
 
-RESERVED_COMMANDS = frozenset({
-    "start", "stop", "help", "subscribe", "unsubscribe", "list", "latest", "search",
-    "settings", "briefing", "broadcast", "stats", "sources", "addsource", "removesource",
-    "pausesource", "resumesource", "why", "language", "timezone", "quiet", "cap", "schedule",
-    "mode"})
 FIELD_WEIGHT = {"title": 3.0, "source": 2.0, "text": 1.0}
 MAX_EVIDENCE_PER_KEY = 3  # per field: enough to show why, small enough to store
 FUZZY_CUTOFF = 0.75
@@ -147,13 +142,14 @@ class Classifier:
         return key
 
     def commands(self) -> dict[str, Resolution]:
-        """Every command name (/kherson, /war_crimes ...) -> what it shows."""
+        """Every slug usable as a command name (/kherson, /war_crimes ...) -> what it shows.
+        (The Telegram layer leaves out the names its own commands take.)"""
         if self._commands is not None:
             return dict(self._commands)
         out = {slug: Resolution(TagKind.TOPIC, slug, t.label, 1.0)
-               for slug, t in self.topics.topics.items() if slug not in RESERVED_COMMANDS}
+               for slug, t in self.topics.topics.items()}
         for p in self.gaz.places:
-            if p.slug not in out and p.slug not in RESERVED_COMMANDS:
+            if p.slug not in out:
                 out[p.slug] = Resolution(TagKind.CITY, p.slug, p.name, 1.0)
         self._commands = out
         return dict(out)

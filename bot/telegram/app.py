@@ -11,7 +11,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.services import Services
 from bot.telegram import error_handler
-from bot.telegram.commands import EXAMPLE_SHORTCUTS, publish_menus
+from bot.telegram.commands import EXAMPLE_SHORTCUTS, publish_menus, shortcut_commands
 from bot.telegram.handlers import admin, settings, user
 from bot.telegram.throttle import register_throttle
 
@@ -25,7 +25,7 @@ warnings.filterwarnings("ignore", message=r".*`retry_after` will be of type",
 async def _post_init(application: Application) -> None:
     """At start: publish the command menus (users everywhere, admins in their chats)."""
     services: Services = application.bot_data["services"]
-    known = services.classifier.commands() if services.classifier is not None else {}
+    known = shortcut_commands(services.classifier) if services.classifier is not None else {}
     shortcuts = [(name, known[name].label) for name in EXAMPLE_SHORTCUTS if name in known]
     await publish_menus(application.bot, services.config.admins, shortcuts)
 

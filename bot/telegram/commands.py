@@ -1,9 +1,12 @@
-"""The command menus Telegram shows (setMyCommands): users everywhere, admins in their chats."""
+"""Every command Herald answers, in one registry; the menus Telegram shows (setMyCommands):
+users everywhere, admins in their own chats."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from telegram import (
     Bot,
@@ -13,42 +16,73 @@ from telegram import (
     BotCommandScopeDefault,
 )
 from telegram.error import TelegramError
+from telegram.ext import CommandHandler
 
 from bot.i18n import N_, SUPPORTED, translator
 
 log = logging.getLogger(__name__)
 
-# (command, description); descriptions are translated per menu language.
-USER_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", N_("What Herald does; resume alerts")),
-    ("subscribe", N_("Follow a city, topic or phrase")),
-    ("list", N_("What this chat follows")),
-    ("unsubscribe", N_("Stop following something")),
-    ("latest", N_("Latest stories for what you follow")),
-    ("search", N_("Search recent stories")),
-    ("settings", N_("Time zone, language, briefings")),
-    ("briefing", N_("Send a briefing now")),
-    ("stop", N_("Pause all alerts")),
-    ("help", N_("How to use Herald")),
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One command Herald answers. Every handler registers through `command_handler`, the
+    menus and /help list from here, and no /city or /topic shortcut may take its name."""
+
+    name: str
+    description: str  # marked with N_(); translated per menu language
+    admin: bool = False  # only admins may run it; listed only in admins' own menus
+    menu: bool = True  # listed in the menu and in /help (aliases and settings are not)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", N_("What Herald does; resume alerts")),
+    Command("subscribe", N_("Follow a city, topic or phrase")),
+    Command("follow", N_("Follow a city, topic or phrase"), menu=False),
+    Command("list", N_("What this chat follows")),
+    Command("unsubscribe", N_("Stop following something")),
+    Command("unfollow", N_("Stop following something"), menu=False),
+    Command("latest", N_("Latest stories for what you follow")),
+    Command("search", N_("Search recent stories")),
+    Command("settings", N_("Time zone, language, briefings")),
+    Command("briefing", N_("Send a briefing now")),
+    Command("stop", N_("Pause all alerts")),
+    Command("help", N_("How to use Herald")),
+    Command("timezone", N_("Set the time zone"), menu=False),
+    Command("language", N_("Set the language"), menu=False),
+    Command("schedule", N_("Set the briefing times"), menu=False),
+    Command("quiet", N_("Set quiet hours"), menu=False),
+    Command("cap", N_("Cap alerts per hour"), menu=False),
+    Command("mode", N_("Instant alerts or briefing only, per follow"), menu=False),
+    Command("broadcast", N_("Message everyone or a segment"), admin=True),
+    Command("stats", N_("Chats, subscriptions, queue, sources"), admin=True),
+    Command("sources", N_("Sources and their health"), admin=True),
+    Command("addsource", N_("Add a source: URL [name]"), admin=True),
+    Command("removesource", N_("Remove a source"), admin=True),
+    Command("pausesource", N_("Pause a source"), admin=True),
+    Command("resumesource", N_("Resume a source"), admin=True),
+    Command("why", N_("Why an item got its tags: LINK"), admin=True),
 )
+BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
+USER_COMMANDS: tuple[Command, ...] = tuple(c for c in COMMANDS if c.menu and not c.admin)
+ADMIN_COMMANDS: tuple[Command, ...] = tuple(c for c in COMMANDS if c.menu and c.admin)
 # A few place/topic shortcuts shown in the menu (all known ones work when typed).
 EXAMPLE_SHORTCUTS: tuple[str, ...] = ("kyiv", "kherson", "odesa", "kharkiv", "sanctions")
-ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("broadcast", N_("Message everyone or a segment")),
-    ("stats", N_("Chats, subscriptions, queue, sources")),
-    ("sources", N_("Sources and their health")),
-    ("addsource", N_("Add a source: URL [name]")),
-    ("removesource", N_("Remove a source")),
-    ("pausesource", N_("Pause a source")),
-    ("resumesource", N_("Resume a source")),
-    ("why", N_("Why an item got its tags: LINK")),
-)
+
+
+def command_handler(name: str, callback: Callable[..., Any], **kwargs: Any) -> CommandHandler:
+    """The CommandHandler of a registered command (KeyError for a name not in COMMANDS)."""
+    return CommandHandler(BY_NAME[name].name, callback, **kwargs)
+
+
+def shortcut_commands(classifier: Any) -> dict[str, Any]:
+    """The /city and /topic shortcuts: the classifier's slugs (name -> Resolution) that no
+    registered command already takes."""
+    return {name: res for name, res in classifier.commands().items() if name not in BY_NAME}
 
 
 def user_menu(lang: str, shortcuts: Iterable[tuple[str, str]] = ()) -> list[BotCommand]:
     """The menu for everyone: user commands, then a few /city and /topic shortcuts."""
     _ = translator(lang)
-    menu = [BotCommand(name, _(desc)) for name, desc in USER_COMMANDS]
+    menu = [BotCommand(c.name, _(c.description)) for c in USER_COMMANDS]
     menu += [BotCommand(name, _("Latest about {name}").format(name=label))
              for name, label in shortcuts]
     return menu
@@ -57,7 +91,8 @@ def user_menu(lang: str, shortcuts: Iterable[tuple[str, str]] = ()) -> list[BotC
 def admin_menu(lang: str, shortcuts: Iterable[tuple[str, str]] = ()) -> list[BotCommand]:
     """The menu for admins: the user menu plus the admin commands."""
     _ = translator(lang)
-    return user_menu(lang, shortcuts) + [BotCommand(n, _(d)) for n, d in ADMIN_COMMANDS]
+    return user_menu(lang, shortcuts) + [BotCommand(c.name, _(c.description))
+                                         for c in ADMIN_COMMANDS]
 
 
 async def publish_menus(bot: Bot, admins: Iterable[int],

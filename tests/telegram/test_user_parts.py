@@ -67,6 +67,7 @@ def test_menus_are_valid_bot_commands() -> None:
         menu = admin_menu(lang, [("kherson", "Kherson")])
         names = [c.command for c in menu]
         assert len(names) == len(set(names)) == len(USER_COMMANDS) + 1 + len(ADMIN_COMMANDS)
+        assert {c.name for c in ADMIN_COMMANDS} & set(names) == {c.name for c in ADMIN_COMMANDS}
         for c in menu:
             assert c.command.islower() and len(c.command) <= 32
             assert 1 <= len(c.description) <= 256

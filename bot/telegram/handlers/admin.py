@@ -13,14 +13,13 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import (
-    BotCommand,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Update,
 )
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler
 
 from bot.alerts.html import escape
 from bot.delivery.broadcast import (
@@ -37,13 +36,11 @@ from bot.errors import UserInputError
 from bot.i18n import pick_language, translator
 from bot.services import Services
 from bot.telegram import admin_views as views
-from bot.telegram.commands import ADMIN_COMMANDS as _ADMIN_COMMANDS
+from bot.telegram.commands import command_handler
 from bot.telegram.context import Context, args_text, reply, services_of
 
 log = logging.getLogger(__name__)
 
-# The admin part of the command menu (H6 publishes it in each admin's chat).
-ADMIN_COMMANDS: tuple[BotCommand, ...] = tuple(BotCommand(n, d) for n, d in _ADMIN_COMMANDS)
 CALLBACK_PREFIX = "adm:"
 CONFIDENT = 0.99  # a segment word must resolve this surely to count as a segment
 
@@ -289,13 +286,13 @@ async def cmd_why(update: Update, context: Context) -> None:
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add the admin commands and the "adm:" buttons to the application (group 0)."""
-    application.add_handler(CommandHandler("broadcast", cmd_broadcast))
-    application.add_handler(CommandHandler("stats", cmd_stats))
-    application.add_handler(CommandHandler("sources", cmd_sources))
-    application.add_handler(CommandHandler("addsource", cmd_addsource))
+    application.add_handler(command_handler("broadcast", cmd_broadcast))
+    application.add_handler(command_handler("stats", cmd_stats))
+    application.add_handler(command_handler("sources", cmd_sources))
+    application.add_handler(command_handler("addsource", cmd_addsource))
     for action in ("remove", "pause", "resume"):
-        application.add_handler(CommandHandler(f"{action}source", _source_command(action)))
-    application.add_handler(CommandHandler("why", cmd_why))
+        application.add_handler(command_handler(f"{action}source", _source_command(action)))
+    application.add_handler(command_handler("why", cmd_why))
     application.add_handler(CallbackQueryHandler(on_admin_button,
                                                  pattern=f"^{CALLBACK_PREFIX}"))
 

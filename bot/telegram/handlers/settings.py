@@ -14,7 +14,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, filters
 
 from bot.alerts.html import escape
 from bot.alerts.prefs import (
@@ -32,6 +32,7 @@ from bot.alerts.slots import zone_for
 from bot.domain import Chat, ChatSettings, Subscription, SubscriptionMode, TagKind
 from bot.i18n import N_, translator
 from bot.services import Services
+from bot.telegram.commands import command_handler
 from bot.telegram.context import (
     Context,
     args_text,
@@ -393,12 +394,12 @@ async def _press(services: Services, chat: Chat, section: str, value: str | None
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add this area's handlers to the application."""
-    application.add_handler(CommandHandler("settings", cmd_settings, filters=_MSG))
-    application.add_handler(CommandHandler("briefing", cmd_briefing, filters=_MSG))
+    application.add_handler(command_handler("settings", cmd_settings, filters=_MSG))
+    application.add_handler(command_handler("briefing", cmd_briefing, filters=_MSG))
     for name, apply, section in (
             ("timezone", apply_timezone, "tz"), ("language", apply_language, "lang"),
             ("schedule", apply_schedule, "sch"), ("quiet", apply_quiet, "q"),
             ("cap", apply_cap, "cap"), ("mode", apply_mode, "subs")):
-        application.add_handler(CommandHandler(name, _setting_command(apply, section),
-                                               filters=_MSG))
+        application.add_handler(command_handler(name, _setting_command(apply, section),
+                                                filters=_MSG))
     application.add_handler(CallbackQueryHandler(on_callback, pattern=r"^set:"))

@@ -12,7 +12,6 @@ from telegram.ext import (
     Application,
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     MessageHandler,
     filters,
 )
@@ -21,7 +20,7 @@ from bot.alerts.html import escape
 from bot.domain import ChatStatus
 from bot.i18n import ngettext_for
 from bot.telegram import keyboards as kb
-from bot.telegram.commands import USER_COMMANDS
+from bot.telegram.commands import COMMANDS, USER_COMMANDS, command_handler
 from bot.telegram.context import (
     Context,
     args_text,
@@ -53,7 +52,7 @@ OFFER_MAX = 60  # plain messages longer than this are not offered as a follow
 def _help_text(_: Callable[[str], str], examples: Sequence[str]) -> str:
     lines = [_("<b>Herald</b> tells you what happens in the places and on the subjects"
                " you follow."), ""]
-    lines += [f"/{name} — {escape(_(desc))}" for name, desc in USER_COMMANDS]
+    lines += [f"/{c.name} — {escape(_(c.description))}" for c in USER_COMMANDS]
     if examples:
         lines += ["", _("Latest news at any time: {commands}").format(
             commands=" ".join(f"/{c}" for c in examples))]
@@ -214,7 +213,7 @@ async def on_unknown(update: Update, context: Context) -> None:
     _chat, _ = await start_chat(update, context)
     name = parsed[0]
     classifier = services_of(context).classifier
-    names = [n for n, _d in USER_COMMANDS]
+    names = [c.name for c in COMMANDS if not c.admin]
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.7)
     if not close:
         res = classifier.resolve(name.replace("_", " "), limit=1)
@@ -260,7 +259,7 @@ def register(application: Application) -> None:
         ("stop", cmd_stop),
     ]
     for name, callback in commands:
-        application.add_handler(CommandHandler(name, callback, filters=MSG))
+        application.add_handler(command_handler(name, callback, filters=MSG))
     application.add_handler(CallbackQueryHandler(on_callback,
                                                  pattern=r"^(f|lst|uns|unf|mute):"))
     application.add_handler(MessageHandler(

@@ -18,6 +18,7 @@ from bot.alerts.html import escape
 from bot.domain import Chat, ChatStatus, Subscription, TagKind
 from bot.news.classify import normalize_phrase
 from bot.telegram import keyboards as kb
+from bot.telegram.commands import shortcut_commands
 from bot.telegram.context import (
     Context,
     ensure_chat,
@@ -43,8 +44,8 @@ def quoted_phrase(text: str) -> str | None:
 
 @functools.lru_cache(maxsize=4)
 def known_commands(classifier: Any) -> dict[str, Any]:
-    """The classifier's /city and /topic commands (name -> Resolution), read once."""
-    return dict(classifier.commands())
+    """The /city and /topic shortcut commands (name -> Resolution), read once."""
+    return shortcut_commands(classifier)
 
 
 @functools.lru_cache(maxsize=4)
