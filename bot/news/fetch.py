@@ -6,6 +6,10 @@ a host:port that just refused or timed out a connection, sends conditional GETs,
 the body under a size cap, follows redirects itself (so that every hop is checked and a
 permanent redirect is reported for the poller to adopt) and turns every foreign error
 into bot.errors.FetchError.
+
+Every request the server makes to a host that a source, an admin or a feed names goes
+through `guarded_client(cfg)`: its connections are made only to addresses the
+AddressPolicy allows, checked right before connecting, after every redirect.
 """
 
 from __future__ import annotations
@@ -24,8 +28,20 @@ import httpx
 from bot.config import PollerConfig
 from bot.errors import FetchError, UnsafeURLError
 from bot.news.http_headers import freshness, parse_retry_after
-from bot.news.inflate import BodyDecodeError, BodyTooLarge, bounded_decoder
-from bot.news.urls import UnresolvableHostError, check_resolved_host, validate_source_url
+from bot.news.inflate import (
+    ACCEPT_ENCODING,
+    BodyDecodeError,
+    BodyDecoder,
+    BodyTooLarge,
+    UnsupportedEncoding,
+    parse_content_encoding,
+)
+from bot.news.urls import (
+    AddressPolicy,
+    UnresolvableHostError,
+    check_resolved_host,
+    validate_source_url,
+)
 
 MAX_REDIRECTS = 5
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -53,13 +69,20 @@ class FetchResult:
 
 
 class _GuardedBackend(httpcore.AnyIOBackend):
-    """Checks every address right before connecting, so a name cannot rebind to 127.0.0.1."""
+    """Checks every address right before connecting, so a name cannot rebind to 127.0.0.1.
+
+    httpcore calls connect_tcp for each new connection with the host of the request being
+    sent, so each hop of a redirect is checked, whoever follows it.
+    """
+
+    def __init__(self, policy: AddressPolicy) -> None:
+        self.policy = policy
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                           local_address: str | None = None,
                           socket_options: Iterable[Any] | None = None,
                           ) -> httpcore.AsyncNetworkStream:
-        addresses = await check_resolved_host(host, allow_private=False)
+        addresses = await check_resolved_host(host, policy=self.policy)
         last: Exception | None = None
         for addr in addresses:  # connect to the address we checked, not a fresh lookup
             try:
@@ -71,7 +94,8 @@ class _GuardedBackend(httpcore.AnyIOBackend):
         raise last
 
 
-def _guarded_transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+def _guarded_transport(limits: httpx.Limits, policy: AddressPolicy,
+                       ) -> httpx.AsyncHTTPTransport:
     transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
     # httpx has no public knob for httpcore's network backend; the pool is rebuilt with
     # the same settings plus our backend (httpx is pinned in pyproject).
@@ -80,9 +104,37 @@ def _guarded_transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
-        network_backend=_GuardedBackend(),
+        network_backend=_GuardedBackend(policy),
     )
     return transport
+
+
+class GuardedClient(httpx.AsyncClient):
+    """An httpx client whose every connection passes the address guard; make one with
+    `guarded_client`. No proxy, no environment settings, redirects not followed unless a
+    request asks (each hop is guarded either way)."""
+
+    def __init__(self, cfg: PollerConfig, policy: AddressPolicy) -> None:
+        # Requests in flight are capped by the Fetcher's slots; the pool may keep more idle
+        # connections so that sources on the same host reuse theirs within a cycle (with
+        # the pool at the cap, hosts evict each other's idle connections).
+        pool = max(cfg.max_concurrency, 1) * 5
+        limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
+        super().__init__(transport=_guarded_transport(limits, policy),
+                         follow_redirects=False, trust_env=False,
+                         timeout=httpx.Timeout(cfg.timeout, connect=cfg.timeout / 2),
+                         headers={"User-Agent": cfg.user_agent})
+        self.policy = policy
+
+
+def guarded_client(cfg: PollerConfig, *, policy: AddressPolicy | None = None) -> GuardedClient:
+    """The one HTTP client for requests to hosts that sources name (feeds, channel
+    previews, alert APIs): public addresses only unless cfg.allow_private_addresses.
+
+    `policy` overrides that (tests exempt one loopback address to play an outside host).
+    The caller closes it (`await client.aclose()`).
+    """
+    return GuardedClient(cfg, policy or AddressPolicy(allow_private=cfg.allow_private_addresses))
 
 
 def _host_key(url: str) -> str:
@@ -103,22 +155,16 @@ class Fetcher:
     # per host at a time) would otherwise each wait for their own connect timeout.
     unreachable_for = 60.0
 
-    def __init__(self, cfg: PollerConfig, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, cfg: PollerConfig, client: GuardedClient | None = None) -> None:
         self.cfg = cfg
         self._own_client = client is None
         if client is None:
-            # Requests in flight are capped by self._slots; the pool may keep more idle
-            # connections so that sources on the same host reuse theirs within a cycle
-            # (with the pool at the cap, hosts evict each other's idle connections).
-            pool = max(cfg.max_concurrency, 1) * 5
-            limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
-            transport = (httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
-                         if cfg.allow_private_addresses else _guarded_transport(limits))
-            client = httpx.AsyncClient(transport=transport, follow_redirects=False,
-                                       timeout=httpx.Timeout(cfg.timeout,
-                                                             connect=cfg.timeout / 2),
-                                       trust_env=False)
+            client = guarded_client(cfg)
+        elif not isinstance(client, GuardedClient):
+            # A plain httpx client would connect anywhere: the guard is not optional.
+            raise TypeError("Fetcher needs a client made by bot.news.fetch.guarded_client")
         self.client = client
+        self.policy = client.policy
         self._slots = asyncio.Semaphore(max(cfg.max_concurrency, 1))
         self._hosts: dict[str, asyncio.Lock] = {}
         self._host_users: dict[str, int] = {}
@@ -165,7 +211,7 @@ class Fetcher:
         """GET a feed (following redirects); raise FetchError on any failure."""
         started = time.perf_counter()
         try:
-            current = validate_source_url(url, allow_private=self.cfg.allow_private_addresses)
+            current = validate_source_url(url, policy=self.policy)
         except UnsafeURLError as exc:
             raise FetchError(f"unsafe URL: {exc}", permanent=True) from None
         seen = {current}
@@ -176,10 +222,13 @@ class Fetcher:
                 response, body = await self._request_endpoint(current, etag, last_modified)
             status = response.status_code
             if status in _REDIRECTS and "location" in response.headers:
-                target = urljoin(current, response.headers["location"].strip())
+                location = response.headers["location"].strip()
                 try:
-                    target = validate_source_url(
-                        target, allow_private=self.cfg.allow_private_addresses)
+                    target = validate_source_url(urljoin(current, location),
+                                                 policy=self.policy)
+                except ValueError:  # urljoin: "http://[::1" and the like
+                    raise FetchError(f"redirect to an invalid URL: {location[:200]}",
+                                     permanent=True) from None
                 except UnsafeURLError as exc:
                     raise FetchError(f"redirect to an unsafe URL: {exc}",
                                      permanent=True) from None
@@ -214,8 +263,8 @@ class Fetcher:
         headers = {"User-Agent": self.cfg.user_agent,
                    "Accept": "application/rss+xml, application/atom+xml, "
                              "application/feed+json, application/xml;q=0.9, */*;q=0.8",
-                   # the encodings inflate.py decodes within the body cap
-                   "Accept-Encoding": "gzip, deflate"}
+                   # what inflate.py decodes within the body cap, and nothing else
+                   "Accept-Encoding": ACCEPT_ENCODING}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -237,6 +286,8 @@ class Fetcher:
             raise _ConnectFailed(str(exc)) from None
         except UnsafeURLError as exc:
             raise FetchError(f"unsafe address: {exc}", permanent=True) from None
+        except httpx.InvalidURL as exc:  # not an HTTPError; validate_source_url stops most
+            raise FetchError(f"not a valid URL: {exc}", permanent=True) from None
         except httpx.ConnectError as exc:
             raise _ConnectFailed(f"connection failed: {exc or type(exc).__name__}") from None
         except httpx.HTTPError as exc:
@@ -250,31 +301,34 @@ class Fetcher:
         if status == 304 or status in _REDIRECTS:
             return b""
         limit = self.cfg.max_body_bytes
+        if status >= 300:
+            # An error page: only its status is used. Read (raw, under the cap) so that
+            # the connection can be reused, and drop it.
+            size = 0
+            async for raw in response.aiter_raw():
+                size += len(raw)
+                if size > limit:
+                    break
+            return b""
         declared = response.headers.get("content-length", "")
-        if status < 300 and declared.isdigit() and int(declared) > limit:
+        if declared.isdigit() and int(declared) > limit:
             raise FetchError(f"body larger than {limit} bytes")
         chunks: list[bytes] = []
-        size = 0
-        # gzip and deflate are decoded here, never more than the cap (see inflate.py);
-        # the cap applies to the decoded size either way.
-        decoder = bounded_decoder(response.headers.get("content-encoding", ""), limit)
-        stream = response.aiter_raw() if decoder is not None else response.aiter_bytes()
         try:
-            async for raw in stream:
-                chunk = decoder.feed(raw) if decoder is not None else raw
-                size += len(chunk)
-                if size > limit:
-                    raise BodyTooLarge
-                chunks.append(chunk)
-            if decoder is not None:
-                chunks.append(decoder.flush())
+            # Raw bytes only: httpx's own decoders inflate a whole network chunk at once
+            # and undo "gzip, gzip" without any bound. The cap applies to the decoded
+            # size of every layer (see inflate.py).
+            decoder = BodyDecoder(
+                parse_content_encoding(response.headers.get_list("content-encoding")), limit)
+            async for raw in response.aiter_raw():
+                chunks.append(decoder.feed(raw))
+            chunks.append(decoder.flush())
         except BodyTooLarge:
-            if status < 300:
-                raise FetchError(f"body larger than {limit} bytes") from None
-            # an error page: its size does not matter
+            raise FetchError(f"body larger than {limit} bytes") from None
+        except UnsupportedEncoding as exc:
+            raise FetchError(str(exc)) from None
         except BodyDecodeError as exc:
-            if status < 300:
-                raise FetchError(f"body not readable: {exc}") from None
+            raise FetchError(f"body not readable: {exc}") from None
         return b"".join(chunks)
 
     def _result(self, response: httpx.Response, body: bytes, url: str, adopt: str | None,

@@ -209,12 +209,10 @@ RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Southern Desk<
 async def test_addsource_fetches_once_then_why_explains_an_item(harness: Harness) -> None:
     from dataclasses import replace
 
-    import httpx
-
     from bot.config import PollerConfig
     from bot.domain import DeliveryKind, OutgoingMessage
     from bot.news.classify import get_classifier
-    from bot.news.fetch import Fetcher
+    from bot.news.fetch import Fetcher, guarded_client
     from bot.news.pipeline import Pipeline
     from bot.news.poller import Poller
     from bot.testing.feed_server import FeedServer
@@ -226,7 +224,7 @@ async def test_addsource_fetches_once_then_why_explains_an_item(harness: Harness
     h.services.config = replace(h.services.config, poller=poller_cfg)
     feeds = FeedServer()
     await feeds.start()
-    async with httpx.AsyncClient() as http:
+    async with guarded_client(poller_cfg) as http:
         pipeline = Pipeline(store, classifier, clock)
         await pipeline.load()
         poller = Poller(store, pipeline, Fetcher(poller_cfg, client=http), poller_cfg, clock)
