@@ -6,6 +6,21 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 
+async def wait_any(*events: asyncio.Event, timeout: float | None = None) -> bool:
+    """Wait until one of the events is set, at most `timeout` real seconds (None: no limit);
+    True when an event was set. The one "wait for stop, or for a while" of Herald."""
+    if any(e.is_set() for e in events):
+        return True
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        done, _ = await asyncio.wait(waiters, timeout=timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
+    return bool(done)
+
+
 class Clock:
     """The real clock."""
 
@@ -16,7 +31,7 @@ class Clock:
         await asyncio.sleep(seconds)
 
     async def sleep_or_stop(self, stop: asyncio.Event, seconds: float) -> None:
-        """Sleep on this clock, waking early when `stop` is set."""
+        """Sleep on this clock (a fake clock's time moves), waking early when `stop` is set."""
         sleeper = asyncio.ensure_future(self.sleep(seconds))
         stopper = asyncio.ensure_future(stop.wait())
         try:

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.clock import Clock
+from bot.clock import Clock, wait_any
 from bot.config import Config
 from bot.delivery.broadcast_text import (
     EVERYONE,
@@ -194,12 +194,7 @@ class BroadcastService:
         while not stop.is_set():
             self._wake.clear()
             await self.run_pending(bot)
-            waiter = asyncio.ensure_future(self._wake.wait())
-            stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({waiter, stopper}, timeout=interval,
-                               return_when=asyncio.FIRST_COMPLETED)
-            for f in (waiter, stopper):
-                f.cancel()
+            await wait_any(self._wake, stop, timeout=interval)
 
     async def _advance(self, b: Broadcast, bot: ProgressBot | None) -> None:
         if b.status == BroadcastStatus.QUEUED:

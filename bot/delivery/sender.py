@@ -23,7 +23,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.clock import Clock
+from bot.clock import Clock, wait_any
 from bot.config import DeliveryConfig
 from bot.delivery.errors import Action, Outcome, classify, html_to_plain
 from bot.delivery.limiter import RateLimiter
@@ -231,8 +231,7 @@ class Sender:
     async def _sleep(self, seconds: float) -> bool:
         """Sleep unless stopping; False when the sender is stopping."""
         if seconds > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), seconds)
+            await wait_any(self._stop, timeout=seconds)
         return not self._stop.is_set()
 
     async def _chat_worker(self, chat_id: int) -> None:

@@ -12,7 +12,6 @@ database or sender is still reported, by every process, leader or not.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import logging
 import threading
@@ -21,6 +20,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.clock import wait_any
 from bot.config import Config
 from bot.logs import redact
 
@@ -144,8 +144,7 @@ class ErrorReporter(logging.Handler):
         """Flush due reports every `tick` seconds until `stop`."""
         while not stop.is_set():
             await self.flush_once(send)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), tick)
+            await wait_any(stop, timeout=tick)
         await self.flush_once(send)
 
 

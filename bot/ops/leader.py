@@ -34,7 +34,7 @@ except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.clock import Clock
+from bot.clock import Clock, wait_any
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class Leader:
                     log.warning("another process leads on this SQLite database; standing by",
                                 extra={"lock": str(lock.path)})
                     warned = True
-                await _wait(stop, self.retry_seconds)
+                await wait_any(stop, timeout=self.retry_seconds)
                 if stop.is_set():
                     return
             try:
@@ -110,7 +110,8 @@ class Leader:
                         await self._become_leader(on_elected)
                 elif not await self._still_held():
                     await self._step_down(on_lost, "lock connection lost")
-                await _wait(stop, self.check_seconds if self.is_leader else self.retry_seconds)
+                await wait_any(stop, timeout=(self.check_seconds if self.is_leader
+                                              else self.retry_seconds))
         finally:
             if self.is_leader:
                 await self._step_down(on_lost, "stopping")
@@ -220,8 +221,3 @@ class FileLock:
         fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)  # closing the descriptor drops the lock
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)

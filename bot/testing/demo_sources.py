@@ -9,7 +9,6 @@ picks it up on its next poll like any real feed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -22,6 +21,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from sqlalchemy import select
 
+from bot.clock import wait_any
 from bot.domain import SourceConfig, TagKind
 from bot.testing.feed_server import FeedServer
 from storage.store import Store
@@ -224,5 +224,4 @@ async def run_desk(desk: NewsDesk, store: Store, classifier: Any, stop: asyncio.
             desk.tick()
         except Exception:  # the demo goes on; the log says why
             log.exception("demo news desk failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), tick)
+        await wait_any(stop, timeout=tick)
