@@ -213,8 +213,7 @@ class Runtime:
         stop = self._stop_work
         if s.sender is not None:
             self._spawn("sender", lambda: s.sender.run(stop))
-        if self.cfg.poller.enabled:
-            self._spawn("poller", lambda: self._poll(stop))
+        self._spawn("poller", lambda: self._poll(stop))
         if s.broadcasts is not None:
             bot = self._app.bot
             self._spawn("broadcasts", lambda: s.broadcasts.run(stop, bot))
@@ -223,7 +222,8 @@ class Runtime:
         self._jobs = schedule_jobs(self._app, s)
 
     async def _poll(self, stop: asyncio.Event) -> None:
-        """The leader's poll loop: sources from the config, then Poller.run_forever."""
+        """The leader's poll loop: sources from the config, then Poller.run_forever (with
+        the poller switched off, the sources are still written, for /sources)."""
         assert self.services is not None
         s = self.services
         # Only the leader writes the config's sources (no two processes racing at start).
@@ -231,7 +231,10 @@ class Runtime:
         if not s.store.is_sqlite:
             # While this process stood by, others may have added subscriptions.
             await s.alerts.load()
-        await s.poller.run_forever(stop, on_report=self._observe_cycle)
+        if self.cfg.poller.enabled:
+            await s.poller.run_forever(stop, on_report=self._observe_cycle)
+        else:
+            await stop.wait()
 
     async def _observe_cycle(self, report: Any) -> None:
         if self.metrics is not None and self.services is not None:

@@ -12,13 +12,15 @@ idempotent on (chat_id, dedup_key), so a crash between a batch and its cursor up
 repeats that batch harmlessly: a restart continues where it stopped.
 `run_pending(bot)` (leader only, every few seconds, or `run()` which also wakes at once on
 confirm) does the fan-out, edits each admin's progress message (sent, blocked, failed, time
-left) and sends the final report. The Sender delivers the rows like any other message.
+left) and queues the final report in the outbox. The Sender delivers the rows like any other
+message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -205,13 +207,18 @@ class BroadcastService:
             b = fanned
         if b.status == BroadcastStatus.RUNNING and not await self.store.broadcasts.has_unsent(
                 b.id):
+            now = self.clock.now()
+            p = await self.progress(b)
+            finished = dataclasses.replace(b, status=BroadcastStatus.DONE, finished_at=now)
+            # The report is owed before the broadcast is marked done: a crash in between
+            # repeats this step, and the outbox keeps one report (its dedup key).
+            await self._enqueue_report(finished, p)
             done = await self.store.broadcasts.transition(
-                b.id, BroadcastStatus.DONE, (BroadcastStatus.RUNNING,), self.clock.now())
+                b.id, BroadcastStatus.DONE, (BroadcastStatus.RUNNING,), now)
             if done is not None:
-                p = await self.progress(done)
                 log.info("broadcast done", extra={"broadcast": b.id, "sent": p.sent,
                                                   "blocked": p.blocked, "failed": p.failed})
-                await self._report(done, bot, p)
+                await self._edit_report(finished, bot, p)
             return
         await self._show(b, bot)  # reads the full counts only when an edit is due
 
@@ -260,26 +267,24 @@ class BroadcastService:
                                         message_id=b.progress_message_id, parse_mode="HTML",
                                         reply_markup=cancel_keyboard(b.id))
 
-    async def _report(self, b: Broadcast, bot: ProgressBot | None,
-                      p: Progress | None = None) -> None:
+    async def _edit_report(self, b: Broadcast, bot: ProgressBot | None, p: Progress) -> None:
+        """The progress message becomes the report (a convenience: the new message that
+        notifies the admin is in the outbox)."""
         self._edited.pop(b.id, None)
         self._rate.pop(b.id, None)
-        if bot is None:
+        if bot is None or b.progress_message_id is None:
             return
-        p = p or await self.progress(b)
-        text = self.report_text(b, p)
-        if b.progress_message_id is not None:
-            with contextlib.suppress(Exception):
-                await bot.edit_message_text(text, chat_id=b.admin_chat_id,
-                                            message_id=b.progress_message_id,
-                                            parse_mode="HTML")
-        # A new message too, so the admin is notified that it ended.
-        try:
-            await bot.send_message(b.admin_chat_id, text, parse_mode="HTML")
-        except Exception as exc:
-            log.warning("broadcast report not sent", extra={"broadcast": b.id,
-                                                            "chat": b.admin_chat_id,
-                                                            "error": repr(exc)})
+        with contextlib.suppress(Exception):  # a deleted message: the outbox has the report
+            await bot.edit_message_text(self.report_text(b, p), chat_id=b.admin_chat_id,
+                                        message_id=b.progress_message_id, parse_mode="HTML")
+
+    async def _enqueue_report(self, b: Broadcast, p: Progress) -> None:
+        """The final report as a new message (so the admin is notified), sent by the Sender
+        like every pushed message: within the limits, retried, never lost."""
+        report = OutgoingMessage(chat_id=b.admin_chat_id, kind=DeliveryKind.BROADCAST,
+                                 text=self.report_text(b, p), dedup_key=f"bc-report:{b.id}")
+        if await self.store.outbox.enqueue([report], self.clock.now()) and self.on_enqueued:
+            self.on_enqueued()
 
 
 def cancel_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:

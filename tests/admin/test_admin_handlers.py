@@ -112,8 +112,15 @@ async def test_broadcast_preview_confirm_progress_report(harness: Harness) -> No
     await store.outbox.mark_sent_many([(d.id, 1) for d in claimed], NOW)
     mark = h.emu.mark()
     await service.run_pending(h.app.bot)
-    report = await h.emu.wait_for(lambda m: "finished" in m.plain and not m.edited, since=mark)
+    # The progress message becomes the report; the message that notifies the admin is
+    # pushed through the outbox like every other (the Sender delivers it).
+    report = await h.emu.wait_for(lambda m: "finished" in m.plain and m.edited, since=mark)
     assert "Sent 41 · blocked 0 · failed 0 (of 41 recipients)" in report.plain
+    [owed] = await store.outbox.claim("w", NOW, 100, 120)
+    assert owed.chat_id == ADMIN and owed.broadcast_id is None
+    assert "Broadcast #1 finished" in owed.text and "Sent 41" in owed.text
+    await service.run_pending(h.app.bot)  # once: a second pass owes nothing more
+    assert await store.outbox.claim("w", NOW, 100, 120) == []
 
     # A second broadcast cancelled from its progress message.
     mark = h.emu.mark()

@@ -115,14 +115,18 @@ async def test_draft_confirm_fanout_progress_and_report(store: Store, emulator: 
     await svc.run_pending(tg_bot)
     b = await store.broadcasts.get(b.id)
     assert b is not None and b.status == BroadcastStatus.DONE
-    report = emulator.sent(ADMIN)[-1]
-    assert not report.edited and "Broadcast #1 finished in 2 min" in report.plain
-    assert "Sent 291 · blocked 1 · failed 8 (of 300 recipients)" in report.plain
-    final_edit = emulator.sent(ADMIN)[-2]
+    final_edit = emulator.sent(ADMIN)[-1]
     assert final_edit.edited and final_edit.buttons() == []
+    assert "Broadcast #1 finished in 2 min" in final_edit.plain
+    # The report that notifies the admin is owed in the outbox (the Sender sends it).
+    [report] = await store.outbox.claim("w1", NOW, 300, 120)
+    assert report.chat_id == ADMIN and report.broadcast_id is None
+    assert "Broadcast #1 finished</b> in 2 min" in report.text
+    assert "Sent 291 · blocked 1 · failed 8 (of 300 recipients)" in report.text
     n_sent = len(emulator.sent(ADMIN))
     await svc.run_pending(tg_bot)
     assert len(emulator.sent(ADMIN)) == n_sent  # reported once
+    assert await store.outbox.claim("w1", NOW, 300, 120) == []
 
 
 class Crash(Exception):
