@@ -3,8 +3,15 @@
 httpx costs about ten times more CPU per request than the request itself needs, which caps a
 fan-out far below Telegram's 1,000 msg/s paid-broadcast ceiling. This transport keeps a pool
 of keep-alive connections over asyncio streams (TLS for https) and speaks just the HTTP the
-Bot API needs: JSON POSTs, Content-Length or chunked answers. No proxies and no file
-uploads: use HTTPXRequest for those (the bot that answers users keeps using it).
+Bot API needs: JSON POSTs, Content-Length, chunked or read-to-close answers. No proxies and no
+file uploads: use HTTPXRequest for those (the bot that answers users keeps using it).
+
+A request is never sent twice. The Bot API has no idempotency key, so once any byte of a
+request has been written, a failure means "Telegram may have it": the error says so and the
+sender's classification (bot.delivery.errors.never_sent) counts the send as unknown. Only a
+kept-alive connection that is already known to be closed before writing (the server's FIN or
+reset has arrived) is replaced by a fresh one, which is safe because nothing was written.
+Every read is bounded: the head by the stream limit, the body by `max_body`.
 """
 
 from __future__ import annotations
@@ -18,18 +25,27 @@ from urllib.parse import urlsplit
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-_MAX_HEAD = 64 * 1024
+_MAX_HEAD = 64 * 1024  # status line and headers; also the longest chunk-size or trailer line
+MAX_BODY = 1024 * 1024  # a Bot API answer to a send is a few kilobytes
+_MAX_TRAILER_LINES = 64
+# Said of every failure after the first byte of a request was written. It must not begin
+# like the "never left this process" messages that bot.delivery.errors.never_sent trusts.
+MAY_HAVE_BEEN_SENT = "the request may have been sent"
 
 
 @dataclass
 class _Conn:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
-    used: int = 0
+    idle_since: float = 0.0
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.writer.close()
+
+    def known_closed(self) -> bool:
+        """The server's FIN or a reset has already arrived: nothing may be written here."""
+        return self.reader.at_eof() or self.writer.is_closing()
 
 
 @dataclass
@@ -40,13 +56,22 @@ class _Origin:
     idle: list[_Conn] = field(default_factory=list)
 
 
+class _AnswerTooLarge(Exception):
+    """The server's answer is larger than max_body (the rest is left unread)."""
+
+
 class LeanRequest(BaseRequest):
     """Keep-alive HTTP/1.1 for Bot API calls without files; see the module docstring."""
 
     def __init__(self, pool_size: int = 32, *, connect_timeout: float = 5.0,
                  read_timeout: float = 15.0, write_timeout: float = 15.0,
-                 pool_timeout: float = 30.0) -> None:
+                 pool_timeout: float = 30.0, max_body: int = MAX_BODY,
+                 keepalive_expiry: float = 5.0) -> None:
         self.pool_size = pool_size
+        self.max_body = max_body
+        # An idle connection older than this is closed rather than reused: the longer it
+        # sat, the likelier the server is closing it just as we write (as httpx does).
+        self.keepalive_expiry = keepalive_expiry
         self._timeouts = {"connect": connect_timeout, "read": read_timeout,
                           "write": write_timeout, "pool": pool_timeout}
         self._origins: dict[str, _Origin] = {}
@@ -79,7 +104,7 @@ class LeanRequest(BaseRequest):
                          write_timeout: object = BaseRequest.DEFAULT_NONE,
                          connect_timeout: object = BaseRequest.DEFAULT_NONE,
                          pool_timeout: object = BaseRequest.DEFAULT_NONE) -> tuple[int, bytes]:
-        """Send one request; return (status, body) or raise TimedOut / NetworkError."""
+        """Send one request once; return (status, body) or raise TimedOut / NetworkError."""
         if request_data is not None and request_data.multipart_data:
             raise NetworkError("LeanRequest does not upload files; use HTTPXRequest")
         parts = urlsplit(url)
@@ -97,31 +122,24 @@ class LeanRequest(BaseRequest):
                 f"User-Agent: {self.USER_AGENT}\r\n"
                 "Content-Type: application/json\r\n"
                 f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1")
-        timeouts = (self._timeout(read_timeout, "read"), self._timeout(write_timeout, "write"),
-                    self._timeout(connect_timeout, "connect"))
+        timeouts = (self._timeout(read_timeout, "read"), self._timeout(write_timeout, "write"))
         try:
             async with asyncio.timeout(self._timeout(pool_timeout, "pool")):
                 await self._slots.acquire()
         except TimeoutError:
             raise TimedOut("Pool timeout: all connections are busy") from None
         try:
-            for attempt in (1, 2):
-                conn = await self._connection(origin, timeouts[2])
-                try:
-                    return await self._exchange(origin, conn, head + body, timeouts)
-                except _StaleConnection:
-                    # A kept-alive connection the server had closed: nothing was answered,
-                    # so try once more on a fresh one.
-                    if attempt == 2:
-                        raise NetworkError("connection closed by the server") from None
-            raise AssertionError("unreachable")  # pragma: no cover
+            conn = await self._connection(origin, self._timeout(connect_timeout, "connect"))
+            return await self._exchange(origin, conn, head + body, timeouts)
         finally:
             self._slots.release()
 
     async def _connection(self, origin: _Origin, connect_timeout: float | None) -> _Conn:
+        """A live idle connection, else a new one (nothing is written here)."""
+        now = asyncio.get_running_loop().time()
         while origin.idle:
             conn = origin.idle.pop()
-            if not conn.reader.at_eof() and not conn.writer.is_closing():
+            if not conn.known_closed() and now - conn.idle_since <= self.keepalive_expiry:
                 return conn
             conn.close()
         if origin.tls and self._ssl is None:
@@ -138,45 +156,47 @@ class LeanRequest(BaseRequest):
         return _Conn(reader, writer)
 
     async def _exchange(self, origin: _Origin, conn: _Conn, data: bytes,
-                        timeouts: tuple[float | None, float | None, float | None]
-                        ) -> tuple[int, bytes]:
-        read_timeout, write_timeout, _ = timeouts
-        reused = conn.used > 0
-        conn.used += 1
+                        timeouts: tuple[float | None, float | None]) -> tuple[int, bytes]:
+        """Write the request and read its answer; from the first byte on, never again."""
+        read_timeout, write_timeout = timeouts
         keep = False
+        if conn.known_closed():  # a new connection the server closed at once: nothing sent
+            conn.close()
+            raise NetworkError("connect failed: closed by the server before the request")
         try:
             try:
                 conn.writer.write(data)
                 async with asyncio.timeout(write_timeout):
                     await conn.writer.drain()
             except TimeoutError:
-                raise TimedOut("write timed out") from None
+                raise TimedOut(f"write timed out; {MAY_HAVE_BEEN_SENT}") from None
             try:
                 async with asyncio.timeout(read_timeout):
-                    status, headers = await self._read_head(conn.reader, reused)
-                    payload = await self._read_body(conn.reader, headers)
+                    status, headers, persistent = await self._read_head(conn.reader)
+                    payload = await self._read_body(conn.reader, status, headers,
+                                                    self.max_body)
             except TimeoutError:
-                raise TimedOut() from None
-            keep = headers.get("connection", "").lower() != "close"
+                raise TimedOut(f"Timed out waiting for the answer; {MAY_HAVE_BEEN_SENT}"
+                               ) from None
+            keep = persistent and _framed(status, headers)
             return status, payload
+        except _AnswerTooLarge as exc:
+            raise NetworkError(f"answer too large ({exc}); {MAY_HAVE_BEEN_SENT}") from None
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                 ValueError) as exc:
-            raise NetworkError(f"HTTP exchange failed: {exc!r}") from exc
+            raise NetworkError(f"HTTP exchange failed ({exc!r}); {MAY_HAVE_BEEN_SENT}"
+                               ) from exc
         finally:
             if keep:
+                conn.idle_since = asyncio.get_running_loop().time()
                 origin.idle.append(conn)
             else:
                 conn.close()
 
     @staticmethod
-    async def _read_head(reader: asyncio.StreamReader, reused: bool
-                         ) -> tuple[int, dict[str, str]]:
-        try:
-            raw = await reader.readuntil(b"\r\n\r\n")
-        except asyncio.IncompleteReadError as exc:
-            if reused and not exc.partial:
-                raise _StaleConnection from None
-            raise
+    async def _read_head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bool]:
+        """(status, headers by lowercase name, whether the connection may be reused)."""
+        raw = await reader.readuntil(b"\r\n\r\n")  # at most _MAX_HEAD: the stream's limit
         lines = raw.decode("latin-1").split("\r\n")
         version, _, rest = lines[0].partition(" ")
         if not version.startswith("HTTP/1."):
@@ -187,24 +207,64 @@ class LeanRequest(BaseRequest):
             name, sep, value = line.partition(":")
             if sep:
                 headers[name.strip().lower()] = value.strip()
-        return status, headers
+        connection = headers.get("connection", "").lower()
+        persistent = ("keep-alive" in connection if version == "HTTP/1.0"
+                      else "close" not in connection)
+        return status, headers, persistent
 
     @staticmethod
-    async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
-        if "chunked" in headers.get("transfer-encoding", "").lower():
+    async def _read_body(reader: asyncio.StreamReader, status: int, headers: dict[str, str],
+                         max_body: int) -> bytes:
+        """The answer's body, never more than max_body bytes (else _AnswerTooLarge)."""
+        if _no_body(status):
+            return b""
+        if _chunked(headers):
             chunks: list[bytes] = []
+            total = 0
             while True:
                 size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                if size < 0:
+                    raise ValueError(f"negative chunk size {size}")
                 if size == 0:
-                    await reader.readuntil(b"\r\n")  # no trailers from the Bot API
-                    return b"".join(chunks)
+                    break
+                total += size
+                if total > max_body:
+                    raise _AnswerTooLarge(f"more than {max_body} bytes in chunks")
                 chunks.append(await reader.readexactly(size))
-                await reader.readexactly(2)
+                if await reader.readexactly(2) != b"\r\n":
+                    raise ValueError("chunk not followed by CRLF")
+            for _ in range(_MAX_TRAILER_LINES):  # trailers (none from the Bot API), then CRLF
+                if await reader.readuntil(b"\r\n") == b"\r\n":
+                    return b"".join(chunks)
+            raise ValueError("too many trailer lines")
         if "content-length" in headers:
-            return await reader.readexactly(int(headers["content-length"]))
-        headers["connection"] = "close"  # body runs until the server closes
-        return await reader.read()
+            length = int(headers["content-length"])
+            if length < 0:
+                raise ValueError(f"negative Content-Length {length}")
+            if length > max_body:
+                raise _AnswerTooLarge(f"Content-Length {length} > {max_body}")
+            return await reader.readexactly(length)
+        # No length: the body runs until the server closes (the connection is not reused).
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            piece = await reader.read(min(65536, max_body + 1 - total))
+            if not piece:
+                return b"".join(parts)
+            total += len(piece)
+            if total > max_body:
+                raise _AnswerTooLarge(f"more than {max_body} bytes before the close")
+            parts.append(piece)
 
 
-class _StaleConnection(Exception):
-    """The server closed a kept-alive connection before answering."""
+def _no_body(status: int) -> bool:
+    return status in (204, 304) or 100 <= status < 200
+
+
+def _chunked(headers: dict[str, str]) -> bool:
+    return "chunked" in headers.get("transfer-encoding", "").lower()
+
+
+def _framed(status: int, headers: dict[str, str]) -> bool:
+    """Whether the answer's end was known without the server closing the connection."""
+    return _no_body(status) or _chunked(headers) or "content-length" in headers
