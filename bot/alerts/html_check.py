@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.alerts.html import utf16_len
+
 MAX_TEXT_LENGTH = 4096  # after entity parsing, counted in UTF-16 code units like Telegram
 
 _TAGS = {
@@ -61,11 +63,6 @@ class _Open:
     attr: str = ""
     expandable: bool = False
     dropped: bool = False
-
-
-def utf16_len(text: str) -> int:
-    """Length of text in UTF-16 code units (how Telegram measures offsets and limits)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _byte_offset(text: str, i: int) -> int:
