@@ -1,4 +1,4 @@
-"""Safe Telegram HTML: escape, link, measure as Telegram does, truncate, strip for plain text.
+"""Safe Telegram HTML: escape, link, measure as Telegram does, truncate.
 
 Telegram counts a message's length after entity parsing (tags and attributes do not
 count, `&amp;` counts as one character) in UTF-16 code units; 4096 is the ceiling.
@@ -158,9 +158,3 @@ def _trim_trailing_space(out: list[str]) -> None:
         out[i] = escape(piece)
         if piece:
             return
-
-
-def strip_tags(html_text: str) -> str:
-    """Plain text of our HTML for the parse-error fallback: tags removed, entities decoded."""
-    parts = [tok for tok in _TOKEN.findall(html_text) if not (tok.startswith("<") and len(tok) > 1)]
-    return html.unescape("".join(parts))

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from bot.alerts.html import (
     escape,
     is_http_url,
-    strip_tags,
     truncate_html,
     truncate_text,
     utf16_len,
@@ -186,7 +185,6 @@ def test_many_matched_subscriptions_keep_buttons_few() -> None:
 def test_html_helpers() -> None:
     assert escape('<a href="x">&\'') == "&lt;a href=&quot;x&quot;&gt;&amp;&#x27;"
     assert visible_length("<b>a&amp;b</b> 😀") == 6  # the emoji is two UTF-16 units
-    assert strip_tags('<b><a href="https://x.org">AT&amp;T</a></b> &lt;3') == "AT&T <3"
     assert truncate_text("Hello big world", 12) == "Hello big…"
     assert truncate_text("Hello", 5) == "Hello"
     assert truncate_text("Supercalifragilistic", 10) == "…"
@@ -272,11 +270,10 @@ def balanced(parts: list[str]) -> str:
 @settings(max_examples=120, deadline=None)
 @given(segments.map(balanced), st.integers(0, 400))
 def test_truncate_html_never_cuts_inside_a_tag_entity_or_word(source: str, limit: int) -> None:
-    check_html(source)
+    plain = check_html(source)
     out = truncate_html(source, limit)
     visible = check_html(out)
     assert utf16_len(visible) <= limit
-    plain = strip_tags(source)
     if out == source or limit == 0:
         return
     assert visible.endswith("…")

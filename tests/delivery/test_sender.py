@@ -174,6 +174,7 @@ async def test_bad_html_falls_back_to_plain_text(rig: Rig) -> None:
 def test_html_to_plain() -> None:
     assert html_to_plain('<a href="https://x">link</a> &lt;3 <br> <b x>y</b>') == \
         "link <3 <br> y"
+    assert html_to_plain('<b><a href="https://x.org">AT&amp;T</a></b> &lt;3') == "AT&T <3"
 
 
 async def test_migration_moves_subscriptions_and_delivers_to_new_id(rig: Rig) -> None:
