@@ -6,6 +6,13 @@ commands wait) and against the database writes; in a worker process they run on 
 core while the main process links and stores the previous feed. The functions given to
 `run` must be module-level (they are pickled by name); the worker processes are started
 from a fork server, never forked from the threaded main process.
+
+Workers die with the main process, however it ends. A kill -9 gives the pool no chance to
+stop them, and nothing else would: a worker's parent is the fork server, not the main
+process (so a parent-death signal does not fire), and the worker itself holds the pipes
+that would tell the fork server and multiprocessing's resource tracker to exit. So each
+worker watches the main process from a thread and exits the moment it is gone; the fork
+server and the resource tracker then see their pipes close and exit too.
 """
 
 from __future__ import annotations
@@ -13,7 +20,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import select
 import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -23,13 +34,60 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def _warm() -> None:
-    """A worker's start: Ctrl-C is for the main process (it stops the workers), and the
-    classifier's data is loaded once, before the first batch."""
+def _warm(main_pid: int) -> None:
+    """A worker's start: it dies with the main process (see the module docstring), Ctrl-C
+    is for the main process (it stops the workers), and the classifier's data is loaded
+    once, before the first batch."""
+    watch_main_process(main_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from bot.news.stages import worker_classifier
 
     worker_classifier()
+
+
+def wait_for_exit(pid: int, *, use_pidfd: bool = True, poll_seconds: float = 1.0) -> None:
+    """Return once process `pid` has ended.
+
+    On Linux a pidfd becomes readable when the process ends: no polling, and no mistaking
+    a newer process that reuses the number. Elsewhere (or on a kernel without pidfds) the
+    process is looked for every `poll_seconds`.
+    """
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if use_pidfd and pidfd_open is not None:
+        try:
+            fd = pidfd_open(pid)
+        except ProcessLookupError:
+            return
+        except OSError:
+            pass  # no pidfds here (old kernel, seccomp): poll below
+        else:
+            try:
+                select.select([fd], [], [])
+            finally:
+                os.close(fd)
+            return
+    while True:
+        try:
+            os.kill(pid, 0)  # signal 0: only asks whether the process exists
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            pass  # it exists (under another user: the number was reused; keep waiting)
+        time.sleep(poll_seconds)
+
+
+def watch_main_process(main_pid: int) -> threading.Thread | None:
+    """In a worker: end this process as soon as `main_pid` has ended (a daemon thread)."""
+    if os.name == "nt":
+        return None  # os.kill(pid, 0) would terminate the process there; no watch
+
+    def watch() -> None:
+        wait_for_exit(main_pid)
+        os._exit(0)  # at once: no atexit, no pool shutdown, nobody is waiting for us
+
+    thread = threading.Thread(target=watch, name="herald-watch-main", daemon=True)
+    thread.start()
+    return thread
 
 
 def _default_start_method() -> str:
@@ -70,7 +128,8 @@ class CpuRunner:
             pool: ProcessPoolExecutor | None = None
             try:
                 ctx = multiprocessing.get_context(self.start_method)
-                pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_warm)
+                pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_warm,
+                                           initargs=(os.getpid(),))
                 await asyncio.gather(*(asyncio.wrap_future(pool.submit(int))
                                        for _ in range(self.workers)))
             except Exception as exc:
