@@ -1,4 +1,18 @@
-"""Herald's small exception tree; foreign errors are translated into it at the edges."""
+"""Herald's small exception tree: the errors Herald raises on purpose.
+
+Where foreign errors go:
+- httpx errors while fetching a feed become FetchError (bot/news/fetch.py); a URL that is
+  not http(s) or names a forbidden address is UnsafeURLError (bot/news/urls.py).
+- A body feedparser or expat cannot use, or that is refused (entities, HTML), becomes
+  FeedParseError (bot/news/parse.py).
+- telegram.error is not translated into exceptions: bot/delivery/errors.classify turns it
+  into what the sender does with the outbox row, and a handler's error reaches
+  bot/telegram/error_handler, which logs it and answers the user.
+- SQLAlchemy's errors are not translated: they go up to the boundary that owns the work (a
+  poll cycle or a source, a supervised background task that restarts, the handlers' error
+  handler), where one failure never stops the rest.
+- UserInputError (and its subclasses, such as SettingError) carries text for the user.
+"""
 
 
 class HeraldError(Exception):
@@ -21,10 +35,6 @@ class FeedParseError(HeraldError):
 
 class UnsafeURLError(HeraldError):
     """A URL is not http(s), or points at a private/loopback address that is not allowed."""
-
-
-class DeliveryError(HeraldError):
-    """Telegram refused a message (translated from telegram.error in bot/delivery)."""
 
 
 class UserInputError(HeraldError):

@@ -14,10 +14,6 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-class StorageError(Exception):
-    """A database problem, translated at the storage edge."""
-
-
 def normalize_url(url: str) -> str:
     """Accept plain sqlite:// and postgres(ql):// URLs and pick the async drivers."""
     if url.startswith("postgres://"):
