@@ -17,7 +17,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
-from bot.clock import Clock
+from bot.clock import Clock, wait_any
 from bot.config import Config, ConfigError
 from bot.logs import redact, register_secret
 
@@ -76,18 +76,33 @@ def webhook_from(cfg: Config, url: str | None, listen: str | None) -> Webhook | 
 
 
 async def _start_updates(app: Application, cfg: Config,
-                         webhook: Webhook | None) -> None:
-    assert app.updater is not None
+                         webhook: Webhook | None) -> Callable[[], Awaitable[None]]:
+    """Start taking updates (long polling, or our webhook server); return how to stop."""
     if webhook is None:
-        await app.updater.start_polling(timeout=cfg.telegram.polling_timeout,
-                                        allowed_updates=Update.ALL_TYPES)
-        return
-    # PTB's webhook server rejects every request whose X-Telegram-Bot-Api-Secret-Token
-    # header differs from secret_token, and registers the URL with setWebhook.
-    await app.updater.start_webhook(
-        listen=webhook.listen, port=webhook.port, url_path=webhook.path,
-        webhook_url=webhook.url, secret_token=webhook.secret_token,
-        allowed_updates=Update.ALL_TYPES)
+        updater = app.updater
+        assert updater is not None
+        await updater.start_polling(timeout=cfg.telegram.polling_timeout,
+                                    allowed_updates=Update.ALL_TYPES)
+
+        async def stop_polling() -> None:
+            if updater.running:
+                await updater.stop()
+
+        return stop_polling
+    # Not PTB's Updater.start_webhook: it reads a whole body before checking the secret
+    # (see bot/telegram/webhook.py). Listen first, then register the URL, so that the
+    # first update Telegram posts finds the server up.
+    from bot.telegram.webhook import WebhookServer
+
+    server = WebhookServer(app.bot, app.update_queue, listen=webhook.listen, port=webhook.port,
+                           path=webhook.path, secret_token=webhook.secret_token)
+    await server.start()
+    try:
+        await server.register(webhook.url, Update.ALL_TYPES)
+    except BaseException:
+        await server.stop()
+        raise
+    return server.stop
 
 
 async def serve(cfg: Config, *, clock: Clock | None = None, stop: asyncio.Event,
@@ -104,27 +119,39 @@ async def serve(cfg: Config, *, clock: Clock | None = None, stop: asyncio.Event,
         async with app:  # initialize: getMe (our @username for /cmd@HeraldBot)
             if app.post_init is not None:
                 await app.post_init(app)
-            await _start_updates(app, cfg, webhook)
-            await app.start()
+            stop_updates = await _start_updates(app, cfg, webhook)
+            try:
+                await app.start()
+            except BaseException:
+                await stop_updates()
+                raise
             try:
                 await runtime.start_background(app)
                 log.info("herald running", extra={"bot": app.bot.username,
                                                   "mode": "webhook" if webhook else "polling"})
                 if ready is not None:
                     await ready(runtime)
-                await stop.wait()
-                log.info("herald stopping")
+                await wait_any(stop, runtime.fatal)
+                log.info("herald stopping", extra={"reason": runtime.fatal_reason or "asked"})
             finally:
                 # Stop taking updates first, then the background work (the sender finishes
                 # or hands back what is in flight), then the handlers still running.
-                if app.updater is not None and app.updater.running:
-                    await app.updater.stop()
+                await stop_updates()
                 await runtime.stop_background()
                 await app.stop()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
     finally:
         await runtime.close()
+    if runtime.fatal_reason is not None:
+        raise FatalError(runtime.fatal_reason)
+
+
+class FatalError(Exception):
+    """A background task could not run for ops.fatal_after: the process exits non-zero."""
+
+
+EXIT_FATAL = 70  # EX_SOFTWARE: systemd's Restart=on-failure and Docker restart on it
 
 
 def run_command(cfg: Config, args: argparse.Namespace) -> int:
@@ -159,6 +186,9 @@ async def _main(cfg: Config, webhook: Webhook | None, role: str) -> int:
     except ConfigError as exc:
         print(f"herald: config error: {exc}", file=sys.stderr)
         return 2
+    except FatalError as exc:
+        print(f"herald: stopped: {redact(str(exc))}", file=sys.stderr)
+        return EXIT_FATAL
     except InvalidToken:
         print("herald: Telegram rejected the bot token (check TELEGRAM_BOT_TOKEN)",
               file=sys.stderr)
