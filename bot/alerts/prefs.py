@@ -152,8 +152,8 @@ def parse_schedule(text: str, cfg: BriefingConfig) -> tuple[str, ...]:
     value = text.strip().lower()
     presets = {"off": (), "none": (), "no": (), "morning": (cfg.morning,),
                "evening": (cfg.evening,), "both": (cfg.morning, cfg.evening)}
-    if value in presets:
-        return tuple(sorted(set(presets[value])))
+    if value in presets:  # config times may be "8:00": stored canonical like typed ones
+        return tuple(sorted({format_hhmm(parse_hhmm(t)) for t in presets[value]}))
     if not value:
         raise SettingError(N_("Send off, morning, evening, both or times like 08:00, 19:30."))
     parts = [p for p in re.split(r"[,;\s]+", value) if p]

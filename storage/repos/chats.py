@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,12 +24,29 @@ from storage.repos.base import Repo
 from storage.repos.values import aware_or_none, chunks
 from storage.tables import chats, outbox, subscriptions
 
-SETTINGS_FIELDS = (
-    "language", "timezone", "briefing_times", "skip_empty_briefing", "quiet_start",
-    "quiet_end", "quiet_mode", "alerts_per_hour", "muted_until", "last_briefing_at",
-)
-QUIET_MODES = ("silent", "hold")
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+class SettingsUpdate(TypedDict, total=False):
+    """The settings columns ChatRepo.update_settings writes, as their readers expect them.
+
+    Values are not checked here: bot.alerts.prefs parses and validates everything a chat
+    types or taps (the one place that knows what a valid setting is), and code passes its
+    own values (a mute's end). The readers survive a stored value they cannot use
+    (bot.alerts.slots raises ValueError, which AlertService and BriefingService catch).
+    """
+
+    language: str  # a supported UI language code
+    timezone: str  # an IANA name or a fixed offset ("UTC+2"), as prefs.parse_timezone returns
+    briefing_times: Sequence[str]  # sorted, unique, canonical local "HH:MM"
+    skip_empty_briefing: bool
+    quiet_start: str | None  # canonical local "HH:MM"; both None = no quiet hours
+    quiet_end: str | None
+    quiet_mode: str  # "silent" | "hold"
+    alerts_per_hour: int  # >= 0, 0 = no cap
+    muted_until: datetime | None  # aware
+    last_briefing_at: datetime | None  # aware
+
+
+_SETTINGS_COLUMNS = frozenset(SettingsUpdate.__annotations__)
 # Bound parameters per IN (...) list: far below SQLite's and asyncpg's limits (32766/32767).
 _CHUNK = 5000
 
@@ -56,42 +72,6 @@ def _subscription(row: Any) -> Subscription:
     return Subscription(id=row.id, chat_id=row.chat_id, kind=TagKind(row.kind), key=row.key,
                         label=row.label, mode=SubscriptionMode(row.mode),
                         created_at=aware_or_none(row.created_at))
-
-
-def _check_hhmm(name: str, value: Any, *, optional: bool) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, str) or not _HHMM.match(value):
-        raise ValueError(f"{name}: expected HH:MM, got {value!r}")
-
-
-def validate_settings(fields: dict[str, Any]) -> dict[str, Any]:
-    """Check names and values of a settings update; return the row values to write."""
-    out: dict[str, Any] = {}
-    for name, value in fields.items():
-        if name not in SETTINGS_FIELDS:
-            raise ValueError(f"unknown chat setting {name!r}")
-        if name == "briefing_times":
-            times = list(value)
-            for t in times:
-                _check_hhmm(name, t, optional=False)
-            value = sorted(set(times))
-        elif name in ("quiet_start", "quiet_end"):
-            _check_hhmm(name, value, optional=True)
-        elif name == "quiet_mode" and value not in QUIET_MODES:
-            raise ValueError(f"quiet_mode: expected one of {QUIET_MODES}, got {value!r}")
-        elif name == "alerts_per_hour" and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            raise ValueError(f"alerts_per_hour: expected an integer >= 0, got {value!r}")
-        elif name in ("muted_until", "last_briefing_at") and value is not None and (
-                not isinstance(value, datetime) or value.tzinfo is None):
-            raise ValueError(f"{name}: expected an aware datetime or None, got {value!r}")
-        elif name in ("language", "timezone") and (not isinstance(value, str) or not value):
-            raise ValueError(f"{name}: expected a non-empty string, got {value!r}")
-        elif name == "skip_empty_briefing" and not isinstance(value, bool):
-            raise ValueError(f"skip_empty_briefing: expected true or false, got {value!r}")
-        out[name] = value
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,9 +139,19 @@ class ChatRepo(Repo):
                                   .values(status=ChatStatus(status).value, updated_at=now))
         return bool(res.rowcount)
 
-    async def update_settings(self, chat_id: int, now: datetime, **fields: Any) -> bool:
-        """Write validated settings columns; False when the chat is unknown."""
-        values = validate_settings(fields)
+    async def update_settings(self, chat_id: int, now: datetime,
+                              **fields: Unpack[SettingsUpdate]) -> bool:
+        """Write settings columns; False when the chat is unknown.
+
+        The values are trusted (see SettingsUpdate: bot.alerts.prefs validates them); only
+        the names are checked, so nothing writes `status` or `id` through here.
+        """
+        unknown = fields.keys() - _SETTINGS_COLUMNS
+        if unknown:
+            raise ValueError(f"not chat settings: {sorted(unknown)}")
+        values: dict[str, Any] = dict(fields)
+        if "briefing_times" in values:
+            values["briefing_times"] = list(values["briefing_times"])  # a JSON array
         if not values:
             return await self.get(chat_id) is not None
         async with self.session.begin() as s:

@@ -78,6 +78,9 @@ def test_schedules() -> None:
     assert parse_schedule("both", cfg) == ("08:00", "19:00")
     assert parse_schedule("19:30, 7:15", cfg) == ("07:15", "19:30")
     assert parse_schedule("07:15 07:15", cfg) == ("07:15",)
+    # Config times are stored in the same canonical form as typed ones.
+    assert parse_schedule("both", BriefingConfig(morning="8:00", evening="19:00")) == \
+        ("08:00", "19:00")
     for bad in ("", "25:00", "noon", "1:00 2:00 3:00 4:00 5:00 6:00 7:00"):
         with pytest.raises(SettingError):
             parse_schedule(bad, cfg)
