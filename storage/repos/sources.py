@@ -157,51 +157,6 @@ class SourceRepo(Repo):
             rows = (await s.execute(query)).all()
         return [_row_to_source(r) for r in rows]
 
-    async def _record_ok(self, source_id: int, values: dict[str, Any],
-                         new_url: str | None) -> None:
-        async with self.session.begin() as s:
-            await s.execute(update(sources).where(sources.c.id == source_id).values(values))
-            if new_url:
-                await self._adopt_url(s, source_id, new_url)
-
-    async def record_success(self, source_id: int, *, now: datetime,
-                             next_check_at: datetime, etag: str | None,
-                             last_modified: str | None, new_url: str | None = None) -> None:
-        """A fetch with a new body: store validators, clear the failure state."""
-        await self._record_ok(source_id, {
-            "etag": (etag or None) and etag[:500],
-            "last_modified": (last_modified or None) and last_modified[:100],
-            "last_checked_at": aware(now), "last_success_at": aware(now),
-            "next_check_at": aware_or_none(next_check_at), "failure_count": 0, "last_error": None,
-        }, new_url)
-
-    async def record_not_modified(self, source_id: int, *, now: datetime,
-                                  next_check_at: datetime, etag: str | None = None,
-                                  last_modified: str | None = None,
-                                  new_url: str | None = None) -> None:
-        """A 304: the source is healthy; keep (or refresh) its validators."""
-        values: dict[str, Any] = {
-            "last_checked_at": aware(now), "last_success_at": aware(now),
-            "next_check_at": aware_or_none(next_check_at), "failure_count": 0, "last_error": None,
-        }
-        if etag:
-            values["etag"] = etag[:500]
-        if last_modified:
-            values["last_modified"] = last_modified[:100]
-        await self._record_ok(source_id, values, new_url)
-
-    async def record_failure(self, source_id: int, *, now: datetime, error: str,
-                             next_check_at: datetime) -> int:
-        """Count one more failure in a row and keep the error visible; return the count."""
-        async with self.session.begin() as s:
-            count = (await s.execute(
-                update(sources).where(sources.c.id == source_id).values(
-                    failure_count=sources.c.failure_count + 1,
-                    last_error=error[:MAX_ERROR_LENGTH],
-                    last_checked_at=aware(now), next_check_at=aware_or_none(next_check_at),
-                ).returning(sources.c.failure_count))).scalar_one_or_none()
-        return int(count or 0)
-
     async def record_checks(self, checks: Sequence[SourceCheck]) -> None:
         """Record a whole batch of poll outcomes in one transaction (the poller's path)."""
         if not checks:

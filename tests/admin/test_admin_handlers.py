@@ -19,6 +19,7 @@ from bot.services import Services
 from bot.telegram.handlers import admin
 from bot.telegram.throttle import register_throttle
 from bot.testing.botapi import BotApiEmulator, SentMessage
+from storage.repos.sources import SourceCheck
 from storage.store import Store
 
 ADMIN, USER = 7, 55
@@ -142,8 +143,8 @@ async def test_sources_stats_and_source_management(harness: Harness) -> None:
     await add_chats(store, [ADMIN])
     src = await store.sources.add(SourceConfig(name="Kyiv <Post>", url="https://a.example/rss"),
                                   now=NOW)
-    await store.sources.record_failure(src.id, now=NOW, error="HTTP 503 <oops>",
-                                       next_check_at=NOW)
+    await store.sources.record_checks([SourceCheck(src.id, "failed", NOW, NOW,
+                                                   error="HTTP 503 <oops>")])
     listing = await h.say(ADMIN, "/sources")
     assert "Kyiv <Post>" in listing.plain and "HTTP 503 <oops>" in listing.plain
     assert "1 failures in a row" in listing.plain and "⚠️" in listing.plain

@@ -8,7 +8,7 @@ import pytest
 
 from bot.domain import SourceConfig
 from bot.errors import UserInputError
-from storage.repos.sources import SourceCheck
+from storage.repos.sources import SourceCheck, SourceRepo
 from storage.store import Store
 
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
@@ -16,6 +16,11 @@ NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 
 def cfg(n: int, **kw: object) -> SourceConfig:
     return SourceConfig(name=f"Source {n}", url=f"https://feeds{n}.example.org/rss", **kw)  # type: ignore[arg-type]
+
+
+async def record(repo: SourceRepo, *checks: SourceCheck) -> None:
+    """Record poll outcomes the way the poller does (one batch)."""
+    await repo.record_checks(checks)
 
 
 async def test_sync_inserts_updates_and_retires(store: Store) -> None:
@@ -58,10 +63,8 @@ async def test_admin_sources_survive_sync(store: Store) -> None:
 async def test_due_order_and_paused(store: Store) -> None:
     repo = store.sources
     a, b, c, d = await repo.sync_from_config([cfg(1), cfg(2), cfg(3), cfg(4)], NOW)
-    await repo.record_success(a.id, now=NOW, next_check_at=NOW + timedelta(minutes=5),
-                              etag='"e1"', last_modified=None)
-    await repo.record_success(b.id, now=NOW, next_check_at=NOW - timedelta(minutes=1),
-                              etag=None, last_modified=None)
+    await record(repo, SourceCheck(a.id, "ok", NOW, NOW + timedelta(minutes=5), etag='"e1"'),
+                 SourceCheck(b.id, "ok", NOW, NOW - timedelta(minutes=1)))
     assert await repo.set_paused(d.id, True)
     due = await repo.due(NOW, 10)
     # never checked first (c), then the overdue one (b); a is not due, d is paused
@@ -75,39 +78,41 @@ async def test_due_order_and_paused(store: Store) -> None:
 async def test_failure_bookkeeping_and_recovery(store: Store) -> None:
     repo = store.sources
     (src,) = await repo.sync_from_config([cfg(1)], NOW)
-    n1 = await repo.record_failure(src.id, now=NOW, error="HTTP 500 Internal Server Error",
-                                   next_check_at=NOW + timedelta(minutes=20))
-    n2 = await repo.record_failure(src.id, now=NOW, error="timed out after 20 s",
-                                   next_check_at=NOW + timedelta(minutes=40))
-    assert (n1, n2) == (1, 2)
+    await record(repo, SourceCheck(src.id, "failed", NOW, NOW + timedelta(minutes=20),
+                                   error="HTTP 500 Internal Server Error"))
+    once = await repo.get(src.id)
+    assert once is not None and once.failure_count == 1
+    await record(repo, SourceCheck(src.id, "failed", NOW, NOW + timedelta(minutes=40),
+                                   error="timed out after 20 s"))
     failing = await repo.get(src.id)
     assert failing is not None
     assert failing.failure_count == 2 and failing.last_error == "timed out after 20 s"
     assert failing.next_check_at == NOW + timedelta(minutes=40)
     assert failing.last_checked_at == NOW and failing.last_success_at is None
 
-    await repo.record_not_modified(src.id, now=NOW + timedelta(hours=1),
-                                   next_check_at=NOW + timedelta(hours=2), etag='"x"')
+    await record(repo, SourceCheck(src.id, "not_modified", NOW + timedelta(hours=1),
+                                   NOW + timedelta(hours=2), etag='"x"'))
     ok = await repo.get(src.id)
     assert ok is not None and ok.failure_count == 0 and ok.last_error is None
     assert ok.etag == '"x"' and ok.last_success_at == NOW + timedelta(hours=1)
-    assert await repo.record_failure(src.id, now=NOW, error="x" * 5000,
-                                     next_check_at=NOW) == 1
+    await record(repo, SourceCheck(src.id, "failed", NOW, NOW, error="x" * 5000))
     long = await repo.get(src.id)
-    assert long is not None and long.last_error is not None and len(long.last_error) == 1000
+    assert long is not None and long.failure_count == 1
+    assert long.last_error is not None and len(long.last_error) == 1000
 
 
 async def test_permanent_redirect_adoption(store: Store) -> None:
     repo = store.sources
     a, b = await repo.sync_from_config([cfg(1), cfg(2)], NOW)
     new_url = "https://moved.example.org/feed.xml"
-    await repo.record_success(a.id, now=NOW, next_check_at=NOW, etag='"1"',
-                              last_modified="Wed, 25 Nov 2026 10:00:00 GMT", new_url=new_url)
+    await record(repo, SourceCheck(a.id, "ok", NOW, NOW, etag='"1"',
+                                   last_modified="Wed, 25 Nov 2026 10:00:00 GMT",
+                                   new_url=new_url))
     moved = await repo.get(a.id)
     assert moved is not None and moved.url == new_url
     assert moved.last_modified == "Wed, 25 Nov 2026 10:00:00 GMT"
     # b redirects to a URL that is already a's: b keeps its own URL rather than collide
-    await repo.record_not_modified(b.id, now=NOW, next_check_at=NOW, new_url=new_url)
+    await record(repo, SourceCheck(b.id, "not_modified", NOW, NOW, new_url=new_url))
     kept = await repo.get(b.id)
     assert kept is not None and kept.url == cfg(2).url
 
@@ -123,9 +128,9 @@ async def test_remove(store: Store) -> None:
 async def test_record_checks_in_one_batch(store: Store) -> None:
     repo = store.sources
     a, b, c, d = await repo.sync_from_config([cfg(1), cfg(2), cfg(3), cfg(4)], NOW)
-    await repo.record_success(b.id, now=NOW, next_check_at=NOW, etag='"old"',
-                              last_modified="Mon, 23 Nov 2026 10:00:00 GMT")
-    await repo.record_failure(c.id, now=NOW, error="HTTP 500", next_check_at=NOW)
+    await record(repo, SourceCheck(b.id, "ok", NOW, NOW, etag='"old"',
+                                   last_modified="Mon, 23 Nov 2026 10:00:00 GMT"),
+                 SourceCheck(c.id, "failed", NOW, NOW, error="HTTP 500"))
     later = NOW + timedelta(minutes=10)
     moved = "https://moved.example.org/a.xml"
     await repo.record_checks([
