@@ -200,7 +200,7 @@ async def bench_pipeline(bodies: list[tuple[int, bytes]], db_path: Path, concurr
         s = time.perf_counter()
         again = 0
         for n, body in bodies[:50]:
-            again += (await pipe.process(sources[n], parse_feed(body).items)).new_items
+            again += (await pipe.process_body(sources[n], body))[1].new_items
         repeat_s = time.perf_counter() - s
         lookups = time.perf_counter()
         await store.news.latest_by_tag(TagKind.CITY, "kyiv", limit=5)

@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock
-from bot.domain import CleanItem, RawItem, Source, Story
+from bot.domain import CleanItem, Source, Story
 from bot.news.cpu import CpuRunner
 from bot.news.dedup import StoryIndex
 from bot.news.parse import ParsedFeed
-from bot.news.stages import Analysed, analyse_batch, clean_batch, parse_and_clean
+from bot.news.stages import Analysed, analyse_batch, parse_and_clean
 from bot.ops.faults import crash_point
 from storage.repos.news import NewItem, StoredItem
 from storage.store import Store
@@ -75,13 +75,6 @@ class Pipeline:
             self.index.add(story_id, fp, published, seen=now)
         self._pruned_at = now
         log.info("story index loaded", extra={"stories": len(rows)})
-
-    async def process(self, source: Source, raw_items: Sequence[RawItem]) -> PipelineResult:
-        """Store the new items of one source's batch; report which stories are new."""
-        now = self.clock.now()
-        cleaned, skipped, errors = await self.cpu.run(clean_batch, source.id, source.language,
-                                                      raw_items, now)
-        return await self._process_cleaned(source, cleaned, skipped, errors, now)
 
     async def process_body(self, source: Source, body: bytes, *, url: str = "",
                            content_type: str | None = None

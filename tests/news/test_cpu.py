@@ -45,8 +45,7 @@ async def _stories(store: Store, cpu: CpuRunner) -> list[tuple[str, tuple[str, .
     for n, name in enumerate(("ukrinform.xml", "bbc-world.xml", "aljazeera.xml")):
         src = await store.sources.add(
             SourceConfig(name=f"s{n}", url=f"https://s{n}.example.org/rss"), now=NOW)
-        parsed = await cpu.run(parse_feed, shared_feed(name).read_bytes())
-        res = await pipe.process(src, parsed.items)
+        _feed, res = await pipe.process_body(src, shared_feed(name).read_bytes())
         assert res.errors == ()
         out += [(s.title, s.cities + s.topics, s.summary) for s in res.new_stories]
     return out
