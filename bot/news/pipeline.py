@@ -127,6 +127,11 @@ class Pipeline:
                 if not stored:
                     raise
                 errors.extend(store_errors)
+            if not stored and await self.store.sources.get(source.id) is None:
+                # Removed (/removesource) while its feed was processed: the store left its
+                # items out. Nothing is wrong, and nothing more is to be done for it.
+                log.info("source removed while polling",
+                         extra={"source": source.name, "items": len(batch)})
             crash_point("stored")
             new_stories: list[Story] = []
             merged = 0

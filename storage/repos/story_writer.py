@@ -5,16 +5,21 @@ INSERT ... RETURNING), items (one, ON CONFLICT DO NOTHING for a key another writ
 meanwhile), story tags (one); and only when items join stories stored earlier: those
 stories and their sources (two SELECTs) and their new counts and tags (one executemany
 UPDATE). The stories handed back are composed from what was written, not read again.
+
+A source can be removed while its feed is being processed (`/removesource` mid-poll). Its
+items then have nowhere to go (the foreign key) and nobody wants them, so the batch first
+locks the sources it writes for and leaves out the items of those that are gone: no
+IntegrityError, and nothing stored for them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, false, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.domain import CleanItem, Item, Story, TagKind, Tags
@@ -25,7 +30,7 @@ from storage.repos.news_rows import (
     tags_to_json,
 )
 from storage.repos.values import aware, chunks
-from storage.tables import alert_queue, items, stories, story_tags
+from storage.tables import alert_queue, items, sources, stories, story_tags
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +77,67 @@ def existing_keys(conn: Connection, keys: Sequence[str]) -> set[str]:
 
 def add_items(conn: Connection, batch: Sequence[NewItem], queue_alerts: bool = True
               ) -> list[StoredItem]:
-    """Insert new items; start or join stories; skip keys stored meanwhile. No commit.
+    """Insert new items; start or join stories; skip keys stored meanwhile and the items of
+    sources removed meanwhile. No commit.
 
     With `queue_alerts`, each new story is also marked in the alert queue (same
     transaction): its followers are owed an alert until AlertService clears the mark."""
     if not batch:
         return []
+    wanted = {n.item.source_id for n in batch}
+    alive = lock_sources(conn, wanted)
+    if alive == wanted:
+        return _add_items(conn, batch, queue_alerts)
+    kept, positions = drop_gone_sources(batch, alive)
+    if not kept:
+        return []
+    return [replace(st, index=positions[st.index])
+            for st in _add_items(conn, kept, queue_alerts)]
+
+
+def lock_sources(conn: Connection, ids: Iterable[int]) -> set[int]:
+    """Those of `ids` whose source exists, kept from deletion until the transaction ends.
+
+    PostgreSQL: FOR KEY SHARE on their rows, so a DELETE of one waits for this transaction
+    (the poller's bookkeeping UPDATEs do not). SQLite allows one writer at a time, so this
+    transaction takes the write lock first (a DELETE that matches nothing takes it) and no
+    other connection can remove a source until it commits.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.execute(delete(sources).where(false()))
+    found: set[int] = set()
+    for chunk in chunks(sorted(set(ids)), CHUNK):
+        found.update(conn.execute(select(sources.c.id).where(sources.c.id.in_(chunk))
+                                  .with_for_update(read=True, key_share=True)).scalars())
+    return found
+
+
+def drop_gone_sources(batch: Sequence[NewItem], alive: set[int]
+                      ) -> tuple[list[NewItem], list[int]]:
+    """The items whose source is in `alive`, and the position in `batch` of each.
+
+    `same_as` is renumbered for the shorter batch; an item whose lead was left out starts
+    the story in its place (the first such item), and the others of that story join it.
+    """
+    kept: list[NewItem] = []
+    positions: list[int] = []
+    new_pos: dict[int, int] = {}  # position in batch -> position in kept
+    for i, n in enumerate(batch):
+        if n.item.source_id not in alive:
+            continue
+        if n.same_as is not None:
+            lead = new_pos.get(n.same_as)
+            if lead is None:
+                new_pos[n.same_as] = len(kept)  # this item leads that story now
+            n = replace(n, same_as=lead)
+        new_pos[i] = len(kept)
+        kept.append(n)
+        positions.append(i)
+    return kept, positions
+
+
+def _add_items(conn: Connection, batch: Sequence[NewItem], queue_alerts: bool
+               ) -> list[StoredItem]:
     is_sqlite = conn.dialect.name == "sqlite"
     # 1. New stories, one per lead item (ids in row order).
     leads = [i for i, n in enumerate(batch) if n.story_id is None and n.same_as is None]

@@ -15,6 +15,7 @@ import pytest
 from bot.news.gazetteer import FLAG_COMMON, Gazetteer
 from bot.telegram.commands import BY_NAME
 
+
 @pytest.fixture(scope="module")
 def gaz() -> Gazetteer:
     return Gazetteer.load()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -275,15 +274,34 @@ async def test_unstorable_characters_are_cleaned(store: Store, classifier: Class
     assert long_item.url is None and long_item.key.startswith(f"g:{src.id}:")
 
 
+async def _refuse_items(store: Store, refuse: bool) -> None:
+    """Make the database refuse (or accept again) every row inserted into items."""
+    if store.is_sqlite:
+        ddl = (["CREATE TRIGGER refuse_items BEFORE INSERT ON items "
+                "BEGIN SELECT RAISE(ABORT, 'refused'); END"] if refuse
+               else ["DROP TRIGGER refuse_items"])
+    else:
+        ddl = (["CREATE FUNCTION refuse_items() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'refused'; END $$",
+                "CREATE TRIGGER refuse_items BEFORE INSERT ON items "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_items()"] if refuse
+               else ["DROP TRIGGER refuse_items ON items", "DROP FUNCTION refuse_items()"])
+    async with store.engine.begin() as conn:
+        for statement in ddl:
+            await conn.exec_driver_sql(statement)
+
+
 async def test_a_database_refusing_everything_is_an_error(store: Store,
                                                           classifier: Classifier) -> None:
     pipe = Pipeline(store, classifier, FakeClock(NOW))
     real = await add_source(store, "real")
-    ghost = dataclasses.replace(real, id=real.id + 1000)  # no such source row: every insert fails
     raw = (FEEDS / "truncated.xml").read_bytes()
+    # The database itself refuses every item (a trigger), whoever's they are.
+    await _refuse_items(store, True)
     with pytest.raises(Exception):  # noqa: B017 - the database's own error, whatever it is
-        await process(pipe, ghost, raw)
+        await process(pipe, real, raw)
+    await _refuse_items(store, False)
     assert await store.news.counts_since(NOW) == (0, 0)
-    # Nothing was remembered as stored: the real source stores them all afterwards.
+    # Nothing was remembered as stored: the same source stores them all afterwards.
     res = await process(pipe, real, raw)
     assert res.new_items == 3

@@ -193,3 +193,40 @@ async def test_fingerprints_item_by_url_and_counts(store: Store) -> None:
     assert await repo.get_story(10_000) is None
     assert await repo.counts_since(NOW - timedelta(hours=1)) == (3, 2)
     assert await repo.counts_since(NOW - timedelta(days=4)) == (4, 3)
+
+
+async def test_items_of_a_removed_source_are_left_out_quietly(store: Store) -> None:
+    """/removesource while the source's feed was processed: its batch stores nothing and
+    raises nothing (before: IntegrityError, FOREIGN KEY constraint failed)."""
+    s1, s2 = await make_sources(store, 2)
+    repo = store.news
+    earlier = await repo.add_items([new(s2, "old", "Power restored in Odesa")])
+    assert await store.sources.remove(s1)
+    res = await repo.add_items([
+        new(s1, "g1", "Shelling in Kherson", cities=("kherson",)),
+        new(s1, "g2", "Kherson shelled overnight", same_as=0),
+        new(s1, "g3", "Odesa too", story_id=earlier[0].story.id),
+    ])
+    assert res == []
+    assert await repo.existing_keys(["g1", "g2", "g3"]) == set()
+    assert await repo.counts_since(NOW - timedelta(hours=1)) == (1, 1)  # no story either
+    assert await repo.get_story(earlier[0].story.id) == earlier[0].story
+
+
+async def test_a_batch_with_a_removed_source_keeps_the_items_of_the_others(store: Store
+                                                                          ) -> None:
+    s1, s2 = await make_sources(store, 2)
+    assert await store.sources.remove(s1)
+    res = await store.news.add_items([
+        new(s1, "a", "Lead from the removed source"),
+        new(s2, "b", "Joins that lead", same_as=0),
+        new(s2, "c", "Joins it too", same_as=0),
+        new(s2, "d", "A story of its own"),
+    ])
+    # Positions are those of the batch given; the first item left of the story leads it.
+    assert [x.index for x in res] == [1, 2, 3]
+    assert [x.new_story for x in res] == [True, False, True]
+    assert res[0].story.id == res[1].story.id != res[2].story.id
+    assert res[1].story.title == "Joins that lead" and res[1].story.source_count == 1
+    assert await store.news.existing_keys(["a", "b", "c", "d"]) == {"b", "c", "d"}
+    assert [i.key for i in await store.news.items_of_story(res[0].story.id)] == ["b", "c"]

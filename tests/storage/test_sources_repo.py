@@ -153,3 +153,24 @@ async def test_record_checks_in_one_batch(store: Store) -> None:
     assert got[c.id].last_success_at is None
     assert got[d.id].etag == '"d2"'
     await repo.record_checks([])  # nothing to do is fine
+
+
+async def test_record_checks_for_a_removed_source_keep_the_rest_of_the_batch(
+        store: Store) -> None:
+    """A source removed mid-poll still gets its check recorded by the poller: that check
+    changes nothing, and the other sources' checks of the batch are written."""
+    repo = store.sources
+    a, b, c = await repo.sync_from_config([cfg(1), cfg(2), cfg(3)], NOW)
+    assert await repo.remove(b.id)
+    later = NOW + timedelta(minutes=10)
+    await repo.record_checks([
+        SourceCheck(a.id, "ok", later, later + timedelta(minutes=5), etag='"a1"'),
+        SourceCheck(b.id, "ok", later, later + timedelta(minutes=5), etag='"b1"',
+                    new_url="https://moved.example.org/b.xml"),
+        SourceCheck(b.id, "failed", later, later + timedelta(hours=1), error="x"),
+        SourceCheck(c.id, "not_modified", later, later + timedelta(minutes=7), etag='"c2"'),
+    ])
+    got = {s.id: s for s in await repo.list_all()}
+    assert set(got) == {a.id, c.id}
+    assert got[a.id].etag == '"a1"' and got[c.id].etag == '"c2"'
+    assert await repo.get(b.id) is None
