@@ -25,6 +25,7 @@ from bot.alerts.html import (
 )
 from bot.domain import Story, Subscription, TagKind
 from bot.i18n import ngettext_for, translator
+from bot.news.text import strip_invisible
 
 TITLE_MAX = 400
 TAGS_MAX = 300
@@ -49,8 +50,10 @@ class RenderedMessage:
 
 
 def clean_line(text: str | None) -> str:
-    """One line of display text: control characters removed, whitespace collapsed."""
-    return " ".join(_CONTROL.sub(" ", text or "").split())
+    """One line of display text: control characters removed, whitespace collapsed, and no
+    bidi control or other invisible character (stories and labels stored before they were
+    stripped where text enters must not reorder an alert either)."""
+    return " ".join(_CONTROL.sub(" ", strip_invisible(text or "")).split())
 
 
 def hashtag(text: str) -> str:

@@ -10,6 +10,7 @@ from html import unescape
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.domain import CleanItem, RawItem
+from bot.news.text import INVISIBLE_CHARS
 
 _BLOCK_TAGS = frozenset(
     "p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote tr table section article header footer "
@@ -19,7 +20,10 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
 # Control characters, soft hyphens and lone surrogates (JSON "\ud800"): PostgreSQL refuses
 # NUL in text and no database encodes a lone surrogate, so one such item would fail a batch.
-_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\ud800-\udfff]")
+# Bidi controls and other invisible characters (bot.news.text.strip_invisible) go in the
+# same pass: a title's U+202E must not reach an alert.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\ud800-\udfff"
+                         + INVISIBLE_CHARS + "]")
 MAX_URL = 2000  # the url columns' size; longer links are junk
 _FIRST_SENTENCE = re.compile(r"^(.{20,}?[.!?])\s+(?=[A-ZА-ЯЁЇІЄҐ])")
 

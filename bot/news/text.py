@@ -4,6 +4,9 @@ One normalization serves every matcher, so that a city form, a topic term and a 
 subscriber typed are compared the same way: lower case, ё -> е, every apostrophe -> ',
 Latin diacritics dropped (the table keeps the text's length, so offsets stay valid),
 hyphens split words ("no-fly" -> "no", "fly"; "Kyiv-based" -> "kyiv", "based").
+
+Also the one rule for invisible characters in text that enters Herald from outside (feed
+titles and texts, source names, labels): `strip_invisible`.
 """
 
 from __future__ import annotations
@@ -13,6 +16,25 @@ import unicodedata
 from typing import NamedTuple
 
 TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+# Characters that show nothing themselves but change what is shown around them. The bidi
+# controls (embeddings and overrides U+202A-U+202E, isolates U+2066-U+2069, marks U+200E,
+# U+200F, U+061C) reorder text: a U+202E in a feed title would display the rest of the
+# alert, "You follow: ..." included, reversed, or make one link text pass for another
+# ("Trojan Source"). The rest are invisible format characters with no use in a title or a
+# name: C1 controls, word joiner and invisible operators (U+2060-U+2064), deprecated
+# format controls (U+206A-U+206F), BOM (U+FEFF), interlinear annotation (U+FFF9-U+FFFB),
+# the Mongolian vowel separator and the language tag. Zero-width joiner and non-joiner
+# (U+200C, U+200D) stay: emoji sequences and some scripts need them.
+INVISIBLE_CHARS = ("\u0080-\u009f\u061c\u180e\u200e\u200f\u202a-\u202e\u2060-\u2064"
+                   "\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0001")
+_INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]")
+
+
+def strip_invisible(text: str) -> str:
+    """`text` without bidi controls and other invisible format characters (see above)."""
+    return _INVISIBLE.sub("", text)
+
 
 
 def _build_table() -> dict[int, str]:

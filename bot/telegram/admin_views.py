@@ -14,6 +14,7 @@ from bot.alerts.html import escape, link, truncate_text
 from bot.domain import Source, SourceConfig, TagKind
 from bot.errors import FeedParseError, FetchError, UnsafeURLError, UserInputError
 from bot.news.clean import canonical_url
+from bot.news.text import strip_invisible
 from bot.news.urls import validate_source_url
 from bot.services import Services
 
@@ -150,7 +151,9 @@ async def add_source(services: Services, args: str) -> tuple[Source, Any]:
         raise UserInputError(f"Could not use this feed: {exc}.") from None
     if not parsed.items:
         raise UserInputError("This feed has no items; nothing to follow there yet.")
-    name = (name.strip() or (parsed.title or "").strip() or urlsplit(url).hostname or url)
+    # The name is shown to admins and users: no bidi control may reorder what is around it.
+    name = (strip_invisible(name).strip() or strip_invisible(parsed.title or "").strip()
+            or urlsplit(url).hostname or url)
     source = await services.store.sources.add(SourceConfig(name=name[:200], url=url),
                                               now=services.clock.now())
     log.info("source added", extra={"source": source.id, "url": url})
