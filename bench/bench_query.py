@@ -3,7 +3,7 @@
 Builds a SQLite file with 1,000,000 items, one story each, tagged with cities and topics
 (bulk executemany in big transactions, straight into the migrated schema), then times the
 path the /kherson handler runs: the latest-by-tag query, focused summaries and the HTML
-reply (bot.telegram.handlers.user_news.latest_about). Prints one JSON line of figures.
+reply (bot.telegram.handlers.news.latest_about). Prints one JSON line of figures.
 
     .venv/bin/python bench/bench_query.py [--items 1000000] [--runs 300] [--keep DIR]
 """
@@ -26,7 +26,7 @@ from bot.config import Config
 from bot.domain import TagKind
 from bot.news.classify import get_classifier
 from bot.services import Services
-from bot.telegram.handlers.user_news import latest_about
+from bot.telegram.handlers.news import latest_about
 from storage.store import Store
 
 CITIES = ["kyiv", "kharkiv", "odesa", "dnipro", "zaporizhzhia", "lviv", "mykolaiv", "sumy",

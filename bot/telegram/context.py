@@ -1,4 +1,5 @@
-"""What every handler needs from an update: the services, the chat, its language, a reply."""
+"""What every handler needs from an update: the services, the chat, its language, what was
+typed, who may change the chat, a reply."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from telegram import (
+    CallbackQuery,
+    ChatMember,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
 from telegram import Chat as TgChat
-from telegram import ChatMember, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import RetryAfter, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import ContextTypes, filters
 
 from bot.domain import Chat
 from bot.i18n import pick_language, translator
@@ -24,6 +32,8 @@ MAX_TEXT = 4096
 REPLY_ATTEMPTS = 3
 MAX_REPLY_WAIT = 10.0  # seconds; a longer 429 wait is not worth holding a reply for
 _COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?:\s|$)")
+_QUOTED = re.compile(r'^\s*["“«„\'](.+?)["”»“\']\s*$', re.S)
+MSG = filters.UpdateType.MESSAGE  # new messages only: an edited command is not run again
 
 
 def services_of(context: Context) -> Services:
@@ -52,6 +62,12 @@ def args_text(update: Update) -> str:
     msg = update.effective_message
     parsed = parse_command(msg.text if msg else None, None)
     return parsed[1] if parsed else ""
+
+
+def quoted_phrase(text: str) -> str | None:
+    """The phrase inside quotes ("no-fly zone", «...», “...”), or None when unquoted."""
+    m = _QUOTED.match(text)
+    return " ".join(m.group(1).split()) if m else None
 
 
 async def ensure_chat(update: Update, context: Context) -> Chat | None:
@@ -93,6 +109,47 @@ async def may_change_chat(update: Update, context: Context) -> bool:
 def gettext_for(chat: Chat | None) -> Callable[[str], str]:
     """The translation function for the chat's UI language."""
     return translator(chat.language if chat else "en")
+
+
+async def start_chat(update: Update, context: Context) -> tuple[Chat, Callable[[str], str]]:
+    """The chat of this update (created or refreshed) and its translation function: where
+    every user handler starts."""
+    chat = await ensure_chat(update, context)
+    if chat is None:
+        raise RuntimeError("update without a chat")
+    if context.chat_data is not None:
+        context.chat_data["lang"] = chat.language
+    return chat, gettext_for(chat)
+
+
+async def refuse_unless_allowed(update: Update, context: Context,
+                                _: Callable[[str], str]) -> bool:
+    """In a group only its administrators change what it follows; say so to others."""
+    if await may_change_chat(update, context):
+        return False
+    await reply(update, context, _("Only the group's administrators can change what this "
+                                   "chat follows."))
+    return True
+
+
+async def pressed(update: Update, context: Context, *, changes: bool,
+                  ) -> tuple[CallbackQuery, Message, Chat, Callable[[str], str]] | None:
+    """The button press of a user area (query, message, chat, translation), or None when it
+    is answered already: a message too old to reach, or, for a button that `changes` what
+    the chat follows, a sender who may not (re-checked on every press: data can be forged)."""
+    query = update.callback_query
+    if query is None:
+        return None
+    message = query.message
+    if not isinstance(message, Message):  # inaccessible (too old) or inline message
+        await query.answer()
+        return None
+    chat, _ = await start_chat(update, context)
+    if changes and not await may_change_chat(update, context):
+        await query.answer(_("Only the group's administrators can change what this chat "
+                             "follows."), show_alert=True)
+        return None
+    return query, message, chat, _
 
 
 def thread_of(message: Message | None) -> int | None:

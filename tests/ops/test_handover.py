@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-from admin.conftest import add_chats
+from bulk_chats import add_chats
 
 from bot.clock import Clock
 from bot.config import Config, DeliveryConfig

@@ -14,8 +14,7 @@ from bot.config import Config, ConfigError, WebhookConfig
 from bot.domain import Story, TagKind
 from bot.telegram import keyboards as kb
 from bot.telegram.commands import ADMIN_COMMANDS, USER_COMMANDS, admin_menu, user_menu
-from bot.telegram.context import parse_command
-from bot.telegram.handlers.user_common import quoted_phrase
+from bot.telegram.context import parse_command, quoted_phrase
 from bot.telegram.runner import check_token, parse_listen, webhook_from
 from bot.telegram.stories import age, render_story_list
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, filters
+from telegram.ext import Application, CallbackQueryHandler
 
 from bot.alerts.html import escape
 from bot.alerts.prefs import (
@@ -34,6 +34,7 @@ from bot.i18n import N_, translator
 from bot.services import Services
 from bot.telegram.commands import command_handler
 from bot.telegram.context import (
+    MSG,
     Context,
     args_text,
     ensure_chat,
@@ -44,7 +45,6 @@ from bot.telegram.context import (
 
 log = logging.getLogger(__name__)
 
-_MSG = filters.UpdateType.MESSAGE
 LANGUAGE_NAMES = {"en": "English", "uk": "Українська"}
 CAP_CHOICES = (0, 3, 5, 10, 20)
 DEFAULT_QUIET = ("23:00", "07:00")
@@ -394,12 +394,12 @@ async def _press(services: Services, chat: Chat, section: str, value: str | None
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add this area's handlers to the application."""
-    application.add_handler(command_handler("settings", cmd_settings, filters=_MSG))
-    application.add_handler(command_handler("briefing", cmd_briefing, filters=_MSG))
+    application.add_handler(command_handler("settings", cmd_settings, filters=MSG))
+    application.add_handler(command_handler("briefing", cmd_briefing, filters=MSG))
     for name, apply, section in (
             ("timezone", apply_timezone, "tz"), ("language", apply_language, "lang"),
             ("schedule", apply_schedule, "sch"), ("quiet", apply_quiet, "q"),
             ("cap", apply_cap, "cap"), ("mode", apply_mode, "subs")):
         application.add_handler(command_handler(name, _setting_command(apply, section),
-                                                filters=_MSG))
+                                                filters=MSG))
     application.add_handler(CallbackQueryHandler(on_callback, pattern=r"^set:"))

@@ -1,4 +1,5 @@
-"""User handlers for news on demand: /kherson, /sanctions ..., /latest, /search."""
+"""News on demand: /<city> and /<topic> shortcuts (/kherson, /sanctions), /latest, /search,
+and the "Latest news" button ("lst:<kind>:<key>")."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from telegram import Message, Update
 from telegram.ext import (
     Application,
     BaseHandler,
+    CallbackQueryHandler,
     MessageHandler,
     filters,
 )
@@ -19,20 +21,19 @@ from telegram.ext import (
 from bot.domain import Story, Subscription, TagKind
 from bot.i18n import translator
 from bot.telegram import keyboards as kb
+from bot.telegram.commands import command_handler
 from bot.telegram.context import (
+    MSG,
     Context,
     args_text,
     parse_command,
+    pressed,
+    quoted_phrase,
     reply,
     services_of,
-)
-from bot.telegram.handlers.user_common import (
-    MSG,
-    known_commands,
-    label_of,
-    quoted_phrase,
     start_chat,
 )
+from bot.telegram.names import command_for, known_commands, label_of
 from bot.telegram.stories import LATEST_LIMIT, render_story_list, summaries_for
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,23 @@ async def on_shortcut(update: Update, context: Context) -> None:
             name = label_of(services.classifier, res.kind, res.key, chat.language)
             markup = kb.choices_keyboard([(_("Follow {name}").format(name=name), data)])
     await reply(update, context, text, markup)
+
+
+async def on_latest_button(update: Update, context: Context) -> None:
+    """"Latest news" under a follow offer: what /<city> or /<topic> would answer."""
+    got = await pressed(update, context, changes=False)
+    if got is None:
+        return
+    query, _message, chat, _ = got
+    services = services_of(context)
+    parts = (query.data or "").split(":", 2)
+    kind = kb.CODE_KIND.get(parts[1]) if len(parts) == 3 else None
+    if kind is None or kind == TagKind.PHRASE or command_for(
+            services.classifier, kind, parts[2]) is None:
+        await query.answer(_("This button no longer works."))
+        return
+    await query.answer()
+    await reply(update, context, await latest_about(services, kind, parts[2], lang=chat.language))
 
 
 def _focus(subs: Sequence[Subscription]) -> Callable[[Story], tuple[TagKind | None, str | None]]:
@@ -146,3 +164,10 @@ class ShortcutFilter(filters.MessageFilter):
 def shortcut_handler(application: Application) -> BaseHandler:
     """The /<city> and /<topic> dispatcher (registered after every CommandHandler)."""
     return MessageHandler(MSG & filters.COMMAND & ShortcutFilter(application), on_shortcut)
+
+
+def register(application: Application) -> None:
+    """Add /latest, /search and the "lst:" button (the shortcut handler comes later)."""
+    application.add_handler(command_handler("latest", cmd_latest, filters=MSG))
+    application.add_handler(command_handler("search", cmd_search, filters=MSG))
+    application.add_handler(CallbackQueryHandler(on_latest_button, pattern=r"^lst:"))

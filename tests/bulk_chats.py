@@ -1,15 +1,13 @@
-"""Fixtures for the admin tests: chats and subscriptions in bulk, the Bot API emulator."""
+"""Chats and subscriptions in bulk, straight into the tables (as many users would over
+time): for the broadcast, admin and handover tests. Imported by name, like datapaths."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import insert
-from telegram import Bot
 
-from bot.testing.botapi import BotApiEmulator
 from storage.store import Store
 from storage.tables import chats, subscriptions
 
@@ -28,23 +26,3 @@ async def add_chats(store: Store, ids: Sequence[int], *, follow: Sequence[tuple[
                  "mode": "instant", "created_at": NOW} for i in ids for kind, key in follow]
         if rows:
             await s.execute(insert(subscriptions), rows)
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    emu = BotApiEmulator(enforce_limits=False)
-    await emu.start()
-    try:
-        yield emu
-    finally:
-        await emu.stop()
-
-
-@pytest.fixture
-async def tg_bot(emulator: BotApiEmulator) -> AsyncIterator[Bot]:
-    bot = Bot(emulator.token, base_url=emulator.base_url)
-    await bot.initialize()
-    try:
-        yield bot
-    finally:
-        await bot.shutdown()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from admin.conftest import add_chats
+from bulk_chats import add_chats
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.clock import FakeClock

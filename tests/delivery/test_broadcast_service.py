@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from admin.conftest import NOW, add_chats
+from bulk_chats import NOW, add_chats
 from sqlalchemy import func, select
 from telegram import Bot
 
@@ -27,6 +28,26 @@ from storage.tables import outbox
 ADMIN = 7
 CFG = Config(admins=(ADMIN,), delivery=DeliveryConfig(paid_rate=100.0))
 KHERSON = Segment(TagKind.CITY, "kherson", "Kherson")
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    emu = BotApiEmulator(enforce_limits=False)
+    await emu.start()
+    try:
+        yield emu
+    finally:
+        await emu.stop()
+
+
+@pytest.fixture
+async def tg_bot(emulator: BotApiEmulator) -> AsyncIterator[Bot]:
+    bot = Bot(emulator.token, base_url=emulator.base_url)
+    await bot.initialize()
+    try:
+        yield bot
+    finally:
+        await bot.shutdown()
 
 
 def resolve(word: str) -> Segment | None:

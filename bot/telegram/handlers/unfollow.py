@@ -1,0 +1,163 @@
+"""What the chat follows and how to stop: /list, /unsubscribe (alias /unfollow), the remove
+buttons under a list ("uns:<id>"), and Unfollow / Mute under alerts ("unf:<id>", "mute:1h",
+rendered by bot.alerts.render)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.alerts.html import escape
+from bot.domain import Chat, ChatStatus, Subscription, TagKind
+from bot.telegram import keyboards as kb
+from bot.telegram.commands import command_handler
+from bot.telegram.context import (
+    MSG,
+    Context,
+    args_text,
+    gettext_for,
+    pressed,
+    quoted_phrase,
+    refuse_unless_allowed,
+    reply,
+    services_of,
+    start_chat,
+)
+
+log = logging.getLogger(__name__)
+MUTE = {"1h": timedelta(hours=1)}
+
+
+def list_text(chat: Chat, subs: Sequence[Subscription]) -> str:
+    """What the chat follows, for /list and /unsubscribe."""
+    _ = gettext_for(chat)
+    if not subs:
+        return _("This chat follows nothing yet. Try /subscribe Kherson.")
+    icons = {TagKind.CITY: "📍", TagKind.TOPIC: "#", TagKind.PHRASE: "🔎"}
+    lines = [_("<b>This chat follows:</b>")]
+    lines += [f"{icons[s.kind]} {escape(s.label)}" + (" " + _("(briefing only)")
+              if s.mode.value == "briefing" else "") for s in subs]
+    if chat.status == ChatStatus.PAUSED:
+        lines += ["", _("Alerts are paused: /start resumes them.")]
+    lines += ["", _("Tap to stop following:")]
+    return "\n".join(lines)
+
+
+def list_keyboard(chat: Chat, subs: Sequence[Subscription]) -> InlineKeyboardMarkup | None:
+    """One remove button per subscription."""
+    _ = gettext_for(chat)
+    return kb.subscriptions_keyboard(subs, _("✖ {name}"))
+
+
+async def cmd_list(update: Update, context: Context) -> None:
+    """/list: what the chat follows, with a button to remove each."""
+    chat, _ = await start_chat(update, context)
+    subs = await services_of(context).store.chats.subscriptions(chat.id)
+    await reply(update, context, list_text(chat, subs), list_keyboard(chat, subs))
+
+
+async def cmd_unsubscribe(update: Update, context: Context) -> None:
+    """/unsubscribe [name]: stop following it, or show the list with remove buttons."""
+    chat, _ = await start_chat(update, context)
+    services = services_of(context)
+    query = args_text(update)
+    subs = await services.store.chats.subscriptions(chat.id)
+    if query:
+        wanted = (quoted_phrase(query) or query).casefold()
+        target = next((s for s in subs if wanted in (s.label.casefold(), s.key.casefold())),
+                      None)
+        if target is None:
+            resolved = services.classifier.resolve(query, limit=3)
+            keys = {(r.kind, r.key) for r in resolved}
+            target = next((s for s in subs if (s.kind, s.key) in keys), None)
+        if target is not None:
+            if await refuse_unless_allowed(update, context, _):
+                return
+            await services.alerts.unsubscribe(chat.id, target.id)
+            await reply(update, context, _("You no longer follow <b>{name}</b>.").format(
+                name=escape(target.label)))
+            return
+        if subs:
+            await reply(update, context, _("This chat does not follow <b>{name}</b>.").format(
+                name=escape(kb.short(query, 60))) + "\n\n" + list_text(chat, subs),
+                list_keyboard(chat, subs))
+            return
+    await reply(update, context, list_text(chat, subs), list_keyboard(chat, subs))
+
+
+async def on_unfollow_button(update: Update, context: Context) -> None:
+    """✖ under /list, Unfollow under an alert: remove a subscription of this very chat."""
+    got = await pressed(update, context, changes=True)
+    if got is None:
+        return
+    query, message, chat, _ = got
+    data = query.data or ""
+    head = data.split(":", 1)[0]
+    services = services_of(context)
+    sub_id = kb.parse_id(data, head)
+    # unsubscribe() removes only a subscription of this very chat: a forged id of
+    # someone else's subscription changes nothing.
+    removed = await services.alerts.unsubscribe(chat.id, sub_id) if sub_id is not None else None
+    if removed is None:
+        await query.answer(_("That is not something this chat follows."))
+        if head == "uns":
+            await _refresh_list(message, chat, services)
+        return
+    await query.answer(_("You no longer follow {name}.").format(name=kb.short(removed.label)))
+    if head == "uns":
+        await _refresh_list(message, chat, services)
+    else:
+        await _drop_button(message, data)
+
+
+async def on_mute_button(update: Update, context: Context) -> None:
+    """Mute under an alert: no alerts for this chat for a while."""
+    got = await pressed(update, context, changes=True)
+    if got is None:
+        return
+    query, _message, chat, _ = got
+    span = MUTE.get((query.data or "").partition(":")[2])
+    if span is None:
+        await query.answer(_("This button no longer works."))
+        return
+    until = await services_of(context).alerts.mute(chat.id, int(span.total_seconds()))
+    log.info("muted", extra={"chat": chat.id, "until": until.isoformat()})
+    await query.answer(_("Alerts muted for 1 hour (until {time} UTC).").format(
+        time=until.strftime("%H:%M")))
+
+
+async def _refresh_list(message: Message, chat: Chat, services: Any) -> None:
+    subs = await services.store.chats.subscriptions(chat.id)
+    try:
+        await message.edit_text(list_text(chat, subs), parse_mode=ParseMode.HTML,
+                                reply_markup=list_keyboard(chat, subs))
+    except BadRequest as exc:  # "message is not modified" after a double tap
+        log.debug("list not refreshed", extra={"error": str(exc)})
+
+
+async def _drop_button(message: Message, data: str) -> None:
+    """Remove the pressed button from the alert, keeping the others."""
+    markup = message.reply_markup
+    if markup is None:
+        return
+    rows = [[b for b in row if b.callback_data != data] for row in markup.inline_keyboard]
+    try:
+        await message.edit_reply_markup(InlineKeyboardMarkup([r for r in rows if r]))
+    except BadRequest as exc:
+        log.debug("alert buttons not updated", extra={"error": str(exc)})
+
+
+def register(application: Application) -> None:
+    """Add /list, /unsubscribe, /unfollow and the "uns:", "unf:" and "mute:" buttons."""
+    application.add_handler(command_handler("list", cmd_list, filters=MSG))
+    for name in ("unsubscribe", "unfollow"):
+        application.add_handler(command_handler(name, cmd_unsubscribe, filters=MSG))
+    application.add_handler(CallbackQueryHandler(on_unfollow_button, pattern=r"^(uns|unf):"))
+    application.add_handler(CallbackQueryHandler(on_mute_button, pattern=r"^mute:"))
