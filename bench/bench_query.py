@@ -73,20 +73,20 @@ def build(db: Path, n_items: int, seed: int = 7) -> float:
             title = f"Story {i}: news from {city}"
             text = " ".join(s.format(city=city) for s in rnd.sample(SENTENCES, 3))
             url = f"https://bench.example/news/{i}"
-            stories.append((i, title, url, text[:200], text, ts, ts, 1 + (i % 3 == 0),
+            stories.append((i, title, url, text[:200], text, ts, ts, ts, 1 + (i % 3 == 0),
                             json.dumps(cities), json.dumps(topics)))
             items.append((i, 1, i, f"bench:{i}", f"bench:{i}", url, title, text, text[:200],
                           ts, ts, "en", json.dumps({"cities": cities, "topics": topics})))
             tags += [(i, "city", c, ts) for c in cities] + [(i, "topic", t, ts) for t in topics]
         with con:
-            con.executemany("INSERT INTO stories (id, title, url, summary, text, first_seen_at,"
-                            " updated_at, source_count, cities, topics) VALUES "
-                            "(?,?,?,?,?,?,?,?,?,?)", stories)
+            con.executemany("INSERT INTO stories (id, title, url, summary, text, published_at,"
+                            " first_seen_at, updated_at, source_count, cities, topics) VALUES "
+                            "(?,?,?,?,?,?,?,?,?,?,?)", stories)
             con.executemany("INSERT INTO items (id, source_id, story_id, key, guid, url, title,"
                             " text, summary, published_at, fetched_at, language, tags) VALUES"
                             " (?,?,?,?,?,?,?,?,?,?,?,?,?)", items)
-            con.executemany("INSERT INTO story_tags (story_id, kind, key, seen_at) VALUES "
-                            "(?,?,?,?)", tags)
+            con.executemany("INSERT INTO story_tags (story_id, kind, key, published_at)"
+                            " VALUES (?,?,?,?)", tags)
     con.execute("ANALYZE")
     con.close()
     return time.perf_counter() - start

@@ -100,7 +100,8 @@ def hot_story(story_id: int = 1, *, phrases: bool = False) -> Story:
              "was not affected. ") if phrases else "Officials said schools stay open. "
     return Story(id=story_id, title="Evacuation buses leave Kherson as the city waits",
                  url="https://example.com/news/kherson-evacuation", summary="",
-                 first_seen_at=NOW, updated_at=NOW, source_count=3, cities=(HOT_CITY,),
+                 published_at=NOW, first_seen_at=NOW, updated_at=NOW, source_count=3,
+                 cities=(HOT_CITY,),
                  topics=("humanitarian",), text=("Buses left Kherson at 8 am. " + extra) * 20)
 
 

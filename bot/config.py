@@ -79,6 +79,15 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertsConfig:
+    # A story published longer ago than this when its followers are matched is stored and
+    # shown (/kherson, /search) but never pushed as an alert: adding a source with old
+    # items, or restarting after a long pause, must not flood anyone with old news. It is
+    # also how late a report may reach Herald and still count for the briefing after it.
+    max_age: int = 21_600  # seconds (6 hours)
+
+
+@dataclass(frozen=True, slots=True)
 class BriefingConfig:
     morning: str = "08:00"
     evening: str = "19:00"
@@ -117,6 +126,7 @@ class Config:
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
     poller: PollerConfig = field(default_factory=PollerConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
     briefings: BriefingConfig = field(default_factory=BriefingConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
@@ -218,6 +228,8 @@ def _validate(cfg: Config) -> None:
                           f"'at_most_once', got {cfg.delivery.unknown_outcome!r}")
     if cfg.delivery.send_timeout < 1:
         raise ConfigError("delivery.send_timeout: must be at least 1 second")
+    if cfg.alerts.max_age <= 0:
+        raise ConfigError("alerts.max_age: must be greater than 0 seconds")
     if cfg.ops.fatal_after < 10:
         raise ConfigError("ops.fatal_after: must be at least 10 seconds")
     if cfg.delivery.paid_rate < 0:

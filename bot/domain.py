@@ -157,7 +157,10 @@ class Story:
     title: str
     url: str | None
     summary: str
-    first_seen_at: datetime
+    # When the lead item was published, never later than first_seen_at: the story's time
+    # for users (/kherson's order, "3 h ago", briefings) and for alerts.max_age.
+    published_at: datetime
+    first_seen_at: datetime  # when Herald stored it
     updated_at: datetime
     source_count: int = 1
     cities: tuple[str, ...] = ()

@@ -11,6 +11,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
@@ -97,7 +98,9 @@ class Runtime:
             services.sender = Sender(store, self.sender_bot, cfg.delivery, self.clock,
                                      worker_id=self.worker_id, on_event=self._delivery_event)
         wake = services.sender.wake if services.sender is not None else None
-        services.alerts = AlertService(store, classifier, self.clock, on_enqueued=wake)
+        max_age = timedelta(seconds=cfg.alerts.max_age)
+        services.alerts = AlertService(store, classifier, self.clock, on_enqueued=wake,
+                                       max_age=max_age)
         await services.alerts.load()
 
         # Worker processes start on the first feed with new content, not before.
@@ -112,7 +115,7 @@ class Runtime:
                                  queue_pending=services.alerts.queue_pending)
 
         services.briefings = BriefingService(store, classifier, self.clock, cfg.briefings,
-                                             on_enqueued=wake)
+                                             on_enqueued=wake, max_age=max_age)
         services.broadcasts = BroadcastService(store, self.clock, cfg, on_enqueued=wake)
         if self.role != "web":
             services.leader = Leader(store, self.clock)

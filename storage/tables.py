@@ -62,6 +62,8 @@ stories = Table(
     Column("url", String(2000)),
     Column("summary", Text, nullable=False, default=""),
     Column("text", Text, nullable=False, default=""),
+    # The lead item's publication time, never after first_seen_at: the story's time for users.
+    Column("published_at", TS, nullable=False),
     Column("first_seen_at", TS, nullable=False, index=True),
     Column("updated_at", TS, nullable=False),
     Column("source_count", Integer, nullable=False, default=1),
@@ -89,15 +91,17 @@ items = Table(
     Column("tags", JSON, nullable=False, default=dict),  # {"cities","topics","evidence"}
 )
 
-# One row per (story, tag): the index behind /kherson and the subscription matcher.
+# One row per (story, tag): the index behind /kherson, /latest and briefings. published_at
+# is a copy of the story's (also for a tag the story gains later), so one index range per
+# tag lists its stories in publication order.
 story_tags = Table(
     "story_tags",
     metadata,
     Column("story_id", BigId, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
     Column("kind", String(8), primary_key=True),  # city | topic
     Column("key", String(200), primary_key=True),
-    Column("seen_at", TS, nullable=False),
-    Index("ix_story_tags_kind_key_seen", "kind", "key", "seen_at"),
+    Column("published_at", TS, nullable=False),
+    Index("ix_story_tags_kind_key_published", "kind", "key", "published_at"),
 )
 
 # Stories whose followers have not been matched yet. A row is written in the transaction

@@ -1,9 +1,9 @@
 """Compose a briefing: stories since the last one, grouped by what the chat follows (pure).
 
-Stories are ranked by how many sources carried them, then by recency; the top ones get a
-focused summary; the rest beyond `max_stories` become "N more stories". The result is
-a list of Telegram HTML messages, each within 4096 UTF-16 units, split between lines
-(never inside a tag or a word).
+Stories are ranked by how many sources carried them, then by publication time; the top
+ones get a focused summary; the rest beyond `max_stories` become "N more stories". The
+result is a list of Telegram HTML messages, each within 4096 UTF-16 units, split between
+lines (never inside a tag or a word).
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ class BriefingInput:
 
 def rank(stories: Sequence[tuple[Story, tuple[Match, ...]]]
          ) -> list[tuple[Story, tuple[Match, ...]]]:
-    """Most sources first, then the most recently updated, then the newest id."""
+    """Most sources first, then the most recently published, then the newest id."""
     return sorted(stories, key=lambda sm: (-sm[0].source_count,
-                                           -sm[0].updated_at.timestamp(), -sm[0].id))
+                                           -sm[0].published_at.timestamp(), -sm[0].id))
 
 
 def _fmt(when: datetime) -> str:

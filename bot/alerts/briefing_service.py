@@ -19,7 +19,7 @@ from typing import Any
 from bot.alerts.briefing import BriefingInput, Match, compose_briefing
 from bot.alerts.slots import in_quiet_hours, next_slot, plan_due, slot_key, zone_for
 from bot.clock import Clock
-from bot.config import BriefingConfig
+from bot.config import AlertsConfig, BriefingConfig
 from bot.domain import DeliveryKind, OutgoingMessage, Story, Subscription, TagKind
 from bot.news.summarize import summarize_focused
 from storage.repos.briefings import Advance, BriefingChat
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 FIRST_LOOKBACK = timedelta(hours=24)  # the first briefing covers the last day
 MAX_LOOKBACK = timedelta(hours=48)  # never dig further back, even after a long pause
+LATE = timedelta(seconds=AlertsConfig().max_age)  # how late a report may reach Herald
 STORIES_PER_QUERY = 5000
 YIELD_EVERY = 16  # chats composed between two yields to the event loop
 
@@ -37,11 +38,18 @@ class BriefingService:
     """Composes and enqueues briefings; run_due() is called by the leader every ~30 s."""
 
     def __init__(self, store: Store, classifier: Any, clock: Clock, cfg: BriefingConfig,
-                 on_enqueued: Callable[[], Any] | None = None, *, batch: int = 500) -> None:
+                 on_enqueued: Callable[[], Any] | None = None, *, batch: int = 500,
+                 max_age: timedelta = LATE) -> None:
         self.store = store
         self.classifier = classifier
         self.clock = clock
         self.cfg = cfg
+        # A briefing for [since, until) lists the stories Herald first saw in that period
+        # (so each story is in one briefing at most) that were published after `since`, or
+        # at most `max_age` before it: a report that reached Herald late (a slow feed, a
+        # source polled hourly) still makes the next briefing; old news that reached it
+        # only now (a new source's back catalogue, a long outage) does not.
+        self.max_age = max_age
         self.on_enqueued = on_enqueued
         self.batch = batch
         self._summaries: dict[tuple[int, TagKind, str], str] = {}
@@ -164,7 +172,7 @@ class BriefingService:
                      follows: Sequence[Subscription], by_tag: dict[Match, list[Story]], *,
                      scheduled: bool) -> list[OutgoingMessage]:
         """One chat's briefing messages for the period [since, until)."""
-        stories = self._stories_for(follows, by_tag, since, until)
+        stories = self._stories_for(follows, by_tag, since, until, since - self.max_age)
         tz = zone_for(chat.timezone)
         inp = BriefingInput(
             lang=chat.language, follows=follows, stories=stories, when=until.astimezone(tz),
@@ -197,7 +205,8 @@ class BriefingService:
         since = min(s for s, _ in spans)
         until = max(u for _, u in spans)
         rows = await self.store.news.stories_since(since, tags, until=until,
-                                                   limit=STORIES_PER_QUERY)
+                                                   limit=STORIES_PER_QUERY,
+                                                   published_since=since - self.max_age)
         by_tag: dict[Match, list[Story]] = {}
         for story, matched in rows:
             for tag in matched:
@@ -206,13 +215,16 @@ class BriefingService:
 
     @staticmethod
     def _stories_for(follows: Sequence[Subscription], by_tag: dict[Match, list[Story]],
-                     since: datetime, until: datetime) -> list[tuple[Story, tuple[Match, ...]]]:
+                     since: datetime, until: datetime, published_since: datetime
+                     ) -> list[tuple[Story, tuple[Match, ...]]]:
         found: dict[int, tuple[Story, list[Match]]] = {}
         for f in follows:
             tag = (f.kind, f.key)
             for story in by_tag.get(tag, ()):
                 if not since <= story.first_seen_at < until:
                     continue
+                if story.published_at < published_since:
+                    continue  # old news first seen now: not news for this briefing
                 entry = found.setdefault(story.id, (story, []))
                 entry[1].append(tag)
         return [(story, tuple(tags)) for story, tags in found.values()]

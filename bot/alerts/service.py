@@ -16,6 +16,7 @@ from bot.alerts.match import SubscriptionIndex
 from bot.alerts.render import alert_keyboard, render_alert
 from bot.alerts.slots import in_quiet_hours
 from bot.clock import Clock
+from bot.config import AlertsConfig
 from bot.domain import (
     ChatSettings,
     ChatStatus,
@@ -32,6 +33,7 @@ from storage.store import Store
 
 log = logging.getLogger(__name__)
 CAP_WINDOW = timedelta(hours=1)
+MAX_AGE = timedelta(seconds=AlertsConfig().max_age)
 
 
 class Classifier(Protocol):
@@ -64,11 +66,15 @@ class AlertService:
     """Subscriptions (DB + index) and the alert fan-out for new stories."""
 
     def __init__(self, store: Store, classifier: Classifier, clock: Clock, *,
-                 on_enqueued: Callable[[], None] | None = None) -> None:
+                 on_enqueued: Callable[[], None] | None = None,
+                 max_age: timedelta = MAX_AGE) -> None:
         self.store = store
         self.classifier = classifier
         self.clock = clock
         self.on_enqueued = on_enqueued
+        # A story published longer ago than this when it is matched is old news: stored and
+        # shown on request, never pushed (a new source's back catalogue, a long outage).
+        self.max_age = max_age
         self.index = SubscriptionIndex()
         self._loaded = asyncio.Event()
         self._loading = False
@@ -169,7 +175,8 @@ class AlertService:
 
     async def on_new_stories(self, stories: Sequence[Story]) -> int:
         """Queue one alert per chat per new story for the chats that want it now, then drop
-        the stories' marks in the alert queue (see queue_pending)."""
+        the stories' marks in the alert queue (see queue_pending). A story published more
+        than `max_age` ago gets no alert; its mark is dropped all the same."""
         n = await self._fan_out(stories)
         crash_point("alerts_queued")
         await self.store.news.alerts_queued([s.id for s in stories])
@@ -211,7 +218,11 @@ class AlertService:
         now = self.clock.now()
         planned: list[tuple[Story, dict[int, list[Subscription]]]] = []
         chat_ids: set[int] = set()
-        for story in stories:
+        fresh = [s for s in stories if now - s.published_at <= self.max_age]
+        if len(fresh) < len(stories):
+            log.info("event=alerts_too_old stories=%d max_age_s=%d", len(stories) - len(fresh),
+                     self.max_age.total_seconds())
+        for story in fresh:
             # Modes are checked against the DB below (alert_targets), which stays right
             # even when a mode was switched through the repository directly.
             wanted = self.index.match(story)

@@ -23,6 +23,7 @@ from bot.news.summarize import summarize_focused
 TITLE_MAX = 300
 SUMMARY_MAX = 300
 LATEST_LIMIT = 5
+DATE_AFTER_DAYS = 30  # older stories show their date rather than "N days ago"
 
 
 def focused_summary(story: Story, classifier: Any, kind: TagKind | None, key: str | None) -> str:
@@ -41,7 +42,8 @@ def focused_summary(story: Story, classifier: Any, kind: TagKind | None, key: st
 
 
 def age(when: datetime, now: datetime, lang: str) -> str:
-    """'just now', '5 min ago', '3 h ago', '2 days ago' in the chat's language."""
+    """'just now', '5 min ago', '3 h ago', '2 days ago' in the chat's language; from 30 days
+    on the date itself ('2025-10-26'), which reads better than '400 days ago'."""
     _ = translator(lang)
     ngettext = ngettext_for(lang)
     minutes = max(0, int((now - when).total_seconds() // 60))
@@ -53,6 +55,8 @@ def age(when: datetime, now: datetime, lang: str) -> str:
     if hours < 48:
         return _("{n} h ago").format(n=hours)
     days = hours // 24
+    if days >= DATE_AFTER_DAYS:
+        return when.date().isoformat()
     return ngettext("{n} day ago", "{n} days ago", days).format(n=days)
 
 
@@ -67,7 +71,7 @@ def render_entry(n: int, story: Story, summary: str, *, now: datetime, lang: str
     if story.source_count > 1:
         more = story.source_count - 1
         meta.append(ngettext("+{n} source", "+{n} sources", more).format(n=more))
-    meta.append(age(story.first_seen_at, now, lang))
+    meta.append(age(story.published_at, now, lang))  # when it happened, not when we saw it
     lines.append("<i>" + escape(" · ".join(m for m in meta if m)) + "</i>")
     return "\n".join(lines)
 

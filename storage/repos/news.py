@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import heapq
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,11 @@ PHRASE_WINDOW = timedelta(days=7)  # how far back phrase lookups and searches sc
 _SCAN_PAGE = 500
 
 __all__ = ["PHRASE_WINDOW", "NewItem", "NewsRepo", "StoredItem"]
+
+
+def _newest(stories: Iterable[Story], limit: int) -> list[Story]:
+    """The `limit` most recently published stories, newest first."""
+    return sorted(stories, key=lambda st: (st.published_at, st.id), reverse=True)[:limit]
 
 
 def _like_pattern(word: str) -> str:
@@ -80,16 +86,13 @@ class NewsRepo(Repo):
 
     async def recent_fingerprints(self, since: datetime
                                   ) -> list[tuple[int, tuple[int, ...], datetime]]:
-        """(story id, fingerprint, lead publication time) of stories first seen since `since`."""
-        published = (select(func.min(items.c.published_at))
-                     .where(items.c.story_id == stories.c.id).scalar_subquery())
+        """(story id, fingerprint, publication time) of stories first seen since `since`."""
         async with self.session.begin() as s:
             res = await s.execute(
-                select(stories.c.id, stories.c.fingerprint, stories.c.first_seen_at,
-                       published.label("published"))
+                select(stories.c.id, stories.c.fingerprint, stories.c.published_at)
                 .where(stories.c.first_seen_at >= aware(since))
                 .order_by(stories.c.first_seen_at))
-            return [(r.id, tuple(r.fingerprint), aware(r.published or r.first_seen_at))
+            return [(r.id, tuple(r.fingerprint), aware(r.published_at))
                     for r in res if r.fingerprint]
 
     async def get_story(self, story_id: int) -> Story | None:
@@ -105,46 +108,44 @@ class NewsRepo(Repo):
         return out
 
     async def latest_by_tag(self, kind: TagKind, key: str, limit: int = 5) -> list[Story]:
-        """Most recently tagged stories for a city or topic; phrases search title and text."""
+        """The most recently published stories about a city or topic; phrases search title
+        and text."""
         if TagKind(kind) is TagKind.PHRASE:
             return await self.search(key, limit=limit)
         async with self.session.begin() as s:
             res = await s.execute(
                 select(*STORY_COLS).join(story_tags, story_tags.c.story_id == stories.c.id)
                 .where(story_tags.c.kind == TagKind(kind).value, story_tags.c.key == key)
-                .order_by(story_tags.c.seen_at.desc(), stories.c.id.desc()).limit(limit))
+                .order_by(story_tags.c.published_at.desc(), stories.c.id.desc()).limit(limit))
             return [story_of_row(r) for r in res]
 
     async def latest_for(self, tags: Sequence[tuple[TagKind, str]], limit: int = 10
                          ) -> list[Story]:
-        """Latest stories matching any of the tags (a chat's subscriptions), newest first."""
-        seen: dict[int, datetime] = {}
+        """Latest stories matching any of the tags (a chat's subscriptions), the most recently
+        published first."""
+        ids: set[int] = set()
         phrases = [key for kind, key in tags if TagKind(kind) is TagKind.PHRASE]
         async with self.session.begin() as s:
-            # One index range per tag (kind, key, seen_at): cost does not grow with history.
+            # One index range per tag (kind, key, published_at): cost does not grow with
+            # history.
             for kind, key in tags:
                 if TagKind(kind) is TagKind.PHRASE:
                     continue
                 res = await s.execute(
-                    select(story_tags.c.story_id, story_tags.c.seen_at)
+                    select(story_tags.c.story_id)
                     .where(story_tags.c.kind == TagKind(kind).value, story_tags.c.key == key)
-                    .order_by(story_tags.c.seen_at.desc()).limit(limit))
-                for r in res:
-                    at = aware(r.seen_at)
-                    if r.story_id not in seen or seen[r.story_id] < at:
-                        seen[r.story_id] = at
-            found = await self._stories_by_ids(s, list(seen))
+                    .order_by(story_tags.c.published_at.desc()).limit(limit))
+                ids.update(res.scalars())
+            found = await self._stories_by_ids(s, list(ids))
         for phrase in phrases:
             for story in await self.search(phrase, limit=limit):
                 found.setdefault(story.id, story)
-                seen.setdefault(story.id, story.updated_at)
-        ordered = sorted(found.values(), key=lambda st: (seen.get(st.id, st.updated_at), st.id),
-                         reverse=True)
-        return ordered[:limit]
+        return _newest(found.values(), limit)
 
     async def search(self, words: str, limit: int = 5, since: datetime | None = None
                      ) -> list[Story]:
-        """Recent stories whose title or text contains all the words (case-insensitive)."""
+        """Stories first seen since `since` (default: a week before the newest) whose title or
+        text contains all the words (case-insensitive), the most recently published first."""
         terms = [w.casefold() for w in words.split() if w.strip()]
         if not terms:
             return []
@@ -165,10 +166,13 @@ class NewsRepo(Repo):
                 variants = list(dict.fromkeys([t, t.capitalize(), t.title(), t.upper()]))
             conds.append(or_(*[self._contains(col, v) for v in variants
                                for col in (stories.c.title, stories.c.text)]))
-        out: list[Story] = []
+        # The scan walks the first_seen_at index, newest first. A story is never published
+        # after it was first seen, so once `limit` matches were published after the row the
+        # scan stands on, no row further down can rank among them.
+        best: list[tuple[datetime, int, Story]] = []  # the `limit` newest matches, a heap
         before: tuple[datetime, int] | None = None
         async with self.session.begin() as s:
-            while len(out) < limit:
+            while True:
                 q = select(*STORY_COLS).where(stories.c.first_seen_at >= aware(since), *conds)
                 if before is not None:
                     q = q.where(or_(stories.c.first_seen_at < aware(before[0]),
@@ -177,16 +181,23 @@ class NewsRepo(Repo):
                 q = q.order_by(stories.c.first_seen_at.desc(), stories.c.id.desc()
                                ).limit(_SCAN_PAGE)
                 rows = (await s.execute(q)).all()
+                done = len(rows) < _SCAN_PAGE
                 for r in rows:
                     hay = f"{r.title}\n{r.text}".casefold()
                     if all(t in hay for t in terms):
-                        out.append(story_of_row(r))
-                        if len(out) >= limit:
-                            break
-                if len(rows) < _SCAN_PAGE:
+                        story = story_of_row(r)
+                        entry = (story.published_at, story.id, story)
+                        if len(best) < limit:
+                            heapq.heappush(best, entry)
+                        elif entry[:2] > best[0][:2]:
+                            heapq.heapreplace(best, entry)
+                    if len(best) >= limit and best[0][0] > aware(r.first_seen_at):
+                        done = True
+                        break
+                if done or not rows:
                     break
                 before = (aware(rows[-1].first_seen_at), rows[-1].id)
-        return out
+        return _newest((story for _, _, story in best), limit)
 
     def _contains(self, col: Any, word: str) -> Any:
         pattern = _like_pattern(word)
@@ -200,23 +211,29 @@ class NewsRepo(Repo):
         return aware(value) if value is not None else None
 
     async def stories_since(self, since: datetime, tags: Sequence[tuple[TagKind, str]],
-                            until: datetime | None = None, limit: int = 200
+                            until: datetime | None = None, limit: int = 200, *,
+                            published_since: datetime | None = None
                             ) -> list[tuple[Story, tuple[tuple[TagKind, str], ...]]]:
-        """Stories first seen in [since, until) that match any tag, with the tags matched."""
+        """Stories first seen in [since, until) and published at or after `published_since`
+        (default: `since`) that match any tag, with the tags matched, the most recently
+        published first."""
+        floor = aware(published_since if published_since is not None else since)
         matched: dict[int, list[tuple[TagKind, str]]] = {}
         async with self.session.begin() as s:
             for kind, key in tags:
                 kind = TagKind(kind)
                 if kind is TagKind.PHRASE:
                     continue
+                # One index range per tag (kind, key, published_at), newest first.
                 q = (select(story_tags.c.story_id)
                      .join(stories, stories.c.id == story_tags.c.story_id)
                      .where(story_tags.c.kind == kind.value, story_tags.c.key == key,
-                            story_tags.c.seen_at >= aware(since),
+                            story_tags.c.published_at >= floor,
                             stories.c.first_seen_at >= aware(since)))
                 if until is not None:
                     q = q.where(stories.c.first_seen_at < aware(until))
-                for r in await s.execute(q.limit(limit * 5)):
+                q = q.order_by(story_tags.c.published_at.desc()).limit(limit * 5)
+                for r in await s.execute(q):
                     matched.setdefault(r.story_id, []).append((kind, key))
             found = await self._stories_by_ids(s, list(matched))
         for kind, key in tags:
@@ -225,10 +242,11 @@ class NewsRepo(Repo):
             for story in await self.search(key, limit=limit, since=since):
                 if until is not None and story.first_seen_at >= until:
                     continue
+                if story.published_at < floor:
+                    continue
                 found.setdefault(story.id, story)
                 matched.setdefault(story.id, []).append((TagKind.PHRASE, key))
-        ordered = sorted(found.values(), key=lambda st: (st.first_seen_at, st.id), reverse=True)
-        return [(st, tuple(dict.fromkeys(matched[st.id]))) for st in ordered[:limit]]
+        return [(st, tuple(dict.fromkeys(matched[st.id]))) for st in _newest(found.values(), limit)]
 
     async def items_of_story(self, story_id: int) -> list[Item]:
         """The story's items, oldest first (the lead first)."""

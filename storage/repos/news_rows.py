@@ -11,8 +11,8 @@ from storage.tables import stories
 CHUNK = 500  # bound parameters per IN (...) list, far below both backends' limits
 
 STORY_COLS = (stories.c.id, stories.c.title, stories.c.url, stories.c.summary, stories.c.text,
-              stories.c.first_seen_at, stories.c.updated_at, stories.c.source_count,
-              stories.c.cities, stories.c.topics)
+              stories.c.published_at, stories.c.first_seen_at, stories.c.updated_at,
+              stories.c.source_count, stories.c.cities, stories.c.topics)
 
 
 def tags_to_json(tags: Tags) -> dict[str, Any]:
@@ -37,6 +37,7 @@ def tags_from_json(data: Any) -> Tags:
 
 def story_of_row(row: Any) -> Story:
     return Story(id=row.id, title=row.title, url=row.url, summary=row.summary,
+                 published_at=aware(row.published_at),
                  first_seen_at=aware(row.first_seen_at), updated_at=aware(row.updated_at),
                  source_count=row.source_count, cities=tuple(row.cities or ()),
                  topics=tuple(row.topics or ()), text=row.text or "")

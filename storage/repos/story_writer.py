@@ -219,9 +219,16 @@ def _insert_stories(conn: Connection, rows: list[dict[str, Any]], is_sqlite: boo
     return sorted(res.scalars().all())
 
 
+def published_of(n: NewItem) -> datetime:
+    """The publication time of a story led by `n`: the item's, never after it was fetched
+    (a date in the future counts as the time it was seen)."""
+    return min(aware(n.item.published_at), aware(n.fetched_at))
+
+
 def _story_row(n: NewItem) -> dict[str, Any]:
     c = n.item
     return {"title": c.title, "url": c.url, "summary": n.summary, "text": c.text,
+            "published_at": published_of(n),
             "first_seen_at": aware(n.fetched_at), "updated_at": aware(n.fetched_at),
             "source_count": 1, "cities": list(n.tags.cities),
             "topics": list(n.tags.topics),
@@ -282,6 +289,7 @@ def _update_stories(conn: Connection, batch: Sequence[NewItem], ok: list[int],
             lead = batch[lead_of[sid]]
             c = lead.item
             story = Story(id=sid, title=c.title, url=c.url, summary=lead.summary,
+                          published_at=published_of(lead),
                           first_seen_at=aware(lead.fetched_at), updated_at=when,
                           source_count=len(new_sources), cities=tuple(cities),
                           topics=tuple(topics), text=c.text)
@@ -293,6 +301,7 @@ def _update_stories(conn: Connection, batch: Sequence[NewItem], ok: list[int],
                 continue
             added = new_sources - known_sources[sid]
             story = Story(id=sid, title=row.title, url=row.url, summary=row.summary,
+                          published_at=row.published_at,
                           first_seen_at=row.first_seen_at, updated_at=when,
                           source_count=row.source_count + len(added),
                           cities=tuple(_union(row.cities, cities)),
@@ -305,7 +314,9 @@ def _update_stories(conn: Connection, batch: Sequence[NewItem], ok: list[int],
             updates.append({"b_id": sid, "b_count": story.source_count,
                             "b_cities": list(story.cities), "b_topics": list(story.topics),
                             "b_updated": aware(when)})
-        tag_rows.extend(_tag_rows(sid, fresh_c, fresh_t, when))
+        # A tag carries the story's publication time, also one gained from a later report:
+        # /kherson lists the story when it happened, not as new when Kherson is mentioned.
+        tag_rows.extend(_tag_rows(sid, fresh_c, fresh_t, story.published_at))
     if updates:
         conn.execute(_UPDATE_STORY, updates)
     if tag_rows:
@@ -316,10 +327,10 @@ def _update_stories(conn: Connection, batch: Sequence[NewItem], ok: list[int],
     return out
 
 
-def _tag_rows(sid: int, cities: Iterable[str], topics: Iterable[str], when: datetime
+def _tag_rows(sid: int, cities: Iterable[str], topics: Iterable[str], published: datetime
               ) -> list[dict[str, Any]]:
-    at = aware(when)
-    return ([{"story_id": sid, "kind": TagKind.CITY.value, "key": c, "seen_at": at}
+    at = aware(published)
+    return ([{"story_id": sid, "kind": TagKind.CITY.value, "key": c, "published_at": at}
              for c in cities]
-            + [{"story_id": sid, "kind": TagKind.TOPIC.value, "key": t, "seen_at": at}
+            + [{"story_id": sid, "kind": TagKind.TOPIC.value, "key": t, "published_at": at}
                for t in topics])

@@ -20,7 +20,8 @@ def story(i: int, *, sources: int = 1, minutes_ago: int = 10, title: str | None 
           summary: str = "Short summary.") -> Story:
     at = NOW - timedelta(minutes=minutes_ago)
     return Story(id=i, title=title or f"Story {i}", url=f"https://news.example/{i}",
-                 summary=summary, first_seen_at=at, updated_at=at, source_count=sources)
+                 summary=summary, published_at=at, first_seen_at=at, updated_at=at,
+                 source_count=sources)
 
 
 def make(stories, follows=(KHERSON, SANCTIONS, PHRASE), lang="en", **kw) -> BriefingInput:

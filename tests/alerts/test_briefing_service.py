@@ -51,14 +51,16 @@ class World:
                                                briefing_times=list(times), **settings)
         await self.service().reschedule(chat)
 
-    async def story(self, title: str, *, city: str = "kherson", sources: int = 1) -> int:
+    async def story(self, title: str, *, city: str = "kherson", sources: int = 1,
+                    published: datetime | None = None) -> int:
+        """A story first seen now, published at `published` (default: now)."""
         batch = []
         for i in range(sources):
             self.n += 1
             item = CleanItem(source_id=self.source_ids[i], key=f"k{self.n}", guid=None,
                              url=f"https://s{i}.example/{self.n}", title=title,
                              text=f"{title}. More about {city}.",
-                             published_at=self.clock.now(), language="en")
+                             published_at=published or self.clock.now(), language="en")
             batch.append(NewItem(item=item, summary=f"About {title}.",
                                  tags=Tags(cities=(city,)), fetched_at=self.clock.now(),
                                  same_as=0 if i else None))
@@ -300,3 +302,29 @@ async def test_a_chat_with_broken_settings_does_not_block_the_others(world: Worl
     assert len(await world.rows()) == 1 and await world.rows(200) == []
     state = await world.store.briefings.get(200)
     assert state is not None and state.next_briefing_at is None  # not retried every pass
+
+
+async def test_a_briefing_lists_news_published_since_the_last_not_old_news_seen_late(
+        world: World) -> None:
+    await world.setup(lang="en")
+    world.clock.set(datetime(2026, 11, 26, 6, 0, 5, tzinfo=UTC))  # 08:00 in Kyiv
+    await world.service().run_due()
+    world.clock.set(datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
+    await world.story("Fresh news from Kherson")
+    # Published two hours before the last briefing, seen only now (a slow feed): it was in
+    # no briefing yet, and it is still news.
+    await world.story("Late report from Kherson",
+                      published=datetime(2026, 11, 26, 4, 0, tzinfo=UTC))
+    # A new source's back catalogue: seen now, published days ago. Old news.
+    await world.story("Kherson three days ago", published=START - timedelta(days=3))
+    await world.story("Kherson seven hours before", published=START - timedelta(hours=6))
+    world.clock.set(datetime(2026, 11, 27, 6, 0, 5, tzinfo=UTC))
+    assert await world.service().run_due() == 1
+    text = (await world.rows())[-1].text
+    assert "Fresh news from Kherson" in text and "Late report from Kherson" in text
+    assert "three days ago" not in text and "seven hours before" not in text
+    assert text.index("Fresh news") < text.index("Late report")  # newest first
+    # They are stored all the same, and /kherson shows them where they belong in time.
+    latest = await world.store.news.latest_by_tag(TagKind.CITY, "kherson", limit=10)
+    assert [s.title for s in latest] == ["Fresh news from Kherson", "Late report from Kherson",
+                                         "Kherson seven hours before", "Kherson three days ago"]

@@ -18,8 +18,8 @@ NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 def story(title: str = "News", text: str = "", cities: tuple[str, ...] = (),
           topics: tuple[str, ...] = (), id: int = 1) -> Story:
-    return Story(id=id, title=title, url=None, summary="", first_seen_at=NOW, updated_at=NOW,
-                 cities=cities, topics=topics, text=text)
+    return Story(id=id, title=title, url=None, summary="", published_at=NOW,
+                 first_seen_at=NOW, updated_at=NOW, cities=cities, topics=topics, text=text)
 
 
 class Subs:

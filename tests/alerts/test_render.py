@@ -95,7 +95,8 @@ def check_html(text: str) -> str:
 def story(**kw: object) -> Story:
     base: dict[str, object] = dict(id=7, title="Evacuation buses leave Kherson",
                                    url="https://www.example.com/news/1?a=1&b=2", summary="",
-                                   first_seen_at=NOW, updated_at=NOW, source_count=1,
+                                   published_at=NOW, first_seen_at=NOW, updated_at=NOW,
+                                   source_count=1,
                                    cities=("kherson",), topics=("humanitarian",))
     base.update(kw)
     return Story(**base)  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,16 @@ from sqlalchemy import select
 
 from bot.alerts.service import AlertService
 from bot.clock import FakeClock
-from bot.domain import ChatStatus, Story, SubscriptionMode, TagKind
+from bot.domain import (
+    ChatStatus,
+    CleanItem,
+    SourceConfig,
+    Story,
+    SubscriptionMode,
+    TagKind,
+    Tags,
+)
+from storage.repos.news import NewItem
 from storage.store import Store
 from storage.tables import outbox
 
@@ -53,10 +63,12 @@ async def env(store: Store, classifier) -> AsyncIterator[Setup]:  # type: ignore
 
 
 def story(id: int, *, cities: tuple[str, ...] = ("kherson",), topics: tuple[str, ...] = (),
-          title: str = "Evacuation buses leave Kherson", text: str = "") -> Story:
+          title: str = "Evacuation buses leave Kherson", text: str = "",
+          at: datetime = START) -> Story:
+    """A story first seen (and published) at `at`."""
     return Story(id=id, title=title, url=f"https://example.com/news/{id}", summary="Summary.",
-                 first_seen_at=START, updated_at=START, source_count=2, cities=cities,
-                 topics=topics,
+                 published_at=at, first_seen_at=at, updated_at=at, source_count=2,
+                 cities=cities, topics=topics,
                  text=text or "Buses left Kherson at 8 am. Elsewhere the weather was mild. "
                               "New sanctions were announced in Brussels.")
 
@@ -114,11 +126,11 @@ async def test_quiet_hours_silent_and_hold(env: Setup) -> None:
     for chat in (1, 2):
         await env.service.subscribe(chat, TagKind.CITY, "kherson", "Kherson")
     env.clock.set(datetime(2026, 11, 26, 22, 30, tzinfo=UTC))  # 00:30 in Kyiv
-    assert await env.service.on_new_stories([story(20)]) == 1
+    assert await env.service.on_new_stories([story(20, at=env.clock.now())]) == 1
     (row,) = await env.rows()
     assert row.chat_id == 1 and row.disable_notification is True
     env.clock.set(datetime(2026, 11, 27, 5, 0, tzinfo=UTC))  # 07:00 in Kyiv: quiet is over
-    assert await env.service.on_new_stories([story(21)]) == 2
+    assert await env.service.on_new_stories([story(21, at=env.clock.now())]) == 2
     assert [r.disable_notification for r in (await env.rows())[1:]] == [False, False]
 
 
@@ -218,3 +230,68 @@ async def test_follows_and_unfollows_made_by_another_process_count(
     assert await env.service.on_new_stories([story(1)]) == 1
     assert [r.chat_id for r in await env.rows()] == [1]
     assert env.service.index.subscriptions_of(2) == []
+
+
+# --- publication time: old news is stored, never alerted ----------------------------
+
+
+async def store_stories(store: Store, fetched: datetime, *published: datetime) -> list[Story]:
+    """Kherson stories stored as the poller stores them (with their alert marks), one per
+    publication time, all first seen at `fetched`."""
+    src = await store.sources.add(SourceConfig(name="Desk", url="https://desk.example/rss"),
+                                  now=fetched)
+    batch = [NewItem(item=CleanItem(source_id=src.id, key=f"p{i}", guid=f"p{i}",
+                                    url=f"https://desk.example/{i}", title=f"Kherson story {i}",
+                                    text="Buses left Kherson at 8 am.", published_at=at,
+                                    language="en"),
+                     summary="Buses left Kherson.", tags=Tags(cities=("kherson",)),
+                     fetched_at=fetched)
+             for i, at in enumerate(published)]
+    return [x.story for x in await store.news.add_items(batch)]
+
+
+async def test_a_new_sources_old_items_are_stored_but_not_alerted(env: Setup) -> None:
+    await env.chat(1)
+    await env.service.subscribe(1, TagKind.CITY, "kherson", "Kherson")
+    days = [START - timedelta(days=d) for d in (3, 40, 400)]
+    fresh = START - timedelta(minutes=20)
+    future = START + timedelta(days=2)  # a wrong clock at the publisher counts as now
+    stored = await store_stories(env.store, START, *days, fresh, future)
+    assert [s.published_at for s in stored] == [*days, fresh, START]
+    assert await env.service.on_new_stories(stored) == 2
+    assert sorted(r.story_id for r in await env.rows()) == [stored[3].id, stored[4].id]
+    # Every mark is cleared: nothing is owed, nothing comes later.
+    assert await env.store.news.pending_alerts() == []
+    assert await env.service.queue_pending() == 0
+    # Stored and shown on request, in publication order.
+    latest = await env.store.news.latest_by_tag(TagKind.CITY, "kherson", limit=10)
+    assert [s.id for s in latest] == [stored[i].id for i in (4, 3, 0, 1, 2)]
+
+
+async def test_max_age_is_measured_when_the_story_is_matched(env: Setup) -> None:
+    """A story owed its alerts across an outage longer than max_age is old news by then."""
+    await env.chat(1)
+    await env.service.subscribe(1, TagKind.CITY, "kherson", "Kherson")
+    early, late = await store_stories(env.store, START, START - timedelta(hours=2), START)
+    # Herald stops before matching them and comes back 5 hours later: 7 h and 5 h old.
+    env.clock.set(START + timedelta(hours=5))
+    assert await env.service.queue_pending() == 1
+    assert [r.story_id for r in await env.rows()] == [late.id]
+    assert early.id != late.id and await env.store.news.pending_alerts() == []
+
+
+async def test_max_age_edge_and_setting(
+        env: Setup, classifier) -> None:  # type: ignore[no-untyped-def]
+    await env.chat(1)
+    await env.service.subscribe(1, TagKind.CITY, "kherson", "Kherson")
+    # The default is 6 hours; exactly that old still counts as news, a second more does not.
+    assert env.service.max_age == timedelta(hours=6)
+    edge = [replace(story(90), published_at=START - timedelta(hours=6)),
+            replace(story(91), published_at=START - timedelta(hours=6, seconds=1))]
+    assert await env.service.on_new_stories(edge) == 1
+    assert [r.story_id for r in await env.rows()] == [90]
+    # alerts.max_age of 4 days: a 3-day-old story is still news.
+    (old,) = await store_stories(env.store, START, START - timedelta(days=3))
+    patient = AlertService(env.store, classifier, env.clock, max_age=timedelta(days=4))
+    await patient.load()
+    assert await patient.on_new_stories([old]) == 1

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+import storage.repos.news as news_repo
 from bot.domain import CleanItem, Evidence, SourceConfig, TagKind, Tags
 from storage.repos.news import NewItem
 from storage.store import Store
@@ -23,10 +26,12 @@ async def make_sources(store: Store, n: int) -> list[int]:
 
 def new(source_id: int, key: str, title: str, *, text: str = "", cities: tuple[str, ...] = (),
         topics: tuple[str, ...] = (), at: datetime = NOW, story_id: int | None = None,
-        same_as: int | None = None, url: str | None = None) -> NewItem:
+        same_as: int | None = None, url: str | None = None,
+        published: datetime | None = None) -> NewItem:
+    """An item fetched at `at` and published at `published` (default: `at`)."""
     item = CleanItem(source_id=source_id, key=key, guid=key, url=url or f"https://x.org/{key}",
-                     title=title, text=text or f"{title}. More words here.", published_at=at,
-                     language="en", fingerprint=(1, 2, 3))
+                     title=title, text=text or f"{title}. More words here.",
+                     published_at=published or at, language="en", fingerprint=(1, 2, 3))
     ev = tuple(Evidence(TagKind.CITY, c, c.title(), "title", 0, len(c)) for c in cities)
     return NewItem(item=item, summary=f"summary of {title}",
                    tags=Tags(cities=cities, topics=topics, evidence=ev), fetched_at=at,
@@ -193,6 +198,84 @@ async def test_fingerprints_item_by_url_and_counts(store: Store) -> None:
     assert await repo.get_story(10_000) is None
     assert await repo.counts_since(NOW - timedelta(hours=1)) == (3, 2)
     assert await repo.counts_since(NOW - timedelta(days=4)) == (4, 3)
+
+
+async def test_a_storys_time_is_its_lead_items_publication_time(store: Store) -> None:
+    (s1,) = await make_sources(store, 1)
+    repo = store.news
+    res = await repo.add_items([
+        new(s1, "old", "Kherson a year ago", cities=("kherson",),
+            published=NOW - timedelta(days=400)),
+        new(s1, "future", "Kherson tomorrow", cities=("kherson",),
+            published=NOW + timedelta(days=1)),  # a publisher's wrong clock counts as now
+        new(s1, "join", "Kherson a year ago, again", same_as=0, published=NOW),
+    ])
+    assert [x.story.published_at for x in res] == [NOW - timedelta(days=400), NOW,
+                                                    NOW - timedelta(days=400)]
+    assert {x.story.first_seen_at for x in res} == {NOW}
+    for x in res:
+        assert x.story == await repo.get_story(x.story.id)
+
+
+async def test_latest_and_search_order_by_publication_not_by_arrival(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    s1, s2 = await make_sources(store, 2)
+    repo = store.news
+    fresh = (await repo.add_items([new(s1, "fresh", "Fresh Kherson news", cities=("kherson",),
+                                       topics=("energy",),
+                                       published=NOW - timedelta(minutes=20))]))[0].story
+    # Then a new source's back catalogue arrives: seen after the fresh story, published long
+    # before it.
+    later = NOW + timedelta(minutes=5)
+    old = [x.story for x in await repo.add_items([
+        new(s2, f"d{d}", f"Kherson {d} days ago", cities=("kherson",), at=later,
+            published=later - timedelta(days=d)) for d in (3, 40, 400)])]
+    order = [fresh.id] + [s.id for s in old]
+    assert [s.id for s in await repo.latest_by_tag(TagKind.CITY, "kherson", limit=10)] == order
+    assert [s.id for s in await repo.latest_by_tag(TagKind.CITY, "kherson", limit=2)] == order[:2]
+    mixed = await repo.latest_for([(TagKind.TOPIC, "energy"), (TagKind.CITY, "kherson")],
+                                  limit=3)
+    assert [s.id for s in mixed] == order[:3]
+    # Search scans by arrival and still returns the most recently published, on any page size.
+    assert [s.id for s in await repo.search("kherson", limit=10)] == order
+    assert [s.id for s in await repo.search("kherson", limit=2)] == order[:2]
+    monkeypatch.setattr(news_repo, "_SCAN_PAGE", 1)
+    assert [s.id for s in await repo.search("kherson", limit=2)] == order[:2]
+    assert [s.id for s in await repo.search("days ago", limit=2)] == order[1:3]
+    # A tag the story gains from a later report carries the story's own time: the year-old
+    # story does not come first for Odesa because Odesa was mentioned today.
+    await repo.add_items([
+        new(s1, "news-odesa", "Odesa today", cities=("odesa",), at=later + timedelta(hours=1)),
+        new(s1, "join-odesa", "Odesa and Kherson", cities=("odesa",), story_id=old[2].id,
+            at=later + timedelta(hours=2))])
+    odesa = await repo.latest_by_tag(TagKind.CITY, "odesa")
+    assert [s.title for s in odesa] == ["Odesa today", "Kherson 400 days ago"]
+    assert odesa[1].published_at == later - timedelta(days=400)
+    assert odesa[1].cities == ("kherson", "odesa")
+
+
+async def test_stories_since_count_what_was_published_in_the_window(store: Store) -> None:
+    (s1,) = await make_sources(store, 1)
+    repo = store.news
+    tags = [(TagKind.CITY, "kherson")]
+
+    async def add(key: str, seen: timedelta, published: timedelta) -> int:
+        res = await repo.add_items([new(s1, key, f"Kherson {key}", cities=("kherson",),
+                                        at=NOW + seen, published=NOW + published)])
+        return res[0].story.id
+
+    before = await add("before", -timedelta(hours=1), -timedelta(hours=1))
+    news = await add("news", timedelta(hours=1), timedelta(minutes=50))
+    late = await add("late", timedelta(minutes=30), -timedelta(hours=2))  # a slow feed
+    old = await add("old", timedelta(hours=2), -timedelta(days=3))  # a back catalogue
+    until = NOW + timedelta(hours=12)
+    assert [s.id for s, _ in await repo.stories_since(NOW, tags, until=until)] == [news]
+    got = await repo.stories_since(NOW, tags, until=until,
+                                   published_since=NOW - timedelta(hours=6))
+    assert [s.id for s, _ in got] == [news, late]
+    wide = await repo.stories_since(NOW - timedelta(hours=2), tags, until=until,
+                                    published_since=NOW - timedelta(days=4))
+    assert [s.id for s, _ in wide] == [news, before, late, old]
 
 
 async def test_items_of_a_removed_source_are_left_out_quietly(store: Store) -> None:

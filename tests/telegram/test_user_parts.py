@@ -74,9 +74,11 @@ def test_menus_are_valid_bot_commands() -> None:
 
 
 def _story(i: int, title: str = "Evacuation buses leave Kherson", text: str = "",
-           url: str | None = "https://news.example/a", sources: int = 1) -> Story:
-    return Story(id=i, title=title, url=url, summary="Buses left.", first_seen_at=NOW,
-                 updated_at=NOW, source_count=sources, cities=("kherson",), text=text)
+           url: str | None = "https://news.example/a", sources: int = 1,
+           published: datetime = NOW) -> Story:
+    return Story(id=i, title=title, url=url, summary="Buses left.", published_at=published,
+                 first_seen_at=NOW, updated_at=NOW, source_count=sources, cities=("kherson",),
+                 text=text)
 
 
 def test_story_list_shows_links_sources_and_escapes() -> None:
@@ -113,6 +115,17 @@ def test_age() -> None:
     assert age(NOW, NOW, "en") == "just now"
     assert age(NOW - timedelta(hours=3), NOW, "en") == "3 h ago"
     assert age(NOW - timedelta(days=3), NOW, "en") == "3 days ago"
+    assert age(NOW - timedelta(days=29), NOW, "en") == "29 days ago"
+    assert age(datetime(2025, 10, 26, 23, 0, tzinfo=UTC), NOW, "en") == "2025-10-26"
+
+
+def test_story_list_shows_when_a_story_was_published_not_when_it_was_seen() -> None:
+    stories = [_story(1, published=NOW - timedelta(days=3)),
+               _story(2, published=NOW - timedelta(days=400))]
+    text = render_story_list("Latest: Kherson", stories, {}, now=NOW, lang="en", empty="none")
+    assert "3 days ago" in text
+    assert (NOW - timedelta(days=400)).date().isoformat() in text
+    assert "just now" not in text
 
 
 @pytest.mark.parametrize("token", ["", "  ", "abc", "123:short", "12a:" + "x" * 35,
