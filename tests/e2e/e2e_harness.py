@@ -13,15 +13,24 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from sqlalchemy import func, select
+from telegram import Update
+from telegram.ext import ContextTypes, TypeHandler
+
 from bot.config import Config, DeliveryConfig, PollerConfig, TelegramConfig
-from bot.domain import SourceConfig
+from bot.domain import DeliveryKind, OutboxStatus, SourceConfig
 from bot.runtime import Runtime
 from bot.telegram.runner import Webhook, serve
 from bot.testing.botapi import DEFAULT_TOKEN, BotApiEmulator, SentMessage
 from bot.testing.feed_server import FeedServer
+from storage.tables import outbox
 
 SOURCES = ("alpha", "beta")  # two local outlets: /alpha.xml and /beta.xml
 POLL = 0.2  # poller tick (seconds); max_interval 0 makes every source due at each tick
+# Deadlines are generous: a loaded CI machine is slow, and a passing run never waits for them.
+REPLY_TIMEOUT = 20.0
+ALERT_TIMEOUT = 30.0
+OBSERVER_GROUP = 10_000  # after every handler group of the bot (see Harness.observe)
 
 
 @dataclass
@@ -55,6 +64,48 @@ class Harness:
         self.runtime: Runtime | None = None
         self.stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
+        self.handled: list[Update] = []  # every update, once the bot's handlers are done
+
+    def observe(self, application: Any) -> None:
+        """Record each update after the bot's own handlers have run (a handler group after
+        all of Herald's; handlers block, so an update shows up here only once it has been
+        handled). This is the positive event a negative check waits for."""
+        async def record(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+            self.handled.append(update)
+
+        application.add_handler(TypeHandler(Update, record), group=OBSERVER_GROUP)
+
+    async def send_and_wait_handled(self, chat_id: int, text: str, *,
+                                    timeout: float = REPLY_TIMEOUT, **kwargs: Any) -> None:
+        """Send a user message and wait until the bot has finished handling it (whether or
+        not it answered)."""
+        message_id = self.emu.user_message(chat_id, text, **kwargs)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not any(u.effective_message is not None and u.effective_chat is not None
+                      and u.effective_chat.id == chat_id
+                      and u.effective_message.message_id == message_id for u in self.handled):
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"message {text!r} to {chat_id} was not handled")
+            await asyncio.sleep(0.02)
+
+    async def settled(self, timeout: float = ALERT_TIMEOUT) -> None:
+        """Wait until the outbox has nothing waiting or being sent: every message enqueued
+        so far has reached the emulator (or failed). Call it after `publish` (whose poll
+        cycles enqueue the alerts) and before checking that something did NOT arrive."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while (await self.services.store.outbox.pending_count()) > 0:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"outbox not drained within {timeout}s")
+            await asyncio.sleep(0.05)
+
+    async def outbox_rows(self, chat_id: int, kind: DeliveryKind | None = None) -> int:
+        """Outbox rows ever enqueued for a chat (any status but cancelled; of one kind)."""
+        q = select(func.count()).select_from(outbox).where(
+            outbox.c.chat_id == chat_id, outbox.c.status != OutboxStatus.CANCELLED.value)
+        if kind is not None:
+            q = q.where(outbox.c.kind == kind.value)
+        async with self.services.store.session.begin() as s:
+            return int((await s.execute(q)).scalar_one())
 
     @property
     def services(self) -> Any:
@@ -72,8 +123,10 @@ class Harness:
         if wait:
             await self.polled(source)
 
-    async def polled(self, source: str, times: int = 2, timeout: float = 10.0) -> None:
-        """Wait until the source's feed has been requested `times` more times (processed)."""
+    async def polled(self, source: str, times: int = 2, timeout: float = ALERT_TIMEOUT) -> None:
+        """Wait until the source's feed has been requested `times` more times: a poll cycle
+        runs its sources' new stories through matching into the outbox before the next
+        cycle starts, so after two more requests the published item is processed."""
         path = f"/{source}.xml"
         target = self.feeds.request_count(path) + times
         deadline = asyncio.get_running_loop().time() + timeout
@@ -82,7 +135,7 @@ class Harness:
                 raise TimeoutError(f"{path} was not polled")
             await asyncio.sleep(0.05)
 
-    async def say(self, chat_id: int, text: str, *, timeout: float = 5.0,
+    async def say(self, chat_id: int, text: str, *, timeout: float = REPLY_TIMEOUT,
                   **kwargs: Any) -> SentMessage:
         """Send a user message and return the bot's first message to that chat after it."""
         since = self.emu.mark()
@@ -97,7 +150,7 @@ class Harness:
         assert data is not None, f"no button {text_or_data!r} in {message.buttons()}"
         return self.emu.press_button(chat_id, message.message_id, data, user_id=user_id)
 
-    async def answer_of(self, query_id: str, timeout: float = 5.0) -> str | None:
+    async def answer_of(self, query_id: str, timeout: float = REPLY_TIMEOUT) -> str | None:
         """The text of the callback answer for a button press (every press is answered)."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
@@ -114,14 +167,10 @@ class Harness:
                 if any(d == "mute:1h" for _t, d in m.buttons()) and not m.edited]
 
     async def wait_alert(self, chat_id: int, predicate: Callable[[SentMessage], bool],
-                         timeout: float = 10.0) -> SentMessage:
+                         timeout: float = ALERT_TIMEOUT) -> SentMessage:
         return await self.emu.wait_for(
             lambda m: m.chat_id == chat_id and any(d == "mute:1h" for _t, d in m.buttons())
             and predicate(m), timeout, since=0)
-
-    async def quiet(self, seconds: float = 1.0) -> None:
-        """Let the poller, the matcher and the sender run for a while."""
-        await asyncio.sleep(seconds)
 
 
 def e2e_config(db: Path, base_url: str, feeds: FeedServer, **overrides: Any) -> Config:
@@ -160,15 +209,16 @@ async def running(tmp_path: Path, *, webhook: Webhook | None = None,
 
     async def on_ready(runtime: Runtime) -> None:
         h.runtime = runtime
+        h.observe(runtime._app)  # the Application (private: only tests look at it)
         ready.set()
 
     h.task = asyncio.create_task(serve(h.cfg, stop=h.stop, ready=on_ready, webhook=webhook))
     try:
-        done, _ = await asyncio.wait([h.task, asyncio.create_task(ready.wait())], timeout=20,
+        done, _ = await asyncio.wait([h.task, asyncio.create_task(ready.wait())], timeout=60,
                                      return_when=asyncio.FIRST_COMPLETED)
         if h.task in done:
             h.task.result()  # raises why the bot did not start
-        assert ready.is_set(), "the bot did not start within 20 s"
+        assert ready.is_set(), "the bot did not start within 60 s"
         yield h
     finally:
         h.stop.set()

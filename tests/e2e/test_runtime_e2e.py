@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,9 +17,18 @@ async def test_poller_and_delivery_off_still_answer(tmp_path: Path) -> None:
         reply = await bot.say(401, "/start")
         assert "Herald" in reply.plain
         runtime = bot.runtime
-        assert runtime is not None and runtime.leading
+        assert runtime is not None
+        deadline = asyncio.get_running_loop().time() + 30
+        while not runtime.leading:  # the leader lock is taken by a task of its own
+            assert asyncio.get_running_loop().time() < deadline, "it never led"
+            await asyncio.sleep(0.02)
         assert bot.services.sender is None and not runtime.sender_alive()
-        await bot.quiet(0.6)
+        # The leader's poll task writes the config's sources (for /sources) and would then
+        # start its first cycle at once: wait for the sources, then for a whole reply round
+        # trip, and no request may have reached the feeds.
+        while len(await bot.services.store.sources.list_all()) < 2:
+            assert asyncio.get_running_loop().time() < deadline, "sources never written"
+            await asyncio.sleep(0.02)
+        await bot.say(401, "/help")
         assert bot.feeds.request_count("/alpha.xml") == 0  # nobody polls
-        # The sources were still written to the database (for /sources).
-        assert len(await bot.services.store.sources.list_all()) == 2
+        assert bot.feeds.request_count("/beta.xml") == 0

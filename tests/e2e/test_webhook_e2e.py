@@ -37,5 +37,8 @@ async def test_webhook_mode_answers_and_checks_the_secret(tmp_path: Path) -> Non
             wrong = await client.post(hook.url, json=update,
                                       headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
         assert forged.status_code == wrong.status_code == 403
-        await bot.quiet(0.5)
+        # A later update, handled: the refused ones never reached the handlers.
+        await bot.send_and_wait_handled(303, "/help")
         assert bot.emu.sent(302) == []
+        assert not any(u.effective_chat is not None and u.effective_chat.id == 302
+                       for u in bot.handled)

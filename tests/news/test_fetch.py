@@ -150,10 +150,11 @@ async def test_timeout(server: FeedServer) -> None:
     server.set_delay("/slow", 2.0)
     quick = Fetcher(PollerConfig(allow_private_addresses=True, timeout=0.2))
     try:
-        started = time.monotonic()
+        # The answer would come after 2 s: a FetchError saying "timed out" can only be the
+        # 0.2 s timeout (had the fetch waited, it would have returned the feed).
         with pytest.raises(FetchError, match=r"timed out after 0\.2 s"):
             await quick.fetch(server.url("/slow"))
-        assert time.monotonic() - started < 1.5
+        assert server.request_count("/slow") == 1  # given up, not retried
     finally:
         await quick.aclose()
 
@@ -228,9 +229,7 @@ async def test_one_request_per_host(server: FeedServer, fetcher: Fetcher) -> Non
         server.set_delay(p, 0.15)
     urls = ([server.url(p, "127.0.0.1") for p in paths[:3]]
             + [server.url(p, "127.0.0.2") for p in paths[3:]])
-    started = time.monotonic()
     results = await asyncio.gather(*(fetcher.fetch(u) for u in urls))
-    elapsed = time.monotonic() - started
     assert all(r.status == "ok" for r in results)
     by_host: dict[str, list[RequestRecord]] = {}
     for rec in server.requests:
@@ -239,9 +238,8 @@ async def test_one_request_per_host(server: FeedServer, fetcher: Fetcher) -> Non
     for records in by_host.values():
         assert len(records) == 3
         assert not any(_overlap(a, b) for a, b in combinations(records, 2))
-    # the two hosts were served side by side: about 3 delays, not 6
+    # the two hosts were served side by side
     assert any(_overlap(a, b) for a in by_host["127.0.0.1"] for b in by_host["127.0.0.2"])
-    assert elapsed < 0.15 * 5
 
 
 async def test_global_cap(server: FeedServer) -> None:
@@ -264,10 +262,12 @@ async def test_request_starts_are_paced(server: FeedServer) -> None:
         began = time.monotonic()
         await asyncio.gather(*(paced.fetch(server.url("/p", h))
                                for h in ("127.0.0.1", "127.0.0.2", "127.0.0.3") * 2))
-        # 20 a second: six starts span at least 5 x 50 ms (unpaced: a few ms)
-        assert time.monotonic() - began >= 0.25
+        # 20 a second: the k-th request cannot reach the server before k x 50 ms (unpaced:
+        # all within a few ms). Lower bounds only: a slow machine cannot break them.
         starts = sorted(r.started for r in server.requests)
-        assert len(starts) == 6 and starts[-1] - starts[0] > 0.2
+        assert len(starts) == 6
+        for k, started in enumerate(starts):
+            assert started >= began + k * 0.05 - 0.001, (k, started - began)
     finally:
         await paced.aclose()
 

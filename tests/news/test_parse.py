@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
+import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -69,11 +69,19 @@ def test_truncated_xml_keeps_the_items_read() -> None:
     assert feed.ttl == 15
 
 
-def test_entity_bomb_is_refused_quickly() -> None:
-    started = time.perf_counter()
-    with pytest.raises(FeedParseError, match="entities"):
-        parse_feed(fixture("billion-laughs.xml"))
-    assert time.perf_counter() - started < 0.5
+def test_entity_bomb_is_refused_without_expanding_it() -> None:
+    # Memory, not time: expanded, the bomb is about a gigabyte of text; refused at the
+    # declarations, parsing it allocates next to nothing (tracemalloc also sees expat's
+    # buffers, which Python allocates for it).
+    body = fixture("billion-laughs.xml")
+    tracemalloc.start()
+    try:
+        with pytest.raises(FeedParseError, match="entities"):
+            parse_feed(body)
+        _size, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000, peak
 
 
 def test_external_entity_is_refused_and_never_read() -> None:
@@ -166,13 +174,11 @@ def test_fifty_megabytes_do_not_explode() -> None:
     body = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Big'
             f"</title>{items}</channel></rss>").encode()
     assert len(body) > 50_000_000
-    started = time.perf_counter()
     feed = parse_feed(body)
-    elapsed = time.perf_counter() - started
-    assert len(feed.items) == 1947  # the complete items within the first 8 MB
+    # Only the first 8 MB are read: the complete items there, and a warning saying so.
+    assert len(feed.items) == 1947
     assert feed.items[0].title == "Headline 0"
     assert feed.warning and "first part" in feed.warning
-    assert elapsed < 10, elapsed
 
 
 def test_json_feed_items_of_the_wrong_shape_are_ignored() -> None:

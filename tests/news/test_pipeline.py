@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -239,23 +238,14 @@ async def test_event_loop_stays_responsive(sqlite_store: Store, classifier: Clas
                        title=f"{it.title} {n}", summary_html=it.summary_html,
                        content_html=it.content_html, published_at=it.published_at)
                for n in range(10) for it in base)
-    gaps: list[float] = []
-    done = asyncio.Event()
-
-    async def ticker() -> None:
-        last = time.perf_counter()
-        while not done.is_set():
-            await asyncio.sleep(0.005)
-            now = time.perf_counter()
-            gaps.append(now - last)
-            last = now
-
-    tick = asyncio.create_task(ticker())
+    # CPU time, not wall time: how much of the work ran on the event loop's own thread,
+    # whatever else the machine is doing (the loop's lag itself: bench/bench_poll.py).
+    loop_cpu, all_cpu = time.thread_time(), time.process_time()
     res = await process(pipe, src, body)
-    done.set()
-    await tick
+    loop_cpu, all_cpu = time.thread_time() - loop_cpu, time.process_time() - all_cpu
     assert res.new_items == 200
-    assert max(gaps) < 0.5, max(gaps)
+    print(f"loop thread {loop_cpu:.3f} s of {all_cpu:.3f} s CPU")
+    assert loop_cpu < 0.5 * all_cpu, (loop_cpu, all_cpu)
 
 
 async def test_unstorable_characters_are_cleaned(store: Store, classifier: Classifier) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -29,6 +30,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, NetworkError, RetryAfter
 
 from bot.alerts.html_check import HtmlError, check_text, parse_html
+from bot.testing import botapi as botapi_module
 from bot.testing.botapi import DEFAULT_TOKEN, BotApiEmulator
 
 # PTB 22 warns that RetryAfter.retry_after will become a timedelta; the value is what we test.
@@ -42,6 +44,37 @@ def _msg(update: Update) -> Message:
 
 def _seconds(value: int | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class EmulatorTime:
+    """The emulator's clock for its rate limits, moved only by the test (the wall-clock
+    time.time() that message dates use stays real)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    @staticmethod
+    def time() -> float:
+        return time.time()
+
+
+@pytest.fixture
+def emulator_time(monkeypatch: pytest.MonkeyPatch) -> EmulatorTime:
+    """Freeze the rate limits' clock: a slow machine cannot refill a bucket mid-test."""
+    fake = EmulatorTime()
+    monkeypatch.setattr(botapi_module, "time", fake)
+    return fake
+
+
+async def _called(emu: BotApiEmulator, method: str, times: int, timeout: float = 20.0) -> None:
+    """Wait until the emulator has received `method` `times` times in all."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while emu.stats.methods[method] < times:
+        assert asyncio.get_running_loop().time() < deadline, f"{method} was not called"
+        await asyncio.sleep(0.01)
 
 
 async def _start(**kwargs: object) -> tuple[BotApiEmulator, Bot]:
@@ -121,7 +154,7 @@ async def test_callback_data_over_64_bytes(api: tuple[BotApiEmulator, Bot]) -> N
         await bot.send_message(1, "x", reply_markup=bad)
 
 
-async def test_private_chat_rate_and_burst() -> None:
+async def test_private_chat_rate_and_burst(emulator_time: EmulatorTime) -> None:
     emu, bot = await _start(chat_rate=1.0, chat_burst=3)
     try:
         for _ in range(3):
@@ -130,15 +163,19 @@ async def test_private_chat_rate_and_burst() -> None:
             await bot.send_message(7, "too fast")
         assert _seconds(info.value.retry_after) == 1
         await bot.send_message(8, "another chat is not affected")
-        await asyncio.sleep(1.05)
+        emulator_time.now += 0.9
+        with pytest.raises(RetryAfter):
+            await bot.send_message(7, "still too fast")
+        emulator_time.now += 0.1
         await bot.send_message(7, "after the wait")
-        assert emu.stats.rate_limited == 1 and len(emu.sent(7)) == 4
+        assert emu.stats.rate_limited == 2 and len(emu.sent(7)) == 4
     finally:
         await bot.shutdown()
         await emu.stop()
 
 
-async def test_group_limit_and_global_limit_and_paid_lane() -> None:
+async def test_group_limit_and_global_limit_and_paid_lane(emulator_time: EmulatorTime
+                                                          ) -> None:
     emu, bot = await _start(global_rate=0.2, global_burst=25, chat_rate=100.0, chat_burst=100,
                             group_per_minute=20, paid_rate=1000.0)
     try:
@@ -146,7 +183,7 @@ async def test_group_limit_and_global_limit_and_paid_lane() -> None:
             await bot.send_message(-100, f"group {i}")
         with pytest.raises(RetryAfter) as info:
             await bot.send_message(-100, "21st within a minute")
-        assert 55 <= _seconds(info.value.retry_after) <= 60
+        assert _seconds(info.value.retry_after) == 60
         for i in range(5):  # the global budget (25) is now spent
             await bot.send_message(1000 + i, "x")
         with pytest.raises(RetryAfter):
@@ -198,16 +235,14 @@ async def test_long_polling_offsets_and_commands(api: tuple[BotApiEmulator, Bot]
     assert [x.update_id for x in again] == [u.update_id]
     assert await bot.get_updates(offset=u.update_id + 1, timeout=0) == ()
 
-    async def later() -> None:
-        await asyncio.sleep(0.2)
-        emu.user_message(-300, "hello", chat_type="supergroup", is_forum=True, thread_id=5)
-
-    task = asyncio.create_task(later())
-    loop = asyncio.get_running_loop()
-    t0 = loop.time()
-    [u2] = await bot.get_updates(offset=u.update_id + 1, timeout=5)
-    assert 0.15 < loop.time() - t0 < 2
-    await task
+    # A long poll waits for the next update and returns with it, not at its timeout.
+    polls = emu.stats.methods["getUpdates"]
+    task = asyncio.create_task(bot.get_updates(offset=u.update_id + 1, timeout=60,
+                                               read_timeout=90))
+    await _called(emu, "getUpdates", polls + 1)
+    assert not task.done()  # waiting: there is nothing to return yet
+    emu.user_message(-300, "hello", chat_type="supergroup", is_forum=True, thread_id=5)
+    [u2] = await asyncio.wait_for(task, 30)  # well before the 60 s timeout
     m2 = _msg(u2)
     assert m2.message_thread_id == 5 and m2.is_topic_message and m2.chat.is_forum
     reply = await bot.send_message(-300, "in topic", message_thread_id=5,
@@ -219,8 +254,9 @@ async def test_long_polling_offsets_and_commands(api: tuple[BotApiEmulator, Bot]
 
 async def test_second_poller_conflicts(api: tuple[BotApiEmulator, Bot]) -> None:
     emu, bot = api
-    first = asyncio.create_task(bot.get_updates(timeout=3))
-    await asyncio.sleep(0.2)
+    polls = emu.stats.methods["getUpdates"]
+    first = asyncio.create_task(bot.get_updates(timeout=60, read_timeout=90))
+    await _called(emu, "getUpdates", polls + 1)  # the first poll is waiting
     other = Bot(DEFAULT_TOKEN, base_url=emu.base_url)  # a second instance of the bot
     async with other:
         second = asyncio.create_task(other.get_updates(timeout=0))
@@ -293,9 +329,9 @@ async def test_webhook_delivery_with_secret(api: tuple[BotApiEmulator, Bot]) -> 
         with pytest.raises(Conflict, match="webhook is active"):
             await bot.get_updates(timeout=0)
         emu.user_message(42, "/start")
-        for _ in range(100):
-            if got:
-                break
+        deadline = asyncio.get_running_loop().time() + 20
+        while not got:
+            assert asyncio.get_running_loop().time() < deadline, "no update was pushed"
             await asyncio.sleep(0.02)
         secret, update = got[0]
         assert secret == "s3cret_token" and update["message"]["text"] == "/start"  # type: ignore[index]
@@ -341,7 +377,7 @@ async def test_wait_for_reads_what_the_bot_sent(api: tuple[BotApiEmulator, Bot])
         await bot.send_message(42, "Welcome to <b>Herald</b>", parse_mode="HTML")
 
     task = asyncio.create_task(reply())
-    m = await emu.wait_for(lambda m: "Herald" in m.plain, timeout=2)
+    m = await emu.wait_for(lambda m: "Herald" in m.plain, timeout=20)
     await task
     assert m.plain == "Welcome to Herald"
     with pytest.raises(TimeoutError, match="no matching message"):
