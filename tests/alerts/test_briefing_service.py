@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -122,15 +121,6 @@ async def test_crash_after_enqueue_before_advance_sends_once(world: World) -> No
     assert len(await world.rows()) == 1
     state = await world.store.briefings.get(CHAT)
     assert state is not None and state.next_briefing_at == slot + timedelta(days=1)
-
-
-async def test_two_processes_racing_send_one_briefing(world: World) -> None:
-    await world.setup()
-    await world.story("Kherson story")
-    world.clock.set(datetime(2026, 11, 26, 6, 0, 30, tzinfo=UTC))
-    results = await asyncio.gather(world.service().run_due(), world.service().run_due())
-    assert sum(results) == 1
-    assert len(await world.rows()) == 1
 
 
 async def test_missed_slot_sent_on_start_if_recent_never_twice(world: World) -> None:
