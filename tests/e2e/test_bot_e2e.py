@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from e2e_harness import Harness, item
+from e2e_harness import REPLY_TIMEOUT, Harness, item
 
 from bot.domain import ChatStatus, TagKind
 
@@ -68,13 +68,13 @@ async def test_subscribe_resolves_loosely_and_offers_choices_when_unsure(bot: Ha
     assert unsure.buttons()[0] == ("Follow Kherson", "f:c:kherson")
     since = bot.emu.mark()
     await bot.press(103, unsure, "Follow Kherson")
-    await bot.emu.wait_for(lambda m: "Following Kherson" in m.plain, since=since)
+    await bot.emu.wait_for(lambda m: "Following Kherson" in m.plain, REPLY_TIMEOUT, since=since)
     unknown = await bot.say(103, "/subscribe blorptown")
     assert "Follow it as a phrase" in unknown.plain
     since = bot.emu.mark()
     query = await bot.press(103, unknown, "as a phrase")
     await bot.answer_of(query)
-    await bot.emu.wait_for(lambda m: "Following blorptown" in m.plain, since=since)
+    await bot.emu.wait_for(lambda m: "Following blorptown" in m.plain, REPLY_TIMEOUT, since=since)
     quoted = await bot.say(103, '/subscribe "no-fly zone"')
     assert "Following no-fly zone" in quoted.plain
     listed = await bot.say(103, "/list")
@@ -105,7 +105,7 @@ async def test_alert_buttons_unfollow_and_mute_and_forged_presses_are_refused(
     query = await bot.press(104, alert, unf)
     assert "no longer follow Kherson" in (await bot.answer_of(query) or "")
     assert await bot.services.store.chats.subscriptions(104) == []
-    edited = await bot.emu.wait_for(lambda m: m.chat_id == 104 and m.edited, since=0)
+    edited = await bot.emu.wait_for(lambda m: m.chat_id == 104 and m.edited, REPLY_TIMEOUT, since=0)
     assert unf not in [d for _t, d in edited.buttons()]
 
 
@@ -115,12 +115,13 @@ async def test_list_removes_and_plain_message_offers_to_follow(bot: Harness) -> 
     since = bot.emu.mark()
     query = await bot.press(106, offer, "Follow Kherson")
     assert "Following Kherson" in (await bot.answer_of(query) or "")
-    await bot.emu.wait_for(lambda m: "Following Kherson" in m.plain, since=since)
+    await bot.emu.wait_for(lambda m: "Following Kherson" in m.plain, REPLY_TIMEOUT, since=since)
     listed = await bot.say(106, "/list")
     assert ("✖ Kherson", listed.buttons()[0][1]) == listed.buttons()[0]
     since = bot.emu.mark()
     await bot.press(106, listed, "Kherson")
-    edited = await bot.emu.wait_for(lambda m: m.chat_id == 106 and m.edited, since=since)
+    edited = await bot.emu.wait_for(lambda m: m.chat_id == 106 and m.edited, REPLY_TIMEOUT,
+                                    since=since)
     assert "follows nothing yet" in edited.plain
     assert await bot.services.store.chats.subscriptions(106) == []
 
@@ -185,7 +186,7 @@ async def test_start_explains_and_offers_one_tap_follows(bot: Harness) -> None:
     since = bot.emu.mark()
     query = await bot.press(109, reply, "f:t:sanctions")
     assert "Following sanctions" in (await bot.answer_of(query) or "")
-    await bot.emu.wait_for(lambda m: "Following sanctions" in m.plain, since=since)
+    await bot.emu.wait_for(lambda m: "Following sanctions" in m.plain, REPLY_TIMEOUT, since=since)
     # A forged follow of something that does not exist is refused.
     forged = bot.emu.press_button(109, reply.message_id, "f:c:atlantis")
     assert "no longer works" in (await bot.answer_of(forged) or "")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,6 +23,7 @@ from storage.repos.sources import SourceCheck
 from storage.store import Store
 
 ADMIN, USER = 7, 55
+DEADLINE = 20.0  # seconds to wait for an answer: generous for a loaded machine
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
@@ -35,7 +36,12 @@ class Harness:
     async def say(self, chat_id: int, text: str, **kw: object) -> SentMessage:
         mark = self.emu.mark()
         self.emu.user_message(chat_id, text, **kw)  # type: ignore[arg-type]
-        return await self.emu.wait_for(lambda m: m.chat_id == chat_id, since=mark)
+        return await self.wait(lambda m: m.chat_id == chat_id, since=mark)
+
+    async def wait(self, predicate: Callable[[SentMessage], bool],
+                   since: int | None = None) -> SentMessage:
+        """The first message sent matching predicate (see BotApiEmulator.wait_for)."""
+        return await self.emu.wait_for(predicate, DEADLINE, since=since)
 
 
 @pytest.fixture
@@ -71,7 +77,7 @@ async def test_non_admins_are_refused_even_with_forged_buttons(harness: Harness)
     # The admin drafts a broadcast; a non-admin forges the Confirm press.
     mark = h.emu.mark()
     h.emu.user_message(ADMIN, "/broadcast <b>Hello</b>")
-    question = await h.emu.wait_for(lambda m: "send the message above" in m.plain, since=mark)
+    question = await h.wait(lambda m: "send the message above" in m.plain, since=mark)
     mark = h.emu.mark()
     h.emu.press_button(ADMIN, question.message_id, "adm:bc:ok:1", user_id=USER)
     deadline = asyncio.get_running_loop().time() + 20
@@ -96,7 +102,7 @@ async def test_broadcast_preview_confirm_progress_report(harness: Harness) -> No
     assert "not valid Telegram HTML" in bad.plain and "end tag" in bad.plain
     mark = h.emu.mark()
     h.emu.user_message(ADMIN, "/broadcast all <b>Evacuation</b> buses at 9 &amp; 10")
-    question = await h.emu.wait_for(lambda m: "send the message above" in m.plain, since=mark)
+    question = await h.wait(lambda m: "send the message above" in m.plain, since=mark)
     preview = h.emu.sent(ADMIN)[-2]
     assert preview.plain == "Evacuation buses at 9 & 10"  # exactly what users will get
     assert "to 41 chats (all active chats)" in question.plain
@@ -104,7 +110,7 @@ async def test_broadcast_preview_confirm_progress_report(harness: Harness) -> No
 
     mark = h.emu.mark()
     h.emu.press_button(ADMIN, question.message_id, "adm:bc:ok:1", user_id=ADMIN)
-    edited = await h.emu.wait_for(lambda m: m.edited and "Broadcast #1" in m.plain, since=mark)
+    edited = await h.wait(lambda m: m.edited and "Broadcast #1" in m.plain, since=mark)
     assert edited.message_id == question.message_id
     assert edited.buttons() == [("Cancel broadcast", "adm:bc:cancel:1")]
 
@@ -118,7 +124,7 @@ async def test_broadcast_preview_confirm_progress_report(harness: Harness) -> No
     await service.run_pending(h.app.bot)
     # The progress message becomes the report; the message that notifies the admin is
     # pushed through the outbox like every other (the Sender delivers it).
-    report = await h.emu.wait_for(lambda m: "finished" in m.plain and m.edited, since=mark)
+    report = await h.wait(lambda m: "finished" in m.plain and m.edited, since=mark)
     assert "Sent 41 · blocked 0 · failed 0 (of 41 recipients)" in report.plain
     [owed] = await store.outbox.claim("w", NOW, 100, 120)
     assert owed.chat_id == ADMIN and owed.broadcast_id is None
@@ -129,13 +135,13 @@ async def test_broadcast_preview_confirm_progress_report(harness: Harness) -> No
     # A second broadcast cancelled from its progress message.
     mark = h.emu.mark()
     h.emu.user_message(ADMIN, "/broadcast second")
-    question = await h.emu.wait_for(lambda m: "send the message above" in m.plain, since=mark)
+    question = await h.wait(lambda m: "send the message above" in m.plain, since=mark)
     h.emu.press_button(ADMIN, question.message_id, "adm:bc:ok:2", user_id=ADMIN)
-    await h.emu.wait_for(lambda m: m.edited and "Broadcast #2" in m.plain)
+    await h.wait(lambda m: m.edited and "Broadcast #2" in m.plain)
     await service.run_pending(h.app.bot)
     mark = h.emu.mark()
     h.emu.press_button(ADMIN, question.message_id, "adm:bc:cancel:2", user_id=ADMIN)
-    done = await h.emu.wait_for(lambda m: "cancelled" in m.plain, since=mark)
+    done = await h.wait(lambda m: "cancelled" in m.plain, since=mark)
     assert "Not sent: 41" in done.plain
     assert (await store.outbox.counts(2))["cancelled"] == 41
 
@@ -198,14 +204,14 @@ async def test_broadcast_to_the_followers_of_a_city(harness: Harness) -> None:
     await add_chats(h.services.store, range(3000, 3030), follow=[("city", "odesa")])
     mark = h.emu.mark()
     h.emu.user_message(ADMIN, "/broadcast kherson <b>Buses</b> leave at 9")
-    question = await h.emu.wait_for(lambda m: "send the message above" in m.plain, since=mark)
+    question = await h.wait(lambda m: "send the message above" in m.plain, since=mark)
     assert "to 12 chats (followers of Kherson)" in question.plain
     assert h.emu.sent(ADMIN)[-2].plain == "Buses leave at 9"
     # Replying to a message: its formatting is kept, the argument is only the segment.
     mark = h.emu.mark()
     original = h.emu.user_message(ADMIN, "Shelter list updated")
     h.emu.user_message(ADMIN, "/broadcast odesa", reply_to_message_id=original)
-    question = await h.emu.wait_for(lambda m: "send the message above" in m.plain, since=mark)
+    question = await h.wait(lambda m: "send the message above" in m.plain, since=mark)
     assert "to 30 chats (followers of Odesa)" in question.plain
     unknown = await h.say(ADMIN, "/broadcast nowhere-land", reply_to_message_id=original)
     assert "Unknown segment" in unknown.plain
