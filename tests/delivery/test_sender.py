@@ -261,7 +261,7 @@ async def test_stop_finishes_in_flight_and_releases_the_rest(rig: Rig) -> None:
     await rig.emu.wait_for(lambda m: True, timeout=30, since=0)
     await asyncio.sleep(0.2)
     stop.set()
-    await asyncio.wait_for(task, 5)
+    await asyncio.wait_for(task, 30)
     counts = await rig.store.outbox.counts()
     assert counts["sending"] == 0
     assert counts["sent"] == len(rig.emu.sent()) > 0  # every send that happened is recorded
