@@ -6,6 +6,15 @@ separators) so "crossing"/"crossings" and "Херсоні"/"Херсона" agre
 war feed carries ("Russian", "Ukraine", "said") are dropped. The similarity of two
 fingerprints is the mean of the two Jaccard estimates. The index buckets fingerprints by
 bands of R values (LSH), so a lookup only compares stories that share a band.
+
+Shared words miss most reports of one event by other outlets, and every report in another
+language. So a fingerprint also carries the item's *specifics*, as hashed keys after the
+MinHash values: numbers ("1,750", "17"; not years), clock times ("14:20", "2:10 a.m."),
+and proper names reduced to a consonant skeleton that is the same in Latin, Ukrainian and
+Russian spelling (Syniehubov, Синєгубов, Синегубов -> "sngb"; Kholodnohirskyi,
+Холодногірському, Холодногорскому -> "kgldng"). Two reports within EVIDENCE_HOURS that
+share enough *rare* specifics (few stories of the window carry them) are one event even
+with no words in common; places (the stories' cities) count only together with them.
 """
 
 from __future__ import annotations
@@ -34,6 +43,18 @@ SAME_SOURCE_MARGIN = 0.10
 LATE_MARGIN = 0.25
 LATE_AFTER = timedelta(hours=12)
 MIN_BAND_HITS = 2  # shared LSH bands a candidate needs once there are many candidates
+# Evidence of one event beyond shared words (see the module docstring).
+EVIDENCE_HOURS = timedelta(hours=12)
+EVIDENCE_LATE = timedelta(hours=6)  # reports further apart need more: EVIDENCE_LATE_EXTRA
+EVIDENCE_LATE_EXTRA = 1.5
+EVIDENCE_NEEDED = 2.0
+NAMES_ONLY_NEEDED = 3.0  # three rare names in common, and no number or time
+WEIGHT_NUMBER, WEIGHT_TIME, WEIGHT_NAME, WEIGHT_PLACE = 1.0, 1.5, 1.0, 0.5
+SIMILAR = 0.15  # word similarity that, with SIMILAR_EVIDENCE shared, is one event
+SIMILAR_EVIDENCE = 1.0
+SURE = 0.5  # word similarity above which differing specifics do not matter
+RARE_STORIES = 3  # a specific carried by more stories of the window is common, not evidence
+MAX_KEYS = 24  # specifics kept per item (the lead's first ones)
 
 # A number with thousands separators is one token; any other run of word characters too.
 _TOKEN = re.compile(r"(?<!\d)\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+(?!\d)|\w+")
@@ -70,6 +91,166 @@ def stems(text: str) -> set[str]:
     return out
 
 
+# --- specifics: numbers, times, names ------------------------------------------------
+
+_NUMBER = re.compile(r"(?<![\w.,:])(\d{1,3}(?:[,\u00a0\u202f ]\d{3})+|\d+(?:[.,]\d+)?)"
+                     r"(?![\w:]|[.,]\d)")
+_TIME = re.compile(r"(?<![\d:.])([01]?\d|2[0-3])[:.]([0-5]\d)"
+                   r"(?:\s*([ap])\.?m\.?)?(?![\d:])", re.IGNORECASE)
+_NAME = re.compile(r"\b[A-ZА-ЯІЇЄҐ][a-zа-яіїєґ'’ʼ]+(?:-[A-ZА-ЯІЇЄҐ][a-zа-яіїєґ'’ʼ]+)?")
+# Cyrillic and Latin letters to one Latin alphabet; consonant classes that spellings of one
+# name share across languages (г/h/g, к/k/c/q/х/kh, ц/ts/c, й/y/j and vowels dropped).
+_TRANSLIT = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "е": "e", "є": "e", "ё": "e",
+    "ж": "z", "з": "z", "и": "i", "і": "i", "ї": "i", "й": "", "к": "k", "л": "l", "м": "m",
+    "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "k",
+    "ц": "s", "ч": "c", "ш": "s", "щ": "s", "ъ": "", "ы": "i", "ь": "", "э": "e", "ю": "u",
+    "я": "a", "'": "", "’": "", "ʼ": "",
+})
+_LATIN_PAIRS = (("kh", "k"), ("zh", "z"), ("ts", "s"), ("ch", "c"), ("sh", "s"), ("h", "g"),
+                ("q", "k"), ("x", "k"), ("w", "v"), ("c", "k"), ("j", ""), ("y", ""))
+_VOWELS = re.compile(r"[aeiou]")
+# Capitalized words that are not names of anything specific to one event.
+_COMMON_NAMES = frozenset("""
+the a an in on at of for and but as by to from this that these it its he she they we our his
+her their after before during while when with without over under about there here what who
+according meanwhile however earlier later also other others some many most all both one two
+three four five six seven eight nine ten more people president minister ministry government
+army forces police state states union council security defense defence foreign office news
+monday tuesday wednesday thursday friday saturday sunday january february march april may
+june july august september october november december jan feb mar apr jun jul aug sep sept
+oct nov dec russia russian russians ukraine ukrainian ukrainians europe european kremlin
+photo video read watch update breaking live reuters agency
+river sea black oblast region regional district raion city village town national guard
+commander general staff armed air navy force drone drones missile missiles strike strikes
+attack attacks war military army soldiers troops front line administration head governor
+mayor chief spokesperson spokesman deputy prime parliament verkhovna rada committee
+service services intelligence ministry court office embassy agency company group bank
+north south east west northern southern eastern western central
+""".split())
+_COMMON_SKELETONS: frozenset[str] = frozenset()  # filled below, from Cyrillic stop words too
+
+
+@lru_cache(maxsize=100_000)
+def _skeleton(word: str) -> str:
+    w = word.casefold().translate(_TRANSLIT)
+    for a, b in _LATIN_PAIRS:
+        w = w.replace(a, b)
+    w = _VOWELS.sub("", w)
+    # doubled letters collapse (Kyivv, Ходорковського/Khodorkovskoho); endings differ by
+    # language and case, so only the start of the skeleton counts
+    out: list[str] = []
+    for ch in w:
+        if ch.isalpha() and (not out or out[-1] != ch):
+            out.append(ch)
+    return "".join(out[:6])
+
+
+_COMMON_SKELETONS = frozenset(_skeleton(w) for w in _COMMON_NAMES) | frozenset(
+    _skeleton(w) for w in """
+    Україна України Україні Росія Росії Російська Російські Президент Міністерство Уряд
+    Близько Під Після Також Крім Раніше Водночас Нагадаємо Вночі Увечері Вранці Зокрема За
+    Украина Украины Украине Россия России Российские Президент Министерство Правительство
+    Около После Также Кроме Ранее Ночью Вечером Утром Напомним По Для Это Как Что
+    """.split())
+
+
+_HAS_DIGIT = re.compile(r"\d")
+_THOUSANDS = re.compile(r"\d{1,3}(?:[,\u00a0\u202f ]\d{3})+")
+
+
+# "62 thousand", "62 тисячі", "62 тыс.", "1.5 million", "2 млрд" are 62,000 ... in any language.
+_SCALE = re.compile(r"\s*(thousand|тисяч|тис\b|тыс|million|мільйон|миллион|млн|billion|"
+                    r"мільярд|миллиард|млрд)", re.IGNORECASE)
+_SCALES = (("thousand", 1_000), ("тис", 1_000), ("тыс", 1_000), ("million", 10**6),
+           ("мільйон", 10**6), ("миллион", 10**6), ("млн", 10**6), ("billion", 10**9),
+           ("мільярд", 10**9), ("миллиард", 10**9), ("млрд", 10**9))
+
+
+def _scale(word: str) -> int:
+    word = word.lower()
+    return next((n for prefix, n in _SCALES if word.startswith(prefix)), 1)
+
+
+def _number_key(raw: str, scale: int = 1) -> str | None:
+    if _THOUSANDS.fullmatch(raw):
+        digits = _SEPARATORS.sub("", raw)  # 1,750 / 1 750
+    else:
+        digits = raw.replace(",", ".")  # a decimal point or comma: 3.5 / 3,5
+    try:
+        value = float(digits) * scale
+    except ValueError:
+        return None
+    if value < 10 or (scale == 1 and value.is_integer() and 1990 <= value <= 2040):
+        return None  # small counts and years are in every other report
+    return f"n{int(value)}" if value.is_integer() else f"n{value:g}"
+
+
+def _time_key(m: re.Match[str]) -> str:
+    hour, minute, half = int(m.group(1)), m.group(2), (m.group(3) or "").lower()
+    if half == "p" and hour < 12:
+        hour += 12
+    elif half == "a" and hour == 12:
+        hour = 0
+    return f"t{hour:02d}{minute}"
+
+
+def specifics(title: str, text: str) -> list[str]:
+    """The numbers, clock times and name skeletons of a title and its lead, in order."""
+    lead = f"{title}\n{_lead(text)}"
+    keys: list[str] = []
+    if _HAS_DIGIT.search(lead):  # (most leads have no digit at all: nothing to scan)
+        times = list(_TIME.finditer(lead))
+        keys += [_time_key(m) for m in times]
+        numbers = _TIME.sub(" ", lead) if times else lead
+        for m in _NUMBER.finditer(numbers):
+            scale = _SCALE.match(numbers, m.end())
+            key = _number_key(m.group(1), _scale(scale.group(1)) if scale else 1)
+            if key:
+                keys.append(key)
+    initial: list[str] = []  # capitalized only as a sentence's first word: maybe no name
+    inside: set[str] = set()
+    for m in _NAME.finditer(lead):
+        word = m.group()
+        if word.endswith(("'s", "’s")):
+            word = word[:-2]  # Kharkiv's
+        if word.casefold() in _COMMON_NAMES or len(word) < 4:
+            continue
+        sk = _skeleton(word)
+        if len(sk) < 3 or sk in _COMMON_SKELETONS:
+            continue
+        if not word.isascii() and _starts_sentence(lead, m.start()):
+            initial.append(sk)  # (English capitalizes headline words: Latin ones all count)
+        else:
+            inside.add(sk)
+            keys.append("w" + sk)
+    keys += ["w" + sk for sk in initial if sk in inside]
+    return list(dict.fromkeys(keys))[:MAX_KEYS]
+
+
+def _starts_sentence(text: str, at: int) -> bool:
+    """Only a sentence mark, a dash, an opening quote or nothing stands before `at`."""
+    i = at - 1
+    while i >= 0 and text[i] in " \t\u00a0":
+        i -= 1
+    return i < 0 or text[i] in ".!?…:;\n—–-«\"“„("
+
+
+def _key_hash(key: str) -> int:
+    digest = hashlib.blake2b(key.encode(), digest_size=4, person=b"herald-key").digest()
+    return int.from_bytes(digest, "little")
+
+
+def _place_keys(cities: Iterable[str]) -> frozenset[int]:
+    """Keys of a story's tagged cities (class 3: places join the evidence only with others)."""
+    return frozenset((_key_hash("c" + c) & ~3) | 3 for c in cities)
+
+
+def _own_keys(fingerprint: tuple[int, ...], cities: Iterable[str]) -> frozenset[int]:
+    """The specifics of a fingerprint (places among them as the names the text gives)."""
+    return split(fingerprint)[1]
+
+
 @lru_cache(maxsize=200_000)
 def _hashes(stem: str) -> tuple[int, ...]:
     """K independent 32-bit hashes of one stem (stable across processes, unlike hash())."""
@@ -97,20 +278,38 @@ def _lead(text: str) -> str:
 
 
 def fingerprint(title: str, text: str) -> tuple[int, ...]:
-    """MinHash signature of a title and the lead of its text (2 x K ints)."""
+    """MinHash signature of a title and the lead of its text (2 x K ints), then the
+    hashed specifics (each key's weight class in its two low bits: see `split`)."""
     t = stems(title)
     title_mh = _minhash(t)
     rest = stems(_lead(text)) - t
     if not rest:
-        return title_mh + title_mh
-    # min over title+lead = min(min over title, min over the rest): the title rows once.
-    return title_mh + tuple(map(min, title_mh, _minhash(rest)))
+        mh = title_mh + title_mh
+    else:
+        # min over title+lead = min(min over title, min over the rest): title rows once.
+        mh = title_mh + tuple(map(min, title_mh, _minhash(rest)))
+    return mh + tuple(_encode(k) for k in specifics(title, text))
+
+
+_CLASS_BITS = {"n": 0, "t": 1, "w": 2}
+_CLASS_WEIGHT = (WEIGHT_NUMBER, WEIGHT_TIME, WEIGHT_NAME, WEIGHT_PLACE)
+
+
+@lru_cache(maxsize=100_000)
+def _encode(key: str) -> int:
+    return (_key_hash(key) & ~3) | _CLASS_BITS[key[0]]
+
+
+def split(fp: tuple[int, ...]) -> tuple[tuple[int, ...], frozenset[int]]:
+    """(the MinHash part, the specifics' keys) of a fingerprint."""
+    return fp[:FINGERPRINT_LEN], frozenset(fp[FINGERPRINT_LEN:])
 
 
 def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     """Estimated similarity in [0, 1]: the mean Jaccard of titles and of title+lead."""
-    if len(a) != FINGERPRINT_LEN or len(b) != FINGERPRINT_LEN:
+    if len(a) < FINGERPRINT_LEN or len(b) < FINGERPRINT_LEN:
         return 0.0
+    a, b = a[:FINGERPRINT_LEN], b[:FINGERPRINT_LEN]
     title_empty = a[0] == _NONE or b[0] == _NONE  # a part is empty only when every value is
     lead_empty = a[K] == _NONE or b[K] == _NONE
     if title_empty and lead_empty:
@@ -128,18 +327,33 @@ _STARTS = range(0, FINGERPRINT_LEN, R)
 def _bands(fp: tuple[int, ...]) -> list[int]:
     """LSH bands of R=2 values with their position, each packed into one int (a cheaper
     dict key than a tuple); an empty part has nothing to match on."""
-    return [(i << 64) | (x << 32) | y for i, x, y in zip(_STARTS, fp[0::R], fp[1::R],
+    mh = fp[:FINGERPRINT_LEN]
+    return [(i << 64) | (x << 32) | y for i, x, y in zip(_STARTS, mh[0::R], mh[1::R],
                                                           strict=True)
             if x != _NONE]
 
 
+def _conflict(a: frozenset[int], b: frozenset[int], *, names: bool = True) -> bool:
+    """Specifics that tell two reports apart: both give a time of day and no time is the
+    same, or (`names`) both name people or places (three names at least) and not one is the
+    same. Reports in two languages often capitalize different words: their shared numbers
+    and times decide (names=False)."""
+    for cls, least in ((1, 2), (2, 3)) if names else ((1, 2),):
+        ka = {k for k in a if k & 3 == cls}
+        kb = {k for k in b if k & 3 == cls}
+        if ka and kb and len(ka) + len(kb) >= least and ka.isdisjoint(kb):
+            return True
+    return False
+
+
 class _Entry:
-    __slots__ = ("at", "bands", "fingerprint", "guard", "seen", "sources", "ts")
+    __slots__ = ("at", "bands", "fingerprint", "guard", "keys", "seen", "sources", "ts")
 
     def __init__(self, fingerprint: tuple[int, ...], at: datetime, seen: datetime,
                  guard: frozenset[str], sources: set[int]) -> None:
         self.fingerprint = fingerprint
         self.bands = _bands(fingerprint)
+        self.keys = _own_keys(fingerprint, guard)
         self.at = at  # when the story happened (publication time): compared between stories
         self.ts = at.timestamp()  # the same, as a number: compared on every lookup
         self.seen = seen  # when Herald first saw it: what the window and prune() look at
@@ -158,6 +372,7 @@ class StoryIndex:
         # one story: a bare int there saves a set each, ~200 bytes and an allocation).
         self._buckets: dict[int, int | set[int]] = {}
         self._stories: dict[int, _Entry] = {}
+        self._by_key: dict[int, set[int]] = {}  # specific -> stories that carry it
 
     def __len__(self) -> int:
         return len(self._stories)
@@ -169,7 +384,7 @@ class StoryIndex:
 
         `at` is when the story happened, `seen` when it was stored (defaults to `at`).
         """
-        if len(fingerprint) != FINGERPRINT_LEN:
+        if len(fingerprint) < FINGERPRINT_LEN:
             return
         if story_id in self._stories:
             self._remove(story_id)
@@ -186,6 +401,9 @@ class StoryIndex:
                     buckets[band] = {ids, story_id}
             else:
                 ids.add(story_id)
+        by_key = self._by_key
+        for key in entry.keys:
+            by_key.setdefault(key, set()).add(story_id)
 
     def attach(self, story_id: int, source: int) -> None:
         """Record that another item of `source` joined the story."""
@@ -197,7 +415,7 @@ class StoryIndex:
                    guard: Iterable[str] = (), source: int | None = None
                    ) -> list[tuple[int, float]]:
         """Stories within the window that pass the threshold, most similar first."""
-        if len(fingerprint) != FINGERPRINT_LEN:
+        if len(fingerprint) < FINGERPRINT_LEN:
             return []
         buckets = self._buckets
         ones: list[int] = []
@@ -211,7 +429,10 @@ class StoryIndex:
             else:
                 many.append(ids)
         hits = Counter(chain(ones, *many))
-        if not hits:
+        mine_keys = _own_keys(fingerprint, guard)
+        weights, specific = self._shared(mine_keys) if mine_keys else ({}, set())
+        evidence = self._evidence(mine_keys, weights, specific, guard, at, source)
+        if not hits and not evidence:
             return []
         # One shared band is mostly chance (a common word that hashed lowest in both); a
         # near-duplicate shares several. Verifying only those keeps lookups flat as the
@@ -222,9 +443,11 @@ class StoryIndex:
         late = LATE_AFTER.total_seconds()
         stories = self._stories
         found = []
-        for sid, n in hits.items():
-            if n < MIN_BAND_HITS:
-                continue
+        # ... and so does a rare name or number in common (then the words are compared).
+        near = [sid for sid, n in hits.items() if n >= MIN_BAND_HITS]
+        near += [sid for sid, w in weights.items()
+                 if w >= SIMILAR_EVIDENCE and hits.get(sid, 0) < MIN_BAND_HITS]
+        for sid in near:
             e = stories[sid]
             gap = abs(ts - e.ts)
             if gap > window:
@@ -237,10 +460,60 @@ class StoryIndex:
             if gap > late:
                 need += LATE_MARGIN
             score = similarity(fingerprint, e.fingerprint)
-            if score >= need:
+            if score < need and score >= SIMILAR and gap <= EVIDENCE_LATE.total_seconds() \
+                    and weights.get(sid, 0.0) >= SIMILAR_EVIDENCE \
+                    and (source is None or source not in e.sources):
+                need = score  # similar words and a rare name or number in common, soon
+            if score >= need and not (score < SURE and _conflict(mine_keys, e.keys)):
                 found.append((sid, score))
+        matched = {sid for sid, _score in found}
+        for sid, weight in evidence.items():
+            if sid not in matched:
+                # ranked after the word matches, by how much they share
+                found.append((sid, self.threshold * min(weight / EVIDENCE_NEEDED, 1.0)))
         found.sort(key=lambda p: (-p[1], p[0]))
         return found
+
+    def _shared(self, keys: frozenset[int]) -> tuple[dict[int, float], set[int]]:
+        """Stories sharing rare specifics with `keys`: their summed weights, and which of
+        them share a number or a time (names alone are often places: Kherson, the Dnipro)."""
+        weights: dict[int, float] = {}
+        specific: set[int] = set()
+        by_key = self._by_key
+        for key in keys:
+            ids = by_key.get(key)
+            if not ids or len(ids) > RARE_STORIES:
+                continue  # unknown, or common in the window: not evidence of one event
+            w = _CLASS_WEIGHT[key & 3]
+            for sid in ids:
+                weights[sid] = weights.get(sid, 0.0) + w
+                if key & 3 in (0, 1):
+                    specific.add(sid)
+        return weights, specific
+
+    def _evidence(self, mine: frozenset[int], weights: dict[int, float], specific: set[int],
+                  guard: Iterable[str], at: datetime, source: int | None) -> dict[int, float]:
+        """Stories close in time that share enough rare specifics with this item."""
+        out: dict[int, float] = {}
+        ts = at.timestamp()
+        near = EVIDENCE_HOURS.total_seconds()
+        late = EVIDENCE_LATE.total_seconds()
+        mine_places = frozenset(guard)
+        for sid, w in weights.items():
+            if w < (EVIDENCE_NEEDED if sid in specific else NAMES_ONLY_NEEDED):
+                continue
+            e = self._stories[sid]
+            gap = abs(ts - e.ts)
+            if gap > near or (gap > late and w < EVIDENCE_NEEDED + EVIDENCE_LATE_EXTRA):
+                continue
+            if source is not None and source in e.sources:
+                continue  # one outlet's follow-up repeats its own numbers
+            if mine_places and e.guard and mine_places.isdisjoint(e.guard):
+                continue
+            if _conflict(mine, e.keys, names=False):
+                continue
+            out[sid] = w
+        return out
 
     def find(self, fingerprint: tuple[int, ...], at: datetime, *,
              guard: Iterable[str] = (), source: int | None = None) -> int | None:
@@ -257,6 +530,12 @@ class StoryIndex:
 
     def _remove(self, story_id: int) -> None:
         e = self._stories.pop(story_id)
+        for key in e.keys:
+            carriers = self._by_key.get(key)
+            if carriers is not None:
+                carriers.discard(story_id)
+                if not carriers:
+                    del self._by_key[key]
         buckets = self._buckets
         for band in e.bands:
             ids = buckets.get(band)
