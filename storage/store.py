@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.domain import ChatStatus
 from storage.engine import create_engine, is_sqlite, sessionmaker, sqlite_pragmas
 from storage.migrate import upgrade
 from storage.repos.briefings import BriefingRepo
@@ -43,6 +46,20 @@ class Store:
         if migrate:
             await upgrade(engine)
         return cls(engine)
+
+    # --- what spans two repositories -------------------------------------------------
+
+    async def block_chat(self, chat_id: int, now: datetime) -> int:
+        """The chat blocked the bot: mark it blocked (no more alerts are queued for it),
+        then give up its waiting rows; how many. Safe to repeat after a crash between."""
+        await self.chats.set_status(chat_id, ChatStatus.BLOCKED, now)
+        return await self.outbox.fail_chat(chat_id, "blocked")
+
+    async def migrate_chat(self, old_id: int, new_id: int, now: datetime) -> None:
+        """A group became a supergroup: the chat, its follows and its waiting rows move.
+        Safe to repeat (a row left on the old id is migrated again when Telegram says so)."""
+        await self.chats.migrate(old_id, new_id, now)
+        await self.outbox.move_chat(old_id, new_id)
 
     async def close(self) -> None:
         await self.sync.close()

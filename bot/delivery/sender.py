@@ -338,7 +338,7 @@ class Sender:
             self._emit("plain_fallback", d, outcome.error)
         elif action is Action.BLOCKED:
             await self._flush()
-            await self.store.outbox.block_chat(d.chat_id, now)
+            await self.store.block_chat(d.chat_id, now)
             for row in self._queues.pop(d.chat_id, deque()):
                 self._held.discard(row.id)
                 self._plain.discard(row.id)
@@ -391,7 +391,7 @@ class Sender:
         """Move the chat (store and queue) to its new id; the id to go on with, or None
         when the new chat already has a worker that takes the rows over."""
         await self._flush()
-        await self.store.outbox.migrate_chat(d.chat_id, new_id, self.clock.now())
+        await self.store.migrate_chat(d.chat_id, new_id, self.clock.now())
         moved = [replace(row, chat_id=new_id) for row in self._queues.pop(d.chat_id, deque())]
         self.limiter.forget(d.chat_id)
         log.info("chat migrated", extra={"chat_id": d.chat_id, "new_chat_id": new_id})

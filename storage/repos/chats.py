@@ -21,7 +21,7 @@ from bot.domain import (
     TagKind,
 )
 from storage.repos.base import Repo
-from storage.repos.values import aware_or_none, chunks
+from storage.repos.values import aware, aware_or_none, chunks
 from storage.tables import chats, outbox, subscriptions
 
 
@@ -138,6 +138,31 @@ class ChatRepo(Repo):
             res = await s.execute(update(chats).where(chats.c.id == chat_id)
                                   .values(status=ChatStatus(status).value, updated_at=now))
         return bool(res.rowcount)
+
+    async def migrate(self, old_id: int, new_id: int, now: datetime) -> None:
+        """A group became a supergroup: the chat and its subscriptions move to the new id
+        (follows the new chat already has are kept once). Idempotent."""
+        now = aware(now)
+        async with self.session.begin() as s:
+            old = (await s.execute(select(chats).where(chats.c.id == old_id))).mappings().first()
+            if old is None:
+                return
+            has_new = (await s.execute(select(chats.c.id).where(chats.c.id == new_id))).first()
+            if has_new is None:
+                copy = dict(old)
+                copy.update(id=new_id, type="supergroup", updated_at=now)
+                await s.execute(insert(chats).values(**copy))
+            # Subscriptions the new chat already has would collide on (chat, kind, key).
+            have = {(r.kind, r.key) for r in (await s.execute(
+                select(subscriptions.c.kind, subscriptions.c.key)
+                .where(subscriptions.c.chat_id == new_id))).all()}
+            for kind, key in have:
+                await s.execute(delete(subscriptions).where(
+                    subscriptions.c.chat_id == old_id, subscriptions.c.kind == kind,
+                    subscriptions.c.key == key))
+            await s.execute(update(subscriptions).where(subscriptions.c.chat_id == old_id)
+                            .values(chat_id=new_id))
+            await s.execute(delete(chats).where(chats.c.id == old_id))
 
     async def update_settings(self, chat_id: int, now: datetime,
                               **fields: Unpack[SettingsUpdate]) -> bool:

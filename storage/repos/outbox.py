@@ -14,10 +14,8 @@ from typing import Any
 from sqlalchemy import (
     and_,
     bindparam,
-    delete,
     exists,
     func,
-    insert,
     or_,
     select,
     text,
@@ -27,10 +25,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.domain import ChatStatus, Delivery, DeliveryKind, OutboxStatus, OutgoingMessage, utcnow
+from bot.domain import Delivery, DeliveryKind, OutboxStatus, OutgoingMessage, utcnow
 from storage.repos.base import Repo
 from storage.repos.values import aware, aware_or_none, chunks
-from storage.tables import chats, outbox, subscriptions
+from storage.tables import outbox
 
 _CHUNK = 1000
 _ACTIVE = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
@@ -205,39 +203,18 @@ class OutboxRepo(Repo):
                 released += int(result.rowcount or 0)
         return released
 
-    async def block_chat(self, chat_id: int, now: datetime) -> int:
-        """The user blocked the bot: mark the chat blocked, fail its waiting rows."""
-        now = aware(now)
+    async def fail_chat(self, chat_id: int, error: str = "blocked") -> int:
+        """Give up every waiting row of a chat (it blocked the bot); how many."""
         async with self.session.begin() as s:
-            await s.execute(update(chats).where(chats.c.id == chat_id).values(
-                status=ChatStatus.BLOCKED.value, updated_at=now))
             result = await s.execute(update(outbox).where(
                 outbox.c.chat_id == chat_id, outbox.c.status.in_(_ACTIVE),
-            ).values(status=OutboxStatus.FAILED.value, error="blocked", claimed_by=None))
+            ).values(status=OutboxStatus.FAILED.value, error=error, claimed_by=None))
         return int(result.rowcount or 0)
 
-    async def migrate_chat(self, old_id: int, new_id: int, now: datetime) -> None:
-        """A group became a supergroup: move the chat, its subscriptions and waiting rows."""
-        now = aware(now)
+    async def move_chat(self, old_id: int, new_id: int) -> None:
+        """A group became a supergroup: its waiting rows go to the new id, except those the
+        new chat already has (the same dedup_key), which are cancelled."""
         async with self.session.begin() as s:
-            old = (await s.execute(select(chats).where(chats.c.id == old_id))).mappings().first()
-            has_new = (await s.execute(select(chats.c.id).where(chats.c.id == new_id))).first()
-            if old is not None and has_new is None:
-                copy = dict(old)
-                copy.update(id=new_id, type="supergroup", updated_at=now)
-                await s.execute(insert(chats).values(**copy))
-            if old is not None:
-                # Subscriptions the new chat already has would collide on (chat, kind, key).
-                have = {(r.kind, r.key) for r in (await s.execute(
-                    select(subscriptions.c.kind, subscriptions.c.key)
-                    .where(subscriptions.c.chat_id == new_id))).all()}
-                for kind, key in have:
-                    await s.execute(delete(subscriptions).where(
-                        subscriptions.c.chat_id == old_id, subscriptions.c.kind == kind,
-                        subscriptions.c.key == key))
-                await s.execute(update(subscriptions).where(subscriptions.c.chat_id == old_id)
-                                .values(chat_id=new_id))
-            # Waiting rows move too, except those the new chat already has (same dedup_key).
             taken = select(outbox.c.dedup_key).where(outbox.c.chat_id == new_id,
                                                      outbox.c.dedup_key.is_not(None))
             await s.execute(update(outbox).where(
@@ -247,8 +224,6 @@ class OutboxRepo(Repo):
             await s.execute(update(outbox).where(
                 outbox.c.chat_id == old_id, outbox.c.status.in_(_ACTIVE),
             ).values(chat_id=new_id))
-            if old is not None:
-                await s.execute(delete(chats).where(chats.c.id == old_id))
 
     async def pending_count(self) -> int:
         """Rows not yet sent nor given up (pending or being sent)."""

@@ -207,7 +207,7 @@ async def test_mode_switched_through_the_repository_is_honoured(env: Setup) -> N
 async def test_migrated_group_keeps_its_alerts(env: Setup) -> None:
     await env.store.chats.upsert(-100, type="group", title="Team", now=START)
     await env.service.subscribe(-100, TagKind.CITY, "kherson", "Kherson")
-    await env.store.outbox.migrate_chat(-100, -1009, START)
+    await env.store.migrate_chat(-100, -1009, START)
     # Even before anyone refreshes the index, the old id is skipped (and forgotten) and
     # the moved subscription reaches the new id.
     assert await env.service.on_new_stories([story(80)]) == 1

@@ -125,7 +125,7 @@ async def test_draft_confirm_fanout_progress_and_report(store: Store, emulator: 
     # The sender's outcomes, as it records them.
     claimed = await store.outbox.claim("w1", NOW, 300, 120)
     await store.outbox.mark_sent_many([(d.id, 1000 + d.chat_id) for d in claimed[:290]], NOW)
-    await store.outbox.block_chat(claimed[290].chat_id, NOW)
+    await store.block_chat(claimed[290].chat_id, NOW)
     for d in claimed[291:299]:
         await store.outbox.mark_failed(d.id, "Bad Request: chat not found", NOW)
     await svc.run_pending(tg_bot)

@@ -131,7 +131,7 @@ async def test_block_chat(store: Store) -> None:
     await store.chats.upsert(5, type="private", title=None, now=T0)
     await store.outbox.enqueue([msg(5, "a"), msg(5, "b"), msg(6, "other")], now=T0)
     await store.outbox.claim("w1", T0, 1, 60)
-    assert await store.outbox.block_chat(5, T0) == 2
+    assert await store.block_chat(5, T0) == 2
     chat = await store.chats.get(5)
     assert chat is not None and chat.status is ChatStatus.BLOCKED
     assert await store.outbox.counts() == {"pending": 1, "sending": 0, "sent": 0, "failed": 2,
@@ -143,7 +143,7 @@ async def test_migrate_chat_moves_settings_subscriptions_and_rows(store: Store) 
     await store.chats.subscribe(-10, TagKind.CITY, "kherson", "Kherson", now=T0)
     await store.chats.subscribe(-10, TagKind.TOPIC, "sanctions", "sanctions", now=T0)
     await store.outbox.enqueue([msg(-10, "a", dedup_key="story:1"), msg(-10, "b")], now=T0)
-    await store.outbox.migrate_chat(-10, -100010, T0)
+    await store.migrate_chat(-10, -100010, T0)
     assert await store.chats.get(-10) is None
     new = await store.chats.get(-100010)
     assert new is not None and new.type == "supergroup" and new.title == "Odesa news"
@@ -162,7 +162,7 @@ async def test_migrate_into_an_existing_chat(store: Store) -> None:
     await store.chats.subscribe(-100020, TagKind.CITY, "kyiv", "Kyiv", now=T0)
     await store.outbox.enqueue([msg(-20, "dup", dedup_key="story:1"),
                                 msg(-100020, "dup", dedup_key="story:1")], now=T0)
-    await store.outbox.migrate_chat(-20, -100020, T0)
+    await store.migrate_chat(-20, -100020, T0)
     assert sorted(s.key for s in await store.chats.subscriptions(-100020)) == ["kyiv", "lviv"]
     assert (await store.outbox.counts())["cancelled"] == 1
     assert await store.chats.get(-20) is None

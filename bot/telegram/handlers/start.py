@@ -130,7 +130,7 @@ async def on_migrate(update: Update, context: Context) -> None:
         return
     services = services_of(context)
     # Both service messages arrive (one in each chat); the move is idempotent.
-    await services.store.outbox.migrate_chat(old, new, services.clock.now())
+    await services.store.migrate_chat(old, new, services.clock.now())
     await services.alerts.refresh_chat(old, new)
     log.info("chat migrated", extra={"chat": old, "to": new})
 
