@@ -139,11 +139,12 @@ class Runtime:
 
     async def _on_new_stories(self, stories: Sequence[Story]) -> None:
         assert self.services is not None
+        alerts = self.services.need_alerts()
         if self.metrics is None:
-            await self.services.alerts.on_new_stories(stories)
+            await alerts.on_new_stories(stories)
             return
         with self.metrics.time_match():
-            await self.services.alerts.on_new_stories(stories)
+            await alerts.on_new_stories(stories)
 
     def _delivery_event(self, event: str, delivery: Any, error: Any = None) -> None:
         if self.metrics is not None:
@@ -214,12 +215,12 @@ class Runtime:
         s = self.services
         log.info("leading: starting background work", extra={"worker": self.worker_id})
         stop = self._stop_work
-        if s.sender is not None:
-            self._spawn("sender", lambda: s.sender.run(stop))
+        if (sender := s.sender) is not None:
+            self._spawn("sender", lambda: sender.run(stop))
         self._spawn("poller", lambda: self._poll(stop))
-        if s.broadcasts is not None:
+        if (broadcasts := s.broadcasts) is not None:
             bot = self._app.bot
-            self._spawn("broadcasts", lambda: s.broadcasts.run(stop, bot))
+            self._spawn("broadcasts", lambda: broadcasts.run(stop, bot))
         from bot.telegram.jobs import schedule_jobs
 
         self._jobs = schedule_jobs(self._app, s)
@@ -230,12 +231,13 @@ class Runtime:
         assert self.services is not None
         s = self.services
         # Only the leader writes the config's sources (no two processes racing at start).
-        await s.poller.sync_sources(self.cfg.sources)
+        poller = s.need_poller()
+        await poller.sync_sources(self.cfg.sources)
         if not s.store.is_sqlite:
             # While this process stood by, others may have added subscriptions.
-            await s.alerts.load()
+            await s.need_alerts().load()
         if self.cfg.poller.enabled:
-            await s.poller.run_forever(stop, on_report=self._observe_cycle)
+            await poller.run_forever(stop, on_report=self._observe_cycle)
         else:
             await stop.wait()
 

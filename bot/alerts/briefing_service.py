@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.alerts.briefing import BriefingInput, Match, compose_briefing
+from bot.alerts.service import Mentions
 from bot.alerts.slots import in_quiet_hours, next_slot, plan_due, slot_key, zone_for
 from bot.clock import Clock
 from bot.config import AlertsConfig, BriefingConfig
@@ -37,7 +38,8 @@ YIELD_EVERY = 16  # chats composed between two yields to the event loop
 class BriefingService:
     """Composes and enqueues briefings; run_due() is called by the leader every ~30 s."""
 
-    def __init__(self, store: Store, classifier: Any, clock: Clock, cfg: BriefingConfig,
+    def __init__(self, store: Store, classifier: Mentions | None, clock: Clock,
+                 cfg: BriefingConfig,
                  on_enqueued: Callable[[], Any] | None = None, *, batch: int = 500,
                  max_age: timedelta = LATE) -> None:
         self.store = store
@@ -236,9 +238,10 @@ class BriefingService:
         if cached is not None:
             return cached
         text = story.text or story.summary
-        if self.classifier is not None and text:
+        classifier = self.classifier
+        if classifier is not None and text:
             def matches(sentence: str) -> bool:
-                return bool(self.classifier.mentions(sentence, follow.kind, follow.key))
+                return classifier.mentions(sentence, follow.kind, follow.key)
             summary = summarize_focused(story.title, text, matches) or story.summary
         else:
             summary = story.summary

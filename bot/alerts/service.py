@@ -36,10 +36,14 @@ CAP_WINDOW = timedelta(hours=1)
 MAX_AGE = timedelta(seconds=AlertsConfig().max_age)
 
 
-class Classifier(Protocol):
-    """The two things alerts need from bot.news.classify.Classifier."""
+class Mentions(Protocol):
+    """What a focused summary needs from bot.news.classify.Classifier (briefings too)."""
 
     def mentions(self, text: str, kind: TagKind, key: str) -> bool: ...
+
+
+class Classifier(Mentions, Protocol):
+    """The two things alerts need from bot.news.classify.Classifier."""
 
     def label(self, kind: TagKind, key: str, lang: str = "en") -> str: ...
 

@@ -43,7 +43,7 @@ async def follow(update: Update, context: Context, chat: Chat, kind: TagKind, ke
     _ = gettext_for(chat)
     if kind != TagKind.PHRASE:
         label = label_of(services.classifier, kind, key, chat.language)
-    sub, created = await services.alerts.subscribe(chat.id, kind, key, label)
+    sub, created = await services.need_alerts().subscribe(chat.id, kind, key, label)
     name = escape(sub.label)
     if not created:
         text = _("This chat already follows <b>{name}</b>.").format(name=name)
@@ -97,7 +97,7 @@ async def subscribe_one(update: Update, context: Context, chat: Chat, query: str
                         ) -> tuple[str, InlineKeyboardMarkup | None]:
     """Follow one name or "phrase" (also a /start deep link); offer choices when unsure."""
     services = services_of(context)
-    classifier = services.classifier
+    classifier = services.need_classifier()
     _ = gettext_for(chat)
     phrase = quoted_phrase(query)
     if phrase is not None:
@@ -149,7 +149,7 @@ async def on_text(update: Update, context: Context) -> None:
         await reply(update, context, _("To follow something, send its name (a city or a"
                                        " topic), or use /subscribe. /help lists everything."))
         return
-    classifier = services_of(context).classifier
+    classifier = services_of(context).need_classifier()
     phrase = quoted_phrase(text)
     resolutions = [] if phrase else classifier.resolve(text, limit=5)
     if resolutions and resolutions[0].score >= CONFIDENT:
@@ -172,7 +172,7 @@ async def on_follow_button(update: Update, context: Context) -> None:
     if got is None:
         return
     query, _message, chat, _ = got
-    classifier = services_of(context).classifier
+    classifier = services_of(context).need_classifier()
     parsed = kb.parse_follow(query.data or "")
     kind: TagKind | None = None
     key = label = ""

@@ -98,7 +98,7 @@ async def on_unknown(update: Update, context: Context) -> None:
         return
     _chat, _ = await start_chat(update, context)
     name = parsed[0]
-    classifier = services_of(context).classifier
+    classifier = services_of(context).need_classifier()
     names = [c.name for c in COMMANDS if not c.admin]
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.7)
     if not close:
@@ -131,7 +131,7 @@ async def on_migrate(update: Update, context: Context) -> None:
     services = services_of(context)
     # Both service messages arrive (one in each chat); the move is idempotent.
     await services.store.migrate_chat(old, new, services.clock.now())
-    await services.alerts.refresh_chat(old, new)
+    await services.need_alerts().refresh_chat(old, new)
     log.info("chat migrated", extra={"chat": old, "to": new})
 
 

@@ -74,13 +74,13 @@ async def cmd_unsubscribe(update: Update, context: Context) -> None:
         target = next((s for s in subs if wanted in (s.label.casefold(), s.key.casefold())),
                       None)
         if target is None:
-            resolved = services.classifier.resolve(query, limit=3)
+            resolved = services.need_classifier().resolve(query, limit=3)
             keys = {(r.kind, r.key) for r in resolved}
             target = next((s for s in subs if (s.kind, s.key) in keys), None)
         if target is not None:
             if await refuse_unless_allowed(update, context, _):
                 return
-            await services.alerts.unsubscribe(chat.id, target.id)
+            await services.need_alerts().unsubscribe(chat.id, target.id)
             await reply(update, context, _("You no longer follow <b>{name}</b>.").format(
                 name=escape(target.label)))
             return
@@ -104,7 +104,7 @@ async def on_unfollow_button(update: Update, context: Context) -> None:
     sub_id = kb.parse_id(data, head)
     # unsubscribe() removes only a subscription of this very chat: a forged id of
     # someone else's subscription changes nothing.
-    removed = await services.alerts.unsubscribe(chat.id, sub_id) if sub_id is not None else None
+    removed = await services.need_alerts().unsubscribe(chat.id, sub_id) if sub_id is not None else None
     if removed is None:
         await query.answer(_("That is not something this chat follows."))
         if head == "uns":
@@ -127,7 +127,7 @@ async def on_mute_button(update: Update, context: Context) -> None:
     if span is None:
         await query.answer(_("This button no longer works."))
         return
-    until = await services_of(context).alerts.mute(chat.id, int(span.total_seconds()))
+    until = await services_of(context).need_alerts().mute(chat.id, int(span.total_seconds()))
     log.info("muted", extra={"chat": chat.id, "until": until.isoformat()})
     await query.answer(_("Alerts muted for 1 hour (until {time} UTC).").format(
         time=until.strftime("%H:%M")))
