@@ -28,6 +28,7 @@ from bot.domain import (
     TagKind,
 )
 from bot.news.summarize import summarize_focused
+from bot.news.text import strip_invisible
 from bot.ops.faults import crash_point
 from storage.store import Store
 
@@ -127,8 +128,10 @@ class AlertService:
     async def subscribe(self, chat_id: int, kind: TagKind, key: str, label: str,
                         mode: SubscriptionMode = SubscriptionMode.INSTANT
                         ) -> tuple[Subscription, bool]:
-        """Follow (kind, key); returns the subscription and whether it is new."""
-        sub, created = await self.store.chats.subscribe(chat_id, kind, key, label, mode,
+        """Follow (kind, key); returns the subscription and whether it is new. The label is
+        shown back to people: no bidi override or other invisible character stays in it."""
+        sub, created = await self.store.chats.subscribe(chat_id, kind, key,
+                                                        strip_invisible(label), mode,
                                                         now=self.clock.now())
         self.index.add(sub)
         return sub, created

@@ -25,6 +25,7 @@ from telegram.ext import ContextTypes, filters
 
 from bot.domain import Chat
 from bot.i18n import pick_language, translator
+from bot.news.text import strip_invisible
 from bot.services import Services
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -80,6 +81,8 @@ async def ensure_chat(update: Update, context: Context) -> Chat | None:
     default = services.config.briefings.default_language
     language = pick_language(user.language_code if user else None, default)
     title = (tg_chat.title or tg_chat.full_name) if tg_chat.type != TgChat.PRIVATE else None
+    if title:
+        title = strip_invisible(title)  # shown in /stats and admin views
     return await services.store.chats.upsert(
         tg_chat.id, type=tg_chat.type, title=title, language=language,
         timezone=services.config.briefings.default_timezone, now=services.clock.now())

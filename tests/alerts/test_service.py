@@ -295,3 +295,11 @@ async def test_max_age_edge_and_setting(
     patient = AlertService(env.store, classifier, env.clock, max_age=timedelta(days=4))
     await patient.load()
     assert await patient.on_new_stories([old]) == 1
+
+
+async def test_a_follow_label_keeps_no_invisible_characters(env: Setup) -> None:
+    await env.store.chats.upsert(77, type="private", title=None, now=START)
+    sub, _new = await env.service.subscribe(77, TagKind.PHRASE, "evil phrase",
+                                            "evil \u202ephrase\u2066")
+    assert sub.label == "evil phrase"
+    assert [s.label for s in await env.store.chats.subscriptions(77)] == ["evil phrase"]
