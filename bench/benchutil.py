@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
 from collections.abc import Collection
 from pathlib import Path
 
@@ -23,3 +24,10 @@ def children_cpu_seconds(exclude_pids: Collection[int] = ()) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
     return total
+
+
+def free_port() -> int:
+    """A TCP port on loopback that was free a moment ago (for a child process to bind)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
