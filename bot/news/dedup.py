@@ -460,10 +460,11 @@ class StoryIndex:
             if gap > late:
                 need += LATE_MARGIN
             score = similarity(fingerprint, e.fingerprint)
-            if score < need and score >= SIMILAR and gap <= EVIDENCE_LATE.total_seconds() \
-                    and weights.get(sid, 0.0) >= SIMILAR_EVIDENCE \
-                    and (source is None or source not in e.sources):
-                need = score  # similar words and a rare name or number in common, soon
+            if score < need and score >= SIMILAR and (source is None or source not in e.sources):
+                shared = weights.get(sid, 0.0)
+                if (shared >= SIMILAR_EVIDENCE and gap <= EVIDENCE_LATE.total_seconds()) or (
+                        shared >= EVIDENCE_NEEDED and gap <= EVIDENCE_HOURS.total_seconds()):
+                    need = score  # similar words and rare specifics in common, soon
             if score >= need and not (score < SURE and _conflict(mine_keys, e.keys)):
                 found.append((sid, score))
         matched = {sid for sid, _score in found}
