@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,8 +12,10 @@ from datapaths import (  # noqa: F401 - re-exported for older imports
     SHARED_FEEDS,
     SHARED_SAMPLES,
     TEST_DATA,
+    create_migrated_pg_database,
     create_pg_database,
     drop_pg_database,
+    drop_pg_template,
     shared_feed,
     shared_sample,
 )
@@ -34,14 +36,32 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
             await drop_pg_database(url)
 
 
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[Store]:
-    """A migrated Store on each backend."""
-    s = await Store.open(db_url)
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """A migrated Store on each backend (on PostgreSQL a copy of a migrated template)."""
+    if request.param == "sqlite":
+        s = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'herald.db'}")
+        try:
+            yield s
+        finally:
+            await s.close()
+        return
+    url = await create_migrated_pg_database()
     try:
-        yield s
+        s = await Store.open(url)
+        try:
+            yield s
+        finally:
+            await s.close()
     finally:
-        await s.close()
+        await drop_pg_database(url)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_pg_template() -> Iterator[None]:
+    """At the end of the session, drop the migrated template (made on first use)."""
+    yield
+    drop_pg_template()
 
 
 @pytest.fixture

@@ -21,25 +21,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from bulk_chats import add_chats
 from datapaths import PG_URL, create_pg_database, drop_pg_database
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from telegram import Bot
 
 from bot.alerts.briefing_service import BriefingService
 from bot.clock import Clock, FakeClock
 from bot.config import BriefingConfig, DeliveryConfig
 from bot.delivery.sender import Sender
-from bot.domain import CleanItem, DeliveryKind, SourceConfig, TagKind, Tags
+from bot.domain import CleanItem, DeliveryKind, SourceConfig, Tags
 from bot.testing.botapi import DEFAULT_TOKEN, BotApiEmulator
 from storage.repos.news import NewItem
 from storage.store import Store
-from storage.tables import outbox
+from storage.tables import chats, outbox
 
 HELPER = Path(__file__).with_name("briefing_racer.py")
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)  # 07:00 in Kyiv
-SLOT = datetime(2026, 11, 26, 6, 0, 30, tzinfo=UTC)  # 08:00:30 in Kyiv: every chat is due
-CHATS = range(100, 300)  # 200 chats: the two passes overlap for a while
+NOW = datetime(2026, 11, 26, 6, 0, 30, tzinfo=UTC)  # 08:00:30 in Kyiv: every chat is due
+CHATS = range(100, 200)
+FIRST_SLOT = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # 08:00 in Kyiv
 
 
 @pytest.fixture
@@ -54,18 +56,19 @@ async def pg_url() -> AsyncIterator[str]:
 
 
 async def _prepare(store: Store) -> None:
-    """200 chats following Kherson, briefing at 08:00 Kyiv time, and one Kherson story."""
+    """100 chats following Kherson, briefing at 08:00 Kyiv time, and one Kherson story."""
     clock = FakeClock(START)
     service = BriefingService(store, None, clock, BriefingConfig())
     src = await store.sources.add(SourceConfig(name="S", url="https://s.example/feed"),
                                   now=clock.now())
-    for chat in CHATS:
-        await store.chats.upsert(chat, type="private", title=None, language="en",
-                                 now=clock.now())
-        await store.chats.subscribe(chat, TagKind.CITY, "kherson", "Kherson", now=clock.now())
-        await store.chats.update_settings(chat, clock.now(), timezone="Europe/Kyiv",
-                                          briefing_times=["08:00"])
-        await service.reschedule(chat)
+    await add_chats(store, CHATS, follow=[("city", "kherson")])
+    async with store.session.begin() as s:
+        await s.execute(update(chats).where(chats.c.id.in_(CHATS)).values(
+            timezone="Europe/Kyiv", briefing_times=["08:00"]))
+    assert await service.reschedule(CHATS[0]) == FIRST_SLOT  # as the bot would set it
+    async with store.session.begin() as s:
+        await s.execute(update(chats).where(chats.c.id.in_(CHATS)).values(
+            next_briefing_at=FIRST_SLOT))
     item = CleanItem(source_id=src.id, key="k1", guid=None, url="https://s.example/1",
                      title="Evacuation buses leave Kherson",
                      text="Evacuation buses leave Kherson. More about kherson.",
@@ -77,7 +80,7 @@ async def _prepare(store: Store) -> None:
 
 async def _racer(db_url: str) -> asyncio.subprocess.Process:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(HELPER), db_url, SLOT.isoformat(),
+        sys.executable, str(HELPER), db_url, NOW.isoformat(),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.stdout is not None
@@ -105,7 +108,7 @@ async def test_two_processes_racing_send_each_chat_one_briefing(pg_url: str) -> 
     await emu.start()
     try:
         await _prepare(store)
-        procs = [await _racer(pg_url), await _racer(pg_url)]
+        procs = list(await asyncio.gather(_racer(pg_url), _racer(pg_url)))
         async with store.engine.connect() as gate:
             # Reads pass (ACCESS SHARE), INSERT/UPDATE wait (ROW EXCLUSIVE) until we commit.
             await gate.execute(text("LOCK TABLE outbox IN EXCLUSIVE MODE"))
