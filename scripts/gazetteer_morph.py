@@ -70,7 +70,22 @@ class Morphology:
             return ""
         target = kmu(uk) if uk else place["name"]
 
-        def score(c: str) -> tuple[int, bool, bool, float]:
+        def full_adjectives(c: str) -> bool:
+            words = c.lower().split(" ")
+            return len(words) > 1 and all(any(
+                p.tag.POS == "ADJF" and p.tag.case == "nomn" and p.is_known
+                for p in self.ru.parse(w)) for w in words[:-1])
+
+        # Новая Каховка, Белая Церковь over Нова Каховка, Била Церква: where a candidate has
+        # full Russian adjectives before its noun, one with the same noun whose first word
+        # parses only as something else (a short adjective, a verb) is a Ukrainian spelling.
+        proper = {c.lower().split(" ")[-1][:4] for c in cands if full_adjectives(c)}
+
+        def russian_words(c: str) -> bool:
+            return (" " not in c or full_adjectives(c)
+                    or c.lower().split(" ")[-1][:4] not in proper)
+
+        def score(c: str) -> tuple[int, bool, bool, bool, float]:
             known = self.known(self.ru, c)
             geox = all(any("Geox" in p.tag for p in self.ru.parse(w) if p.is_known)
                        for w in re.split("[ -]", c))
@@ -80,7 +95,7 @@ class Morphology:
             # Tiers: a dictionary word close to the name (Киев, not the Soviet Кировоград),
             # then an attested romanization, then a close spelling.
             tier = 3 if known and sim >= 0.55 else 2 if attested else 1 if sim >= 0.7 else 0
-            return tier, attested, geox, sim
+            return tier, russian_words(c), attested, geox, sim
 
         best = max(cands, key=score)
         return best if score(best)[0] > 0 else ""
@@ -188,12 +203,18 @@ class Morphology:
                 per_part.append(by_case)
             options.append((w.split("-"), per_part))
         forms = {" ".join(words)}
-        for case in ("nomn", "gent", "datv", "accs", "ablt", "loct"):
+        for case in ("nomn", "gent", "datv", "accs", "ablt", "loct", "loc2"):
+            # the second locative (в Старом Крыму): only when a noun has one; an adjective
+            # takes its locative
+            if case == "loc2" and not any(c and "loc2" in c for _, pp in options for c in pp):
+                continue
             combos = [""]
             for sep, (parts, per_part) in enumerate(options):
                 word_opts = [""]
                 for j, (part, cases) in enumerate(zip(parts, per_part, strict=True)):
-                    alts = sorted(cases.get(case, {part})) if cases else [part]
+                    fallback = "loct" if case == "loc2" else case
+                    alts = (sorted(cases.get(case) or cases.get(fallback, {part}))
+                            if cases else [part])
                     word_opts = [wo + ("-" if j else "") + a for wo in word_opts for a in alts]
                 combos = [c + (" " if sep else "") + wo for c in combos for wo in word_opts]
             forms.update(combos[:16])  # a few variants per case are plenty

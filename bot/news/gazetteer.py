@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bot.news.gazetteer_sense import (
+    Context,
+    foreign_region,
+    government,
+    is_dateline,
+    named_thing,
+)
 from bot.news.text import Tokens, at_sentence_start, is_title_case
 
 FLAG_COMMON, FLAG_PERSON, FLAG_REGION, FLAG_RIVER, FLAG_NAME, FLAG_ADJ = 1, 2, 4, 8, 16, 32
@@ -33,13 +41,49 @@ RIVER_BEFORE = frozenset({"river", "річка", "річки", "річці", "р
                           "реки", "реке", "реку", "рекой", "берег", "берега", "берегу",
                           "берегом", "береги", "берегах", "березі", "берегів", "bank", "banks"})
 RIVER_PREPOSITIONS = frozenset({"the", "over", "across", "along", "under", "beyond", "через",
-                                "вздовж", "уздовж", "вдоль", "понад"})
+                                "вздовж", "уздовж", "вдоль", "понад", "над"})
 RIVER_AFTER = frozenset({"river", "riverbank", "bank", "banks", "delta", "estuary", "basin",
-                         "cascade", "reservoir", "island", "islands", "floodplain"})
+                         "cascade", "reservoir", "island", "islands", "floodplain", "embankment",
+                         "embankments", "waterfront", "shore", "shores", "riverside", "dam",
+                         "flows", "flowed", "floods", "overflowed", "burst", "froze",
+                         "freezes", "dried", "shallowed", "обмелел", "обміліла", "обмелела",
+                         "обмілів", "розлилася", "разлился", "розлився", "разлилась",
+                         "вийшла", "вийшов", "вышел", "вышла", "замерз", "замерзла",
+                         "пересох", "пересохла", "пересохнет", "міліє", "мелеет"})
 STREET_BEFORE = frozenset({"вулиця", "вулиці", "вулицю", "вулицею", "вул", "улица", "улице",
                            "улицу", "улицы", "ул", "проспект", "просп", "провулок", "переулок",
                            "площа", "площі", "площадь", "площади", "бульвар", "шосе", "шоссе"})
-DISTRICT_AFTER = frozenset({"district", "raion", "район", "районі", "району", "районе"})
+DISTRICT_AFTER = frozenset({"district", "raion", "район", "районі", "району", "районе",
+                            "района", "районом"})
+# What an adjective names when it is not the town: "Pivdennyi bridge", "Дніпровському районі".
+STRUCTURE_AFTER = DISTRICT_AFTER | frozenset({
+    "bridge", "bridges", "station", "port", "terminal", "park", "market", "quarter",
+    "microdistrict", "railway", "embankment", "cemetery", "міст", "мосту", "мості", "мост",
+    "моста", "мосте", "масив", "масиві", "массив", "массиве", "мікрорайон", "мікрорайоні",
+    "микрорайон", "микрорайоне", "вокзал", "вокзалі", "вокзале", "кладовищі", "кладбище",
+    "парк", "парку", "ринок", "ринку", "рынок", "рынке", "проспект", "проспекті", "проспекте",
+    "узвіз", "узвозі", "спуск", "спуску"})
+# Near another city: "Днепр у Запорожья", "the Desna near Chernihiv" (a river, or a namesake).
+NEAR = frozenset({"near", "outside", "in", "під", "поблизу", "біля", "неподалік", "поруч",
+                  "поряд", "под", "около", "возле", "близ", "у", "в", "во", "недалеко",
+                  "close", "outskirts"})
+NEAR_SKIP = frozenset({"occupied", "russian", "ukrainian", "frontline", "the", "city", "town",
+                       "of", "to", "from", "від", "от", "з", "с", "окупованим", "окупованого",
+                       "окупованої", "окупованому", "оккупированным",
+                       "оккупированного", "оккупированной", "оккупированном",
+                       "прифронтовим", "прифронтового", "прифронтової", "прифронтовой",
+                       "прифронтовым", "міста", "города", "містом", "городом", "місті",
+                       "городе", "м", "г"})
+# the near-words that can follow a noun after the name ("X cemetery outside Y"); "in", "у"
+# must follow the name itself ("Оболонь у Києві", not "Mariupol find shelter in ...")
+NEAR_FAR = frozenset({"near", "outside", "під", "поблизу", "біля", "неподалік", "под",
+                      "около", "возле", "близ"})
+NOT_A_NOUN = frozenset({"and", "or", "but", "to", "from", "with", "by", "is", "was", "are",
+                        "were", "і", "й", "та", "а", "але", "и", "но", "з", "із", "с", "від",
+                        "от", "до", "на"})
+HOMONYM_KM = 150  # "X near Y" with X farther from Y than this: another place named X
+HOMONYM_REGION_KM = 300  # "X in the Y region"
+RIVER_TOWN_KM = 40  # a river-named town this close to Y may be "near Y" itself
 STREET_AFTER = frozenset({"street", "st", "avenue", "ave", "road", "rd", "lane", "boulevard",
                           "blvd", "square", "highway"})
 # A newspaper named after its city ("The New York Times", "the Kyiv Independent") is not
@@ -58,6 +102,8 @@ class Place:
     cc: str
     population: int
     capital: int = 0  # 1 for a national capital
+    lat: float = 0.0  # degrees (0 when the data file has none)
+    lon: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +124,10 @@ class Gazetteer:
         self.forms: dict[str, tuple[int, int]] = {k: (v[0], v[1])
                                                   for k, v in data["forms"].items()}
         self.foreign: dict[str, str] = data["foreign"]
+        # a city district's name -> its city ("оболонь" -> Kyiv): a town of that name is
+        # not meant in a text that names the city
+        self.districts: dict[str, int] = data.get("districts", {})
+        self.given = frozenset(data.get("given", ()))  # first names ("bohdan", "лесі")
         # longest n-gram that starts with a word: most words start nothing (one look-up)
         self.first: dict[str, int] = {}
         for key in self.forms:
@@ -108,6 +158,7 @@ class Gazetteer:
         n = len(norms)
         forms = self.forms
         free = 0  # words before this are inside an accepted match
+        districts: list[tuple[int, int]] = []  # (match, city) of a town named like a district
         for i in hits:
             if i < free:
                 continue
@@ -132,6 +183,14 @@ class Gazetteer:
                 out.append(CityMatch(place.slug, text[start:end], start, end,
                                      bool(flags & FLAG_REGION)))
                 free = i + k
+                if k == 1 and norms[i] in self.districts:
+                    districts.append((len(out) - 1, self.districts[norms[i]]))
+            elif k > 1:
+                free = i + k  # "Nova Kakhovka" rejected is not "Kakhovka" either
+        if districts:  # "між Оболонню та ..." in a text about Kyiv: Kyiv's Obolon
+            named = {m.slug for m in out}
+            drop = {n for n, city in districts if self.places[city].slug in named}
+            out = [m for n, m in enumerate(out) if n not in drop]
         return out
 
     def _accept(self, tokens: Tokens, i: int, k: int, place: Place, flags: int,
@@ -140,13 +199,35 @@ class Gazetteer:
         prev = norms[i - 1] if i > 0 else ""
         nxt = norms[i + k] if i + k < len(norms) else ""
         region = flags & FLAG_REGION
+        text = tokens.text
+        if not text[tokens.start(i)].isupper() and not text.islower():
+            return False  # names are capitalized: "на украинском языке" is not Ukrainsk
         if prev in STREET_BEFORE or (nxt in STREET_AFTER and not region):
             return False
         if nxt in MEDIA_AFTER and not region and _is_masthead(tokens, i + k - 1):
             return False
-        if flags & FLAG_RIVER and not region and _is_river(prev, nxt):
+        if flags & FLAG_RIVER and not region and (
+                _is_river(prev, nxt, norms[i + k - 1])
+                or (prev in self.forms and _possessive(tokens, i - 1))  # "Kyiv's Dnipro"
+                or (i > 1 and norms[i - 2] == "the" and prev.isalpha()  # "the icy Desna"
+                    and tokens.text[tokens.start(i - 1)].islower())
+                or _river_near(place, self._near_city(tokens, i + k))):
             return False
         if nxt in DISTRICT_AFTER and prev in self.forms:  # "Kyiv's Obolon district"
+            return False
+        if flags & FLAG_ADJ and nxt in STRUCTURE_AFTER:  # "Дніпровському районі"
+            return False
+        if flags & AMBIGUOUS and prev in self.given and tokens.joined(i - 1, 2):
+            return False  # "Bohdan Khmelnytskyi", "Лесі Українки": a person
+        if self._homonym(tokens, i + k, place):
+            return False
+        ctx = Context(tokens, i, k)
+        if is_dateline(ctx) or named_thing(ctx):
+            return False
+        if place.cc != "UA" and foreign_region(ctx):
+            return False
+        if place.capital and government(ctx, not norms[i][0].isascii(),
+                                        bool(flags & FLAG_NAME), place.cc != "UA"):
             return False
         if flags & AMBIGUOUS and k == 1:
             if prev in LOCATIVE:
@@ -157,6 +238,36 @@ class Gazetteer:
             elif not self._ambiguous_ok(tokens, i, place, flags, title_case, prev):
                 return False
         return not self._foreign_context(tokens, i + k, place)
+
+    def _near_city(self, tokens: Tokens, j: int) -> tuple[Place, bool] | None:
+        """'... near/outside/у/под Y' from word j on (one or two nouns may come first, as
+        in 'Staryi Krym cemetery outside Mariupol'): Y's place and whether Y is a region."""
+        norms = tokens.norms
+        n = len(norms)
+        if j < n and norms[j] not in NEAR and j + 1 < n and norms[j + 1] in NEAR_FAR \
+                and norms[j].isalpha() and norms[j] not in NOT_A_NOUN \
+                and not tokens.text[tokens.start(j)].isupper():
+            j += 1  # one noun between: "Staryi Krym cemetery outside Mariupol"
+        if j >= n or norms[j] not in NEAR or not tokens.joined(j - 1, 2):
+            return None
+        j += 1
+        while j < n and norms[j] in NEAR_SKIP:
+            j += 1
+        if j >= n or norms[j] not in self.first:
+            return None
+        for k in range(min(self.first[norms[j]], n - j), 0, -1):
+            hit = self.forms.get(norms[j] if k == 1 else " ".join(norms[j:j + k]))
+            if hit:
+                return self.places[hit[0]], bool(hit[1] & FLAG_REGION)
+        return None
+
+    def _homonym(self, tokens: Tokens, j: int, place: Place) -> bool:
+        """'Staryi Krym ... outside Mariupol' when our Staryi Krym is 300 km away: a
+        namesake the gazetteer does not have ("Оболонь у Києві" is Kyiv's district)."""
+        near = self._near_city(tokens, j)
+        if near is None or not place.lat or not near[0].lat or near[0] is place:
+            return False
+        return _km(place, near[0]) > (HOMONYM_REGION_KM if near[1] else HOMONYM_KM)
 
     def _ambiguous_ok(self, tokens: Tokens, i: int, place: Place, flags: int,
                       title_case: bool, prev: str) -> bool:
@@ -176,6 +287,9 @@ class Gazetteer:
             # is not ("Сміла", "Male").
             if weak and place.population < (BIG_CITY if place.cc == "UA" else WORLD_BIG_CITY):
                 return False
+        if flags & (FLAG_COMMON | FLAG_PERSON) and place.population < PERSON_CITY \
+                and _prev_capitalized(tokens, i):
+            return False  # "Леси Украинки": a name after a first name
         if flags & FLAG_PERSON and not title_case:
             # A name next to another capitalized word is a person or an organization:
             # "Sofia Lvova-Belova", "Washington Post", "Mayor Brody"; a small town with a
@@ -241,7 +355,28 @@ def _is_masthead(tokens: Tokens, i: int) -> bool:
     return True
 
 
-def _is_river(prev: str, nxt: str) -> bool:
+def _is_river(prev: str, nxt: str, word: str) -> bool:
     # "the Dnipro" is the river: the city never takes the article, and one builds bridges
-    # over, and walks along, a river ("over Dnipro", "через Дніпро").
-    return prev in RIVER_BEFORE or nxt in RIVER_AFTER or prev in RIVER_PREPOSITIONS
+    # over, and walks along, a river ("over Dnipro", "через Дніпро"); a city is "у Дніпрі",
+    # a river "на Дніпрі", "на Десне" (but "атака на Дніпро" is the city).
+    return (prev in RIVER_BEFORE or nxt in RIVER_AFTER or prev in RIVER_PREPOSITIONS
+            or (prev == "на" and word[-1:] in "іеї"))
+
+
+def _river_near(place: Place, near: tuple[Place, bool] | None) -> bool:
+    """A river-named town right before "near/у/под" + a city it is not next to: the river
+    ("Днепр у Запорожья", "на Десне под Черниговом"; but "Irpin near Kyiv" is the town)."""
+    if near is None or near[1] or near[0] is place:
+        return False
+    return not (place.lat and near[0].lat) or _km(place, near[0]) > RIVER_TOWN_KM
+
+
+def _km(a: Place, b: Place) -> float:
+    lat = math.radians((a.lat + b.lat) / 2)
+    return 111.2 * math.hypot(a.lat - b.lat, (a.lon - b.lon) * math.cos(lat))
+
+
+def _possessive(tokens: Tokens, i: int) -> bool:
+    """Word i is followed by a possessive 's ("Kyiv's")."""
+    end = tokens.end(i)
+    return tokens.text[end:end + 2] in ("'s", "’s", "ʼs")
