@@ -157,8 +157,8 @@ CYR_GOV = (
     "розкритикува", "дорікну", "упрекну", "дозволи", "разреши", "погодил", "домови",
     "договори", "ухвали", "розгляда", "рассматрива", "вимагатиме", "виступи", "выступи",
     "виступа", "выступа", "підтверди", "подтверди", "наполіг", "настоял", "ініціюва",
-    "инициирова", "вислови", "виклика", "викликав", "вызва", "вызыва", "отрица", "обменя", "потребова",
-    "обміня",
+    "инициирова", "вислови", "виклика", "викликав", "вызва", "вызыва", "отрица", "обменя",
+    "потребова", "обміня",
 )
 # Stems of verbs of acting: the government only for a foreign capital.
 CYR_GOV_FOREIGN = (
@@ -580,6 +580,9 @@ def named_thing(ctx: Context) -> bool:
 
 def _short_quote(text: str, start: int, end: int) -> bool:
     """The name stands in a short quoted name: «Мілан», «Кредит Дніпро», «Дніпро-1»."""
+    before = text[max(0, start - 30):start]
+    if not any(q in before for q in _OPEN_QUOTES):  # the usual case, at C speed
+        return False
     i = start - 1
     while i >= 0 and start - i <= 30:
         ch = text[i]
