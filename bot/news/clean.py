@@ -65,20 +65,19 @@ def one_line(text: str) -> str:
 
 
 # --- boilerplate --------------------------------------------------------------------
+#
+# A line is boilerplate only when it carries no news. Lines that are wholly something else
+# (an appeal, a credit, a byline, a teaser for another story, an update note, a bare link)
+# go; a label in front of news ("WATCH:", "Details:", "Quote from Klitschko:") and an
+# agency dateline ("Київ. 28 вересня. УНІАН.") are cut off and the news after them stays.
 
 _BOILERPLATE = re.compile(
     r"""^(?:
-        (?:watch|video|listen|photo|photos|gallery)\s*:.*
-      | (?:map|infographic|graphic)\s*:.*
-      | map\ of\ .{0,200}
+        map\ of\ .{0,200}
       | (?:[\w'’.-]+\ ){0,3}map
       | \[?\ ?please\b.{0,120}\b(?:support|donat|subscri).*
-      | (?:with\ )?(?:additional\ )?reporting\ by\b.{0,300}
+      | (?:with\ )?(?:additional\ )?(?:reporting|editing|writing)\ by\b.{0,300}
       | key\ ?words\s*:.*
-      | (?:read|see)\ (?:also|more)\s*:?.*
-      | related\s*:.*
-      | (?:читайте|дивіться)\ (?:також|також:|тоже|также).*
-      | (?:читайте|смотрите)\ также.*
       | (?:більше|больше)\ новин.*
       | (?:підписуйтесь|подписывайтесь|підпишіться|подпишитесь)\b.*
       | (?:subscribe|sign\ up)\b.{0,200}(?:newsletter|channel|telegram|updates|podcast|inbox).*
@@ -96,26 +95,173 @@ _BOILERPLATE = re.compile(
       | all\ rights\ reserved.*
       | the\ post\ .{1,300}\ appeared\ first\ on\ .*
       | continue\ reading.*
+      # related-story teasers: another story's headline, not this item's text
+      | (?:read|see)\ (?:also|more)\b.*
+      | also\ read\b.*
+      | (?:related|previously|more\ on\ (?:this|the\ topic)|on\ the\ topic|recommended
+         |you\ may\ also\ like|раніше|ранее|по\ темі|по\ теме|на\ тему
+         |(?:більше|больше)\ (?:по|на)\ тем[іуе])\s*:.*
+      | (?:читайте|читай|дивіться|смотрите|див\.)\ (?:також|тоже|также|по\ темі|по\ теме
+         |більше|больше|ще|еще|нас)\b.*
+      | (?:також|также)\ (?:читайте|дивіться|смотрите)\b.*
+      # update notes
+      | this\ (?:news|story|article|post|report|page|piece|item)\ (?:has\ been|was|is\ being
+         |will\ be|is)\ (?:updated|developing|updating)\b.*
+      | (?:this\ is\ a\ )?developing\ story\b.{0,80}
+      | (?:last\ )?updated?\s*(?:at|on|:)?\s*\d{1,2}[:.]\d{2}\b.{0,40}
+      | (?:the\ )?information\ is\ being\ (?:confirmed|clarified|updated|verified)\.?
+      | (?:новин[ау]|новость|матеріал|материал|текст|статт[юя]|статья|інформаці[яю]|информаци[яю])
+        \ (?:було\ |был[ао]?\ )?(?:оновлено|оновлюється|доповнено|доповнюється|обновлен[ао]?
+        |обновляется|дополнен[ао]?|дополняется|уточнюється|уточняется)\b.{0,80}
+      | (?:оновлено|обновлено|доповнено|дополнено)\s*(?:о|в)?\s*\d{1,2}[:.]\d{2}\b.{0,40}
+      # a bare link, an embedded post's signature ("— Name (@handle) October 3, 2026")
+      | (?:https?://|www\.|pic\.twitter\.com/|t\.me/)\S+
+      | [—–-]\ .{1,80}\(@\w+\)\ .{0,40}\d{4}
+      # bylines
+      | (?:автор(?:и|ы|ка)?|authors?|текст|text|редактор|editor|edited\ by|фото\ і\ текст
+         |фото\ и\ текст)\s*[:—–]\s*.{1,80}
     )$""",
     re.IGNORECASE | re.VERBOSE,
 )
-_LABEL = re.compile(r"^(?:details|quote|background|update|деталі|цитата|передісторія|"
-                    r"подробности|предыстория)\s*:\s+(?=\S)", re.IGNORECASE)
+# "By Olena Petrenko", "By John Smith and Jane Doe, Reuters": names only, no sentence.
+_BYLINE = re.compile(r"^(?:By|BY)\s+[A-ZА-ЯЁЇІЄҐ][\w'’.-]*"
+                     r"(?:\s+(?:[A-ZА-ЯЁЇІЄҐ][\w'’.-]*|and|&|de|van|von|al|bin|da|di|la|le))*"
+                     r"(?:\s*[,|/]\s*[A-ZА-ЯЁЇІЄҐ][\w'’&./-]*(?:\s[A-ZА-ЯЁЇІЄҐ][\w'’&./-]*){0,3})?$")
+# Photo credits: "фото УНІАН", "Ілюстрація REUTERS", "Photo: Getty Images", "(Фото: ГСЧС)",
+# "REUTERS/Gleb Garanich". What follows the word is a credit unless it is a sentence.
+_CREDIT = re.compile(
+    r"""^\(?(?:
+        (?:photo(?:s|\ credit)?|image|picture|pictured|illustration|credit|photographer)
+        \s*(?:[:|]|by\b|[–—-]\s)
+      | (?:фото(?:\ ілюстративне|\ иллюстративное)?|ілюстрація|иллюстрация|ілюстративне\ фото
+        |иллюстративное\ фото|(?:джерело|источник|автор)\ фото|фотограф)\b\s*[:|,–—-]?
+    )\s*(?P<rest>.{0,120}?)\)?$""",
+    re.IGNORECASE | re.VERBOSE)
+_AGENCY_CREDIT = re.compile(
+    r"^(?:reuters|ap(?:\ photo)?|afp|epa(?:-efe)?|getty\ images|anadolu|depositphotos"
+    r"|shutterstock|unian|уніан|укрінформ|ukrinform|ria\ novosti|риа\ новости|тасс|tass)"
+    r"(?:\s*/\s*[\w .'’-]{1,60})?(?:\s+via\s+[\w .'’-]{1,40})?\.?$", re.IGNORECASE | re.VERBOSE)
+# A media label in front of its caption: the label goes, a caption that is news stays.
+_MEDIA_LABEL = re.compile(
+    r"^(?:watch|video|listen|audio|photo|photos|gallery|map|infographic|graphic|відео|видео"
+    r"|фото|дивіться|смотрите|слухайте|карта|інфографіка|инфографика)\s*:\s*", re.IGNORECASE)
+# Editors' labels in front of news ("Quote from Klitschko:", "Цитата Кличка:").
+_LABEL = re.compile(
+    r"^(?:details|quote|background|update|деталі|цитата|передісторія|подробности|предыстория"
+    r"|пряма\ мова|прямая\ речь|дослівно|дословно|for\ reference|довідково|справочно"
+    r"|quote\ from\ [^:.!?]{1,60}|(?:цитата|пряма\ мова|прямая\ речь)\ [^\s:.!?]{1,30}"
+    r"(?:\ [^\s:.!?]{1,30}){0,3})\s*:\s+(?=\S)", re.IGNORECASE)
+# A teaser glued to the end of a paragraph: "... on Monday. Читайте також: <headline>".
+_TRAILING_TEASER = re.compile(
+    r"(?<=[.!?»\"”])\s+(?:read\ also|see\ also|also\ read|related|previously|more\ on\ this"
+    r"|читайте\ (?:також|также|по\ темі|по\ теме)|дивіться\ також|смотрите\ также|раніше"
+    r"|ранее|по\ темі|по\ теме)\s*:.*$", re.IGNORECASE)
 # A caption line that is only a short appeal ("Donate", "Support us") or a source credit.
 _SHORT_APPEAL = re.compile(r"^(?:donate|support us|subscribe|advertisement|реклама)\W*$",
                            re.IGNORECASE)
+# A sentence: at least four words and a sentence end (a caption's colon counts: it
+# introduced the video that is not in the text).
+_SENTENCE = re.compile(r"^(?:\S+\s+){3,}.*[.!?:»\"”')]$")
+
+_UPPER = "A-ZА-ЯЁЇІЄҐ"
+_MONTH = (r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+          r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+          r"|січ\w*|лют\w*|берез\w*|квіт\w*|трав\w*|черв\w*|лип\w*|серп\w*|верес\w*|жовт\w*"
+          r"|листоп\w*|груд\w*|январ\w*|янв|феврал\w*|фев|март\w*|апрел\w*|апр|ма[яй]|июн\w*"
+          r"|июл\w*|август\w*|авг|сентябр\w*|сен|октябр\w*|окт|ноябр\w*|ноя|декабр\w*|дек)\.?")
+_AGENCY = (r"(?i:reuters|ap|afp|ukrinform|unian|interfax(?:-ukraine)?|tass|ria\ novosti|xinhua"
+           r"|bloomberg|dpa|efe|ansa|anadolu|kyodo|yonhap|pap|bta|leta|bns|elta|rfe/rl"
+           r"|уніан|укрінформ|укринформ|интерфакс(?:-украина)?|інтерфакс-україна|тасс"
+           r"|риа\ новости|ріа\ новини|ліга\.net|лига\.net|liga\.net|bbc|cnn)")
+# A place in a dateline: up to four capitalized words ("KYIV", "Rostov-on-Don", "Київ"),
+# never a sentence's first word such as "In" or "У".
+_PLACE = (rf"(?!(?:In|On|At|By|For|From|The|As|Since|To|After|Before|Over|Under|У|В|На|З|С"
+          rf"|До|Від|От|По|Во|Із|Из|Про|О|Об|Це|Это|Після|После)\b)"
+          rf"[{_UPPER}][\w'’.-]*(?:[ -](?:[{_UPPER}][\w'’.-]*|on|upon|am|de|na|на|над)){{0,3}}")
+_DATE = rf"(?:\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+\d{{1,2}})(?:,?\s+\d{{4}})?"
+_DATELINE = re.compile(
+    rf"""^(?:
+        # "Київ. 28 вересня. УНІАН.", "МОСКВА, 11 ноября. /ТАСС/.", "Москва. 10 ноября.
+        # ИНТЕРФАКС -", "МОСКВА, 11 ноя — РИА Новости.", "Kyiv, November 9, 2026 (Ukrinform)."
+        {_PLACE}(?:,\s*{_PLACE})?[.,]\s+{_DATE}
+        (?:\s*\({_AGENCY}\)\s*[.:]?|\s*[.]\s*/?{_AGENCY}/?\s*[.:]?|\s*[-–—]\s*{_AGENCY}\s*[.:]?
+           |\s*[.]|\s+[-–—])
+        (?:\s*[-–—])?
+        # "KYIV, Oct 3 (Reuters) -", "KYIV (AP) —", "KYIV, Ukraine (AP) —"
+      | {_PLACE}(?:,\s*{_PLACE})?(?:[.,]\s*{_DATE})?\s*\({_AGENCY}\)\s*(?:[-–—:.]\s*)?
+        # "KYIV — ", "WASHINGTON, D.C. — ": a place in capitals and a dash
+      | [{_UPPER}]{{3,}}(?:[ -][{_UPPER}]{{2,}}){{0,2}}(?:,\s*[\w. ]{{2,30}}?)?\s+[-–—]
+        (?=\s*["«“]?[{_UPPER}0-9])
+    )\s*""",
+    re.VERBOSE)
+
+
+_DATELINE_HINT = re.compile(r"[\d(/]")
+
+
+def strip_dateline(line: str) -> str:
+    """The line without an agency dateline in front ("KYIV, Oct 3 (Reuters) - ...")."""
+    # A dateline has a date, an agency in brackets or slashes, or a place in capitals.
+    if not (line[:3].isupper() or _DATELINE_HINT.search(line, 0, 60)):
+        return line
+    m = _DATELINE.match(line)
+    return line[m.end():] if m else line
+
+
+def _is_credit(line: str) -> bool:
+    m = _CREDIT.match(line)
+    if m:
+        return not _SENTENCE.match(m.group("rest"))
+    return bool(_AGENCY_CREDIT.match(line))
+
+
+def clean_text_line(line: str) -> str:
+    """A line of an item's text without what is not news; "" when nothing is left."""
+    line = line.strip()
+    if (not line or _BOILERPLATE.match(line) or _SHORT_APPEAL.match(line)
+            or _BYLINE.match(line) or _is_credit(line)):
+        return ""
+    label = _MEDIA_LABEL.match(line)
+    if label:
+        line = line[label.end():]
+        if not _SENTENCE.match(line):
+            return ""  # "WATCH: the full interview": a caption without news
+        if line.endswith(":"):
+            line = line[:-1] + "."
+    line = _LABEL.sub("", line, count=1)
+    if ":" in line:
+        line = _TRAILING_TEASER.sub("", line, count=1)
+    if line[:1].isupper():
+        line = strip_dateline(line)
+    return line
+
+
+# "Previously:" opens the list of related stories at the end of an article (Ukrainska
+# Pravda in English): the one-sentence lines after it, if that is all there is, are more
+# teasers. (Only the English label: "Раніше:" is also used alone in the middle of a text.)
+_TEASER_LIST = re.compile(r"^previously\s*:", re.IGNORECASE)
+_MAX_TEASERS = 3
 
 
 def strip_boilerplate(text: str) -> str:
-    """Drop lines that are not news: video/map captions, appeals, 'Read also', copyright."""
-    kept = []
-    for line in text.split("\n"):
-        line = line.strip()
-        if not line or _BOILERPLATE.match(line) or _SHORT_APPEAL.match(line):
-            continue
-        # "Details: Russian drones attacked ..." is news behind an editor's label.
-        kept.append(_LABEL.sub("", line, count=1))
+    """Drop what is not news: captions, credits, teasers, appeals; labels and datelines cut."""
+    kept: list[str] = []
+    teasers_from = -1  # where a "Previously:" list began among the kept lines
+    for raw in text.split("\n"):
+        line = clean_text_line(raw)
+        if line:
+            kept.append(line)
+        elif teasers_from < 0 and _TEASER_LIST.match(raw.strip()):
+            teasers_from = len(kept)
+    if 0 <= teasers_from < len(kept) and _is_teaser_list(kept[teasers_from:]):
+        del kept[teasers_from:]
     return "\n".join(kept)
+
+
+def _is_teaser_list(lines: list[str]) -> bool:
+    """Up to three lines of one headline-like sentence each: the rest of a teaser list."""
+    return len(lines) <= _MAX_TEASERS and all(
+        len(line) <= 250 and not re.search(r"[.!?]\s+[A-ZА-ЯЁЇІЄҐ]", line) for line in lines)
 
 
 # --- URLs and keys ------------------------------------------------------------------

@@ -8,7 +8,14 @@ import pytest
 from datapaths import shared_sample
 
 from bot.domain import RawItem
-from bot.news.clean import canonical_url, clean_item, html_to_text, item_key, strip_boilerplate
+from bot.news.clean import (
+    canonical_url,
+    clean_item,
+    html_to_text,
+    item_key,
+    strip_boilerplate,
+    strip_dateline,
+)
 
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 
@@ -33,6 +40,11 @@ def test_strip_boilerplate_on_the_sample_article() -> None:
     cleaned = strip_boilerplate(text)
     lines = cleaned.split("\n")
     assert not any(line.startswith("WATCH:") for line in lines)
+    # The label goes, the news under it stays: the lead is the air strikes on Borodyanka.
+    assert lines[1].startswith("Fires could still be seen smoldering")
+    assert "came under Russian air strikes and artillery shelling" in lines[1]
+    # A caption's colon pointed at the video, which is not in the text.
+    assert any(line.endswith("northwest of the capital in the Kyiv region.") for line in lines)
     assert not any(line.startswith("Key Words") for line in lines)
     assert "Ukraine Map" not in lines
     assert not any("support button" in line for line in lines)
@@ -41,13 +53,15 @@ def test_strip_boilerplate_on_the_sample_article() -> None:
     assert lines[0].startswith("Ukraine, Russia Agree To Create Humanitarian Corridors")
     assert any(line.startswith("Russian troops reportedly have reached the center of Kherson")
                for line in lines)
-    assert len(lines) == len([ln for ln in text.split("\n") if ln.strip()]) - 8
+    # Four lines of boilerplate go; the four "WATCH:" lines stay without their label.
+    assert len(lines) == len([ln for ln in text.split("\n") if ln.strip()]) - 4
 
 
 @pytest.mark.parametrize("line", [
     "WATCH: Fires could still be seen smoldering",
     "Video: the aftermath",
     "MAP: Russian advances in the south",
+    "Відео: наслідки удару",
     "Map of the front line as of March 3",
     "Key Words: Ukraine, Britain",
     "Read also: Kyiv prepares for winter",
@@ -67,6 +81,43 @@ def test_strip_boilerplate_on_the_sample_article() -> None:
     "Джерело: Генштаб ЗСУ у Facebook",
     "Background:",
     "Підтримайте нашу редакцію",
+    # related-story teasers
+    "Read also Explosions rock Kharkiv",
+    "See also: Kyiv prepares for winter",
+    "Related: Zelensky meets Merz in Berlin",
+    "Раніше: Росіяни вдарили ракетами по Кривому Рогу, є поранені",
+    "Ранее: Посол Польши посетил Николаев",
+    "Читайте по теме: Посол Польши посетил Николаев после атаки дронов",
+    "Читайте по темі: У Львові ухвалили бюджет",
+    "Дивіться також: Як працює метро Харкова",
+    "More on this: Sumy after the strike",
+    # photo credits
+    "фото УНІАН",
+    "Ілюстрація REUTERS",
+    "фото Укрінформ",
+    "Фото: пресс-служба ГСЧС",
+    "Фото ілюстративне",
+    "Photo: Getty Images",
+    "(Photo: State Emergency Service)",
+    "Photo by Sergei Supinsky/AFP via Getty Images",
+    "REUTERS/Gleb Garanich",
+    # bylines
+    "By Olena Petrenko",
+    "By John Smith and Jane Doe, Reuters",
+    "Автор: Ірина Коваль",
+    "Editing by Mark Trevelyan",
+    # bare links and embedded posts
+    "https://www.facebook.com/reel/1074616938516319",
+    "t.me/kyivcity/12345",
+    "— Volodymyr Zelenskyy (@ZelenskyyUa) October 3, 2026",
+    # update notes
+    "This news has been updated since publication.",
+    "This story is developing and will be updated.",
+    "The information is being confirmed.",
+    "Новину оновлено о 14:20",
+    "Новость дополняется",
+    "Інформація уточнюється.",
+    "Updated at 18:40",
 ])
 def test_boilerplate_lines(line: str) -> None:
     assert strip_boilerplate(f"Real news sentence.\n{line}\nAnother one.") == (
@@ -81,6 +132,14 @@ def test_boilerplate_lines(line: str) -> None:
     "Supporters gathered in Lviv.",
     "Sources said the talks would resume.",
     "Details of the deal were not disclosed.",
+    "Previously, the ministry said the bridge would reopen in March.",
+    "Раніше, за даними ОВА, у місті пролунали вибухи.",
+    "Related talks in Geneva ended without a deal.",
+    "Photos show the damaged school in Kharkiv.",
+    "By Tuesday, Kyiv had restored power to most homes.",
+    "Фото пошкодженого будинку оприлюднила ОВА.",
+    "The information war is a front of its own, the minister said.",
+    "In Kyiv, 3 October, residents gathered for a vigil.",
 ])
 def test_news_lines_that_look_like_boilerplate_stay(line: str) -> None:
     assert strip_boilerplate(line) == line
@@ -90,6 +149,79 @@ def test_editor_labels_are_dropped_but_their_news_kept() -> None:
     assert strip_boilerplate("Details: Drones attacked Kyiv.\nQuote: \"We will respond.\"") == (
         'Drones attacked Kyiv.\n"We will respond."')
     assert strip_boilerplate("Деталі: Уламки впали на дах.") == "Уламки впали на дах."
+
+
+def test_quote_labels_go_and_the_quote_stays() -> None:
+    assert strip_boilerplate('Quote from Klitschko: "Debris fell on a roof."') == (
+        '"Debris fell on a roof."')
+    assert strip_boilerplate("Цитата Кличка: «Уламки впали на дах».") == "«Уламки впали на дах»."
+    assert strip_boilerplate("Прямая речь: «Мы восстановим мост»") == "«Мы восстановим мост»"
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("WATCH: Fires could still be seen smoldering in Borodyanka on March 3.",
+     "Fires could still be seen smoldering in Borodyanka on March 3."),
+    ("VIDEO: Rescuers pulled two people from the rubble in Dnipro.",
+     "Rescuers pulled two people from the rubble in Dnipro."),
+    ("Відео: Рятувальники гасять пожежу на складі у Львові.",
+     "Рятувальники гасять пожежу на складі у Львові."),
+    ("Photo: Residents clear rubble in Kharkiv on Sunday morning.",
+     "Residents clear rubble in Kharkiv on Sunday morning."),
+    ("WATCH: Our correspondent witnessed the aftermath of an attack on the town of Irpin:",
+     "Our correspondent witnessed the aftermath of an attack on the town of Irpin."),
+])
+def test_media_labels_go_and_the_news_after_them_stays(line: str, expected: str) -> None:
+    assert strip_boilerplate(line) == expected
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("Київ. 28 вересня. УНІАН. В Україні буде створено реєстр.", "В Україні буде створено реєстр."),
+    ("Харків. 12 листопада. УНІАН. У Харкові відновили рух метро.",
+     "У Харкові відновили рух метро."),
+    ("KYIV, Oct 3 (Reuters) - Ukraine's central bank held its rate.",
+     "Ukraine's central bank held its rate."),
+    ("KYIV (AP) — Russia fired 40 missiles overnight.", "Russia fired 40 missiles overnight."),
+    ("KYIV, Ukraine (AP) — Russia fired 40 missiles overnight.",
+     "Russia fired 40 missiles overnight."),
+    ("МОСКВА, 11 ноября. /ТАСС/. Депутаты внесли законопроект.", "Депутаты внесли законопроект."),
+    ("Москва. 10 ноября. ИНТЕРФАКС - Банк России сохранил ставку.", "Банк России сохранил ставку."),
+    ("МОСКВА, 11 ноя — РИА Новости. Путин провел совещание.", "Путин провел совещание."),
+    ("Kyiv, November 9, 2026 (Ukrinform). The Cabinet allocated funds.",
+     "The Cabinet allocated funds."),
+    ("KYIV. Nov 9 (Interfax-Ukraine) - The NBU kept its rate.", "The NBU kept its rate."),
+    ("WASHINGTON — The Senate voted on Tuesday.", "The Senate voted on Tuesday."),
+    # not datelines
+    ("In Kyiv, 3 October, a rally took place.", "In Kyiv, 3 October, a rally took place."),
+    ("Kyiv, Kharkiv and Odesa were hit overnight.", "Kyiv, Kharkiv and Odesa were hit overnight."),
+    ("NATO allies met in Brussels.", "NATO allies met in Brussels."),
+    ("США — крупнейший донор Украины.", "США — крупнейший донор Украины."),
+])
+def test_datelines(line: str, expected: str) -> None:
+    assert strip_dateline(line) == expected
+    assert strip_boilerplate(line) == expected
+
+
+def test_a_previously_list_at_the_end_goes() -> None:
+    text = ("Relatives lost contact with a woman abducted from the Oleshky care home.\n"
+            "Previously: Two Russian-installed Donetsk officials are suspected of deporting "
+            "children.\n"
+            "Lvova-Belova said a teenager abducted from Mariupol would become a prosecutor.\n"
+            "Subscribe on Patreon to back our journalism long-term.")
+    assert strip_boilerplate(text) == (
+        "Relatives lost contact with a woman abducted from the Oleshky care home.")
+    # Paragraphs of news after it are not a list of teasers.
+    news = ("Drones hit Sumy.\nPreviously: Russia struck Sumy's university.\n"
+            "The mayor said repairs would take a month. Classes moved online.")
+    assert strip_boilerplate(news) == (
+        "Drones hit Sumy.\nThe mayor said repairs would take a month. Classes moved online.")
+
+
+def test_a_teaser_glued_to_a_paragraph_goes() -> None:
+    assert strip_boilerplate("Drones hit Kyiv on Monday. Read also: Explosions rock Kharkiv") == (
+        "Drones hit Kyiv on Monday.")
+    assert strip_boilerplate("У Рівному відкрили спортзал. Раніше: Росіяни вдарили по Кривому "
+                             "Рогу") == "У Рівному відкрили спортзал."
+    assert strip_boilerplate("The talks: what we know so far.") == "The talks: what we know so far."
 
 
 def test_canonical_url() -> None:
@@ -128,12 +260,14 @@ def raw(**kw: object) -> RawItem:
 
 def test_clean_item() -> None:
     c = clean_item(raw(title=" Evacuation &amp; aid\n in <b>Kherson</b> ",
-                       content_html="<p>Buses left.</p><p>WATCH: a video</p><p>More.</p>",
+                       content_html="<p>Buses left.</p><p>WATCH: a video</p><p>More.</p>"
+                                    "<p>Київ. 28 вересня. УНІАН. Автобуси поїхали.</p>"
+                                    "<p>фото УНІАН</p>",
                        published_at=NOW - timedelta(hours=1)),
                    source_id=4, language="uk", now=NOW)
     assert c is not None
     assert c.title == "Evacuation & aid in Kherson"
-    assert c.text == "Buses left.\nMore."
+    assert c.text == "Buses left.\nMore.\nАвтобуси поїхали."
     assert c.url == "https://x.org/a" and c.key == item_key(None, "https://x.org/a", "", 4)
     assert c.language == "uk" and c.source_id == 4
     assert c.published_at == NOW - timedelta(hours=1)
