@@ -16,6 +16,7 @@ class TagKind(StrEnum):
     CITY = "city"
     TOPIC = "topic"
     PHRASE = "phrase"
+    PLACE = "place"  # a unit of Ukraine's codifier (oblast, raion, hromada, settlement)
 
 
 class ChatStatus(StrEnum):
@@ -113,6 +114,10 @@ class Evidence:
 class Tags:
     cities: tuple[str, ...] = ()  # city slugs, most evidence first
     topics: tuple[str, ...] = ()  # topic slugs
+    # KATOTTG codes of the Ukrainian places the item is about, with all their ancestors
+    # (a Balakliia item carries its hromada, Izium raion and Kharkiv oblast): what follows
+    # of any level match; the most specific ones are what it is shown with.
+    places: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
 
 
@@ -166,6 +171,7 @@ class Story:
     cities: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
     text: str = ""  # text of the lead item, for focused summaries
+    places: tuple[str, ...] = ()  # KATOTTG codes with their ancestors (see Tags.places)
 
 
 # --- chats and delivery ------------------------------------------------------------

@@ -69,6 +69,8 @@ stories = Table(
     Column("source_count", Integer, nullable=False, default=1),
     Column("cities", JSON, nullable=False, default=list),
     Column("topics", JSON, nullable=False, default=list),
+    # KATOTTG codes of the story's Ukrainian places and their ancestors (Tags.places)
+    Column("places", JSON, nullable=False, default=list),
     Column("fingerprint", JSON),  # near-duplicate signature of the lead item
 )
 

@@ -18,7 +18,8 @@ from bot.i18n import ngettext_for, translator
 
 TITLE_MAX = 250
 SUMMARY_MAX = 400
-GROUP_ICONS = {TagKind.CITY: "📍", TagKind.TOPIC: "🏷", TagKind.PHRASE: "🔎"}
+GROUP_ICONS = {TagKind.CITY: "📍", TagKind.PLACE: "📍", TagKind.TOPIC: "🏷",
+               TagKind.PHRASE: "🔎"}
 
 Match = tuple[TagKind, str]
 Summarizer = Callable[[Story, Subscription], str]

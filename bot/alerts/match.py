@@ -180,10 +180,13 @@ class SubscriptionIndex:
         return found
 
     def match(self, story: Story) -> dict[int, list[Subscription]]:
-        """chat id -> every subscription of that chat the story matches (city, topic, phrase)."""
+        """chat id -> every subscription of that chat the story matches (city, topic, Ukrainian
+        place of any level, phrase)."""
         out: dict[int, list[Subscription]] = {}
         tags = [(TagKind.CITY, c) for c in dict.fromkeys(story.cities)]
         tags += [(TagKind.TOPIC, t) for t in dict.fromkeys(story.topics)]
+        # a story's places carry their ancestors: a follow of any level matches
+        tags += [(TagKind.PLACE, p) for p in dict.fromkeys(story.places)]
         text = f"{story.title}\n{story.text or story.summary}"
         tags += [(TagKind.PHRASE, p) for p in self.matching_phrases(text)]
         subs = self._subs

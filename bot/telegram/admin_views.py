@@ -99,7 +99,7 @@ async def stats_text(services: Services) -> str:
         "Subscriptions: " + " · ".join(
             f"{chats['subscriptions'].get(k.value, 0):,} {k.value}" for k in TagKind),
     ]
-    for kind in (TagKind.CITY, TagKind.TOPIC):
+    for kind in (TagKind.CITY, TagKind.PLACE, TagKind.TOPIC):
         top = [t for t in chats["top"] if t["kind"] == kind.value]
         if top:
             lines.append(f"  top {kind.value}s: " + ", ".join(

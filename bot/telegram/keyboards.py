@@ -17,7 +17,7 @@ from bot.domain import Subscription, TagKind
 
 CALLBACK_MAX = 64
 LABEL_MAX = 30
-KIND_CODE = {TagKind.CITY: "c", TagKind.TOPIC: "t", TagKind.PHRASE: "p"}
+KIND_CODE = {TagKind.CITY: "c", TagKind.TOPIC: "t", TagKind.PHRASE: "p", TagKind.PLACE: "u"}
 CODE_KIND = {v: k for k, v in KIND_CODE.items()}
 
 

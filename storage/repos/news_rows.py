@@ -12,11 +12,12 @@ CHUNK = 500  # bound parameters per IN (...) list, far below both backends' limi
 
 STORY_COLS = (stories.c.id, stories.c.title, stories.c.url, stories.c.summary, stories.c.text,
               stories.c.published_at, stories.c.first_seen_at, stories.c.updated_at,
-              stories.c.source_count, stories.c.cities, stories.c.topics)
+              stories.c.source_count, stories.c.cities, stories.c.topics, stories.c.places)
 
 
 def tags_to_json(tags: Tags) -> dict[str, Any]:
     return {"cities": list(tags.cities), "topics": list(tags.topics),
+            "places": list(tags.places),
             "evidence": [[e.kind.value, e.key, e.term, e.field, e.start, e.end]
                          for e in tags.evidence]}
 
@@ -32,7 +33,7 @@ def tags_from_json(data: Any) -> Tags:
         except (ValueError, IndexError, TypeError):
             continue
     return Tags(cities=tuple(data.get("cities") or ()), topics=tuple(data.get("topics") or ()),
-                evidence=tuple(ev))
+                evidence=tuple(ev), places=tuple(data.get("places") or ()))
 
 
 def story_of_row(row: Any) -> Story:
@@ -40,7 +41,8 @@ def story_of_row(row: Any) -> Story:
                  published_at=aware(row.published_at),
                  first_seen_at=aware(row.first_seen_at), updated_at=aware(row.updated_at),
                  source_count=row.source_count, cities=tuple(row.cities or ()),
-                 topics=tuple(row.topics or ()), text=row.text or "")
+                 topics=tuple(row.topics or ()), text=row.text or "",
+                 places=tuple(row.places or ()))
 
 
 def item_of_row(row: Any) -> Item:

@@ -63,6 +63,7 @@ _UPDATE_STORY = (
     update(stories).where(stories.c.id == bindparam("b_id"))
     .values(source_count=bindparam("b_count", type_=stories.c.source_count.type),
             cities=bindparam("b_cities", type_=stories.c.cities.type),
+            places=bindparam("b_places", type_=stories.c.places.type),
             topics=bindparam("b_topics", type_=stories.c.topics.type),
             updated_at=bindparam("b_updated", type_=stories.c.updated_at.type)))
 
@@ -231,7 +232,7 @@ def _story_row(n: NewItem) -> dict[str, Any]:
             "published_at": published_of(n),
             "first_seen_at": aware(n.fetched_at), "updated_at": aware(n.fetched_at),
             "source_count": 1, "cities": list(n.tags.cities),
-            "topics": list(n.tags.topics),
+            "topics": list(n.tags.topics), "places": list(n.tags.places),
             "fingerprint": list(c.fingerprint) if c.fingerprint else None}
 
 
@@ -281,9 +282,11 @@ def _update_stories(conn: Connection, batch: Sequence[NewItem], ok: list[int],
         when = aware(max(batch[i].fetched_at for i in idxs))
         cities: list[str] = []
         topics: list[str] = []
+        places: list[str] = []
         for i in idxs:
             cities = _union(cities, batch[i].tags.cities)
             topics = _union(topics, batch[i].tags.topics)
+            places = _union(places, batch[i].tags.places)
         if sid in lead_of:
             # The row was made from the lead, stored or not (its key may have lost a race).
             lead = batch[lead_of[sid]]
@@ -292,8 +295,8 @@ def _update_stories(conn: Connection, batch: Sequence[NewItem], ok: list[int],
                           published_at=published_of(lead),
                           first_seen_at=aware(lead.fetched_at), updated_at=when,
                           source_count=len(new_sources), cities=tuple(cities),
-                          topics=tuple(topics), text=c.text)
-            fresh_c, fresh_t = cities, topics
+                          topics=tuple(topics), text=c.text, places=tuple(places))
+            fresh_c, fresh_t, fresh_p = cities, topics, places
             changed = idxs != [lead_of[sid]]  # a lone stored lead is already as written
         else:
             row = current.get(sid)
@@ -305,18 +308,21 @@ def _update_stories(conn: Connection, batch: Sequence[NewItem], ok: list[int],
                           first_seen_at=row.first_seen_at, updated_at=when,
                           source_count=row.source_count + len(added),
                           cities=tuple(_union(row.cities, cities)),
-                          topics=tuple(_union(row.topics, topics)), text=row.text)
+                          topics=tuple(_union(row.topics, topics)), text=row.text,
+                          places=tuple(_union(row.places, places)))
             fresh_c = [x for x in cities if x not in row.cities]
             fresh_t = [x for x in topics if x not in row.topics]
+            fresh_p = [x for x in places if x not in row.places]
             changed = True
         out[sid] = story
         if changed:
             updates.append({"b_id": sid, "b_count": story.source_count,
                             "b_cities": list(story.cities), "b_topics": list(story.topics),
+                            "b_places": list(story.places),
                             "b_updated": aware(when)})
         # A tag carries the story's publication time, also one gained from a later report:
         # /kherson lists the story when it happened, not as new when Kherson is mentioned.
-        tag_rows.extend(_tag_rows(sid, fresh_c, fresh_t, story.published_at))
+        tag_rows.extend(_tag_rows(sid, fresh_c, fresh_t, story.published_at, fresh_p))
     if updates:
         conn.execute(_UPDATE_STORY, updates)
     if tag_rows:
@@ -327,10 +333,13 @@ def _update_stories(conn: Connection, batch: Sequence[NewItem], ok: list[int],
     return out
 
 
-def _tag_rows(sid: int, cities: Iterable[str], topics: Iterable[str], published: datetime
-              ) -> list[dict[str, Any]]:
+def _tag_rows(sid: int, cities: Iterable[str], topics: Iterable[str], published: datetime,
+              places: Iterable[str] = ()) -> list[dict[str, Any]]:
     at = aware(published)
     return ([{"story_id": sid, "kind": TagKind.CITY.value, "key": c, "published_at": at}
              for c in cities]
             + [{"story_id": sid, "kind": TagKind.TOPIC.value, "key": t, "published_at": at}
-               for t in topics])
+               for t in topics]
+            # every level: /kharkiv_oblast lists a Balakliia story through its oblast's row
+            + [{"story_id": sid, "kind": TagKind.PLACE.value, "key": p, "published_at": at}
+               for p in places])

@@ -135,7 +135,7 @@ async def test_followers_counts_and_alert_targets(store: Store) -> None:
 
     counts = await store.chats.counts(top=1)
     assert counts["chats"] == {"active": 2, "paused": 1, "blocked": 1}
-    assert counts["subscriptions"] == {"city": 3, "topic": 1, "phrase": 0}
+    assert counts["subscriptions"] == {"city": 3, "topic": 1, "phrase": 0, "place": 0}
     assert counts["top"] == [{"kind": "city", "key": "kherson", "label": "Kherson",
                               "followers": 3}]
 

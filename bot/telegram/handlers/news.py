@@ -100,7 +100,8 @@ def _focus(subs: Sequence[Subscription]) -> Callable[[Story], tuple[TagKind | No
     def focus(story: Story) -> tuple[TagKind | None, str | None]:
         for s in subs:
             if (s.kind == TagKind.CITY and s.key in story.cities) or (
-                    s.kind == TagKind.TOPIC and s.key in story.topics):
+                    s.kind == TagKind.TOPIC and s.key in story.topics) or (
+                    s.kind == TagKind.PLACE and s.key in story.places):
                 return s.kind, s.key
         # A phrase story: sentences with the phrase, else the plain summary.
         return (phrase.kind, phrase.key) if phrase else (None, None)

@@ -40,7 +40,7 @@ def list_text(chat: Chat, subs: Sequence[Subscription]) -> str:
     _ = gettext_for(chat)
     if not subs:
         return _("This chat follows nothing yet. Try /subscribe Kherson.")
-    icons = {TagKind.CITY: "📍", TagKind.TOPIC: "#", TagKind.PHRASE: "🔎"}
+    icons = {TagKind.CITY: "📍", TagKind.PLACE: "📍", TagKind.TOPIC: "#", TagKind.PHRASE: "🔎"}
     lines = [_("<b>This chat follows:</b>")]
     lines += [f"{icons[s.kind]} {escape(s.label)}" + (" " + _("(briefing only)")
               if s.mode.value == "briefing" else "") for s in subs]
