@@ -42,9 +42,10 @@ def follow_data(kind: TagKind, key: str) -> str | None:
 
 
 def parse_follow(data: str) -> tuple[str, str] | None:
-    """('c'|'t'|'p'|'x', key) from follow callback_data, or None when malformed."""
+    """("c"|"t"|"p"|"u"|"x", key) from follow callback_data, or None when malformed."""
     parts = data.split(":", 2)
-    if len(parts) != 3 or parts[0] != "f" or parts[1] not in ("c", "t", "p", "x") or not parts[2]:
+    if len(parts) != 3 or parts[0] != "f" or parts[1] not in ("c", "t", "p", "u", "x") \
+            or not parts[2]:
         return None
     return parts[1], parts[2]
 
