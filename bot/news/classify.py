@@ -8,12 +8,13 @@ normalize_phrase, get_classifier.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from bot.domain import Evidence, TagKind, Tags
-from bot.news.gazetteer import FLAG_NAME, FLAG_REGION, Gazetteer
+from bot.news.gazetteer import FLAG_NAME, FLAG_REGION, CityMatch, Gazetteer
 from bot.news.text import Tokens, normalize_phrase, stem, words
 from bot.news.topics import Pattern, Topics, compile_term
 
@@ -22,6 +23,14 @@ __all__ = ["Classifier", "Resolution", "get_classifier", "normalize_phrase"]
 FIELD_WEIGHT = {"title": 3.0, "source": 2.0, "text": 1.0}
 MAX_EVIDENCE_PER_KEY = 3  # per field: enough to show why, small enough to store
 FUZZY_CUTOFF = 0.75
+
+# Table and list rows ("artillery systems — 52,110 (+41)", "1,686 (+3) air defence
+# systems", "ППО 560 (+1)"): a short label with a count names a category, it does not tell
+# that anything happened, so topic terms in such a line are no evidence.
+ROW_MAX_WORDS = 6  # words of letters in a row (8 when it has a "(+41)" count)
+_ROW_COUNT = re.compile(r"\(\s*[+\-−–]?\s*\d[\d\s,.]*\)")
+_ROW_EDGE_NUMBER = re.compile(r"^\W*\d|[—–:|\t=]\s*\d[\d\s,.%+]*$")
+_LETTER_WORD = re.compile(r"[^\W\d_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,17 +57,23 @@ class Classifier:
     def find_evidence(self, text: str, field: str = "text") -> list[Evidence]:
         """Every city and topic mention of a text, in order of position."""
         tokens = Tokens(text)
-        ev = [Evidence(TagKind.CITY, m.slug, m.term, field, m.start, m.end)
-              for m in self.gaz.find(text, tokens)]
+        cities = self.gaz.find(text, tokens)
+        ev = [Evidence(TagKind.CITY, m.slug, m.term, field, m.start, m.end) for m in cities]
         ev += [Evidence(TagKind.TOPIC, m.slug, m.term, field, m.start, m.end)
-               for m in self.topics.find(tokens)]
+               for m in self.topics.find(tokens, self._places_in_ukraine(cities))]
         ev.sort(key=lambda e: e.start)
         return ev
 
     def classify(self, title: str, text: str, *, source_cities: Sequence[str] = (),
                  source_topics: Sequence[str] = ()) -> Tags:
         """Tags of an item: cities and topics by evidence strength, with the evidence."""
-        found = self.find_evidence(title, "title") + self.find_evidence(text, "text")
+        found = self.find_evidence(title, "title")
+        text_ev = self.find_evidence(text, "text")
+        rows = table_rows(text) if text_ev and "\n" in text else []
+        if rows:
+            text_ev = [e for e in text_ev if e.kind is not TagKind.TOPIC
+                       or not any(a <= e.start < b for a, b in rows)]
+        found += text_ev
         for kind, values in ((TagKind.CITY, source_cities), (TagKind.TOPIC, source_topics)):
             for value in values:
                 key = self._source_key(kind, value)
@@ -81,6 +96,13 @@ class Classifier:
                     topics=tuple(k for kind, k in ranked if kind is TagKind.TOPIC),
                     evidence=tuple(kept))
 
+    def _places_in_ukraine(self, cities: Sequence[CityMatch]) -> list[tuple[int, int]]:
+        """Offsets of the places in Ukraine among a text's city mentions (a topic cue:
+        "a strike on Odesa port" is an attack)."""
+        by_slug = self.gaz.by_slug
+        return [(m.start, m.end) for m in cities
+                if (p := by_slug.get(m.slug)) is not None and p.cc == "UA"]
+
     def _source_key(self, kind: TagKind, value: str) -> str | None:
         """A source's fixed tag: a slug, or a name an operator wrote ("Kherson", "Херсон")."""
         known = self.gaz.by_slug if kind is TagKind.CITY else self.topics.topics
@@ -97,7 +119,9 @@ class Classifier:
                 return False
             return any(m.slug == key for m in self.gaz.find(text, tokens))
         if kind is TagKind.TOPIC:
-            return any(m.slug == key for m in self.topics.find_text(text))
+            tokens = Tokens(text)
+            places = self._places_in_ukraine(self.gaz.find(text, tokens))
+            return any(m.slug == key for m in self.topics.find(tokens, places))
         pats = _phrase_patterns(key)
         if not pats:
             return False
@@ -226,6 +250,30 @@ class Classifier:
                         names.setdefault(key[0], []).append((key, TagKind.TOPIC, slug))
             self._names = names
         return self._names
+
+
+def is_table_row(line: str) -> bool:
+    """A line of a table or a list, not a sentence: a short label with a "(+41)" count, or
+    a count first ("1,686 air defence systems"), or last after a mark ("tanks: 12")."""
+    s = line.strip()
+    if not s or len(s) > 100 or s.endswith((":", ".", "!", "?")) or not any(
+            c.isdigit() for c in s):
+        return False
+    n = len(_LETTER_WORD.findall(s))
+    if _ROW_COUNT.search(s):
+        return n <= ROW_MAX_WORDS + 2
+    return n <= ROW_MAX_WORDS and bool(_ROW_EDGE_NUMBER.search(s))
+
+
+def table_rows(text: str) -> list[tuple[int, int]]:
+    """Offsets of the lines of a text that are table or list rows."""
+    out = []
+    pos = 0
+    for line in text.split("\n"):
+        if is_table_row(line):
+            out.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return out
 
 
 @lru_cache(maxsize=4096)

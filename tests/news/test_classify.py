@@ -60,7 +60,7 @@ HEADLINES = [
     ("Міжнародний кримінальний суд розслідує воєнні злочини в Ізюмі", ["izium"],
      ["war_crimes"]),
     # Russian
-    ("В Киеве прошли митинги в поддержку военнопленных", ["kyiv"], ["protests", "ceasefire"]),
+    ("В Киеве прошли митинги в поддержку военнопленных", ["kyiv"], ["protests"]),
     ("Ракетный удар по Харькову: есть погибшие", ["kharkiv"], ["shelling", "casualties"]),
     ("Беженцы из Ирпеня возвращаются домой", ["irpin"], ["refugees"]),
     ("В Николаеве и Одессе объявлена воздушная тревога", ["mykolaiv", "odesa"], ["shelling"]),
@@ -243,7 +243,7 @@ def test_operator_topics_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     found = {(m.slug, m.term) for m in topics.find_text("Wheat prices: grain corridor, tariffs")}
     assert found == {("grain", "Wheat"), ("grain", "grain corridor"), ("sanctions", "tariffs")}
     assert topics.topics["grain"].label == "grain exports"
-    assert "sanction" in topics.topics["sanctions"].terms  # bundled terms kept
+    assert "sanctioned" in topics.topics["sanctions"].terms  # bundled terms kept
 
 
 def test_bad_operator_topics_file(tmp_path: Path) -> None:
