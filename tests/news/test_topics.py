@@ -74,6 +74,12 @@ SENSES = [
     ("Drones struck a refinery in Saratov", ["energy", "shelling"], []),
     ("The package bans transactions with two Chinese refineries", [], ["energy"]),
     ("Ранні заморозки пошкодили сади", [], ["sanctions"]),
+    # a diplomatic protest, prisoners swapped, a parcel drone, executions of POWs
+    ("МИД вызвал посла и выразил протест", ["diplomacy"], ["protests"]),
+    ("Russia and Ukraine exchanged 150 prisoners each", ["ceasefire"], []),
+    ("Belarus released 50 political prisoners", [], ["ceasefire"]),
+    ("A Lviv startup will build drones that deliver parcels", [], ["shelling", "military_aid"]),
+    ("Russian soldiers executed three Ukrainian prisoners of war", ["war_crimes"], []),
     ("Естонія заморозила активи 40 компаній", ["sanctions"], []),
 ]
 
