@@ -216,6 +216,8 @@ def specifics(title: str, text: str) -> list[str]:
             word = word[:-2]  # Kharkiv's
         if word.casefold() in _COMMON_NAMES or len(word) < 4:
             continue
+        if _UNIT_AFTER.match(lead, m.end()):
+            word = _ADJECTIVE.sub("", word)  # Obolonskyi/Оболонському district -> Obolon
         sk = _skeleton(word)
         if len(sk) < 3 or sk in _COMMON_SKELETONS:
             continue
@@ -226,6 +228,16 @@ def specifics(title: str, text: str) -> list[str]:
             keys.append("w" + sk)
     keys += ["w" + sk for sk in initial if sk in inside]
     return list(dict.fromkeys(keys))[:MAX_KEYS]
+
+
+# The adjective endings of place names in English transliteration, Ukrainian and Russian:
+# a district is "Obolonskyi", "Оболонського", "Оболонском", the area "Obolon".
+_ADJECTIVE = re.compile(r"(?:s'?k|ськ|ск|цьк|цк)(?:yi|ii|y|a|e|oho|omu|ym|ii|ий|ого|ому|им|"
+                        r"ім|ій|а|ої|ою|у|е|их|ой|ая|ое|ом|ую)$", re.IGNORECASE)
+
+
+_UNIT_AFTER = re.compile(r"\s+(?:district|raion|hromada|community|oblast|region|район|"
+                         r"громад|област|округ)", re.IGNORECASE)
 
 
 def _starts_sentence(text: str, at: int) -> bool:
