@@ -25,6 +25,7 @@ from bot.alerts.html import (
 )
 from bot.domain import Story, Subscription, TagKind
 from bot.i18n import ngettext_for, translator
+from bot.news.places import shown_places
 from bot.news.text import strip_invisible
 
 TITLE_MAX = 400
@@ -116,7 +117,9 @@ def render_alert(story: Story, matched: Sequence[Subscription], *, focused_summa
             ngettext("+{n} source", "+{n} sources", more).format(n=more)))
     source_html = " · ".join(source_parts)
 
-    cities = _unique([_label(labels, TagKind.CITY, c) for c in story.cities])
+    cities = _unique([_label(labels, TagKind.CITY, c) for c in story.cities]
+                     + [_label(labels, TagKind.PLACE, p)
+                        for p in shown_places(story.places, story.cities)])
     topics = _unique([hashtag(_label(labels, TagKind.TOPIC, t)) for t in story.topics])
     tag_parts = [", ".join(cities)] if cities else []
     tag_parts += [" ".join(topics)] if topics else []

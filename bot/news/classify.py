@@ -15,6 +15,8 @@ from functools import cache, lru_cache
 
 from bot.domain import Evidence, TagKind, Tags
 from bot.news.gazetteer import FLAG_NAME, FLAG_REGION, CityMatch, Gazetteer
+from bot.news.places import mentions_place, place_codes, place_evidence
+from bot.news.places import units as place_units
 from bot.news.text import Tokens, normalize_phrase, stem, words
 from bot.news.topics import Pattern, Topics, compile_term
 
@@ -55,10 +57,12 @@ class Classifier:
     # --- classification ----------------------------------------------------------
 
     def find_evidence(self, text: str, field: str = "text") -> list[Evidence]:
-        """Every city and topic mention of a text, in order of position."""
+        """Every city, Ukrainian place (oblast, raion, hromada, village) and topic mention
+        of a text, in order of position."""
         tokens = Tokens(text)
         cities = self.gaz.find(text, tokens)
         ev = [Evidence(TagKind.CITY, m.slug, m.term, field, m.start, m.end) for m in cities]
+        ev += place_evidence(text, field, tokens)
         ev += [Evidence(TagKind.TOPIC, m.slug, m.term, field, m.start, m.end)
                for m in self.topics.find(tokens, self._places_in_ukraine(cities))]
         ev.sort(key=lambda e: e.start)
@@ -92,9 +96,17 @@ class Classifier:
                 per_field[(e.kind, e.key, e.field)] = n + 1
                 kept.append(e)
         ranked = sorted(score, key=lambda k: (-score[k], first[k]))
-        return Tags(cities=tuple(k for kind, k in ranked if kind is TagKind.CITY),
+        cities = tuple(k for kind, k in ranked if kind is TagKind.CITY)
+        found_places = [k for kind, k in ranked if kind is TagKind.PLACE]
+        # "на Харківщині" names the oblast (a place found here), not its centre: a city
+        # named only inside such a phrase gives no town code.
+        spans = [(e.field, e.start, e.end) for e in found if e.kind is TagKind.PLACE]
+        towns = [c for c in cities if any(
+            e.kind is TagKind.CITY and e.key == c and not any(
+                f == e.field and a <= e.start < b for f, a, b in spans) for e in found)]
+        return Tags(cities=cities,
                     topics=tuple(k for kind, k in ranked if kind is TagKind.TOPIC),
-                    evidence=tuple(kept))
+                    evidence=tuple(kept), places=place_codes(found_places, towns))
 
     def _places_in_ukraine(self, cities: Sequence[CityMatch]) -> list[tuple[int, int]]:
         """Offsets of the places in Ukraine among a text's city mentions (a topic cue:
@@ -122,6 +134,8 @@ class Classifier:
             tokens = Tokens(text)
             places = self._places_in_ukraine(self.gaz.find(text, tokens))
             return any(m.slug == key for m in self.topics.find(tokens, places))
+        if kind is TagKind.PLACE:
+            return mentions_place(text, key, [m.slug for m in self.gaz.find(text)])
         pats = _phrase_patterns(key)
         if not pats:
             return False
@@ -163,6 +177,8 @@ class Classifier:
             return self.city_label(key, lang)
         if kind is TagKind.TOPIC:
             return self.topic_label(key, lang)
+        if kind is TagKind.PLACE:
+            return place_units().label(key, lang) if place_units().get(key) else key
         return key
 
     def commands(self) -> dict[str, Resolution]:
@@ -175,6 +191,13 @@ class Classifier:
         for p in self.gaz.places:
             if p.slug not in out:
                 out[p.slug] = Resolution(TagKind.CITY, p.slug, p.name, 1.0)
+        # Oblasts, raions, hromadas and villages with a slug (/kharkiv_oblast, /izium_raion);
+        # a town the gazetteer has keeps its city command.
+        units = place_units()
+        for slug, code in units.slugs_all().items():
+            unit = units.get(code)
+            if slug not in out and unit is not None and not unit.city_slug:
+                out[slug] = Resolution(TagKind.PLACE, code, unit.name, 1.0)
         self._commands = out
         return dict(out)
 
@@ -198,8 +221,37 @@ class Classifier:
                     if name == m and found.get((kind, key), 0.0) < 0.9 * ratio:
                         found[(kind, key)] = round(0.9 * ratio, 3)
         ranked = sorted(found.items(), key=lambda kv: (-kv[1], -self._weight(*kv[0])))
-        return [Resolution(kind, key, self.label(kind, key), s) for (kind, key), s in
-                ranked[:limit]]
+        out = [Resolution(kind, key, self.label(kind, key), s) for (kind, key), s in
+               ranked[:limit]]
+        both = out + self._resolve_places(query, out, limit)
+        return sorted(both, key=lambda r: -r.score)  # stable: cities first among equals
+
+    def _resolve_places(self, query: str, known: list[Resolution], limit: int
+                        ) -> list[Resolution]:
+        """Ukrainian units by any of their names ("Ізюмський район", "Kharkiv oblast",
+        "Балаклійська громада", a village): after the cities and topics found, with their
+        context in the label; a town the gazetteer knows stays a city."""
+        if known and known[0].score >= 1.0 and len(known) >= limit:
+            return []
+        units = place_units()
+        out: list[Resolution] = []
+        cities = {r.key for r in known if r.kind is TagKind.CITY}
+        q = normalize_phrase(query.strip().lstrip("/#"))
+        named = {code for code, _flags in units.form_units(q)}
+        text = query.strip().lstrip("/#")
+        # "Kherson region", "на Харківщині": the whole query is one unit's phrase
+        named |= {m.code for m in units.find(text) if m.start == 0 and m.end == len(text)}
+        for unit in units.resolve(query, limit=8):
+            if unit.city_slug and (unit.city_slug in cities or unit.level == "settlement"):
+                continue  # the city the gazetteer resolved (or will) is the same place
+            # the matcher's order; sure only for the first place named exactly so, and when
+            # no city or topic was
+            exact = unit.code in named or q in {normalize_phrase(n) for n in
+                                                (unit.name, unit.uk, unit.ru) if n}
+            sure = exact and not out and not (known and known[0].score >= 1.0)
+            score = 1.0 if sure else (0.9 if exact else 0.6)
+            out.append(Resolution(TagKind.PLACE, unit.code, units.label(unit.code), score))
+        return out[:max(0, 8 - len(known))]
 
     def _exact(self, q: str) -> list[tuple[TagKind, str]]:
         out: list[tuple[TagKind, str]] = []
@@ -211,7 +263,9 @@ class Classifier:
             if (TagKind.TOPIC, tslug) not in out:
                 out.append((TagKind.TOPIC, tslug))
         hit = self.gaz.forms.get(q)
-        if hit is not None:
+        if hit is not None and hit[1] & FLAG_REGION:
+            pass  # "Kharkiv oblast", "Харківщина": the oblast itself (a place, below)
+        elif hit is not None:
             out.append((TagKind.CITY, self.gaz.places[hit[0]].slug))
         elif slug in self.gaz.by_slug:
             out.append((TagKind.CITY, slug))

@@ -181,7 +181,15 @@ def test_empty_phrase_mentions_nothing(clf: Classifier) -> None:
     ("war crimes", TagKind.TOPIC, "war_crimes"), ("war_crimes", TagKind.TOPIC, "war_crimes"),
     ("санкції", TagKind.TOPIC, "sanctions"), ("санкции", TagKind.TOPIC, "sanctions"),
     ("Sanctions", TagKind.TOPIC, "sanctions"), ("біженці", TagKind.TOPIC, "refugees"),
-    ("Kherson region", TagKind.CITY, "kherson"), ("New York", TagKind.CITY, "new_york"),
+    ("New York", TagKind.CITY, "new_york"),
+    # an oblast in any language and form is the oblast (a place), not its centre city
+    ("Kherson region", TagKind.PLACE, "UA65000000000030969"),
+    ("Харківщина", TagKind.PLACE, "UA63000000000041885"),
+    ("Kharkiv oblast", TagKind.PLACE, "UA63000000000041885"),
+    ("Харьковская область", TagKind.PLACE, "UA63000000000041885"),
+    ("Ізюмський район", TagKind.PLACE, "UA63040000000023521"),
+    ("Izium raion", TagKind.PLACE, "UA63040000000023521"),
+    ("Балаклійська громада", TagKind.PLACE, "UA63040010000010092"),
 ])
 def test_resolve_exact(clf: Classifier, query: str, kind: TagKind, key: str) -> None:
     res = clf.resolve(query)

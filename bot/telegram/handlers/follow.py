@@ -184,7 +184,8 @@ async def on_follow_button(update: Update, context: Context) -> None:
             code = "p" if value else ""
         if code == "p" and PHRASE_MIN <= len(value) <= PHRASE_MAX:
             kind, key, label = TagKind.PHRASE, normalize_phrase(value), value
-        elif code in ("c", "t") and command_for(classifier, kb.CODE_KIND[code], value):
+        elif (code in ("c", "t") and command_for(classifier, kb.CODE_KIND[code], value)) or (
+                code == "u" and classifier.label(TagKind.PLACE, value) != value):
             # Callback data can be forged: only keys the classifier knows are followed.
             kind, key = kb.CODE_KIND[code], value
             label = label_of(classifier, kind, key, chat.language)

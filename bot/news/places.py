@@ -1,0 +1,90 @@
+"""Ukraine's places in an item: the codifier's units (bot.news.admin_units) behind its tags.
+
+One design with the city gazetteer: a town the gazetteer knows (every town of 5,000 people)
+is found by the gazetteer, with all its sense rules (a capital used for its government, a
+club, a river, a street are not the place), and mapped to its KATOTTG unit here; the
+admin-units matcher adds what the gazetteer does not know: oblasts ("на Харківщині",
+"Kharkiv oblast"), raions, hromadas and villages, each only where the text picks one unit.
+The item then carries the codes of its most specific places and of all their ancestors
+(Tags.places), so that a follow of Balakliia, of its hromada, of Izium raion or of the
+Kharkiv oblast all match a Balakliia story.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from bot.domain import Evidence, TagKind
+from bot.news.admin_units import AdminUnits, UnitMatch, get_admin_units
+from bot.news.text import Tokens
+
+
+def units() -> AdminUnits:
+    """The admin-units data, loaded once per process."""
+    return get_admin_units()
+
+
+def _own_matches(text: str, tokens: Tokens | None, context: Sequence[str]
+                 ) -> list[UnitMatch]:
+    """Units the admin-units matcher finds, without the towns the gazetteer owns."""
+    data = units()
+    out = []
+    for m in data.find(text, tokens, context_codes=context):
+        unit = data.get(m.code)
+        if unit is not None and unit.city_slug:
+            continue  # the gazetteer decides about known towns (its sense rules)
+        out.append(m)
+    return out
+
+
+def place_evidence(text: str, field: str, tokens: Tokens | None = None,
+                   context: Sequence[str] = ()) -> list[Evidence]:
+    """Evidence of the units below city-gazetteer level in a text (oblasts, raions, ...)."""
+    return [Evidence(TagKind.PLACE, m.code, m.term, field, m.start, m.end)
+            for m in _own_matches(text, tokens, context)]
+
+
+def place_codes(found: Iterable[str], cities: Iterable[str]) -> tuple[str, ...]:
+    """Codes for Tags.places: the units found and the units of the tagged Ukrainian towns,
+    most specific first, then every ancestor once."""
+    data = units()
+    leaves: list[str] = []
+    for slug in cities:
+        unit = data.for_city(slug)
+        if unit is not None:
+            leaves.append(unit.code)
+    leaves.extend(found)
+    leaves = list(dict.fromkeys(leaves))
+    specific = data.most_specific(leaves)
+    out = list(specific)
+    for code in specific:
+        out.extend(data.ancestors(code))
+    return tuple(dict.fromkeys(out))
+
+
+def mentions_place(text: str, code: str, cities: Iterable[str]) -> bool:
+    """True when the text (a sentence) is about the unit or a place inside it; `cities` are
+    the gazetteer's city slugs found in the same text."""
+    found = [m.code for m in _own_matches(text, None, ())]
+    return code in place_codes(found, cities)
+
+
+def most_specific(codes: Iterable[str]) -> list[str]:
+    """The codes no other code of the list lies within (what a story is shown with)."""
+    return units().most_specific(codes)
+
+
+def shown_places(places: Sequence[str], cities: Iterable[str]) -> list[str]:
+    """The codes a story is shown with besides its cities: its most specific places that
+    are not one of its cities' towns (an oblast-wide story shows "Kharkiv oblast")."""
+    if not places:
+        return []
+    data = units()
+    towns = set(cities)
+    out = []
+    for code in data.most_specific(places):
+        unit = data.get(code)
+        if unit is not None and unit.city_slug in towns:
+            continue
+        out.append(code)
+    return out
