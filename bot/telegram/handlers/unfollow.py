@@ -104,7 +104,8 @@ async def on_unfollow_button(update: Update, context: Context) -> None:
     sub_id = kb.parse_id(data, head)
     # unsubscribe() removes only a subscription of this very chat: a forged id of
     # someone else's subscription changes nothing.
-    removed = await services.need_alerts().unsubscribe(chat.id, sub_id) if sub_id is not None else None
+    alerts = services.need_alerts()
+    removed = await alerts.unsubscribe(chat.id, sub_id) if sub_id is not None else None
     if removed is None:
         await query.answer(_("That is not something this chat follows."))
         if head == "uns":
