@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from bot.domain import Tags
 from bot.news.classify import Classifier, get_classifier
+from bot.news.places import units as place_units
 
 
 def tags_to_json(classifier: Classifier, tags: Tags) -> dict[str, Any]:
@@ -18,13 +19,31 @@ def tags_to_json(classifier: Classifier, tags: Tags) -> dict[str, Any]:
         "topics": list(tags.topics),
         "evidence": [{"kind": str(e.kind), "key": e.key, "term": e.term, "field": e.field,
                       "start": e.start, "end": e.end} for e in tags.evidence],
+        # Ukrainian places, the most specific only (a Balakliia item: Balakliia, not its
+        # hromada, raion and oblast, which matching adds)
+        "places": _places(tags.places),
     }
+
+
+def _places(codes: tuple[str, ...]) -> list[dict[str, str]]:
+    if not codes:
+        return []
+    units = place_units()
+    out = []
+    for code in units.most_specific(codes):
+        unit = units.get(code)
+        if unit is not None:
+            out.append({"code": code, "name": unit.name, "level": unit.level})
+    return out
 
 
 def format_tags(classifier: Classifier, tags: Tags) -> str:
     """A readable report of one text's tags."""
     cities = ", ".join(f"{classifier.city_label(c)} ({c})" for c in tags.cities) or "-"
-    lines = [f"cities: {cities}", f"topics: {', '.join(tags.topics) or '-'}"]
+    places = ", ".join(f"{p['name']} ({p['level']}, {p['code']})"
+                       for p in _places(tags.places)) or "-"
+    lines = [f"cities: {cities}", f"places: {places}",
+             f"topics: {', '.join(tags.topics) or '-'}"]
     if tags.evidence:
         lines.append("evidence:")
         for e in tags.evidence:

@@ -49,10 +49,25 @@ def test_tag_json_reads_lines(capsys: pytest.CaptureFixture[str],
     assert ev["kherson"] == {"kind": "city", "key": "kherson", "term": "Херсона",
                              "field": "title", "start": 8, "end": 15}
     assert out[1]["cities"] == ["Kyiv"] and out[1]["topics"] == ["protests"]
-    assert out[2] == out[3] == {"cities": [], "topics": [], "evidence": []}
+    assert out[2] == out[3] == {"cities": [], "topics": [], "evidence": [], "places": []}
 
 
 def test_tag_json_with_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tag", "--json", "Explosions in Kharkiv"]) == 0
     (line,) = capsys.readouterr().out.splitlines()
     assert json.loads(line)["cities"] == ["Kharkiv"]
+
+
+def test_json_lists_the_most_specific_ukrainian_places() -> None:
+    from io import StringIO
+
+    from bot.news.classify import get_classifier
+    from bot.news.tag_cmd import tag_lines
+
+    out = StringIO()
+    tag_lines(get_classifier(), StringIO("Обстріл Балаклійської громади на Харківщині\n"
+                                          "Drones hit Izium raion overnight\n"), out)
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first["places"] == [{"code": "UA63040010000010092", "name": "Balakliia hromada",
+                                "level": "hromada"}]
+    assert [p["level"] for p in second["places"]] == ["raion"]
