@@ -239,18 +239,25 @@ class Classifier:
         q = normalize_phrase(query.strip().lstrip("/#"))
         named = {code for code, _flags in units.form_units(q)}
         text = query.strip().lstrip("/#")
-        # "Kherson region", "на Харківщині": the whole query is one unit's phrase
-        named |= {m.code for m in units.find(text) if m.start == 0 and m.end == len(text)}
+        # "Kherson region", "Харківщина": the whole query is one unit's phrase, which wins
+        # over a village of that name
+        phrase = {m.code for m in units.find(text) if m.start == 0 and m.end == len(text)}
         for unit in units.resolve(query, limit=8):
             if unit.city_slug and (unit.city_slug in cities or unit.level == "settlement"):
                 continue  # the city the gazetteer resolved (or will) is the same place
             # the matcher's order; sure only for the first place named exactly so, and when
             # no city or topic was
-            exact = unit.code in named or q in {normalize_phrase(n) for n in
-                                                (unit.name, unit.uk, unit.ru) if n}
-            sure = exact and not out and not (known and known[0].score >= 1.0)
+            exact = unit.code in named | phrase or q in {normalize_phrase(n) for n in
+                                                         (unit.name, unit.uk, unit.ru) if n}
+            # sure: named exactly, by one unit only (Поляна, Іванівка: dozens of villages)
+            unique = (phrase == {unit.code}) or (not phrase and len(named) <= 1)
+            sure = exact and unique and not out and not (known and known[0].score >= 1.0)
             score = 1.0 if sure else (0.9 if exact else 0.6)
             out.append(Resolution(TagKind.PLACE, unit.code, units.label(unit.code), score))
+        # namesakes in one raion are told apart by their hromada
+        labels = [r.label for r in out]
+        out = [r if labels.count(r.label) == 1 else Resolution(
+            r.kind, r.key, units.label(r.key, hromada=True), r.score) for r in out]
         return out[:max(0, 8 - len(known))]
 
     def _exact(self, q: str) -> list[tuple[TagKind, str]]:

@@ -41,6 +41,12 @@ def follow_data(kind: TagKind, key: str) -> str | None:
     return data if fits(data) else None
 
 
+def latest_data(kind: TagKind, key: str) -> str | None:
+    """'lst:c:kherson', the "Latest news" button; None when it does not fit."""
+    data = f"lst:{KIND_CODE[TagKind(kind)]}:{key}"
+    return data if fits(data) else None
+
+
 def parse_follow(data: str) -> tuple[str, str] | None:
     """("c"|"t"|"p"|"u"|"x", key) from follow callback_data, or None when malformed."""
     parts = data.split(":", 2)

@@ -42,3 +42,21 @@ async def test_a_place_command_lists_the_latest_of_the_oblast(tmp_path: Path) ->
                                         "Kharkiv region on Monday, officials said."))
         answer = await bot.say(705, "/kharkiv_oblast")
         assert "Balakliia" in answer.plain, answer.plain
+
+
+async def test_news_answers_for_any_name_and_offers_candidates(tmp_path: Path) -> None:
+    async with running(tmp_path) as bot:
+        await bot.publish("alpha", item("b3", "Drone strike on Balakliia market",
+                                        "A Russian drone struck the market in Balakliia, "
+                                        "wounding two people, officials said."))
+        answer = await bot.say(706, "/news Балаклійська громада")
+        assert "Balakliia" in answer.plain, answer.plain
+        answer = await bot.say(706, "/news Ізюмський район")
+        assert "Balakliia" in answer.plain, answer.plain
+        # A name many villages share: the candidates, with their raion and oblast.
+        many = await bot.say(706, "/news Поляна")
+        labels = [text for text, _data in many.buttons()]
+        assert 2 <= len(labels) <= 8 and all("raion" in t for t in labels), labels
+        assert len(set(labels)) == len(labels)
+        empty = await bot.say(706, "/news")
+        assert "/news" in empty.plain

@@ -157,7 +157,8 @@ async def on_text(update: Update, context: Context) -> None:
         name = label_of(classifier, top.kind, top.key, chat.language)
         buttons = [(_("Follow {name}").format(name=name), kb.follow_data(top.kind, top.key))]
         if command_for(classifier, top.kind, top.key):
-            buttons.append((_("Latest news"), f"lst:{kb.KIND_CODE[top.kind]}:{top.key}"))
+            if (data := kb.latest_data(top.kind, top.key)) is not None:
+                buttons.append((_("Latest news"), data))
         await reply(update, context, _("Follow <b>{name}</b>? You will get an alert for each"
                                        " new story.").format(name=escape(name)),
                     kb.choices_keyboard([(t, d) for t, d in buttons if d and kb.fits(d)]))

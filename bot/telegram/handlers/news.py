@@ -18,6 +18,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.alerts.html import escape
 from bot.domain import Story, Subscription, TagKind
 from bot.i18n import translator
 from bot.telegram import keyboards as kb
@@ -76,6 +77,32 @@ async def on_shortcut(update: Update, context: Context) -> None:
     await reply(update, context, text, markup)
 
 
+async def cmd_news(update: Update, context: Context) -> None:
+    """/news NAME: the latest about any city, topic or Ukrainian place, by any of its names
+    ("/news Балаклія", "/news Izium raion"); several candidates are offered as buttons."""
+    chat, _ = await start_chat(update, context)
+    services = services_of(context)
+    query = args_text(update).strip()
+    if not query:
+        await reply(update, context, _("Write a place or a topic after /news, for example "
+                                       "/news Балаклія or /news sanctions."))
+        return
+    found = services.need_classifier().resolve(query, limit=8)
+    sure = [r for r in found if r.score >= 1.0]
+    if len(sure) == 1 or (found and found[0].score >= 1.0 and len(found) == 1):
+        res = sure[0] if sure else found[0]
+        await reply(update, context,
+                    await latest_about(services, res.kind, res.key, lang=chat.language))
+        return
+    buttons = [(kb.short(label_of(services.classifier, r.kind, r.key, chat.language)), data)
+               for r in found[:8] if (data := kb.latest_data(r.kind, r.key))]
+    if not buttons:
+        await reply(update, context, _("I don't know a place or topic called {name}.").format(
+            name=escape(query[:60])))
+        return
+    await reply(update, context, _("Which one do you mean?"), kb.choices_keyboard(buttons))
+
+
 async def on_latest_button(update: Update, context: Context) -> None:
     """"Latest news" under a follow offer: what /<city> or /<topic> would answer."""
     got = await pressed(update, context, changes=False)
@@ -85,8 +112,10 @@ async def on_latest_button(update: Update, context: Context) -> None:
     services = services_of(context)
     parts = (query.data or "").split(":", 2)
     kind = kb.CODE_KIND.get(parts[1]) if len(parts) == 3 else None
-    if kind is None or kind == TagKind.PHRASE or command_for(
-            services.classifier, kind, parts[2]) is None:
+    known = kind is not None and (
+        command_for(services.classifier, kind, parts[2]) is not None if kind != TagKind.PLACE
+        else services.need_classifier().label(kind, parts[2]) != parts[2])
+    if kind is None or kind == TagKind.PHRASE or not known:
         await query.answer(_("This button no longer works."))
         return
     await query.answer()
@@ -170,5 +199,6 @@ def shortcut_handler(application: Application) -> BaseHandler:
 def register(application: Application) -> None:
     """Add /latest, /search and the "lst:" button (the shortcut handler comes later)."""
     application.add_handler(command_handler("latest", cmd_latest, filters=MSG))
+    application.add_handler(command_handler("news", cmd_news, filters=MSG))
     application.add_handler(command_handler("search", cmd_search, filters=MSG))
     application.add_handler(CallbackQueryHandler(on_latest_button, pattern=r"^lst:"))
