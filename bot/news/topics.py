@@ -131,13 +131,19 @@ def compile_term(term: str) -> tuple[Pattern, ...]:
     return tuple(out)
 
 
+_Cands = tuple[list["Term"], dict[str, list["Term"]], list["Term"]]
+_EMPTY: _Cands = ([], {}, [])  # the memo's answer for a word that starts no entry
+
+
 class _Index:
     """Entries keyed by their first word, with a memo of the candidates of each word."""
 
     def __init__(self) -> None:
         self.by_stem: dict[str, list[Term]] = {}
         self.by_prefix: dict[str, list[Term]] = {}
-        self.memo: dict[str, list[Term]] = {}
+        # word -> (one-word entries, longer entries by the stem of their second word,
+        # longer entries whose second word is a prefix)
+        self.memo: dict[str, _Cands] = {}
 
     def add(self, entry: Term, where: str) -> None:
         first = entry.pats[0]
@@ -150,23 +156,50 @@ class _Index:
             key = stem(first.value) if first.exact else first.value
             self.by_stem.setdefault(key, []).append(entry)
 
-    def candidates(self, norms: list[str]) -> list[list[Term] | None]:
-        """The entries that can start at each word (memoized: news repeats its words)."""
+    def candidates(self, norms: list[str]) -> list[list[Term]]:
+        """The entries that can start at each word, their second word checked already (most
+        multi-word entries start with a common word: "no one", "Russian Security Council")."""
         memo = self.memo
-        cands_of = list(map(memo.get, norms))  # one C-speed pass; new words filled in
-        for i in [i for i, c in enumerate(cands_of) if c is None]:
-            cands_of[i] = self._candidates(norms[i])
-        return cands_of
+        found = list(map(memo.get, norms))  # one C-speed pass; new words filled in
+        for i in [i for i, c in enumerate(found) if c is None]:
+            found[i] = self._candidates(norms[i])
+        out: list[list[Term]] = [[]] * len(norms)
+        last = len(norms) - 1
+        for i in [i for i, c in enumerate(found) if c is not _EMPTY]:
+            singles, by_second, loose = found[i] or _EMPTY
+            if i < last and (by_second or loose):
+                nxt = norms[i + 1]
+                more = by_second.get(stem(nxt), [])
+                if loose:
+                    more = more + [t for t in loose if t.pats[1].matches(nxt)]
+                out[i] = singles + more if more else singles
+            else:
+                out[i] = singles
+        return out
 
-    def _candidates(self, norm: str) -> list[Term]:
+    def _candidates(self, norm: str) -> _Cands:
         cands = [c for c in self.by_stem.get(stem(norm), ())
                  if not c.pats[0].exact or c.pats[0].value == norm]
         cands += [c for c in self.by_prefix.get(norm[:PREFIX_KEY], ())
                   if norm.startswith(c.pats[0].value)]
+        out: _Cands = _EMPTY
+        if cands:
+            singles = [c for c in cands if len(c.pats) == 1]
+            by_second: dict[str, list[Term]] = {}
+            loose = []
+            for c in cands:
+                if len(c.pats) > 1:
+                    second = c.pats[1]
+                    if second.prefix:
+                        loose.append(c)
+                    else:
+                        key = stem(second.value) if second.exact else second.value
+                        by_second.setdefault(key, []).append(c)
+            out = (singles, by_second, loose)
         if len(self.memo) > 200_000:
             self.memo.clear()
-        self.memo[norm] = cands
-        return cands
+        self.memo[norm] = out
+        return out
 
 
 def _fits(tokens: Tokens, i: int, pats: tuple[Pattern, ...]) -> bool:
@@ -175,31 +208,31 @@ def _fits(tokens: Tokens, i: int, pats: tuple[Pattern, ...]) -> bool:
     norms = tokens.norms
     if k > len(norms) - i:
         return False
-    return all(pats[j].matches(norms[i + j]) for j in range(1, k)) and (
-        k == 1 or tokens.joined(i, k))  # "price. Cap" is not a term
+    for j in range(1, k):  # most multi-word terms fail on their second word: no generator
+        if not pats[j].matches(norms[i + j]):
+            return False
+    return k == 1 or tokens.joined(i, k)  # "price. Cap" is not a term
 
 
-def _units(low: str, split: re.Pattern[str], n: int) -> tuple[list[int], list[int]]:
-    """The unit (sentence or clause) number of each of the n words of a normalized text,
-    and the offset where each unit starts. The breaks are never inside a word, so counting
-    the words of each piece numbers them all (one unit when that fails to add up)."""
+def _units(low: str, split: re.Pattern[str], n: int) -> list[int]:
+    """The unit (sentence or clause) number of each of the n words of a normalized text.
+    Each word becomes one mark, then the pieces between breaks count their marks (C speed;
+    breaks are never inside a word). One unit when that fails to add up."""
     ids: list[int] = []
-    starts = [0]
-    pos = 0
-    for m in split.finditer(low):
-        ids += [len(starts) - 1] * len(TOKEN_RE.findall(low, pos, m.start()))
-        pos = m.end()
-        starts.append(pos)
-    ids += [len(starts) - 1] * len(TOKEN_RE.findall(low, pos))
-    if len(ids) != n:
-        return [0] * n, [0]
-    return ids, starts
+    for k, piece in enumerate(split.split(TOKEN_RE.sub("\0", low))):
+        ids += [k] * piece.count("\0")
+    return ids if len(ids) == n else [0] * n
+
+
+def _unit_starts(low: str, split: re.Pattern[str]) -> list[int]:
+    """The offset where each unit of a text starts."""
+    return [0] + [m.end() for m in split.finditer(low)]
 
 
 def _clauses(low: str, norms: list[str]) -> list[int]:
     """The clause number of each word: clauses end at sentence ends, commas, colons,
     dashes and brackets, and a conjunction ("but", "але", "однако") starts one."""
-    ids, _ = _units(low, _CLAUSE_BREAK, len(norms))
+    ids = _units(low, _CLAUSE_BREAK, len(norms))
     shift = 0
     out = []
     for cid, w in zip(ids, norms, strict=True):
@@ -311,7 +344,7 @@ class Topics:
         """Keep the conditional terms with a cue and the terms no negator cancels."""
         n = len(tokens)
         low = normalize(tokens.text)
-        sent, sent_starts = _units(low, _SENTENCE_BREAK, n)
+        sent = _units(low, _SENTENCE_BREAK, n)
         judged = {(t.slug, sent[i]) for i, _, t in spans
                   if t.role or (t.role is not None and t.slug in self._negatable)}
         wanted = {sid for _, sid in judged}
@@ -330,7 +363,8 @@ class Topics:
         sure = {(t.slug, sent[i]) for i, _, t in spans if t.role == SURE}
         placed = set()
         if places:
-            placed = {bisect_right(sent_starts, p0) - 1 for p0, _ in places}
+            starts = _unit_starts(low, _SENTENCE_BREAK)
+            placed = {bisect_right(starts, p0) - 1 for p0, _ in places}
         clause: list[int] | None = None
         out = []
         for i, k, t in spans:

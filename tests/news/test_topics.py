@@ -80,6 +80,14 @@ SENSES = [
     ("Belarus released 50 political prisoners", [], ["ceasefire"]),
     ("A Lviv startup will build drones that deliver parcels", [], ["shelling", "military_aid"]),
     ("Russian soldiers executed three Ukrainian prisoners of war", ["war_crimes"], []),
+    # leaders meeting; a strike in Ukrainian words for "hit"; bodies exchanged; jets given
+    ("Zelensky meets Trump at the White House", ["diplomacy"], []),
+    ("Зеленський зустрівся з Макроном у Парижі", ["diplomacy"], []),
+    ("Zelensky met soldiers of the 3rd brigade", [], ["diplomacy"]),
+    ("ЗСУ уразили НПЗ у Саратові", ["shelling", "energy"], []),
+    ("Украина и Россия обменялись телами погибших", ["ceasefire"], []),
+    ("Ukraine receives first Gripen fighter jets", ["military_aid"], []),
+    ("Explosion at Kyiv apartment block, gas leak suspected", [], ["shelling"]),
     ("Естонія заморозила активи 40 компаній", ["sanctions"], []),
 ]
 
