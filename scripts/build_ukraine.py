@@ -100,14 +100,15 @@ LEVEL = {"O": "oblast", "K": "oblast", "P": "raion", "H": "hromada", "M": "settl
 GUESS_MIN_ACCURACY = 0.6
 LINK_MAX_KM = 40.0
 # rivers that share a name with settlements (the gazetteer marks its own towns)
-RIVERS = {"десна", "сула", "рось", "ворскла", "оскіл", "псел", "сейм", "інгулець", "самара",
+RIVERS = {"десна", "сула", "рось", "айдар", "ворскла", "оскіл", "псел", "сейм", "інгулець",
+          "самара",
           "вовча", "кальміус", "случ", "горинь", "стир", "тетерів", "ірпінь", "тиса", "прут",
           "дністер", "збруч", "серет", "удай", "трубіж", "орель", "інгул", "синюха", "тясмин",
           "здвиж", "уж", "уборть", "іква", "смотрич", "мокра", "сухий", "бахмутка",
           "казенний торець", "торець", "оріль", "берда", "молочна", "гайчур", "кінська",
           "dnipro", "desna", "sula", "ros", "vorskla", "oskil", "psel", "seim", "inhulets",
           "samara", "vovcha", "kalmius", "sluch", "horyn", "styr", "teteriv", "irpin",
-          "tysa", "prut", "dnister", "zbruch", "seret", "orel", "inhul", "synyukha"}
+          "tysa", "prut", "dnister", "aidar", "zbruch", "seret", "orel", "inhul", "synyukha"}
 EN_OBLAST_FIX = {"Zaporizhia": "Zaporizhzhia"}
 COMMANDS = {"addsource", "briefing", "broadcast", "cap", "follow", "help", "language",
             "latest", "list", "mode", "pausesource", "quiet", "removesource", "resumesource",

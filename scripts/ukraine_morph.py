@@ -314,6 +314,7 @@ class Morph:
         self.uk = pymorphy3.MorphAnalyzer(lang="uk")
         self.ru = pymorphy3.MorphAnalyzer(lang="ru")
         self._cache: dict[tuple[str, str], Any] = {}
+        self._countable: dict[tuple[str, int], bool] = {}
 
     def parse(self, lang: str, word: str) -> Any:
         key = (lang, word)
@@ -444,7 +445,6 @@ class Morph:
         nominatives: a reading of another word makes the form an ordinary word)."""
         flags = 0
         for lang in ("uk", "ru"):
-            paradigms: dict[str, set[int]] = {}
             for p in self.parse(lang, form):
                 if not p.is_known or (lang == "ru" and p.score < 0.1):
                     continue
@@ -459,13 +459,22 @@ class Morph:
                     flags |= F_COMMON | F_ADJ
                 elif p.tag.POS != "NOUN" or lang == "ru" or normal not in lemmas:
                     flags |= F_COMMON  # Суми ("sums"), a Russian word, a verb
-                if lang == "uk" and len(p.methods_stack[0]) > 2:
-                    paradigms.setdefault(normal, set()).add(p.methods_stack[0][2])
-            # a common noun and the place as two paradigms of one lemma (Поляна, Бар)
-            if any(len(v) > 1 for v in paradigms.values()):
-                flags |= F_COMMON
+                elif self.countable(p):
+                    # The uk dictionary marks no proper nouns, but a place has no plural:
+                    # a paradigm with singular and plural is the common noun (Поляна,
+                    # Батьківщина, Ізюм "raisins"; not Іванівка, Бахмут, Суми)
+                    flags |= F_COMMON
         return flags
 
+    def countable(self, parse: Any) -> bool:
+        """The word's paradigm has both singular and plural forms."""
+        key = (parse.normal_form, parse.methods_stack[0][2] if len(parse.methods_stack[0]) > 2
+               else -1)
+        got = self._countable.get(key)
+        if got is None:
+            numbers = {f.tag.number for f in parse.lexeme}
+            got = self._countable[key] = "plur" in numbers and len(numbers) > 1
+        return got
 
 def measure_rules(morph: Morph, names: Iterable[str]) -> dict[str, float]:
     """Rule-based declension against pymorphy3 on one-word names pymorphy3 knows."""

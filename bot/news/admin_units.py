@@ -176,6 +176,11 @@ CLUBS = _forms(
     "черноморец черноморца chornomorets металург металурга metalurh металлург десна десни",
     "olimpik олімпік арсенал arsenal минай mynai лнз lnz нива ниви nyva епіцентр epitsentr",
     "фк fc мфк mfk бк bc хк hc вк vc гк фск")
+# a military unit named after a place ("бригада Айдар", "the Aidar battalion", "Azov")
+MILITARY = _forms(
+    "батальйон батальйону батальйоні батальйоном бригада бригади бригаді бригаду бригадою",
+    "полк полку полком батальон батальона батальоне бригады бригаде полка корпус корпусу",
+    "угруповання группировка battalion battalions brigade brigades regiment unit corps")
 # words that name Kyiv without naming it: context for its districts, never a tag
 KYIV_WORDS = _forms("столиця столиці столицю столицею столица столицы столице столицу",
                     "capital capital's")
@@ -697,6 +702,9 @@ class AdminUnits:
             return False
         if flags & F_RIVER and (prev in RIVER_BEFORE or nxt in RIVER_AFTER):
             return False
+        if prev in MILITARY or (nxt in MILITARY and text[tokens.start(i)].isupper()
+                                and self._next_to(tokens, j - 1, j)):
+            return False
         if nxt in NOUN_LEVEL and NOUN_LEVEL[nxt] in "PH" and not taken[j]:
             return False  # "Kyiv's Obolon district": a district named so, not the village
         hit.cue = self._cue(tokens, i)
@@ -721,6 +729,11 @@ class AdminUnits:
             hit.cue = "?"  # needs the adjacent admin phrase
             return True
         if at_sentence_start(text, tokens.start(i)) or is_title_case(tokens):
+            hit.cue = "?"
+            return True
+        if tokens.norms[i].isascii() and (i == 0 or tokens.norms[i - 1] not in LOCATIVE):
+            # "Batkivshchyna voted", "the Mriya": in English a Ukrainian word written with
+            # a capital names something; a place only "in"/"near" it, or with a cue
             hit.cue = "?"
             return True
         if self._name_before(tokens, i) and not big:

@@ -285,6 +285,24 @@ def test_people_clubs_streets_are_not_places(au: AdminUnits, text: str) -> None:
     assert codes(au, text) == set()
 
 
+@pytest.mark.parametrize("text", [
+    "Батальйон Азов та бригада Айдар отримали нову техніку",
+    "The Azov brigade and the Aidar battalion received new equipment",
+    "The Svoboda party and Batkivshchyna voted against", "Батьківщина понад усе",
+    "Former Mriya pilot spoke about the plane",
+])
+def test_units_parties_and_names_of_things_are_not_places(au: AdminUnits, text: str) -> None:
+    assert codes(au, text) == set()
+
+
+def test_towns_that_are_no_ordinary_word_at_a_sentence_start(au: AdminUnits) -> None:
+    assert slugs(au, "Бахмут залишається під контролем ЗСУ") == ["bakhmut"]
+    assert slugs(au, "Лиман та Сіверськ під ударом") == ["lyman", "siversk"]
+    assert codes(au, "Ізюм звільнили восени") == set()  # ізюм: raisins
+    assert slugs(au, "Ізюм і Балаклію звільнили восени") == ["izium", "balakliia"]
+    assert slugs(au, "the village of Batkivshchyna") == ["batkivshchyna"]
+
+
 def test_rivers_are_not_towns(au: AdminUnits) -> None:
     assert codes(au, "across the Dnipro River") == set()
     assert codes(au, "на березі річки Десна") == set()
