@@ -181,6 +181,8 @@ MILITARY = _forms(
     "батальйон батальйону батальйоні батальйоном бригада бригади бригаді бригаду бригадою",
     "полк полку полком батальон батальона батальоне бригады бригаде полка корпус корпусу",
     "угруповання группировка battalion battalions brigade brigades regiment unit corps")
+# cities whose name after "на" means their oblast ("на Запоріжжі": in the region)
+REGION_AFTER_NA = frozenset({"zaporizhzhia"})
 # words that name Kyiv without naming it: context for its districts, never a tag
 KYIV_WORDS = _forms("столиця столиці столицю столицею столица столицы столице столицу",
                     "capital capital's")
@@ -229,6 +231,7 @@ class _Hit:
     city_council: bool = False
     chosen: int = -1
     adjectives: list[int] = field(default_factory=list)  # candidates named by an adjective
+    on: bool = False  # "на" before it
 
 
 class _Column:
@@ -708,6 +711,7 @@ class AdminUnits:
         if nxt in NOUN_LEVEL and NOUN_LEVEL[nxt] in "PH" and not taken[j]:
             return False  # "Kyiv's Obolon district": a district named so, not the village
         hit.cue = self._cue(tokens, i)
+        hit.on = prev == "на"
         big = max((self.pop.get(u, 0) for u in hit.cands), default=0) >= BIG_TOWN
         if flags & F_PERSON and not hit.cue and not big:  # "Kharkiv Mayor Ihor Terekhov"
             # a first name and a surname together: "Іван Франко", "Lesya Ukrainka"
@@ -873,10 +877,18 @@ class AdminUnits:
                 h.chosen = h.default
             elif best > 0 and len(top) == 1:
                 h.chosen = top[0]
+            elif best > 0 and not h.cue and sum(self.cat[u] in "MK" for u in top) == 1:
+                # the region named has a city and villages of that name: the city
+                # ("Чернігівська ОВА ... обстріл Семенівки")
+                h.chosen = next(u for u in top if self.cat[u] in "MK")
             elif h.phrase and best == 0:  # "Подільський район": the raion, not Kyiv's
                 raions = [u for u in cands if self.cat[u] == "P"]
                 if len(raions) == 1:
                     h.chosen = raions[0]
+        for h in hits:  # "на Запоріжжі" is the region (as "на Харківщині"); "у Запоріжжі"
+            if h.chosen >= 0 and not h.phrase and h.on and \
+                    self.city.get(h.chosen) in REGION_AFTER_NA:
+                h.chosen = self.parent_oblast(h.chosen)
         for h in hits:  # "Ізюмська міська рада": the city, not the hromada
             if h.city_council and h.chosen >= 0:
                 c = self.centre.get(h.chosen, -1)
@@ -889,6 +901,11 @@ class AdminUnits:
                     d = h.cands[0] if len(h.cands) == 1 else self._default(h.cands)
                     if d >= 0 and (self.cat[d] in "OK" or self.pop.get(d, 0) >= BIG_TOWN):
                         h.chosen = d
+
+    def parent_oblast(self, i: int) -> int:
+        """The oblast (or city of special status) a unit lies in."""
+        chain = self._chain(i)
+        return chain[-1] if chain else i
 
     def _kind_filter(self, h: _Hit) -> list[int]:
         """The candidates a kind word allows ("в селі Кам'янське": not the city); news
