@@ -291,5 +291,6 @@ def load_config(path: str | os.PathLike[str] | None = None,
         except ValueError:
             raise ConfigError("HERALD_ADMINS: expected user ids separated by commas") from None
     cfg = _build(Config, data, "")
+    assert isinstance(cfg, Config)
     _validate(cfg)
     return cfg
