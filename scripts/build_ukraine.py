@@ -24,22 +24,41 @@ Where the data comes from
   (scripts/gazetteer_names.kmu). A raion or hromada named after its centre is "<centre>
   raion" / "<centre> hromada" (Izium raion, Balakliia hromada), else the romanized
   adjective (Dnistrovskyi raion).
-- Russian names of villages: a rule-based form (letters, endings, and the Russian
-  dictionary to choose among the spellings of Ukrainian і) is measured on the linked towns
-  and used for matching only when it is right often enough (GUESS_MIN_ACCURACY); labels
-  never show a guessed name.
+- Russian names where none is known (villages, towns the gazetteer lacks, the hromadas
+  OCHA lacks, city districts): a rule-based form (ukraine_ru.guess_ru: letters, endings,
+  roots, and the Russian dictionary choosing among the spellings of Ukrainian і/и). It is
+  measured on the names whose Russian is known (printed: ~68 % exact on the gazetteer's
+  towns, whose GeoNames Russian names are themselves noisy; ~67 % on OCHA's hromada
+  adjectives), used for matching only (a wrong guess matches nothing), never shown; a
+  Russian name belongs to every settlement of that Ukrainian name, so a shared name stays
+  as ambiguous in Russian as in Ukrainian.
+- Old names: ukraine_facts.RENAMED (the renamed towns, one source line each) and the
+  gazetteer's old spellings (Kharkov, Artemovsk). A town the gazetteer knows by its old
+  name gets a slug of its new name; its old slug stays findable (old_slugs).
 
 Forms
 - names: every case form of a settlement's Ukrainian name (pymorphy3 where it knows the
-  name, else ukraine_morph.decline_uk_rule), its Russian name's forms, English name and
-  Latin aliases, old names; the -щина words and land names of oblasts (Харківщина,
-  Волинь, Крим). Each form carries flags: COMMON (an ordinary word too: Поляна, Щасливе),
-  PERSON (a first name or surname reading), FOREIGN (the city gazetteer gives this form to
-  a place abroad: Нью-Йорк), RIVER, ADJ (an adjective: Зелене), OLD, NAME (a nominative).
+  name, else ukraine_morph.decline_uk_rule: measured on the 14,772 one-word names
+  pymorphy3 knows, 83 % of names get exactly pymorphy3's forms, 94 % of rule forms are
+  right, 93 % of pymorphy3's are made), its Russian name's forms, the English name, the
+  KMU and the older popular romanization (Andriyivka), the gazetteer's Latin aliases, old
+  names; the -щина words and land names of oblasts (Харківщина, Волинь, Крим). Each form
+  carries flags: COMMON (an ordinary word too: another lemma, an adjective, a Russian
+  word, or a Ukrainian noun whose paradigm has a plural: places have none, so Поляна,
+  Батьківщина, Ізюм "raisins" are common and Бахмут, Іванівка are not), PERSON (a first
+  name or surname reading), FOREIGN (the city gazetteer gives this form to a place
+  abroad: Нью-Йорк), RIVER, ADJ (the settlement's name is an adjective: Зелене), OLD,
+  NAME (a nominative). How many units share a form (per level) is the length of its entry.
 - adjectives: every form of an oblast's, raion's, hromada's or city district's adjective
   in uk/ru (Харківської, Ізюмському, Балаклейской) and their Latin stems (kharkiv,
-  kharkivska, izium, iziumskyi); the run-time matcher takes them only before a level noun
-  (область, район, громада, oblast, district, hromada ...).
+  kharkivska, izium, iziumskyi, obolon); the run-time matcher takes them only before a
+  level noun (область, район, громада, ОВА, oblast, district, hromada ...).
+
+The file: one JSON header line (sections, small tables), then little-endian arrays and
+UTF-8 text: unit columns (code, category, parent, uk/en/ru names, slugs), and for forms a
+sorted 48-bit key (CRC-32 + 16 bits of Adler-32 of the UTF-8 form, admin_units.form_key)
+with an entry of (unit, flags) pairs; no form text (the keys are checked at build for
+collisions). A bitmap of first words lets the matcher skip most words with one bit test.
 
 Slugs: the gazetteer's slug for the towns it names; "<centre>_oblast" (kharkiv_oblast),
 "<centre>_raion", "<centre>_hromada"; other settlements by their English name where it is

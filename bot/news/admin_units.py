@@ -6,19 +6,34 @@ It is loaded lazily, once, into flat arrays: names and forms cost no Python obje
 entry, so the whole of Ukraine (31,748 units, 186,000 name forms, 34,000 adjective forms)
 loads in ~40 ms into ~6 MB.
 
+    units = get_admin_units()
+    for m in units.find("Росіяни обстріляли Балаклію та Ізюмський район"):
+        m.code, m.level, m.term            # UA63...: "settlement", "Балаклію"; "raion" ...
+    units.ancestors(code)                  # [hromada, raion, oblast], nearest first
+    units.expand(codes)                    # codes + every ancestor: what followers match
+    units.most_specific(codes)             # drops a code that is another's ancestor
+    units.get(code), units.by_slug("izium_raion"), units.for_city("kherson")
+    units.resolve("Іванівка Чугуївський")  # Units, likeliest first (<= limit)
+    units.label(code, "uk")                # "Іванівка — Чугуївський р-н, Харківська обл."
+
+Levels: "oblast" (24 oblasts, Crimea, and Kyiv and Sevastopol, which are cities of kind
+"city"), "raion", "hromada", "settlement" (kind city | selyshche | village) and
+"district" (a city's district, under its city).
+
 Matching (`find`) is one pass over bot.news.text.Tokens:
 - phrases: an oblast's, raion's or hromada's adjective before a level noun ("Харківській
   області", "Ізюмського р-ну", "Балаклійська міська територіальна громада", "Kharkiv
   Oblast", "Kharkiv and Sumy regions", "Харьковская ОВА") tag that unit, not its centre;
 - names: settlement names in any case form (Балаклії, Балаклее, Balakliia), the land
-  names of oblasts (Харківщина, Волинь, Крим) and old names (Artemivsk);
+  names of oblasts (Харківщина, Волинь, Крим) and old names (Artemivsk), only where
+  written with a capital letter;
 - a name several places share (Іванівка: 119) is taken only when the text picks exactly
   one: its hromada, raion or oblast named next to it or anywhere in the text, the
   caller's `context_codes` (a source's region), "село"/"village of" (a village, not the
   town), or, failing those, a town that dwarfs its namesakes (Лиман, Авдіївка, Миколаїв);
 - ordinary words (Поляна, Щасливе, Зелене), people (Іван Франко, Lesya Ukrainka),
-  clubs (Шахтар Донецьк), streets (вулиця Херсонська), rivers (річка Десна) and places
-  abroad (Нью-Йорк) are not taken without a strong cue.
+  clubs (Шахтар Донецьк), military units (бригада Айдар), streets (вулиця Херсонська),
+  rivers (річка Десна) and places abroad (Нью-Йорк) are not taken without a strong cue.
 """
 
 from __future__ import annotations
@@ -676,6 +691,9 @@ class AdminUnits:
                 flags |= int(items[x])
                 if items[x] & F_ADJ:
                     adjective.append(int(items[x - 1]))
+            d = self._default(cands) if len(cands) > 1 else -1
+            if d >= 0:  # the town a bare name means: its own flags (Kyiv, not a village)
+                flags = int(items[2 * cands.index(d) + 1])
             hit = _Hit(i, i + k, cands, flags, False, adjectives=adjective)
             if self._accept(tokens, hit, taken):
                 out.append(hit)
@@ -871,6 +889,8 @@ class AdminUnits:
             if h.cue == "?":  # a weak word: only under the phrase right after it
                 if best == 5 and len(top) == 1:
                     h.chosen = top[0]
+                else:
+                    h.adjacent = ()  # (a big town may still be meant, below)
             elif d_tier >= 0 and self.cat[h.default] in "OK" and not h.cue:
                 h.chosen = h.default  # "Харківщину": the oblast, not the village
             elif d_tier == best:  # the big town, unless the text points elsewhere

@@ -335,6 +335,12 @@ def test_city_districts_need_their_city(au: AdminUnits) -> None:
     darnytskyi = ref(au, "B:Дарницький@kyiv")
     assert darnytskyi in codes(au, "У Дарницькому районі столиці")
     assert darnytskyi in codes(au, "in Kyiv's Darnytskyi district")
+    text = ("Russian drones attacked Kyiv overnight, causing a fire in the Desnianskyi "
+            "district; debris fell in the Dniprovskyi district.")
+    assert codes(au, text) == {ref(au, "kyiv"), ref(au, "B:Деснянський@kyiv"),
+                               ref(au, "B:Дніпровський@kyiv")}
+    assert codes(au, "Kyiv, Desnianskyi district") == {ref(au, "kyiv"),
+                                                        ref(au, "B:Деснянський@kyiv")}
     korabelnyi_kherson = ref(au, "B:Корабельний@kherson")
     assert korabelnyi_kherson in codes(au, "Обстріл Херсона: у Корабельному районі")
     assert not {c for c in codes(au, "Корабельний район") if au.cat[au.index(c)] == "B"}
