@@ -551,6 +551,29 @@ class AdminUnits:
         `context_codes`, e.g. a source's region) picks one."""
         if tokens is None:
             tokens = Tokens(text)
+        out = []
+        for h in self._hits(tokens, context_codes):
+            if h.chosen >= 0:
+                out.append(self._match(tokens, h, h.chosen))
+        return out
+
+    def name_decisions(self, text: str, tokens: Tokens | None = None,
+                       context_codes: Sequence[str] = ()) -> list[tuple[int, int, str | None]]:
+        """(start, end, code or None) of every settlement-like name the context rules let
+        through, with the unit chosen, or None where the text leaves it open or points
+        away from every unit of that name ("в селі Кам'янське Запорізької області": two
+        such villages there, and not the city). For a caller with its own town matcher:
+        a town it found at such a span is this code, or nothing when it is None."""
+        if tokens is None:
+            tokens = Tokens(text)
+        out = []
+        for h in self._hits(tokens, context_codes):
+            if not h.phrase:
+                start, end = tokens.start(h.start), tokens.end(h.end - 1)
+                out.append((start, end, self.codes[h.chosen] if h.chosen >= 0 else None))
+        return out
+
+    def _hits(self, tokens: Tokens, context_codes: Sequence[str]) -> list[_Hit]:
         norms = tokens.norms
         if not norms:
             return []
@@ -564,15 +587,12 @@ class AdminUnits:
         if not KYIV_WORDS.isdisjoint(norms):  # "у Дарницькому районі столиці"
             context_codes = [*context_codes, self.codes[self.kyiv]]
         self._resolve(hits, context_codes)
-        out = []
-        for h in hits:
-            if h.chosen < 0:
-                continue
-            start, end = tokens.start(h.start), tokens.end(h.end - 1)
-            i = h.chosen
-            out.append(UnitMatch(self.codes[i], LEVEL_OF[self.cat[i]], text[start:end],
-                                 start, end))
-        return out
+        return hits
+
+    def _match(self, tokens: Tokens, h: _Hit, i: int) -> UnitMatch:
+        start, end = tokens.start(h.start), tokens.end(h.end - 1)
+        return UnitMatch(self.codes[i], LEVEL_OF[self.cat[i]], tokens.text[start:end],
+                         start, end)
 
     def _phrases(self, tokens: Tokens, taken: list[bool]) -> list[_Hit]:
         """Adjective(s) + level noun: look back from each level noun."""

@@ -249,6 +249,16 @@ def test_a_village_word_excludes_the_town(au: AdminUnits) -> None:
         {ref(au, "Кам'янське@vasylivka_raion"), ref(au, "vasylivka_raion")}
 
 
+def test_name_decisions_for_a_caller_with_its_own_town_matcher(au: AdminUnits) -> None:
+    text = "в селі Кам'янське Запорізької області"
+    start = text.index("Кам")
+    assert au.name_decisions(text) == [(start, start + len("Кам'янське"), None)]
+    text = "Вибух у Кам'янському"
+    kamianske = au.by_slug("kamianske")
+    assert kamianske is not None
+    assert au.name_decisions(text) == [(8, 20, kamianske.code)]
+
+
 def test_a_town_that_dwarfs_its_namesakes(au: AdminUnits) -> None:
     assert slugs(au, "Обстріл Миколаєва") == ["mykolaiv"]
     assert slugs(au, "Бої під Лиманом") == ["lyman"]
