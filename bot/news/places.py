@@ -44,6 +44,32 @@ def place_evidence(text: str, field: str, tokens: Tokens | None = None,
             for m in _own_matches(text, tokens, context)]
 
 
+def settle_towns(text: str, tokens: Tokens | None, towns: Sequence[tuple[str, int, int]],
+                 field: str, context: Sequence[str] = ()
+                 ) -> tuple[set[int], list[Evidence]]:
+    """Where the admin-units matcher knows better than the gazetteer about a Ukrainian
+    town's name: the positions (in `towns`, (slug, start, end)) of gazetteer towns to drop,
+    and evidence for the unit the text means instead ("в селі Кам'янське Запорізької
+    області" is not the city of Kamianske in Dnipropetrovsk oblast)."""
+    if not towns:
+        return set(), []
+    data = units()
+    decided = {(a, b): code for a, b, code in data.name_decisions(text, tokens, context)}
+    drop: set[int] = set()
+    extra: list[Evidence] = []
+    for i, (slug, start, end) in enumerate(towns):
+        if (start, end) not in decided:
+            continue
+        code = decided[(start, end)]
+        own = data.for_city(slug)
+        if own is not None and code == own.code:
+            continue
+        drop.add(i)
+        if code is not None:
+            extra.append(Evidence(TagKind.PLACE, code, text[start:end], field, start, end))
+    return drop, extra
+
+
 def place_codes(found: Iterable[str], cities: Iterable[str]) -> tuple[str, ...]:
     """Codes for Tags.places: the units found and the units of the tagged Ukrainian towns,
     most specific first, then every ancestor once."""

@@ -71,3 +71,12 @@ def test_json_lists_the_most_specific_ukrainian_places() -> None:
     assert first["places"] == [{"code": "UA63040010000010092", "name": "Balakliia hromada",
                                 "level": "hromada"}]
     assert [p["level"] for p in second["places"]] == ["raion"]
+
+
+def test_a_village_named_like_a_far_town_is_not_that_town() -> None:
+    from bot.news.classify import get_classifier
+
+    tags = get_classifier().classify("У селі Кам'янське Запорізької області загинула жінка",
+                                     "")
+    assert "kamianske" not in tags.cities  # the city in Dnipropetrovsk oblast
+    assert "UA23000000000064947" in tags.places  # Zaporizhzhia oblast
