@@ -33,10 +33,14 @@ async def test_webhook_mode_answers_and_checks_the_secret(tmp_path: Path) -> Non
             "from": {"id": 302, "is_bot": False, "first_name": "Mallory"},
             "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}
         async with httpx.AsyncClient() as client:
-            forged = await client.post(hook.url, json=update)
-            wrong = await client.post(hook.url, json=update,
-                                      headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
-        assert forged.status_code == wrong.status_code == 403
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "nope"}):
+                # Refused before the body is read, and the connection closed: the client
+                # reads the 403, or sees the reset that closing over an unread body causes.
+                try:
+                    response = await client.post(hook.url, json=update, headers=headers)
+                except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
+                    continue
+                assert response.status_code == 403
         # A later update, handled: the refused ones never reached the handlers.
         await bot.send_and_wait_handled(303, "/help")
         assert bot.emu.sent(302) == []
