@@ -86,6 +86,14 @@ def choices_keyboard(choices: Iterable[tuple[str, str]], per_row: int = 2
     return grid(buttons, per_row) if buttons else None
 
 
+def places_keyboard(choices: Iterable[tuple[str, str]]) -> InlineKeyboardMarkup | None:
+    """Candidates that differ by their raion and oblast: one a row, long enough to read
+    ("Іванівка — Чугуївський р-н, Харківська обл.")."""
+    buttons = [InlineKeyboardButton(short(text, 60), callback_data=data)
+               for text, data in choices]
+    return grid(buttons, 1) if buttons else None
+
+
 def subscriptions_keyboard(subs: Sequence[Subscription], remove_text: str
                            ) -> InlineKeyboardMarkup | None:
     """One "✖ <label>" button per subscription (callback 'uns:<id>')."""

@@ -76,7 +76,7 @@ def offer(context: Context, chat: Chat, query: str, resolutions: Sequence[Any],
     """Buttons for the closest matches and for following the text as a phrase."""
     _ = gettext_for(chat)
     choices: list[tuple[str, str]] = []
-    for res in resolutions[:5]:
+    for res in resolutions[:8]:  # namesakes come with their raion and oblast
         data = kb.follow_data(res.kind, res.key)
         if data is not None:
             name = label_of(services_of(context).classifier, res.kind, res.key, chat.language)
@@ -90,7 +90,7 @@ def offer(context: Context, chat: Chat, query: str, resolutions: Sequence[Any],
     else:
         text = _("I don't know a city or topic called <b>{query}</b>. Follow it as a phrase"
                  " (stories that mention it)?").format(query=escape(kb.short(query, 60)))
-    return text, kb.choices_keyboard(choices, per_row=1)
+    return text, kb.places_keyboard(choices)
 
 
 async def subscribe_one(update: Update, context: Context, chat: Chat, query: str
@@ -108,7 +108,7 @@ async def subscribe_one(update: Update, context: Context, chat: Chat, query: str
         if not key:
             return _("That phrase has no words to look for."), None
         return await follow(update, context, chat, TagKind.PHRASE, key, phrase), None
-    resolutions = classifier.resolve(query, limit=5)
+    resolutions = classifier.resolve(query, limit=8)
     if resolutions and resolutions[0].score >= CONFIDENT:
         top = resolutions[0]
         return await follow(update, context, chat, top.kind, top.key, top.label), None

@@ -94,13 +94,13 @@ async def cmd_news(update: Update, context: Context) -> None:
         await reply(update, context,
                     await latest_about(services, res.kind, res.key, lang=chat.language))
         return
-    buttons = [(kb.short(label_of(services.classifier, r.kind, r.key, chat.language)), data)
+    buttons = [(label_of(services.classifier, r.kind, r.key, chat.language), data)
                for r in found[:8] if (data := kb.latest_data(r.kind, r.key))]
     if not buttons:
         await reply(update, context, _("I don't know a place or topic called {name}.").format(
             name=escape(query[:60])))
         return
-    await reply(update, context, _("Which one do you mean?"), kb.choices_keyboard(buttons))
+    await reply(update, context, _("Which one do you mean?"), kb.places_keyboard(buttons))
 
 
 async def on_latest_button(update: Update, context: Context) -> None:
