@@ -58,9 +58,32 @@ def load_classifier() -> Any:
     return get_classifier()
 
 
+def hot_places() -> list[tuple[str, str]]:
+    """The hot story's city and every unit above it, as follows: a chat of the 5,000 follows
+    one of them (the city itself, its hromada, its raion or its oblast)."""
+    from bot.news.admin_units import get_admin_units
+
+    units = get_admin_units()
+    town = units.for_city(HOT_CITY)
+    assert town is not None
+    return [("city", HOT_CITY)] + [("place", code) for code in units.ancestors(town.code)]
+
+
+def all_place_codes() -> list[str]:
+    """Every unit of the codifier: random follows are spread over all levels."""
+    from bot.news.admin_units import get_admin_units
+
+    units = get_admin_units()
+    return [c for level in ("oblast", "raion", "hromada", "settlement")
+            for c in units.codes_of_level(level)]
+
+
 async def fill(store: Store, n_subs: int, seed: int = 7) -> tuple[int, int]:
-    """Write n_subs subscriptions over realistic chats: 5,000 follow the hot city."""
+    """Write n_subs subscriptions over realistic chats: 5,000 follow the hot story's city or
+    a unit that contains it; a fifth of the rest follow places of every level."""
     rng = random.Random(seed)
+    hot = hot_places()
+    codes = all_place_codes()
     chat_rows: list[dict[str, Any]] = []
     sub_rows: list[dict[str, Any]] = []
     chat_id = 100_000_000
@@ -71,10 +94,12 @@ async def fill(store: Store, n_subs: int, seed: int = 7) -> tuple[int, int]:
                               created_at=NOW, updated_at=NOW))
         keys: set[tuple[str, str]] = set()
         if len(chat_rows) <= HOT_FOLLOWERS:
-            keys.add(("city", HOT_CITY))
+            keys.add(hot[len(chat_rows) % len(hot)])
         for _ in range(rng.choice((1, 1, 2, 2, 3, 4))):
             r = rng.random()
-            if r < 0.6:
+            if r < 0.2:
+                keys.add(("place", rng.choice(codes)))
+            elif r < 0.6:
                 keys.add(("city", rng.choice(CITIES[1:])))
             elif r < 0.9:
                 keys.add(("topic", rng.choice(TOPICS)))
@@ -101,7 +126,8 @@ def hot_story(story_id: int = 1, *, phrases: bool = False) -> Story:
     return Story(id=story_id, title="Evacuation buses leave Kherson as the city waits",
                  url="https://example.com/news/kherson-evacuation", summary="",
                  published_at=NOW, first_seen_at=NOW, updated_at=NOW, source_count=3,
-                 cities=(HOT_CITY,),
+                 cities=(HOT_CITY,), places=tuple(k for kind, k in hot_places()
+                                                  if kind == "place"),
                  topics=("humanitarian",), text=("Buses left Kherson at 8 am. " + extra) * 20)
 
 
@@ -132,7 +158,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 matched = index.match(story)
                 times.append(time.perf_counter() - t0)
             hot_chats = sum(1 for subs in matched.values()
-                            if any(s.key == HOT_CITY for s in subs))
+                            if any(s.key == HOT_CITY or (s.kind == "place" and s.key in story.places)
+                   for s in subs))
 
             phrase_story = hot_story(2, phrases=True)
             text = f"{phrase_story.title}\n{phrase_story.text}"
