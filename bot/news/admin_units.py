@@ -557,6 +557,23 @@ class AdminUnits:
                 out.append(self._match(tokens, h, h.chosen))
         return out
 
+    def find_and_decide(self, text: str, tokens: Tokens | None = None,
+                        context_codes: Sequence[str] = ()
+                        ) -> tuple[list[UnitMatch], list[tuple[int, int, str | None]]]:
+        """`find` and `name_decisions` from one pass over the text (the classifier needs
+        both for every title and text)."""
+        if tokens is None:
+            tokens = Tokens(text)
+        found: list[UnitMatch] = []
+        decided: list[tuple[int, int, str | None]] = []
+        for h in self._hits(tokens, context_codes):
+            if h.chosen >= 0:
+                found.append(self._match(tokens, h, h.chosen))
+            if not h.phrase:
+                start, end = tokens.start(h.start), tokens.end(h.end - 1)
+                decided.append((start, end, self.codes[h.chosen] if h.chosen >= 0 else None))
+        return found, decided
+
     def name_decisions(self, text: str, tokens: Tokens | None = None,
                        context_codes: Sequence[str] = ()) -> list[tuple[int, int, str | None]]:
         """(start, end, code or None) of every settlement-like name the context rules let

@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 
 from bot.domain import Evidence, TagKind, Tags
 from bot.news.gazetteer import FLAG_NAME, FLAG_REGION, CityMatch, Gazetteer
-from bot.news.places import mentions_place, place_codes, place_evidence, settle_towns
+from bot.news.places import mentions_place, place_codes, text_places
 from bot.news.places import units as place_units
 from bot.news.text import Tokens, normalize_phrase, stem, words
 from bot.news.topics import Pattern, Topics, compile_term
@@ -63,13 +63,13 @@ class Classifier:
         cities = self.gaz.find(text, tokens)
         ua = [i for i, m in enumerate(cities) if (p := self.gaz.by_slug.get(m.slug)) is not None
               and p.cc == "UA" and not m.region]
-        drop, settled = settle_towns(text, tokens, [(cities[i].slug, cities[i].start,
-                                                     cities[i].end) for i in ua], field)
+        places, drop = text_places(text, field, tokens, [(cities[i].slug, cities[i].start,
+                                                          cities[i].end) for i in ua])
         if drop:
             gone = {ua[k] for k in drop}
             cities = [m for i, m in enumerate(cities) if i not in gone]
         ev = [Evidence(TagKind.CITY, m.slug, m.term, field, m.start, m.end) for m in cities]
-        ev += place_evidence(text, field, tokens) + settled
+        ev += places
         ev += [Evidence(TagKind.TOPIC, m.slug, m.term, field, m.start, m.end)
                for m in self.topics.find(tokens, self._places_in_ukraine(cities))]
         ev.sort(key=lambda e: e.start)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from bot.domain import Evidence, TagKind
-from bot.news.admin_units import AdminUnits, UnitMatch, get_admin_units
+from bot.news.admin_units import AdminUnits, get_admin_units
 from bot.news.text import Tokens
 
 
@@ -24,50 +24,38 @@ def units() -> AdminUnits:
     return get_admin_units()
 
 
-def _own_matches(text: str, tokens: Tokens | None, context: Sequence[str]
-                 ) -> list[UnitMatch]:
-    """Units the admin-units matcher finds, without the towns the gazetteer owns."""
+def text_places(text: str, field: str, tokens: Tokens | None,
+                towns: Sequence[tuple[str, int, int]], context: Sequence[str] = ()
+                ) -> tuple[list[Evidence], set[int]]:
+    """One pass of the admin-units matcher over a text: evidence of the units below the
+    city gazetteer (oblasts, raions, hromadas, villages), and the positions in `towns`
+    ((slug, start, end) of the gazetteer's Ukrainian towns) to drop because the matcher
+    decided that name otherwise ("в селі Кам'янське Запорізької області" is a village there,
+    not the city of Kamianske in Dnipropetrovsk oblast); the unit it chose is in the
+    evidence instead."""
     data = units()
-    out = []
-    for m in data.find(text, tokens, context_codes=context):
+    found, decisions = data.find_and_decide(text, tokens, context)
+    evidence = []
+    for m in found:
         unit = data.get(m.code)
         if unit is not None and unit.city_slug:
-            continue  # the gazetteer decides about known towns (its sense rules)
-        out.append(m)
-    return out
-
-
-def place_evidence(text: str, field: str, tokens: Tokens | None = None,
-                   context: Sequence[str] = ()) -> list[Evidence]:
-    """Evidence of the units below city-gazetteer level in a text (oblasts, raions, ...)."""
-    return [Evidence(TagKind.PLACE, m.code, m.term, field, m.start, m.end)
-            for m in _own_matches(text, tokens, context)]
-
-
-def settle_towns(text: str, tokens: Tokens | None, towns: Sequence[tuple[str, int, int]],
-                 field: str, context: Sequence[str] = ()
-                 ) -> tuple[set[int], list[Evidence]]:
-    """Where the admin-units matcher knows better than the gazetteer about a Ukrainian
-    town's name: the positions (in `towns`, (slug, start, end)) of gazetteer towns to drop,
-    and evidence for the unit the text means instead ("в селі Кам'янське Запорізької
-    області" is not the city of Kamianske in Dnipropetrovsk oblast)."""
-    if not towns:
-        return set(), []
-    data = units()
-    decided = {(a, b): code for a, b, code in data.name_decisions(text, tokens, context)}
+            continue  # the gazetteer decides about known towns (its sense rules)...
+        evidence.append(Evidence(TagKind.PLACE, m.code, m.term, field, m.start, m.end))
     drop: set[int] = set()
-    extra: list[Evidence] = []
-    for i, (slug, start, end) in enumerate(towns):
-        if (start, end) not in decided:
-            continue
-        code = decided[(start, end)]
-        own = data.for_city(slug)
-        if own is not None and code == own.code:
-            continue
-        drop.add(i)
-        if code is not None:
-            extra.append(Evidence(TagKind.PLACE, code, text[start:end], field, start, end))
-    return drop, extra
+    if towns:
+        decided = {(a, b): code for a, b, code in decisions}
+        for i, (slug, start, end) in enumerate(towns):
+            if (start, end) not in decided:
+                continue
+            code = decided[(start, end)]
+            own = data.for_city(slug)
+            if own is not None and code == own.code:
+                continue
+            drop.add(i)  # ... unless the name means another unit there
+            if code is not None:
+                evidence.append(Evidence(TagKind.PLACE, code, text[start:end], field,
+                                         start, end))
+    return evidence, drop
 
 
 def place_codes(found: Iterable[str], cities: Iterable[str]) -> tuple[str, ...]:
@@ -91,8 +79,8 @@ def place_codes(found: Iterable[str], cities: Iterable[str]) -> tuple[str, ...]:
 def mentions_place(text: str, code: str, cities: Iterable[str]) -> bool:
     """True when the text (a sentence) is about the unit or a place inside it; `cities` are
     the gazetteer's city slugs found in the same text."""
-    found = [m.code for m in _own_matches(text, None, ())]
-    return code in place_codes(found, cities)
+    evidence, _drop = text_places(text, "text", None, ())
+    return code in place_codes([e.key for e in evidence], cities)
 
 
 def most_specific(codes: Iterable[str]) -> list[str]:
