@@ -143,7 +143,9 @@ def test_harness_runs_on_a_slice(harness: ModuleType, capsys: pytest.CaptureFixt
         assert figures["feeds"]["items"] == 25
     else:
         assert figures["feeds"] is None and "feeds: skipped" in out
-    assert figures["summaries"]["audited"] >= 1
+    # The audited summaries of a 25-item slice are those of the feeds' items (and the seed
+    # article in ../shared/samples): without ../shared there may be none to audit.
+    assert figures["summaries"]["audited"] >= (1 if SHARED_FEEDS.is_dir() else 0)
     assert 0 <= figures["summaries"]["failing"] <= figures["summaries"]["audited"]
     json.dumps(harness._compact(figures))  # the JSON line
 
