@@ -65,8 +65,12 @@ class Classifier:
               and p.cc == "UA" and not m.region]
         places, drop = text_places(text, field, tokens, [(cities[i].slug, cities[i].start,
                                                           cities[i].end) for i in ua])
-        if drop:
-            gone = {ua[k] for k in drop}
+        # "на Харківщині", "Kharkiv oblast" name the oblast (now a place), not its centre:
+        # the centre city is tagged only where the text names the city itself
+        spans = [(e.start, e.end) for e in places]
+        gone = {ua[k] for k in drop} | {i for i, m in enumerate(cities) if m.region and any(
+            a <= m.start < b for a, b in spans)}
+        if gone:
             cities = [m for i, m in enumerate(cities) if i not in gone]
         ev = [Evidence(TagKind.CITY, m.slug, m.term, field, m.start, m.end) for m in cities]
         ev += places

@@ -19,7 +19,8 @@ def test_tag_prints_cities_topics_and_evidence(capsys: pytest.CaptureFixture[str
     assert main(["tag", "Russian", "drones", "hit", "Kherson", "region;", "blackouts",
                  "in", "Odessa"]) == 0
     out = capsys.readouterr().out
-    assert "cities: Kherson (kherson), Odesa (odesa)" in out
+    assert "cities: Odesa (odesa)" in out  # "Kherson region" is the oblast: a place
+    assert "Kherson oblast (oblast, UA65000000000030969)" in out.split("places:")[1]
     assert "topics: shelling, energy" in out
     assert "'Kherson region' (title 19-33)" in out
     assert "'Odessa' (title" in out

@@ -87,6 +87,9 @@ def offer(context: Context, chat: Chat, query: str, resolutions: Sequence[Any],
                         phrase_button(context, phrase)))
     if resolutions:
         text = _("Did you mean one of these? Tap to follow.")
+        if len(resolutions) >= 8:  # many villages share the name: say how to narrow it
+            text += "\n" + _("Not there? Add the raion or oblast: /subscribe {name} "
+                              "Харківська").format(name=escape(kb.short(query, 40)))
     else:
         text = _("I don't know a city or topic called <b>{query}</b>. Follow it as a phrase"
                  " (stories that mention it)?").format(query=escape(kb.short(query, 60)))
