@@ -53,8 +53,11 @@ class Sender:
         self.on_event = on_event
         self.backoff_base, self.max_backoff = backoff_base, max_backoff
         self.poll_interval = poll_interval
-        # HTTP requests at once; keep it at most the Bot's connection pool size, since
-        # httpx's pool gets slow when requests queue inside it.
+        # Sends in flight: a slot is taken before the request and given back once the send
+        # is *recorded* (or failed), so requests under way plus messages sent but not yet
+        # marked sent never exceed max_in_flight: all that a crash can repeat. Keep it at
+        # most the Bot's connection pool size (httpx's pool slows when requests queue in it).
+        self.max_in_flight = max_in_flight
         self._send_slots = asyncio.Semaphore(max_in_flight)
         self.limiter = RateLimiter.from_config(cfg, time_fn)
         self._queues: dict[int, deque[Delivery]] = {}
@@ -288,17 +291,21 @@ class Sender:
                 markup = InlineKeyboardMarkup.de_json(json.loads(d.reply_markup), self.bot)
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 return Outcome(Action.FAIL, f"invalid reply_markup: {exc}")
+        await self._send_slots.acquire()
         try:
-            async with self._send_slots:
-                message = await self.bot.send_message(
-                    chat_id=d.chat_id, text=html_to_plain(d.text) if plain else d.text,
-                    parse_mode=None if plain else ParseMode.HTML,
-                    message_thread_id=d.thread_id,
-                    disable_notification=d.disable_notification,
-                    reply_markup=markup, allow_paid_broadcast=True if paid else None)
+            message = await self.bot.send_message(
+                chat_id=d.chat_id, text=html_to_plain(d.text) if plain else d.text,
+                parse_mode=None if plain else ParseMode.HTML,
+                message_thread_id=d.thread_id,
+                disable_notification=d.disable_notification,
+                reply_markup=markup, allow_paid_broadcast=True if paid else None)
         except TelegramError as exc:
+            self._send_slots.release()
             return classify(exc)
-        crash_point("sent")
+        except BaseException:
+            self._send_slots.release()
+            raise
+        crash_point("sent")  # the slot stays taken until _flush records the send
         self._done.append((d.id, message.message_id))
         self._done_event.set()
         self._finish(d, "sent", None)
@@ -436,6 +443,9 @@ class Sender:
                         raise
                     log.exception("could not record sent messages; retrying")
                     await asyncio.sleep(1.0)
+                else:
+                    for _ in batch:  # recorded: these sends can no longer be repeated
+                        self._send_slots.release()
 
     async def _flusher(self) -> None:
         """Commit sent rows as soon as possible; sends that finish meanwhile share the

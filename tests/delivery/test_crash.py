@@ -108,6 +108,9 @@ async def test_kill_9_in_the_middle_loses_nothing(tmp_path: Path) -> None:
         # Only messages whose rows were in flight at the kill came twice, each at most twice.
         assert twice <= in_flight, sorted(twice - in_flight)[:10]
         assert all(texts[text] == 2 for text in twice)
+        # ... and no more than max_in_flight of them: a send holds its slot until it is
+        # recorded, so sent-but-unrecorded messages count as in flight (the README's bound)
+        assert duplicates <= MAX_IN_FLIGHT
         assert (await store.outbox.counts())["sent"] == TOTAL
         for chat in (1000, 1500, 1999):  # each chat still got its messages in order
             got = [int(m.plain.split()[1]) for m in emu.sent(chat)]

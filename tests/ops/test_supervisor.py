@@ -76,7 +76,7 @@ async def test_sender_and_matcher_come_back_after_database_errors(tmp_path: Path
         await bot.say(601, "/subscribe kherson")
         runtime = bot.runtime
         assert runtime is not None
-        _break_outbox(tmp_path / "herald.db", True)
+        await asyncio.to_thread(_break_outbox, tmp_path / "herald.db", True)
         await bot.publish("alpha", item("x1", "Shelling in Kherson damages a school",
                                         "Russian artillery shelled Kherson overnight."))
         deadline = asyncio.get_running_loop().time() + 60
@@ -85,7 +85,7 @@ async def test_sender_and_matcher_come_back_after_database_errors(tmp_path: Path
             await asyncio.sleep(0.05)
         owed, _oldest = await bot.services.store.news.pending_alerts_since()
         assert owed == 1  # stored, its alert owed, nothing lost
-        _break_outbox(tmp_path / "herald.db", False)
+        await asyncio.to_thread(_break_outbox, tmp_path / "herald.db", False)
         alert = await bot.wait_alert(601, lambda m: "Kherson" in m.plain, timeout=60)
         # a later story must come after any repeat of the first: then count
         await bot.publish("alpha", item("x2", "Kherson water supply restored",
