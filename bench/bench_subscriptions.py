@@ -157,9 +157,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 t0 = time.perf_counter()
                 matched = index.match(story)
                 times.append(time.perf_counter() - t0)
-            hot_chats = sum(1 for subs in matched.values()
-                            if any(s.key == HOT_CITY or (s.kind == "place" and s.key in story.places)
-                   for s in subs))
+            hot_chats = sum(1 for subs in matched.values() if any(
+                s.key == HOT_CITY or (s.kind == "place" and s.key in story.places)
+                for s in subs))
 
             phrase_story = hot_story(2, phrases=True)
             text = f"{phrase_story.title}\n{phrase_story.text}"
