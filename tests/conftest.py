@@ -20,6 +20,7 @@ from datapaths import (  # noqa: F401 - re-exported for older imports
     shared_sample,
 )
 
+from bot.testing.feed_server import FeedServer
 from storage.store import Store
 
 
@@ -72,3 +73,14 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
         yield s
     finally:
         await s.close()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FeedServer]:
+    """The local feed server on loopback (bot.testing.feed_server), for one test."""
+    srv = FeedServer()
+    await srv.start()
+    try:
+        yield srv
+    finally:
+        await srv.stop()

@@ -56,14 +56,6 @@ def double_gzip_bomb() -> bytes:
     return bomb
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[FeedServer]:
-    srv = FeedServer()
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.stop()
 
 
 @pytest.fixture

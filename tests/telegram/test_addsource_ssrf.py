@@ -5,7 +5,6 @@ instead of "Sorry, something went wrong"."""
 from __future__ import annotations
 
 import gzip
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -33,14 +32,6 @@ async def services_with(store: Store, poller_cfg: PollerConfig) -> Services:
     return services
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[FeedServer]:
-    srv = FeedServer()
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.stop()
 
 
 @pytest.mark.parametrize(("url", "address"), [
