@@ -14,7 +14,7 @@ and proper names reduced to a consonant skeleton that is the same in Latin, Ukra
 Russian spelling (Syniehubov, Синєгубов, Синегубов -> "sngb"; Kholodnohirskyi,
 Холодногірському, Холодногорскому -> "kgldng"). Two reports within EVIDENCE_HOURS that
 share enough *rare* specifics (few stories of the window carry them) are one event even
-with no words in common; places (the stories' cities) count only together with them.
+with no words in common; the stories' cities only veto (both about places, none shared).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ EVIDENCE_LATE = timedelta(hours=6)  # reports further apart need more: EVIDENCE_
 EVIDENCE_LATE_EXTRA = 1.5
 EVIDENCE_NEEDED = 2.0
 NAMES_ONLY_NEEDED = 3.0  # three rare names in common, and no number or time
-WEIGHT_NUMBER, WEIGHT_TIME, WEIGHT_NAME, WEIGHT_PLACE = 1.0, 1.5, 1.0, 0.5
+WEIGHT_NUMBER, WEIGHT_TIME, WEIGHT_NAME = 1.0, 1.5, 1.0
 SIMILAR = 0.15  # word similarity that, with SIMILAR_EVIDENCE shared, is one event
 SIMILAR_EVIDENCE = 1.0
 SURE = 0.5  # word similarity above which differing specifics do not matter
@@ -253,16 +253,6 @@ def _key_hash(key: str) -> int:
     return int.from_bytes(digest, "little")
 
 
-def _place_keys(cities: Iterable[str]) -> frozenset[int]:
-    """Keys of a story's tagged cities (class 3: places join the evidence only with others)."""
-    return frozenset((_key_hash("c" + c) & ~3) | 3 for c in cities)
-
-
-def _own_keys(fingerprint: tuple[int, ...], cities: Iterable[str]) -> frozenset[int]:
-    """The specifics of a fingerprint (places among them as the names the text gives)."""
-    return split(fingerprint)[1]
-
-
 @lru_cache(maxsize=200_000)
 def _hashes(stem: str) -> tuple[int, ...]:
     """K independent 32-bit hashes of one stem (stable across processes, unlike hash())."""
@@ -304,7 +294,7 @@ def fingerprint(title: str, text: str) -> tuple[int, ...]:
 
 
 _CLASS_BITS = {"n": 0, "t": 1, "w": 2}
-_CLASS_WEIGHT = (WEIGHT_NUMBER, WEIGHT_TIME, WEIGHT_NAME, WEIGHT_PLACE)
+_CLASS_WEIGHT = (WEIGHT_NUMBER, WEIGHT_TIME, WEIGHT_NAME, 0.0)  # class 3: no key has it
 
 
 @lru_cache(maxsize=100_000)
@@ -365,7 +355,7 @@ class _Entry:
                  guard: frozenset[str], sources: set[int]) -> None:
         self.fingerprint = fingerprint
         self.bands = _bands(fingerprint)
-        self.keys = _own_keys(fingerprint, guard)
+        self.keys = split(fingerprint)[1]
         self.at = at  # when the story happened (publication time): compared between stories
         self.ts = at.timestamp()  # the same, as a number: compared on every lookup
         self.seen = seen  # when Herald first saw it: what the window and prune() look at
@@ -441,7 +431,7 @@ class StoryIndex:
             else:
                 many.append(ids)
         hits = Counter(chain(ones, *many))
-        mine_keys = _own_keys(fingerprint, guard)
+        mine_keys = split(fingerprint)[1]
         weights, specific = self._shared(mine_keys) if mine_keys else ({}, set())
         evidence = self._evidence(mine_keys, weights, specific, guard, at, source)
         if not hits and not evidence:
