@@ -84,3 +84,15 @@ async def server() -> AsyncIterator[FeedServer]:
         yield srv
     finally:
         await srv.stop()
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database URL, or skip when HERALD_TEST_DATABASE_URL is unset."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need HERALD_TEST_DATABASE_URL")
+    url = await create_pg_database()
+    try:
+        yield url
+    finally:
+        await drop_pg_database(url)

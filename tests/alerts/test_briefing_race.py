@@ -16,13 +16,10 @@ import asyncio
 import os
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from bulk_chats import add_chats
-from datapaths import PG_URL, create_pg_database, drop_pg_database
 from sqlalchemy import select, text, update
 from telegram import Bot
 
@@ -42,17 +39,6 @@ START = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)  # 07:00 in Kyiv
 NOW = datetime(2026, 11, 26, 6, 0, 30, tzinfo=UTC)  # 08:00:30 in Kyiv: every chat is due
 CHATS = range(100, 200)
 FIRST_SLOT = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # 08:00 in Kyiv
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    if not PG_URL:
-        pytest.skip("PostgreSQL tests need HERALD_TEST_DATABASE_URL")
-    url = await create_pg_database()
-    try:
-        yield url
-    finally:
-        await drop_pg_database(url)
 
 
 async def _prepare(store: Store) -> None:

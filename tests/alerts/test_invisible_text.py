@@ -9,11 +9,8 @@ stories and labels stored before).
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
-
-import pytest
 
 from bot.alerts.render import render_alert
 from bot.clock import FakeClock
@@ -94,27 +91,17 @@ async def test_a_story_and_label_stored_before_the_fix_render_without_bidi_contr
     assert "Unfollow no-fly zone" in buttons
 
 
-@pytest.fixture
-async def feeds() -> AsyncIterator[FeedServer]:
-    srv = FeedServer()
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.stop()
-
-
 async def test_addsource_names_lose_their_bidi_controls(sqlite_store: Store,
-                                                        feeds: FeedServer) -> None:
+                                                        server: FeedServer) -> None:
     cfg = PollerConfig(allow_private_addresses=True)
     clock = FakeClock(NOW)
     services = Services(config=replace(Config(), poller=cfg), store=sqlite_store, clock=clock)
-    feeds.set_feed("/given", _feed("Buses leave Kherson"))
-    feeds.set_feed("/titled", _feed("Buses leave Kherson", "Southern \u202edesk\u202c"))
+    server.set_feed("/given", _feed("Buses leave Kherson"))
+    server.set_feed("/titled", _feed("Buses leave Kherson", "Southern \u202edesk\u202c"))
     async with guarded_client(cfg) as http:
         services.poller = Poller(sqlite_store, Pipeline(sqlite_store, get_classifier(), clock),
                                  Fetcher(cfg, client=http), cfg, clock)
-        given, _ = await add_source(services, f"{feeds.url('/given')} South \u202eksed")
-        titled, _ = await add_source(services, feeds.url("/titled"))
+        given, _ = await add_source(services, f"{server.url('/given')} South \u202eksed")
+        titled, _ = await add_source(services, server.url("/titled"))
     assert given.name == "South ksed"
     assert titled.name == "Southern desk"
