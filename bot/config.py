@@ -85,6 +85,12 @@ class AlertsConfig:
     # items, or restarting after a long pause, must not flood anyone with old news. It is
     # also how late a report may reach Herald and still count for the briefing after it.
     max_age: int = 21_600  # seconds (6 hours)
+    # Official air-raid alerts (alerts.in.ua; bot/sirens): polled only when a token is set
+    # (ALERTS_IN_UA_TOKEN). The API blocks an address at 12 requests a minute.
+    token: str = ""  # prefer the ALERTS_IN_UA_TOKEN environment variable
+    base_url: str = "https://api.alerts.in.ua"  # the API, a proxy of it, or an emulator
+    requests_per_minute: float = 8.0  # one request every 60 / this seconds; below 12
+    stale_after: int = 1_800  # seconds; an alert older than this when first seen: /alerts only
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +146,10 @@ ENV_OVERRIDES: dict[str, str] = {
     "TELEGRAM_BASE_URL": "telegram.base_url",
     "TELEGRAM_WEBHOOK_SECRET": "webhook.secret_token",
     "DATABASE_URL": "database.url",
+    "ALERTS_IN_UA_TOKEN": "alerts.token",
 }
 
-SECRET_KEYS = frozenset({"telegram.token", "webhook.secret_token"})
+SECRET_KEYS = frozenset({"telegram.token", "webhook.secret_token", "alerts.token"})
 
 
 def _convert(value: Any, tp: Any, key: str) -> Any:
@@ -230,6 +237,11 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("delivery.send_timeout: must be at least 1 second")
     if cfg.alerts.max_age <= 0:
         raise ConfigError("alerts.max_age: must be greater than 0 seconds")
+    if not 0 < cfg.alerts.requests_per_minute < 12:
+        raise ConfigError("alerts.requests_per_minute: must be greater than 0 and below 12 "
+                          "(the API blocks the token and address at 12)")
+    if not cfg.alerts.base_url.startswith(("http://", "https://")):
+        raise ConfigError("alerts.base_url: must start with http:// or https://")
     if cfg.ops.fatal_after < 10:
         raise ConfigError("ops.fatal_after: must be at least 10 seconds")
     if cfg.delivery.paid_rate < 0:

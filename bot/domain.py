@@ -29,6 +29,7 @@ class DeliveryKind(StrEnum):
     ALERT = "alert"
     BRIEFING = "briefing"
     BROADCAST = "broadcast"
+    SIREN = "siren"  # an official air-raid alert or all-clear: sent ahead of everything
 
 
 class OutboxStatus(StrEnum):
@@ -282,3 +283,83 @@ class Broadcast:
     created_at: datetime | None = None
     confirmed_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+# --- official air-raid alerts (bot/sirens) -------------------------------------------------
+
+# The alert types of the alerts.in.ua API, in the order Herald lists them.
+SIREN_TYPES: tuple[str, ...] = ("air_raid", "artillery_shelling", "urban_fights", "chemical",
+                                "nuclear")
+
+
+class SirenEventKind(StrEnum):
+    START = "start"
+    END = "end"
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveAlert:
+    """An official alert Herald knows to be active (per location and type)."""
+
+    key: str  # "<location_uid>|<alert_type>"
+    alert_id: int | None
+    location_uid: str
+    location_type: str  # oblast | raion | hromada | city
+    title: str  # the API's name of the location
+    code: str | None  # KATOTTG code; None when the location could not be placed
+    alert_type: str
+    started_at: datetime
+    start_event_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SirenEvent:
+    """An official alert started or ended, stored before anyone is told."""
+
+    id: int
+    kind: SirenEventKind
+    key: str
+    alert_id: int | None
+    location_type: str
+    title: str
+    code: str | None
+    alert_type: str
+    started_at: datetime
+    at: datetime  # when it started (start) or ended (end)
+    start_event_id: int | None = None  # an end: the event of its start
+
+
+@dataclass(frozen=True, slots=True)
+class SirenPollState:
+    """The alerts API poller's persisted clock and health."""
+
+    last_request_at: datetime | None = None
+    not_before: datetime | None = None
+    last_modified: str | None = None
+    last_success_at: datetime | None = None
+    last_status: str | None = None
+    failure_count: int = 0
+    last_error: str | None = None
+    unknown: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SirenPrefs:
+    """A chat's choices about official alerts; the defaults when it made none."""
+
+    enabled: bool = True
+    types: tuple[str, ...] = SIREN_TYPES
+    loud: bool = True  # loud even in the chat's quiet hours
+    asked: bool = False  # the one-time question was shown
+
+
+@dataclass(frozen=True, slots=True)
+class SirenTarget:
+    """What the official-alert fan-out needs to know about one chat."""
+
+    status: ChatStatus
+    language: str
+    timezone: str
+    quiet_start: str | None
+    quiet_end: str | None
+    prefs: SirenPrefs

@@ -39,6 +39,7 @@ from bot.ops.health import HealthChecks
 from bot.ops.leader import Leader, worker_name
 from bot.ops.supervisor import Supervisor, TaskFactory
 from bot.services import Services
+from bot.sirens.service import SirenService, open_sirens
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Runtime:
         self.store: Store | None = None
         self.fetcher: Fetcher | None = None
         self.cpu: CpuRunner | None = None
+        self.sirens: SirenService | None = None
         self.sender_bot: Bot | None = None
         self.metrics: ModuleType | None = ops_metrics
         self.leading = False
@@ -114,6 +116,8 @@ class Runtime:
                                  on_new_stories=self._on_new_stories,
                                  queue_pending=services.alerts.queue_pending)
 
+        services.extras["sirens"] = self.sirens = open_sirens(cfg, store, self.clock,
+                                                              services.alerts, wake)
         services.briefings = BriefingService(store, classifier, self.clock, cfg.briefings,
                                              on_enqueued=wake, max_age=max_age)
         services.broadcasts = BroadcastService(store, self.clock, cfg, on_enqueued=wake)
@@ -218,6 +222,8 @@ class Runtime:
         if (sender := s.sender) is not None:
             self._spawn("sender", lambda: sender.run(stop))
         self._spawn("poller", lambda: self._poll(stop))
+        if (sirens := self.sirens) is not None and sirens.api is not None:
+            self._spawn("sirens", lambda: sirens.run(stop))  # official air-raid alerts
         if (broadcasts := s.broadcasts) is not None:
             bot = self._app.bot
             self._spawn("broadcasts", lambda: broadcasts.run(stop, bot))
@@ -296,6 +302,7 @@ class Runtime:
             getattr(self._ops_server, "stop", None),
             self.sender_bot.shutdown if self.sender_bot is not None else None,
             self.fetcher.aclose if self.fetcher is not None else None,
+            self.sirens.aclose if self.sirens is not None else None,
             self.cpu.close if self.cpu is not None else None,
             self.store.close if self.store is not None else None,
         ]
@@ -307,3 +314,4 @@ class Runtime:
             except Exception:
                 log.exception("error while closing")
         self._ops_server = self.sender_bot = self.fetcher = self.store = self.cpu = None
+        self.sirens = None

@@ -15,6 +15,7 @@ from storage.repos.chats import ChatRepo
 from storage.repos.counters import CounterRepo
 from storage.repos.news import NewsRepo
 from storage.repos.outbox import OutboxRepo
+from storage.repos.sirens import SirenRepo
 from storage.repos.sources import SourceRepo
 from storage.sync_runner import SyncRunner
 
@@ -34,6 +35,7 @@ class Store:
         self.broadcasts = BroadcastRepo(self)
         self.briefings = BriefingRepo(self)
         self.counters = CounterRepo(self)
+        self.sirens = SirenRepo(self)
 
     @property
     def is_sqlite(self) -> bool:

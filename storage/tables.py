@@ -204,6 +204,8 @@ outbox = Table(
     Index("ix_outbox_status_id", "status", "id"),
     # The sender's claim asks "does this chat have an earlier row still waiting?"
     Index("ix_outbox_chat_status_id", "chat_id", "status", "id"),
+    # Air-raid alerts (kind "siren") are claimed ahead of everything else.
+    Index("ix_outbox_status_kind_id", "status", "kind", "id"),
 )
 
 # Named counters shared by every process (the leader term: one more at each election).
@@ -212,4 +214,71 @@ counters = Table(
     metadata,
     Column("name", String(64), primary_key=True),
     Column("value", BigInteger, nullable=False, default=0),
+)
+
+# --- official air-raid alerts (bot/sirens) ------------------------------------------------
+
+# The alerts API poller's state, one row per API: its request clock (persisted before each
+# request, so the rate limit holds across restarts), conditional-GET validator and health.
+siren_state = Table(
+    "siren_state",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("last_request_at", TS),
+    Column("not_before", TS),  # no request before this (after a 429 or 403)
+    Column("last_modified", String(100)),
+    Column("last_success_at", TS),
+    Column("last_status", String(32)),  # ok | not_modified | blocked | rate_limited | error
+    Column("failure_count", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("unknown", JSON),  # titles of locations the last list had that we cannot place
+    Column("updated_at", TS, nullable=False),
+)
+
+# The alerts active as of the last list Herald read: what the next list is compared with.
+siren_active = Table(
+    "siren_active",
+    metadata,
+    Column("key", String(200), primary_key=True),  # "<location_uid>|<alert_type>"
+    Column("alert_id", BigInteger),
+    Column("location_uid", String(64), nullable=False),
+    Column("location_type", String(16), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("code", String(24)),  # KATOTTG code of the location; None when unknown
+    Column("alert_type", String(24), nullable=False),
+    Column("started_at", TS, nullable=False),
+    Column("start_event_id", BigInteger),
+)
+
+# Alert started / ended, written with the change of siren_active in one transaction; `done`
+# once every follower's message is in the outbox (as alert_queue does for stories).
+siren_events = Table(
+    "siren_events",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("kind", String(8), nullable=False),  # start | end
+    Column("key", String(200), nullable=False),
+    Column("alert_id", BigInteger),
+    Column("location_type", String(16), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("code", String(24)),
+    Column("alert_type", String(24), nullable=False),
+    Column("started_at", TS, nullable=False),
+    Column("at", TS, nullable=False),  # when it started (start) or ended (end)
+    Column("start_event_id", BigInteger),  # an end: its start event
+    Column("done", Boolean, nullable=False, default=False),
+    Column("created_at", TS, nullable=False),
+    Index("ix_siren_events_done_id", "done", "id"),
+)
+
+# Per-chat choices about air-raid alerts; no row = the defaults (on, every type, loud).
+siren_prefs = Table(
+    "siren_prefs",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("types", JSON),  # alert types wanted; None = all
+    Column("loud", Boolean, nullable=False, default=True),  # loud even in quiet hours
+    Column("asked", Boolean, nullable=False, default=False),  # the one-time question shown
+    Column("updated_at", TS, nullable=False),
 )

@@ -27,7 +27,7 @@ from bot.clock import Clock, wait_any
 from bot.config import DeliveryConfig
 from bot.delivery.errors import Action, Outcome, classify, html_to_plain
 from bot.delivery.limiter import RateLimiter
-from bot.domain import Delivery
+from bot.domain import Delivery, DeliveryKind
 from bot.ops.faults import crash_point
 from storage.store import Store
 
@@ -189,7 +189,11 @@ class Sender:
                 # claim refreshed claimed_at; queueing it again would send it twice.
                 continue
             self._held.add(d.id)
-            self._queues.setdefault(d.chat_id, deque()).append(d)
+            queue = self._queues.setdefault(d.chat_id, deque())
+            if d.kind is DeliveryKind.SIREN:  # an air-raid alert goes ahead of the chat's news
+                queue.insert(sum(1 for q in queue if q.kind is DeliveryKind.SIREN), d)
+            else:
+                queue.append(d)
             if d.chat_id not in self._workers:
                 self._start_worker(d.chat_id)
         return len(rows)

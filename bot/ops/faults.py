@@ -18,7 +18,9 @@ from __future__ import annotations
 import os
 import signal
 
-POINTS = frozenset({"stored", "alerts_queued", "claimed", "sent"})
+POINTS = frozenset({"stored", "alerts_queued", "claimed", "sent",
+                    # official alerts (bot/sirens/service.py)
+                    "siren_request_marked", "siren_events_stored", "siren_event_queued"})
 
 _spec = os.environ.get("HERALD_CRASH_AT", "")
 _point, _, _nth = _spec.partition(":")

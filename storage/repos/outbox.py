@@ -16,6 +16,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    literal,
     or_,
     select,
     text,
@@ -33,6 +34,7 @@ from storage.tables import outbox
 _CHUNK = 1000
 _ACTIVE = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
 _CLAIM_LOCK = 0x4845524C  # pg_advisory_xact_lock key: claims are serialized across processes
+_SIREN = DeliveryKind.SIREN.value  # official air-raid alerts go ahead of everything else
 
 
 def _delivery(row: Any) -> Delivery:
@@ -44,6 +46,11 @@ def _delivery(row: Any) -> Delivery:
         attempts=row.attempts, not_before=aware_or_none(row.not_before),
         created_at=aware_or_none(row.created_at), sent_at=aware_or_none(row.sent_at),
         message_id=row.message_id, error=row.error)
+
+
+def _claim_order(d: Delivery) -> tuple[bool, int]:
+    """Air-raid alerts first, then id order."""
+    return d.kind is not DeliveryKind.SIREN, d.id
 
 
 class OutboxRepo(Repo):
@@ -103,9 +110,15 @@ class OutboxRepo(Repo):
         # Two simple scans instead of one OR: each walks the (status, id) index in id order
         # and stops at `limit`, however many rows wait behind.
         due = (select(outbox.c.id).where(
-            outbox.c.status == OutboxStatus.PENDING.value,
+            outbox.c.status == OutboxStatus.PENDING.value, outbox.c.kind != _SIREN,
             or_(outbox.c.not_before.is_(None), outbox.c.not_before <= now), ~blocking)
             .order_by(outbox.c.id).limit(limit))
+        # Air-raid alerts first (their own scan of the (status, kind, id) index): only an
+        # earlier air-raid alert of the same chat holds one back.
+        sirens = (select(outbox.c.id).where(
+            outbox.c.status == OutboxStatus.PENDING.value, outbox.c.kind == _SIREN,
+            or_(outbox.c.not_before.is_(None), outbox.c.not_before <= now),
+            ~blocking.where(earlier.c.kind == _SIREN)).order_by(outbox.c.id).limit(limit))
         abandoned = (select(outbox.c.id).where(
             outbox.c.status == OutboxStatus.SENDING.value, outbox.c.claimed_at < stale,
             ~blocking).order_by(outbox.c.id).limit(limit))
@@ -113,25 +126,27 @@ class OutboxRepo(Repo):
                    "claimed_at": now, "claim_term": term}
         async with self.session.begin() as s:
             if self.store.is_sqlite:
-                both = union_all(select(abandoned.subquery().c.id),
-                                 select(due.subquery().c.id)).subquery()
-                pick = select(both.c.id).order_by(both.c.id).limit(limit)
+                both = union_all(select(sirens.subquery().c.id, literal(0).label("p")),
+                                 select(abandoned.subquery().c.id, literal(1).label("p")),
+                                 select(due.subquery().c.id, literal(1).label("p"))).subquery()
+                pick = select(both.c.id).order_by(both.c.p, both.c.id).limit(limit)
                 # One statement: SQLite takes the write lock before it reads, so two
                 # senders can never pick the same row.
                 rows = (await s.execute(update(outbox).where(
                     outbox.c.id.in_(pick.scalar_subquery())).values(**claimed)
                     .returning(*outbox.c))).all()
-                return sorted((_delivery(r) for r in rows), key=lambda d: d.id)
+                return sorted((_delivery(r) for r in rows), key=_claim_order)
             await s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK})
+            first = list((await s.execute(sirens.with_for_update(skip_locked=True))).scalars())
             ids = list((await s.execute(abandoned.with_for_update(skip_locked=True))).scalars())
             ids += (await s.execute(due.with_for_update(skip_locked=True))).scalars()
-            ids = sorted(ids)[:limit]
+            ids = sorted(first)[:limit] + sorted(set(ids) - set(first))[:limit - len(first)]
             if not ids:
                 return []
             await s.execute(update(outbox).where(outbox.c.id.in_(ids)).values(**claimed))
             rows = (await s.execute(select(outbox).where(outbox.c.id.in_(ids))
                                     .order_by(outbox.c.id))).all()
-        return [_delivery(r) for r in rows]
+        return sorted((_delivery(r) for r in rows), key=_claim_order)
 
     async def take_over(self, term: int) -> int:
         """Return rows claimed under an earlier leader term to pending; how many.
