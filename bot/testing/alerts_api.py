@@ -61,6 +61,10 @@ class _Handler(tornado.web.RequestHandler):
         self.set_status(status)
         for name, value in headers.items():
             self.set_header(name, value)
+        if status == 304:
+            self.clear_header("Content-Type")
+            self.finish()
+            return
         self.finish(body)
 
 
