@@ -38,6 +38,7 @@ from bot.services import Services
 from bot.telegram import admin_views as views
 from bot.telegram.commands import command_handler
 from bot.telegram.context import Context, args_text, reply, services_of
+from bot.telegram.handlers.sirens import siren_source_text
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +238,9 @@ async def cmd_sources(update: Update, context: Context) -> None:
     """/sources: every source with its health."""
     services = services_of(context)
     sources = await services.store.sources.list_all()
-    for part in views.split_message(views.sources_text(sources, services.clock.now())):
+    text = views.sources_text(sources, services.clock.now())
+    text += "\n" + await siren_source_text(services)  # the official alerts API
+    for part in views.split_message(text):
         await reply(update, context, part)
 
 

@@ -28,6 +28,7 @@ from bot.telegram.context import (
     services_of,
     start_chat,
 )
+from bot.telegram.handlers import sirens
 from bot.telegram.names import command_for, label_of, popular
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ async def follow(update: Update, context: Context, chat: Chat, kind: TagKind, ke
         text += "\n" + _("Alerts are paused in this chat: /start resumes them.")
     log.info("followed", extra={"chat": chat.id, "kind": kind.value, "key": key,
                                 "new": created})
+    if created:  # a first place in Ukraine: official alerts come too (asked once)
+        await sirens.offer_after_follow(update, context, chat, kind, key, sub.label)
     return text
 
 
