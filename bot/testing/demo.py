@@ -29,7 +29,9 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.runtime import Runtime
 from bot.telegram.runner import serve
+from bot.testing.alerts_api import EMULATOR_TOKEN, AlertsApiEmulator
 from bot.testing.botapi import DEFAULT_TOKEN, BotApiEmulator, SentMessage
+from bot.testing.demo_sirens import SirenDesk
 from bot.testing.demo_sources import NewsDesk, load_demo_news, run_desk, stored_demo_ids
 from bot.testing.feed_server import FeedServer
 from storage.store import Store
@@ -60,8 +62,10 @@ class DemoClock(Clock):
         await asyncio.sleep(seconds / self.speed)
 
 
-def demo_config(cfg: Config, base_url: str, desk: NewsDesk, *, own_database: bool) -> Config:
-    """The config the demo runs with: emulator, local sources, fast local polling."""
+def demo_config(cfg: Config, base_url: str, desk: NewsDesk, *, own_database: bool,
+                alerts_url: str = "") -> Config:
+    """The config the demo runs with: emulator, local sources, fast local polling, and the
+    alerts API emulator polled every second (beyond the real API's limit: it is local)."""
     # Local feeds are cheap to ask: every demo source is due at each half-second tick.
     poller = replace(cfg.poller, enabled=True, tick_seconds=0.5, min_interval=0,
                      max_interval=0, allow_private_addresses=True)
@@ -71,8 +75,10 @@ def demo_config(cfg: Config, base_url: str, desk: NewsDesk, *, own_database: boo
     admins = tuple(dict.fromkeys((*cfg.admins, DEMO_CHAT)))
     # A script types faster than a person: the flood limit must not refuse its lines.
     limits = replace(cfg.limits, commands_per_minute=max(cfg.limits.commands_per_minute, 600))
+    alerts = replace(cfg.alerts, token=EMULATOR_TOKEN, base_url=alerts_url,
+                     requests_per_minute=60.0) if alerts_url else cfg.alerts
     return replace(cfg, telegram=telegram, poller=poller, database=database, admins=admins,
-                   limits=limits, sources=tuple(desk.source_configs()))
+                   limits=limits, sources=tuple(desk.source_configs()), alerts=alerts)
 
 
 class Transcript:
@@ -113,7 +119,9 @@ class Transcript:
 
     def print_message(self, m: SentMessage) -> None:
         is_alert = any(data.startswith("unf:") for _t, data in m.buttons())
-        prefix = "bot (edited)> " if m.edited else ("alert> " if is_alert else "bot> ")
+        # an official alert or all-clear: one line, "🔴 Air-raid alert: Izium raion, 14:32"
+        siren = m.plain.startswith(("🔴 ", "🟢 ")) and "\n" not in m.plain
+        prefix = "bot (edited)> " if m.edited else ("alert> " if is_alert or siren else "bot> ")
         text = m.plain
         buttons = [t for t, _d in m.buttons()]
         if buttons:
@@ -155,6 +163,8 @@ class DemoSession:
         self.language = language
         self.emu = BotApiEmulator()
         self.feeds = FeedServer()
+        self.alerts_api = AlertsApiEmulator(limit=1000, block_at=2000)
+        self.sirens: SirenDesk | None = None
         self.stop = asyncio.Event()
         self.ready = asyncio.Event()
         self.runtime: Runtime | None = None
@@ -173,7 +183,11 @@ class DemoSession:
             await self.feeds.start()
         self.desk = desk = NewsDesk(load_demo_news(), self.feeds, self.clock.now)
         desk.on_publish = self._published
-        cfg = demo_config(self.base_cfg, base_url, desk, own_database=self.own_database)
+        alerts_url = await self.alerts_api.start()
+        self.sirens = SirenDesk(self.alerts_api, DEMO_CHAT,
+                                lambda text: self.transcript.write("sirens> ", text))
+        cfg = demo_config(self.base_cfg, base_url, desk, own_database=self.own_database,
+                          alerts_url=alerts_url)
         store = await Store.open(cfg.database.url)  # migrates; learns what earlier runs stored
         try:
             desk.start(await stored_demo_ids(store))
@@ -196,6 +210,8 @@ class DemoSession:
         services = self.runtime.services
         self._tasks.append(asyncio.create_task(
             run_desk(desk, services.store, services.classifier, self.stop), name="desk"))
+        self._tasks.append(asyncio.create_task(
+            self.sirens.run(services.store, self.stop), name="sirens"))
 
     def _report_exhausted(self) -> None:
         assert self.desk is not None
@@ -256,7 +272,7 @@ class DemoSession:
         """Nothing left to happen soon: no story waiting to publish or to be polled, nothing
         queued for sending."""
         assert self.desk is not None and self.runtime is not None
-        if self.desk.pending():
+        if self.desk.pending() or (self.sirens is not None and self.sirens.pending()):
             return False
         self._report_exhausted()
         if any(self.feeds.request_count(p) <= n for p, n in self._polled_after.items()):
@@ -282,6 +298,7 @@ class DemoSession:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, 15)
         await self.feeds.stop()
+        await self.alerts_api.stop()
         await self.emu.stop()
 
 

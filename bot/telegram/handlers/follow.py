@@ -58,8 +58,8 @@ async def follow(update: Update, context: Context, chat: Chat, kind: TagKind, ke
         text += "\n" + _("Alerts are paused in this chat: /start resumes them.")
     log.info("followed", extra={"chat": chat.id, "kind": kind.value, "key": key,
                                 "new": created})
-    if created:  # a first place in Ukraine: official alerts come too (asked once)
-        await sirens.offer_after_follow(update, context, chat, kind, key, sub.label)
+    if created:  # a place in Ukraine: official alerts come too (asked once, after this)
+        sirens.note_follow(context, kind, key, sub.label)
     return text
 
 
@@ -142,6 +142,7 @@ async def cmd_subscribe(update: Update, context: Context) -> None:
     for part in parts[:5]:
         text, markup = await subscribe_one(update, context, chat, part)
         await reply(update, context, text, markup)
+    await sirens.ask_after_follow(update, context, chat)
 
 
 async def on_text(update: Update, context: Context) -> None:
@@ -202,6 +203,7 @@ async def on_follow_button(update: Update, context: Context) -> None:
     text = await follow(update, context, chat, kind, key, label)
     await query.answer(_("Following {name}").format(name=kb.short(label)))
     await reply(update, context, text)
+    await sirens.ask_after_follow(update, context, chat)
 
 
 def register(application: Application) -> None:

@@ -56,6 +56,8 @@ def prefs_text(prefs: SirenPrefs, _: Callable[[str], str], lang: str) -> str:
     if not prefs.enabled:
         return _("Official air-raid alerts are off in this chat: /alerts on turns them on.")
     types = ", ".join(type_name(t, lang) for t in prefs.types) or _("none")
+    if set(prefs.types) == set(SIREN_TYPES):
+        types = _("all types")
     loud = _("loud even in quiet hours") if prefs.loud else _("silent in quiet hours")
     return _("Official alerts are on ({types}; {loud}). /alerts off, /alerts types, "
              "/alerts quiet, /alerts loud").format(types=escape(types), loud=loud)
@@ -136,12 +138,23 @@ async def cmd_alerts(update: Update, context: Context) -> None:
     await reply(update, context, prefs_text(prefs, _, chat.language))
 
 
-async def offer_after_follow(update: Update, context: Context, chat: Chat, kind: TagKind,
-                             key: str, name: str) -> None:
+def note_follow(context: Context, kind: TagKind, key: str, name: str) -> None:
+    """A new follow: remember a place in Ukraine, to ask about alerts after the reply."""
+    if follows_ukraine(kind, key) and context.chat_data is not None:
+        context.chat_data["siren_ask"] = name
+
+
+async def ask_after_follow(update: Update, context: Context, chat: Chat) -> None:
+    """After the confirmation of a follow noted by note_follow: ask once (see below)."""
+    name = context.chat_data.pop("siren_ask", None) if context.chat_data is not None else None
+    if name:
+        await offer_after_follow(update, context, chat, str(name))
+
+
+async def offer_after_follow(update: Update, context: Context, chat: Chat,
+                             name: str) -> None:
     """Once per chat, when it first follows a place in Ukraine: say that official alerts
     come too (on by default), with buttons to keep or switch them off."""
-    if not follows_ukraine(kind, key):
-        return
     services = services_of(context)
     if sirens_of(services) is None:
         return

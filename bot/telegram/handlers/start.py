@@ -26,6 +26,7 @@ from bot.telegram.context import (
     services_of,
     start_chat,
 )
+from bot.telegram.handlers import sirens
 from bot.telegram.handlers.follow import subscribe_one
 from bot.telegram.names import command_for, label_of, popular
 
@@ -55,6 +56,7 @@ async def cmd_start(update: Update, context: Context) -> None:
         # a deep link t.me/HeraldBot?start=kherson
         text, markup = await subscribe_one(update, context, chat, payload.replace("_", " "))
         await reply(update, context, text, markup)
+        await sirens.ask_after_follow(update, context, chat)
         return
     shown = popular(services.classifier)
     text = "\n".join([
