@@ -23,6 +23,8 @@ async def test_followers_get_alert_and_all_clear_and_can_say_no(tmp_path: Path) 
     sirens = AlertsConfig(token=api.token, base_url=base, requests_per_minute=600)
     try:
         async with running(tmp_path, alerts=sirens) as bot:
+            none = await bot.say(804, "/alerts")
+            assert "follows no place in Ukraine" in none.plain
             follow = await bot.say(801, "/subscribe Балаклія")
             assert "Balakliia" in follow.plain
             ask = await bot.emu.wait_for(lambda m: m.chat_id == 801 and any(
@@ -68,8 +70,10 @@ async def test_followers_get_alert_and_all_clear_and_can_say_no(tmp_path: Path) 
 
 async def test_alerts_is_off_without_a_token(tmp_path: Path) -> None:
     async with running(tmp_path) as bot:
+        follow = await bot.say(811, "/subscribe Kharkiv")
+        assert "Following Kharkiv" in follow.plain  # and no question about official alerts
         answer = await bot.say(811, "/alerts")
-        assert "follows no place in Ukraine" in answer.plain
+        assert "not set up on this Herald" in answer.plain
         sources = await bot.say(900, "/sources")
         assert "ALERTS_IN_UA_TOKEN" in sources.plain
         bad = await bot.say(811, "/alerts sometimes")

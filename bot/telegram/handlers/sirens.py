@@ -38,9 +38,10 @@ ACTIVE_SHOWN = 20  # lines of /alerts; more are counted
 
 
 def sirens_of(services: Services) -> SirenService | None:
-    """The official-alerts service (None where this process has none)."""
+    """The official-alerts service; None where there is none or no API is configured (no
+    alerts.in.ua token: official alerts are off for everyone)."""
     service = services.extras.get("sirens")
-    return service if isinstance(service, SirenService) else None
+    return service if isinstance(service, SirenService) and service.api is not None else None
 
 
 def follows_ukraine(kind: TagKind, key: str) -> bool:
@@ -77,7 +78,7 @@ async def active_text(services: Services, chat: Chat, _: Callable[[str], str]) -
     keys = [(s.kind, s.key) for s in subs if follows_ukraine(s.kind, s.key)]
     lines: list[str] = []
     if sirens is None:
-        return _("Official alerts are not available here.")
+        return _("Official air-raid alerts are not set up on this Herald.")
     everywhere = await sirens.active()
     if not keys:
         lines.append(_("This chat follows no place in Ukraine. Follow one (/subscribe "
