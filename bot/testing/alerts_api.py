@@ -80,6 +80,7 @@ class AlertsApiEmulator:
         self.block_seconds = block_seconds
         self.time_fn = time_fn
         self.stats = ApiStats()
+        self.request_times: list[float] = []  # time_fn() of every request
         self.alerts: list[dict[str, Any]] = []
         self.raw: tuple[int, bytes] | None = None  # (status, body) served instead
         self.last_modified = 0  # epoch seconds, grows with every change
@@ -114,6 +115,7 @@ class AlertsApiEmulator:
         """(status, headers, body) for one request; counts it against the limits."""
         now = self.time_fn()
         self.stats.requests += 1
+        self.request_times.append(now)
         window = self._window
         window.append(now)
         while window and window[0] <= now - 60.0:
