@@ -35,12 +35,14 @@ def as_active(alert: ApiAlert, code: str | None) -> ActiveAlert:
 
 def diff_active(known: Mapping[str, ActiveAlert], listed: Sequence[ApiAlert],
                 finished: Sequence[ApiAlert], now: datetime,
-                code_of: Callable[[ApiAlert], str | None]) -> Change:
+                code_of: Callable[[ApiAlert], str | None], *, complete: bool = True) -> Change:
     """Compare the alerts Herald knows with a fresh list (keys are unique in `listed`).
 
     Listed and not known: started. Known and not listed: ended now (or at its finished_at
     when the list still carries it as finished). Listed under a new id that starts later
-    than the known one: ended, then started again. Finished and never known: missed."""
+    than the known one: ended, then started again. Finished and never known: missed.
+    With `complete` False (the list had entries that could not be read, one of which may be
+    a known alert), no known alert is taken for ended because it is missing."""
     change = Change()
     listed_keys: set[str] = set()
     for alert in listed:
@@ -53,8 +55,9 @@ def diff_active(known: Mapping[str, ActiveAlert], listed: Sequence[ApiAlert],
             change.ended.append((old, min(alert.started_at, now)))
         change.started.append(as_active(alert, code_of(alert)))
     finished_at = {a.key: a.finished_at for a in finished if a.finished_at is not None}
+    finished_keys = set(finished_at)
     for key, old in known.items():
-        if key in listed_keys:
+        if key in listed_keys or (not complete and key not in finished_keys):
             continue
         end = finished_at.get(key) or now
         change.ended.append((old, max(min(end, now), old.started_at)))

@@ -31,6 +31,7 @@ class ParsedList:
     alerts: list[ApiAlert] = field(default_factory=list)
     finished: list[ApiAlert] = field(default_factory=list)  # listed with a finished_at
     problems: list[str] = field(default_factory=list)
+    unreadable: int = 0  # entries that could not be told apart: no alert may be taken as ended
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -105,6 +106,7 @@ def parse_active(body: bytes, now: datetime) -> ParsedList:
     for raw in alerts:
         alert = _entry(raw, now, out.problems)
         if alert is None:
+            out.unreadable += 1
             continue
         if alert.finished_at is not None and alert.finished_at <= now:
             out.finished.append(alert)

@@ -197,7 +197,7 @@ class SirenService:
                 return await self._failed(exc, state.failure_count + 1)
             known = await repo.active()
             change = diff_active(known, parsed.alerts, parsed.finished, now,
-                                 self.locations.code_of)
+                                 self.locations.code_of, complete=not parsed.unreadable)
             events = await repo.apply_change(change.started, change.ended, now) \
                 if change else []
             crash_point("siren_events_stored")

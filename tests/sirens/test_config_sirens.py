@@ -26,12 +26,12 @@ def test_requests_per_minute_stays_below_the_block(tmp_path: Path, value: float,
     if ok:
         assert load_config(path, env={}).alerts.requests_per_minute == value
     else:
-        with pytest.raises(ConfigError, match="alerts.requests_per_minute"):
+        with pytest.raises(ConfigError, match=r"alerts\.requests_per_minute"):
             load_config(path, env={})
 
 
 def test_base_url_must_be_http(tmp_path: Path) -> None:
     path = tmp_path / "herald.toml"
     path.write_text('[alerts]\nbase_url = "ftp://example.org"\n', "utf-8")
-    with pytest.raises(ConfigError, match="alerts.base_url"):
+    with pytest.raises(ConfigError, match=r"alerts\.base_url"):
         load_config(path, env={})

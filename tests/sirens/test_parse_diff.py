@@ -132,3 +132,14 @@ def test_oblast_levels_for_the_map() -> None:
     ])
     assert levels == {"UA63000000000041885": "partial", "UA59000000000057109": "oblast",
                       "UA80000000000093317": "oblast"}
+
+
+def test_an_unreadable_entry_ends_nothing() -> None:
+    """An entry without its location might be a known alert: none is taken as ended."""
+    state = {"22|air_raid": known("22", 1, datetime(2026, 12, 7, 11, 40, tzinfo=UTC))}
+    parsed = parse_active(body({"id": 1, "alert_type": "air_raid"},
+                               entry(5, "12", title="Запорізька область")), NOW)
+    assert parsed.unreadable == 1
+    change = diff_active(state, parsed.alerts, parsed.finished, NOW, lambda a: None,
+                         complete=not parsed.unreadable)
+    assert change.ended == [] and [a.key for a in change.started] == ["12|air_raid"]
