@@ -240,6 +240,8 @@ def _validate(cfg: Config) -> None:
     if not 0 < cfg.alerts.requests_per_minute < 12:
         raise ConfigError("alerts.requests_per_minute: must be greater than 0 and below 12 "
                           "(the API blocks the token and address at 12)")
+    if cfg.alerts.stale_after < 60:
+        raise ConfigError("alerts.stale_after: must be at least 60 seconds")
     if not cfg.alerts.base_url.startswith(("http://", "https://")):
         raise ConfigError("alerts.base_url: must start with http:// or https://")
     if cfg.ops.fatal_after < 10:
