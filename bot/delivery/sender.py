@@ -190,8 +190,12 @@ class Sender:
                 continue
             self._held.add(d.id)
             queue = self._queues.setdefault(d.chat_id, deque())
-            if d.kind is DeliveryKind.SIREN:  # an air-raid alert goes ahead of the chat's news
-                queue.insert(sum(1 for q in queue if q.kind is DeliveryKind.SIREN), d)
+            if d.kind is DeliveryKind.SIREN and queue:
+                # An air-raid alert goes ahead of the chat's queued news, behind its earlier
+                # alerts, never ahead of the head (its worker may be sending it right now).
+                last = max((i for i, q in enumerate(queue) if q.kind is DeliveryKind.SIREN),
+                           default=0)
+                queue.insert(last + 1, d)
             else:
                 queue.append(d)
             if d.chat_id not in self._workers:
