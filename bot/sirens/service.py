@@ -48,6 +48,7 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 API_NAME = "alerts.in.ua"
 FAN_OUT_BATCH = 200
+EMPTY_DOUBT = 3  # an empty list while this many alerts are known must be read twice
 
 
 class Followers(Protocol):
@@ -145,6 +146,7 @@ class SirenService:
         self.stale_after = timedelta(seconds=cfg.stale_after)
         self._locations = locations
         self._unknown_logged: set[str] = set()
+        self._empty_once = False  # the last list was empty while alerts were known
 
     @property
     def locations(self) -> LocationIndex:
@@ -196,8 +198,14 @@ class SirenService:
             except SirenDataError as exc:
                 return await self._failed(exc, state.failure_count + 1)
             known = await repo.active()
+            # Luhansk oblast and Crimea have had an alert for years: an empty list while
+            # several alerts are known is more likely a broken proxy than peace. Its
+            # all-clears wait for a second empty list (read without If-Modified-Since).
+            doubtful = not parsed.alerts and len(known) >= EMPTY_DOUBT and not self._empty_once
+            self._empty_once = doubtful
             change = diff_active(known, parsed.alerts, parsed.finished, now,
-                                 self.locations.code_of, complete=not parsed.unreadable)
+                                 self.locations.code_of,
+                                 complete=not parsed.unreadable and not doubtful)
             events = await repo.apply_change(change.started, change.ended, now) \
                 if change else []
             crash_point("siren_events_stored")
@@ -205,13 +213,16 @@ class SirenService:
                               if self.locations.code_of(a) is None})
             self._log_unknown(unknown)
             problems = list(parsed.problems)
+            if doubtful:
+                problems.append(f"an empty list while {len(known)} alerts were active: "
+                                "no all-clear until the next list says so too")
             if change.missed:
                 problems.append(f"{len(change.missed)} alert(s) started and ended between "
                                 "two polls")
             for p in problems[:5]:
                 log.warning("event=sirens_bad_entry problem=%r", p)
             await repo.record_poll(API_NAME, now, status="ok", ok=True,
-                                   last_modified=answer.last_modified,
+                                   last_modified=None if doubtful else answer.last_modified,
                                    unknown=unknown,
                                    error="; ".join(problems)[:500] if problems else None)
             report = PollReport("ok", started=len(change.started), ended=len(change.ended),

@@ -312,3 +312,17 @@ async def test_siren_rows_are_claimed_before_earlier_messages(env: Env) -> None:
     claimed += await env.store.outbox.claim("w", env.clock.now(), 10, 120)
     assert [d.text for d in claimed] == ["siren", "news 1", "news 2", "news 3"]
     assert all(d.status is OutboxStatus.SENDING for d in claimed)
+
+
+async def test_an_empty_list_must_be_read_twice_before_all_clears(env: Env) -> None:
+    await env.chat(1, (TagKind.PLACE, IZIUM_RAION))
+    service = env.service()
+    for code in (IZIUM_RAION, KHARKIV_OBLAST, SUMY_OBLAST):
+        env.start(code)
+    assert (await env.poll(service)).started == 3
+    env.emu.set_alerts([])  # a broken proxy, say
+    report = await env.poll(service)
+    assert report.ended == 0 and "empty list while 3 alerts" in report.problems[0]
+    report = await env.poll(service)  # read again in full (no 304), still empty: believed
+    assert report.status == "ok" and report.ended == 3
+    assert [r.text[:1] for r in await env.rows()] == ["🔴", "🔴", "🟢", "🟢"]
