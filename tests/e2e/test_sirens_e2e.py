@@ -61,6 +61,14 @@ async def test_followers_get_alert_and_all_clear_and_can_say_no(tmp_path: Path) 
             assert not [m for m in bot.emu.sent(802) if "🔴" in m.plain or "🟢" in m.plain]
             assert not [m for m in bot.emu.sent(803) if "🔴" in m.plain]
             assert not [m for m in bot.emu.sent(801)[mark:] if "sir:on" in str(m.buttons())]
+            types = await bot.say(801, "/alerts types")
+            assert ("✅ Air-raid alert", "sir:t:air_raid") in types.buttons()
+            await bot.press(801, types, "sir:t:air_raid")
+            edited = await bot.emu.wait_for(lambda m: m.chat_id == 801 and m.edited and any(
+                t == "▫️ Air-raid alert" for t, _d in m.buttons()), timeout=20, since=0)
+            assert ("✅ Nuclear threat alert", "sir:t:nuclear") in edited.buttons()
+            quiet = await bot.say(801, "/alerts quiet")
+            assert "silent in quiet hours" in quiet.plain and "Air-raid" not in quiet.plain
             sources = await bot.say(900, "/sources")
             assert "Official air-raid alerts" in sources.plain, sources.plain
             assert "list read" in sources.plain or "no change" in sources.plain
