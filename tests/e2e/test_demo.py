@@ -32,6 +32,8 @@ async def test_demo_script_prints_answers_and_one_alert(tmp_path: Path) -> None:
     # The same story from World Wire (demo) is published too, and does not alert again.
     assert "World Wire (demo) published: Power restored" in text
     assert text.count(alert) == 1, text
+    # official alerts: the demo declares one for the raion of the followed city
+    assert "alert> 🔴 Air-raid alert: " in text, text
 
 
 def test_bundled_demo_news_renders_valid_feeds() -> None:
