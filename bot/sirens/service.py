@@ -182,7 +182,9 @@ class SirenService:
         now = self.clock.now()
         if next_request_at(state, self.interval, now) > now:
             return PollReport("waiting")
-        await repo.mark_request(API_NAME, now)  # committed before the request leaves
+        # the turn is taken and committed before the request leaves (restarts, leaders)
+        if not await repo.claim_request(API_NAME, now, self.interval - 0.001):
+            return PollReport("waiting")
         crash_point("siren_request_marked")
         try:
             answer = await self.api.active(state.last_modified)

@@ -4,7 +4,7 @@ durable start/end events, and chats' choices."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -80,6 +80,22 @@ class SirenRepo(Repo):
         """Record a request about to be made: committed before it leaves, so that a restart
         right after it still waits its turn."""
         await self._set_state(name, aware(at), {"last_request_at": aware(at)})
+
+    async def claim_request(self, name: str, at: datetime, interval: float) -> bool:
+        """Take the turn for a request at `at`: True (and recorded, committed) only when the
+        last request was at least `interval` seconds before, atomically, so that two
+        processes (a leader and its successor, for a moment) never both ask."""
+        at = aware(at)
+        stmt = self._upsert(siren_state).values(name=name, updated_at=at)
+        async with self.session.begin() as s:
+            await s.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
+            result = await s.execute(update(siren_state).where(
+                siren_state.c.name == name,
+                (siren_state.c.last_request_at.is_(None))
+                | (siren_state.c.last_request_at <= at - timedelta(seconds=interval))
+                | (siren_state.c.last_request_at > at + timedelta(seconds=interval)),
+            ).values(last_request_at=at, updated_at=at))
+        return bool(result.rowcount)
 
     async def record_poll(self, name: str, now: datetime, *, status: str, ok: bool,
                           error: str | None = None, last_modified: str | None = None,

@@ -164,6 +164,11 @@ async def test_the_clock_is_kept_across_restarts_and_the_limit_holds(env: Env) -
     assert env.emu.stats.requests == 1
     state = await env.store.sirens.state(API_NAME)
     assert state.last_request_at == START
+    # the turn is taken atomically: a second process asking at the same moment gets no turn
+    repo = env.store.sirens
+    assert not await repo.claim_request(API_NAME, env.clock.now(), 7.5)
+    assert await repo.claim_request("other-api", env.clock.now(), 7.5)
+    assert not await repo.claim_request("other-api", env.clock.now(), 7.5)
     assert (await env.poll(second, 4.6)).status != "waiting"
     assert env.emu.stats.requests == 2
     # the loop itself keeps to the pace: ten minutes of fake time, 80 requests at most
