@@ -291,6 +291,11 @@ class SirenService:
         chats = self.recipients(event.code)
         if not chats:
             return 0
+        # The database decides: a follow removed through another process since the index
+        # was built no longer counts.
+        wanted = {(k.value, key) for k, key in follow_keys(event.code)}
+        follows = await self.store.sirens.place_follows(sorted(chats))
+        chats = {c for c in chats if follows.get(c, set()) & wanted}
         if event.kind is SirenEventKind.END:
             if event.start_event_id is None:
                 return 0

@@ -21,10 +21,19 @@ from bot.domain import (
     SirenPollState,
     SirenPrefs,
     SirenTarget,
+    TagKind,
 )
 from storage.repos.base import Repo
 from storage.repos.values import aware, aware_or_none, chunks
-from storage.tables import chats, outbox, siren_active, siren_events, siren_prefs, siren_state
+from storage.tables import (
+    chats,
+    outbox,
+    siren_active,
+    siren_events,
+    siren_prefs,
+    siren_state,
+    subscriptions,
+)
 
 _CHUNK = 1000
 _GOT = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value, OutboxStatus.SENT.value,
@@ -244,6 +253,20 @@ class SirenRepo(Repo):
                         status=ChatStatus(r.status), language=r.language,
                         timezone=r.timezone, quiet_start=r.quiet_start,
                         quiet_end=r.quiet_end, prefs=_prefs(r))
+        return out
+
+    async def place_follows(self, chat_ids: Sequence[int]) -> dict[int, set[tuple[str, str]]]:
+        """The (kind, key) of every place and city follow of these chats, from the database
+        (the truth when another process has changed them since the index was built)."""
+        out: dict[int, set[tuple[str, str]]] = {}
+        async with self.session.begin() as s:
+            for part in chunks(sorted(set(chat_ids)), _CHUNK):
+                rows = await s.execute(select(
+                    subscriptions.c.chat_id, subscriptions.c.kind, subscriptions.c.key).where(
+                    subscriptions.c.chat_id.in_(part),
+                    subscriptions.c.kind.in_((TagKind.PLACE.value, TagKind.CITY.value))))
+                for chat_id, kind, key in rows:
+                    out.setdefault(chat_id, set()).add((kind, key))
         return out
 
     async def got_start(self, chat_ids: Sequence[int], start_event_id: int) -> set[int]:

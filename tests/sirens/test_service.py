@@ -331,3 +331,16 @@ async def test_an_empty_list_must_be_read_twice_before_all_clears(env: Env) -> N
     report = await env.poll(service)  # read again in full (no 304), still empty: believed
     assert report.status == "ok" and report.ended == 3
     assert [r.text[:1] for r in await env.rows()] == ["🔴", "🔴", "🟢", "🟢"]
+
+
+async def test_a_follow_removed_elsewhere_no_longer_counts(env: Env) -> None:
+    """Another process (PostgreSQL, several processes) removed the follow: the index of this
+    one still has it, the database decides."""
+    await env.chat(1, (TagKind.PLACE, IZIUM_RAION))
+    await env.chat(2, (TagKind.PLACE, IZIUM_RAION))
+    await env.store.chats.unsubscribe_key(2, TagKind.PLACE, IZIUM_RAION)  # not through us
+    assert len(env.alerts.index.followers(TagKind.PLACE, IZIUM_RAION)) == 2
+    service = env.service()
+    env.start(IZIUM_RAION)
+    await env.poll(service)
+    assert [r.chat_id for r in await env.rows()] == [1]
