@@ -50,6 +50,7 @@ from bot.news.admin_units import get_admin_units
 from bot.news.classify import get_classifier
 from bot.news.fetch import guarded_client
 from bot.sirens.client import AlertsApi
+from bot.sirens.pacing import interval_s
 from bot.sirens.service import SirenService
 from bot.testing.alerts_api import AlertsApiEmulator
 from bot.testing.alerts_day import api_location
@@ -154,9 +155,9 @@ async def run_latency(args: argparse.Namespace) -> dict[str, Any]:
             await rig.close()
             emu.close()
     latencies.sort()
-    interval = 60 / args.rpm
+    interval = interval_s(args.rpm)
     p95 = latencies[min(len(latencies) - 1, math.ceil(0.95 * len(latencies)) - 1)]
-    return {"changes": len(latencies), "poll_interval_s": interval,
+    return {"changes": len(latencies), "poll_interval_s": round(interval, 2),
             "p50_s": round(statistics.median(latencies), 3), "p95_s": round(p95, 3),
             "max_s": round(latencies[-1], 3), "target_p95_s": interval + 2,
             "met": p95 <= interval + 2, "api_requests": stats.requests,

@@ -12,9 +12,13 @@ MAX_BLOCKED_WAIT = 3600.0  # 403/401: doubling from a minute up to an hour
 MAX_ERROR_WAIT = 300.0
 
 
+MARGIN_S = 0.1  # per interval: jitter in when requests arrive never fits one more in a minute
+
+
 def interval_s(requests_per_minute: float) -> float:
-    """Seconds between two requests at this rate."""
-    return 60.0 / requests_per_minute
+    """Seconds between two requests at this rate: no 60 s window, measured at the API,
+    holds more than `requests_per_minute` of them."""
+    return 60.0 / requests_per_minute + MARGIN_S
 
 
 def next_request_at(state: SirenPollState, interval: float, now: datetime) -> datetime:

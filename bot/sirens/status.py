@@ -7,6 +7,7 @@ from datetime import datetime
 from bot.alerts.html import escape, truncate_text
 from bot.config import AlertsConfig
 from bot.domain import SirenPollState
+from bot.sirens.pacing import interval_s
 
 STATUS_WORDS = {
     "ok": "list read", "not_modified": "no change (304)", "blocked": "BLOCKED (403)",
@@ -36,7 +37,7 @@ def source_lines(state: SirenPollState, cfg: AlertsConfig, active: int,
         icon = "⚠️"
     elif state.last_success_at is None:
         icon = "🕓"
-    every = 60.0 / cfg.requests_per_minute
+    every = round(interval_s(cfg.requests_per_minute), 2)
     lines = [f"{icon} <b>Official air-raid alerts</b> (kind alerts) · every {every:g} s · "
              f"{active} active",
              f"   {escape(cfg.base_url)}",

@@ -23,7 +23,7 @@ def test_blocked_rate_limited_and_unknown_places() -> None:
                            not_before=NOW + timedelta(minutes=2),
                            unknown=("Атлантидський район",))
     text = "\n".join(source_lines(state, cfg, 3, NOW))
-    assert text.startswith("❌ <b>Official air-raid alerts</b>") and "every 7.5 s" in text
+    assert text.startswith("❌ <b>Official air-raid alerts</b>") and "every 7.6 s" in text
     assert "BLOCKED (403)" in text and "2 failures in a row" in text
     assert "silent until 12:02:00 UTC" in text and "&lt;b&gt;" in text  # escaped
     assert "1 location(s) not on our map: <i>Атлантидський район</i>" in text
