@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot.alerts.channel_posts import next_post_at, post_spacing
 from bot.alerts.match import SubscriptionIndex
 from bot.alerts.render import alert_keyboard, render_alert
 from bot.alerts.slots import in_quiet_hours
@@ -35,6 +36,9 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 CAP_WINDOW = timedelta(hours=1)
 MAX_AGE = timedelta(seconds=AlertsConfig().max_age)
+# The markup under a channel's post (a URL button to the bot, or None): built by the
+# Telegram layer, which knows the bot's name and the shortcut commands.
+ChannelMarkup = Callable[[Sequence[Subscription], str], dict[str, Any] | None]
 
 
 class Mentions(Protocol):
@@ -72,7 +76,8 @@ class AlertService:
 
     def __init__(self, store: Store, classifier: Classifier, clock: Clock, *,
                  on_enqueued: Callable[[], None] | None = None,
-                 max_age: timedelta = MAX_AGE) -> None:
+                 max_age: timedelta = MAX_AGE, channel_per_minute: int = 20,
+                 channel_markup: ChannelMarkup | None = None) -> None:
         self.store = store
         self.classifier = classifier
         self.clock = clock
@@ -80,6 +85,8 @@ class AlertService:
         # A story published longer ago than this when it is matched is old news: stored and
         # shown on request, never pushed (a new source's back catalogue, a long outage).
         self.max_age = max_age
+        self.channel_spacing = post_spacing(channel_per_minute)
+        self.channel_markup = channel_markup
         self.index = SubscriptionIndex()
         self._loaded = asyncio.Event()
         self._loading = False
@@ -239,6 +246,10 @@ class AlertService:
         if not planned:
             return 0
         targets = await self.store.chats.alert_targets(sorted(chat_ids), now - CAP_WINDOW)
+        # Channels (negative ids among them): no per-reader buttons, posts spaced out.
+        channels = await self.store.channels.post_targets(
+            [c for c in chat_ids if c < 0]) if min(chat_ids) < 0 else {}
+        channel_due = {c: t.last_due for c, t in channels.items()}
         queued: Counter[int] = Counter()
         messages: list[OutgoingMessage] = []
         for story, wanted in planned:
@@ -257,12 +268,19 @@ class AlertService:
                 if not subs or not send:
                     continue
                 lang = target.settings.language
+                markup: dict[str, Any] | None = alert_keyboard(subs, lang)
+                not_before = None
+                if (post := channels.get(chat_id)) is not None:
+                    markup = (self.channel_markup(subs, lang)
+                              if post.link_button and self.channel_markup else None)
+                    not_before = next_post_at(channel_due[chat_id], now, self.channel_spacing)
+                    channel_due[chat_id] = not_before
                 messages.append(OutgoingMessage(
                     chat_id=chat_id, kind=DeliveryKind.ALERT, text=texts.text(subs, lang),
                     disable_notification=silent,
-                    reply_markup=json.dumps(alert_keyboard(subs, lang),
-                                            ensure_ascii=False),
-                    story_id=story.id, dedup_key=f"story:{story.id}"))
+                    reply_markup=json.dumps(markup, ensure_ascii=False) if markup else None,
+                    story_id=story.id, not_before=not_before,
+                    dedup_key=f"story:{story.id}"))
                 queued[chat_id] += 1
         if not messages:
             return 0

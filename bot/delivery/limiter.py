@@ -54,6 +54,8 @@ class RateLimiter:
         self._chats: dict[int, Lane] = {}
         self._groups: dict[int, deque[float]] = {}
         self._recent_429: deque[tuple[float, int]] = deque()
+        # Channels send only into slots private chats leave free (see chat_wait).
+        self._channels: set[int] = set()
         self._bookings = 0
 
     @classmethod
@@ -76,11 +78,25 @@ class RateLimiter:
             lane = self._chats[chat_id] = Lane(self.chat_rate, PRIVATE_BURST)
         return lane
 
+    def mark_channel(self, chat_id: int) -> None:
+        """This chat is a channel: its posts yield to every other chat's messages."""
+        self._channels.add(chat_id)
+
+    def is_channel(self, chat_id: int) -> bool:
+        return chat_id in self._channels
+
     def chat_wait(self, chat_id: int, paid: bool = False) -> float:
-        """Seconds until this chat may receive a message (0 = now); books nothing."""
+        """Seconds until this chat may receive a message (0 = now); books nothing.
+
+        A channel waits until its lane has no slot booked ahead: other chats book slots
+        ahead of time, a channel only takes one that is free now, so a backlog of channel
+        posts never delays a private chat by more than one slot.
+        """
         now = self.time()
         at = self._chat(chat_id).earliest(now)
         at = max(at, self._lane(paid).paused_until)
+        if chat_id in self._channels:
+            at = max(at, self._lane(paid).earliest(now))
         if chat_id < 0:
             window = self._groups.get(chat_id)
             if window:

@@ -64,6 +64,7 @@ class Sender:
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._worker_chat: dict[asyncio.Task[None], int] = {}
         self._held: set[int] = set()  # claimed ids not yet resolved
+        self._kinds_known: set[int] = set()  # group/channel ids already asked about
         self._plain: set[int] = set()  # ids to resend as plain text
         self._done: list[tuple[int, int | None]] = []  # sent, not yet committed
         self._done_event = asyncio.Event()
@@ -183,6 +184,7 @@ class Sender:
             self._claiming = False
         if rows:
             crash_point("claimed")
+            await self._learn_channels(rows)
         for d in rows:
             if d.id in self._held:
                 # Our own row outlived claim_timeout while queued behind a slow chat: the
@@ -193,6 +195,19 @@ class Sender:
             if d.chat_id not in self._workers:
                 self._start_worker(d.chat_id)
         return len(rows)
+
+    async def _learn_channels(self, rows: list[Delivery]) -> None:
+        """Tell the limiter which of these chats are channels (asked once per chat)."""
+        unknown = {d.chat_id for d in rows if d.chat_id < 0} - self._kinds_known
+        if not unknown:
+            return
+        try:
+            for chat_id in await self.store.channels.which(sorted(unknown)):
+                self.limiter.mark_channel(chat_id)
+        except Exception:  # asked again at the next claim; sent meanwhile like a group
+            log.exception("could not tell channels apart")
+            return
+        self._kinds_known.update(unknown)
 
     def _start_worker(self, chat_id: int) -> None:
         task = asyncio.create_task(self._chat_worker(chat_id))

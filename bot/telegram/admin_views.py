@@ -90,12 +90,16 @@ async def stats_text(services: Services) -> str:
     chats = await store.chats.counts(top=10)
     n_items, n_stories = await store.news.counts_since(since)
     out = await store.broadcasts.delivery_stats(since)
+    channels = await store.channels.stats(since)
     sources = await store.sources.list_all()
     c = chats["chats"]
     lines = [
         "<b>Herald statistics</b>",
         f"Chats: {c.get('active', 0):,} active · {c.get('paused', 0):,} paused · "
         f"{c.get('blocked', 0):,} blocked",
+        f"Channels: {channels['active']:,} posting · {channels['paused']:,} paused · "
+        f"{channels['posts']:,} posts in 24 h ({channels['alerts']:,} stories, "
+        f"{channels['briefings']:,} briefings)",
         "Subscriptions: " + " · ".join(
             f"{chats['subscriptions'].get(k.value, 0):,} {k.value}" for k in TagKind),
     ]
@@ -105,7 +109,7 @@ async def stats_text(services: Services) -> str:
             lines.append(f"  top {kind.value}s: " + ", ".join(
                 f"{escape(t['label'])} {t['followers']:,}" for t in top[:5]))
     lines.append(f"Last 24 h: {n_items:,} items, {n_stories:,} stories")
-    lines.append(_deliveries_line(out))
+    lines.append(_deliveries_line(out, channels))
     lines.append(f"Queue: {out.get('pending', 0):,} waiting · "
                  f"{out.get('sending', 0):,} in flight")
     failing = [s for s in sources if s.failure_count and not s.paused]
@@ -122,10 +126,12 @@ async def stats_text(services: Services) -> str:
     return "\n".join(lines)
 
 
-def _deliveries_line(out: dict[str, Any]) -> str:
+def _deliveries_line(out: dict[str, Any], channels: dict[str, int] | None = None) -> str:
     sent = out.get("sent_by_kind", {})
-    return (f"Sent in 24 h: {sent.get('alert', 0):,} alerts · "
-            f"{sent.get('briefing', 0):,} briefings · {sent.get('broadcast', 0):,} "
+    posts = channels or {}  # a channel's posts are on the Channels line, not here
+    return (f"Sent in 24 h to chats: {sent.get('alert', 0) - posts.get('alerts', 0):,} alerts · "
+            f"{sent.get('briefing', 0) - posts.get('briefings', 0):,} briefings · "
+            f"{sent.get('broadcast', 0):,} "
             f"broadcast messages · failures {out.get('failed', 0):,} "
             f"(blocked {out.get('blocked', 0):,})")
 

@@ -1,0 +1,25 @@
+"""What differs for a channel's posts: spaced in the outbox, no per-reader buttons.
+
+A channel may get about 20 posts a minute (like a group). A burst of matching stories is
+spaced here, when the posts are queued (each due `spacing` after the channel's previous
+one), so it waits in the outbox, where it holds no place in the sender's batch and takes
+no send slot from private chats, instead of meeting a 429 at Telegram.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+GROUP_WINDOW = 61.0  # seconds: Telegram counts 20 posts per 60 s, one second of margin
+
+
+def post_spacing(per_minute: int) -> timedelta:
+    """The gap between two posts to one channel for `per_minute` posts a minute."""
+    return timedelta(seconds=GROUP_WINDOW / max(1, per_minute))
+
+
+def next_post_at(last_due: datetime | None, now: datetime, spacing: timedelta) -> datetime:
+    """When the channel's next post may go: now, or `spacing` after the last one waiting."""
+    if last_due is None:
+        return now
+    return max(now, last_due + spacing)
