@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.domain import Channel, ChatStatus, OutboxStatus
 from storage.repos.base import Repo
@@ -54,7 +55,20 @@ class ChannelRepo(Repo):
         """Create the channel (and its chat), or refresh its name and add `admin_id` to
         the admins who are told about it; (channel, created). A paused channel stays
         paused (resume() lifts it)."""
-        now = aware(now)
+        for attempt in (1, 2):
+            try:
+                return await self._register(chat_id, username, title, admin_id, language,
+                                            timezone, aware(now))
+            except IntegrityError:
+                # Two updates of a new channel (Herald added, a command) raced to insert
+                # it; the second one updates.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _register(self, chat_id: int, username: str | None, title: str | None,
+                        admin_id: int | None, language: str, timezone: str,
+                        now: datetime) -> tuple[Channel, bool]:
         name = username.lower().lstrip("@") if username else None
         async with self.session.begin() as s:
             chat = (await s.execute(select(chats.c.id, chats.c.type)
@@ -173,15 +187,15 @@ class ChannelRepo(Repo):
         out: dict[int, PostTarget] = {}
         async with self.session.begin() as s:
             for part in chunks(ids, _CHUNK):
-                buttons = dict((await s.execute(select(
+                buttons: dict[int, bool] = dict((await s.execute(select(
                     channels.c.chat_id, channels.c.link_button).where(
-                    channels.c.chat_id.in_(part)))).tuples().all())
+                    channels.c.chat_id.in_(part)))).all())
                 if not buttons:
                     continue
                 due = func.max(func.coalesce(outbox.c.not_before, outbox.c.created_at))
                 last = dict((await s.execute(select(outbox.c.chat_id, due).where(
                     outbox.c.chat_id.in_(list(buttons)), outbox.c.status.in_(_WAITING),
-                ).group_by(outbox.c.chat_id))).tuples().all())
+                ).group_by(outbox.c.chat_id))).all())
                 for chat_id, button in buttons.items():
                     out[chat_id] = PostTarget(bool(button), aware_or_none(last.get(chat_id)))
         return out
@@ -204,7 +218,7 @@ class ChannelRepo(Repo):
                 channels.c.paused_reason.is_not(None)))).scalar_one()
             posts = dict((await s.execute(select(outbox.c.kind, func.count()).where(
                 outbox.c.status == OutboxStatus.SENT.value, outbox.c.sent_at >= aware(since),
-                outbox.c.chat_id.in_(is_channel)).group_by(outbox.c.kind))).tuples().all())
+                outbox.c.chat_id.in_(is_channel)).group_by(outbox.c.kind))).all())
         return {"active": int(active), "paused": int(paused),
                 "posts": int(sum(posts.values())), "alerts": int(posts.get("alert", 0)),
                 "briefings": int(posts.get("briefing", 0))}
