@@ -37,6 +37,7 @@ EventHook = Callable[[str, Delivery, str | None], None]
 DEFER_AFTER = 10.0  # seconds; a chat that must wait longer gives its rows back to the outbox
 FORBIDDEN_RETRIES = 3  # a 403 that is not "blocked" is retried this many times
 HOLD_SECONDS = 60.0  # after "Unauthorized" (token refused), try again this much later
+CHANNEL_HELD = 2  # a channel's rows held at once; the rest of a backlog stays in the outbox
 
 
 class Sender:
@@ -185,16 +186,25 @@ class Sender:
         if rows:
             crash_point("claimed")
             await self._learn_channels(rows)
+        extra: list[int] = []
         for d in rows:
             if d.id in self._held:
                 # Our own row outlived claim_timeout while queued behind a slow chat: the
                 # claim refreshed claimed_at; queueing it again would send it twice.
                 continue
+            if (self.limiter.is_channel(d.chat_id)
+                    and len(self._queues.get(d.chat_id, ())) >= CHANNEL_HELD):
+                extra.append(d.id)  # a channel's backlog waits in the outbox, not here
+                continue
             self._held.add(d.id)
             self._queues.setdefault(d.chat_id, deque()).append(d)
             if d.chat_id not in self._workers:
                 self._start_worker(d.chat_id)
-        return len(rows)
+        if extra:
+            # Back to pending: the held rows before them keep them from the next claims,
+            # which take other chats' rows instead (a channel sends ~20 a minute).
+            await self.store.outbox.release(extra)
+        return len(rows) - len(extra)
 
     async def _learn_channels(self, rows: list[Delivery]) -> None:
         """Tell the limiter which of these chats are channels (asked once per chat)."""
