@@ -297,6 +297,10 @@ class Sender:
                 continue  # a 429 arrived while we waited for our slot
             outcome = await self._send(d, paid)
             if outcome is None:
+                if self.limiter.is_channel(chat_id):
+                    # Recorded before the channel's next post: a crash can repeat one post
+                    # of a channel at most, and never out of order.
+                    await self._flush()
                 continue
             if outcome.action is Action.MIGRATED and outcome.new_chat_id is not None:
                 moved_to = await self._migrate(d, outcome.new_chat_id)
