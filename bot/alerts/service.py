@@ -276,7 +276,8 @@ class AlertService:
                     not_before = next_post_at(channel_due[chat_id], now, self.channel_spacing)
                     channel_due[chat_id] = not_before
                 messages.append(OutgoingMessage(
-                    chat_id=chat_id, kind=DeliveryKind.ALERT, text=texts.text(subs, lang),
+                    chat_id=chat_id, kind=DeliveryKind.ALERT,
+                    text=texts.text(subs, lang, channel=post is not None),
                     disable_notification=silent,
                     reply_markup=json.dumps(markup, ensure_ascii=False) if markup else None,
                     story_id=story.id, not_before=not_before,
@@ -311,10 +312,11 @@ class _TextCache:
             self._summaries[keys] = focused or self.story.summary
         return self._summaries[keys]
 
-    def text(self, subs: Sequence[Subscription], lang: str) -> str:
-        key = (lang, tuple((s.kind, s.key, s.label) for s in subs))
+    def text(self, subs: Sequence[Subscription], lang: str, channel: bool = False) -> str:
+        key = (lang, channel, tuple((s.kind, s.key, s.label) for s in subs))
         if key not in self._texts:
             self._texts[key] = render_alert(
                 self.story, subs, focused_summary=self.summary(subs), lang=lang,
-                labels=lambda kind, tag: self.service.classifier.label(kind, tag, lang)).text
+                labels=lambda kind, tag: self.service.classifier.label(kind, tag, lang),
+                channel=channel).text
         return self._texts[key]

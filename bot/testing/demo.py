@@ -5,8 +5,10 @@ per line and prints the transcript.
 
 Script lines: a message or command (`/subscribe kherson`, `Херсон`), `[press TEXT]` to press
 the button whose label contains TEXT under the latest message that has buttons, `[wait N]`
-to let N seconds pass, `# comment`. After the last line the demo waits (up to --linger
-seconds) for stories it is about to publish and the alerts they cause.
+to let N seconds pass, `[channel] TEXT` to post TEXT in the demo channel @demo_kherson (where
+Herald is an administrator and the demo user its owner), `# comment`. After the last line
+the demo waits (up to --linger seconds) for stories it is about to publish and the alerts
+they cause.
 """
 
 from __future__ import annotations
@@ -35,12 +37,15 @@ from bot.testing.feed_server import FeedServer
 from storage.store import Store
 
 DEMO_CHAT = 1001  # the demo user's private chat (and user id); an admin of the demo
+DEMO_CHANNEL = -1001000000100  # a channel the demo user owns, Herald an administrator in it
+DEMO_CHANNEL_NAME = "demo_kherson"
 DEMO_DATABASE = "sqlite+aiosqlite:///herald-demo.db"
 DEMO_FEED_PORT = 18765
 ANSWER_TIMEOUT = 10.0  # seconds to wait for the bot's first answer to a line
 QUIET = 0.8  # an answer is complete after this long without another message
 _WAIT = re.compile(r"^\[wait\s+(\d+(?:\.\d+)?)\s*s?\]$", re.I)
 _PRESS = re.compile(r"^\[press\s+(.+?)\]$", re.I)
+_CHANNEL = re.compile(r"^\[channel\]\s*(.+)$", re.I)
 
 
 class DemoClock(Clock):
@@ -78,23 +83,34 @@ def demo_config(cfg: Config, base_url: str, desk: NewsDesk, *, own_database: boo
 class Transcript:
     """Prints what the bot sends to the demo chat (and button toasts) as it arrives."""
 
-    def __init__(self, emu: BotApiEmulator, out: TextIO, chat_id: int = DEMO_CHAT) -> None:
-        self.emu, self.out, self.chat_id = emu, out, chat_id
+    def __init__(self, emu: BotApiEmulator, out: TextIO, chat_id: int = DEMO_CHAT,
+                 channel_id: int | None = DEMO_CHANNEL) -> None:
+        self.emu, self.out, self.chat_id, self.channel_id = emu, out, chat_id, channel_id
         self.seen = 0
         self.toasts_seen = 0
+        self.deleted_seen = 0
         self.last_change = time.monotonic()
 
     def _messages(self) -> list[SentMessage]:
         return self.emu.sent(self.chat_id)
 
     def flush(self) -> int:
-        """Print new messages and toasts; how many were printed."""
+        """Print new messages (to the chat and the demo channel), deletions in the channel
+        and toasts; how many were printed."""
         printed = 0
-        new = self._messages()[self.seen:]
+        shown = [m for m in self.emu.sent()
+                 if m.chat_id in (self.chat_id, self.channel_id)]
+        new = shown[self.seen:]
         self.seen += len(new)
         for m in new:
             self.print_message(m)
             printed += 1
+        deleted = self.emu.deleted[self.deleted_seen:]
+        self.deleted_seen += len(deleted)
+        for chat_id, message_id in deleted:
+            if chat_id == self.channel_id:
+                self.write(f"@{DEMO_CHANNEL_NAME}> ", f"(Herald deleted post {message_id})")
+                printed += 1
         answers = self.emu.callback_answers[self.toasts_seen:]
         self.toasts_seen += len(answers)
         for a in answers:
@@ -114,6 +130,8 @@ class Transcript:
     def print_message(self, m: SentMessage) -> None:
         is_alert = any(data.startswith("unf:") for _t, data in m.buttons())
         prefix = "bot (edited)> " if m.edited else ("alert> " if is_alert else "bot> ")
+        if m.chat_id == self.channel_id:
+            prefix = f"@{DEMO_CHANNEL_NAME} (edited)> " if m.edited else f"@{DEMO_CHANNEL_NAME}> "
         text = m.plain
         buttons = [t for t, _d in m.buttons()]
         if buttons:
@@ -184,6 +202,9 @@ class DemoSession:
             self.runtime = runtime
             self.ready.set()
 
+        # A channel the demo user owns, with Herald as an administrator that may post.
+        self.emu.add_channel(DEMO_CHANNEL, username=DEMO_CHANNEL_NAME, title="Kherson (demo)",
+                             by_user_id=DEMO_CHAT)
         bot = serve(cfg, clock=self.clock, stop=self.stop, ready=on_ready)
         self._tasks.append(asyncio.create_task(bot, name="bot"))
         ready = asyncio.create_task(self.ready.wait())
@@ -224,6 +245,14 @@ class DemoSession:
         if not await self.transcript.wait_answer():
             self.transcript.write("", "(no answer)")
 
+    async def post_in_channel(self, text: str) -> None:
+        """The demo user posts in the demo channel (a channel_post: no user is attached)."""
+        self.transcript.flush()
+        self.transcript.write(f"you in @{DEMO_CHANNEL_NAME}> ", text)
+        self.emu.channel_post(DEMO_CHANNEL, text)
+        if not self.interactive and not await self.transcript.wait_answer():
+            self.transcript.write("", "(no answer)")
+
     async def press(self, label: str) -> None:
         """Press the button whose text contains `label` under the latest message with buttons."""
         self.transcript.flush()
@@ -249,6 +278,8 @@ class DemoSession:
             await self.transcript.pass_time(float(m.group(1)))
         elif m := _PRESS.match(text):
             await self.press(m.group(1))
+        elif m := _CHANNEL.match(text):
+            await self.post_in_channel(m.group(1))
         else:
             await self.say(text)
 
@@ -295,7 +326,9 @@ async def run_interactive(session: DemoSession) -> None:
     """Read lines from the terminal until EOF or /quit; print the bot's messages meanwhile."""
     print("Herald demo: you are chatting with the bot as a Telegram user (an admin too).\n"
           "Try /start, /subscribe kherson, /kherson, Херсон, /list, /settings, /broadcast ...\n"
-          "[press TEXT] presses a button, [wait N] lets time pass, /quit or Ctrl-D ends.",
+          "[press TEXT] presses a button, [wait N] lets time pass, [channel] TEXT posts in\n"
+          f"the demo channel @{DEMO_CHANNEL_NAME} (try [channel] /subscribe kherson), "
+          "/quit or Ctrl-D ends.",
           file=session.out, flush=True)
     loop = asyncio.get_running_loop()
     session.interactive = True

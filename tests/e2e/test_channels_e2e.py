@@ -72,6 +72,7 @@ async def test_set_up_inside_the_channel_posts_each_story_once_without_reader_bu
     first = await _wait_post(bot, KHERSON, "Evacuation buses")
     assert 'href="https://alpha.example/news/k-1"' in first.text
     assert first.reply_markup is None  # no Unfollow / Mute for a channel's readers
+    assert "You follow" not in first.plain and "Kherson" in first.plain
     # The same story from a second outlet: no second post.
     await bot.publish("beta", item("b-1", "Evacuation buses leave Kherson", TEXT,
                                    source="beta"))
