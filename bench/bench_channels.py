@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import statistics
 import subprocess
@@ -109,7 +110,21 @@ def summary(latencies: list[float]) -> dict[str, float]:
             "mean_s": round(statistics.fmean(latencies), 2) if latencies else 0.0}
 
 
+class RateLimitLog(logging.Handler):
+    """The sender's "rate limited" warnings: which kind of chat each 429 hit."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.hits: list[int] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "rate limited":
+            self.hits.append(int(getattr(record, "chat_id", 0)))
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
+    limited = RateLimitLog()
+    logging.getLogger("herald.delivery").addHandler(limited)
     tmp = tempfile.TemporaryDirectory()
     store = await Store.open(f"sqlite+aiosqlite:///{Path(tmp.name) / 'bench.db'}")
     emu = Emulator(args.per_minute)
@@ -132,7 +147,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         async def private_story(phase: str, n: int) -> None:
             nonlocal next_id
-            title = f"Kyiv {phase} story {n}"
+            title = f"Kyiv {phase} story #{n:04d}"  # no title is a prefix of another
             await alerts.on_new_stories([story(next_id, title, "kyiv", clock)])
             queued_at[title] = time.time()
             next_id += 1
@@ -174,8 +189,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if m["chat_id"] < 0:
                 posts[m["chat_id"]].append(m["plain"].split("\n", 1)[0])
             else:
-                title = next((t for t in queued_at if t in m["plain"]), None)
-                if title is not None:
+                title = m["plain"].split("\n", 1)[0]
+                if title in queued_at:
                     latency[title.split()[1]].append(m["time"] - queued_at[title])
         in_order = all(
             [t for t in p if "Kherson burst" in t] == sorted(t for t in p if "Kherson burst" in t)
@@ -193,6 +208,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "posts_per_s": round(sum(per_channel) / burst_s, 2),
             "enqueue_burst_s": round(enqueue_s, 2),
             "rate_limited_429": stats["rate_limited"],
+            "rate_limited_channel_posts": sum(1 for c in limited.hits if c < 0),
             "private_expected": private_expected,
             "private_delivered": len(latency["baseline"]) + len(latency["burst"]),
             "private_latency_alone": summary(latency["baseline"]),
