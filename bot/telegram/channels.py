@@ -99,13 +99,14 @@ async def may_delete(bot: Bot, chat_id: int) -> bool:
 
 
 async def register(services: Services, chat: TgChat | ChatFullInfo,
-                   admin_id: int | None) -> Channel:
-    """Record the channel (new: in the default language and zone); resume it if paused."""
+                   admin_id: int | None, *, resume: bool = True) -> Channel:
+    """Record the channel (new: in the default language and zone); resume it if paused
+    (and `resume`: the caller knows Herald may post there)."""
     cfg = services.config.briefings
     channel, created = await services.store.channels.register(
         chat.id, username=chat.username, title=chat.title, admin_id=admin_id,
         language=cfg.default_language, timezone=cfg.default_timezone, now=services.clock.now())
-    if channel.paused_reason is not None:
+    if channel.paused_reason is not None and resume:
         await services.store.channels.resume(chat.id, services.clock.now())
         log.info("channel resumed", extra={"chat_id": chat.id})
         channel = await services.store.channels.get(chat.id) or channel

@@ -85,6 +85,9 @@ class ChannelRepo(Repo):
                    ).first()
             created = row is None
             if row is None:
+                # Set up (again, after /channel remove): the chat posts from now on.
+                await s.execute(update(chats).where(chats.c.id == chat_id).values(
+                    status=ChatStatus.ACTIVE.value))
                 await s.execute(insert(channels).values(
                     chat_id=chat_id, username=name, link_button=False,
                     admin_ids=[admin_id] if admin_id else [], created_at=now, updated_at=now))

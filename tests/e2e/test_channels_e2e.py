@@ -180,6 +180,14 @@ async def test_removed_or_refused_channel_is_paused_and_its_admins_told_once(
     assert sorted(m.chat_id for m in notices) == [OPERATOR, ADMIN, ADMIN]
     stats = await _admin_says(bot, "/stats")
     assert "Channels: 0 posting · 2 paused" in stats
+    # A command posted where Herald still may not post does not resume the channel.
+    post = bot.emu.channel_post(MYKOLAIV, "/list")
+    deadline = asyncio.get_running_loop().time() + REPLY_TIMEOUT
+    while not any(u.channel_post is not None and u.channel_post.message_id == post
+                  and u.channel_post.chat.id == MYKOLAIV for u in bot.handled):
+        assert asyncio.get_running_loop().time() < deadline, "the post was not handled"
+        await asyncio.sleep(0.05)
+    assert (await bot.services.store.channels.get(MYKOLAIV)).paused_reason is not None
 
     # 3. Rights given back: it posts again.
     bot.emu.set_bot_member(KHERSON, "administrator", by_user_id=OPERATOR)

@@ -82,3 +82,14 @@ async def test_remove_drops_follows_and_the_channel(store: Store) -> None:
     assert await store.channels.get(CH) is None
     assert await store.chats.subscriptions(CH) == []
     assert await store.channels.list_all() == []
+
+
+async def test_set_up_again_after_remove_posts_again(store: Store) -> None:
+    await _register(store)
+    assert await store.channels.remove(CH, NOW)
+    assert (await store.chats.get(CH)).status == ChatStatus.PAUSED  # type: ignore[union-attr]
+    _channel, created = await store.channels.register(
+        CH, username="kherson_news", title="K", admin_id=None, language="en",
+        timezone="UTC", now=NOW)
+    assert created
+    assert (await store.chats.get(CH)).status == ChatStatus.ACTIVE  # type: ignore[union-attr]

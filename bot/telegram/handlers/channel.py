@@ -146,7 +146,10 @@ async def on_channel_post(update: Update, context: Context) -> None:
         return  # the channel's own posts are none of Herald's business
     services = services_of(context)
     command, args = CHANNEL_COMMANDS[parsed[0]], parsed[1]
-    channel = await ch.register(services, tg_chat, None)
+    channel = await ch.register(services, tg_chat, None, resume=False)
+    if channel.paused_reason is not None and await ch.missing_right(context.bot,
+                                                                    tg_chat.id) is None:
+        channel = await ch.register(services, tg_chat, None)  # rights are back: resume
     lang = (await services.store.chats.settings(channel.chat_id)).language
     _ = translator(lang)
     if command == "subscribe" and args:
