@@ -53,8 +53,8 @@ def rss(items: list[tuple[str, str, str]]) -> bytes:
             f"<link>https://local.example/</link>{body}</channel></rss>").encode()
 
 
-async def _prepare(db: Path) -> None:
-    store = await Store.open(f"sqlite+aiosqlite:///{db}")
+async def _prepare(db_url: str) -> None:
+    store = await Store.open(db_url)
     now = datetime.now(UTC)
     try:
         await store.channels.register(CHANNEL, username="kherson_news", title="Kherson News",
@@ -64,8 +64,8 @@ async def _prepare(db: Path) -> None:
         await store.close()
 
 
-async def _story_order(db: Path) -> list[str]:
-    store = await Store.open(f"sqlite+aiosqlite:///{db}")
+async def _story_order(db_url: str) -> list[str]:
+    store = await Store.open(db_url)
     try:
         async with store.session.begin() as s:
             return list((await s.execute(select(stories.c.title)
@@ -80,9 +80,11 @@ def _posts(emu: BotApiEmulator) -> list[str]:
             if not m.edited and any(t in m.plain for t in titles)]
 
 
-async def test_channel_gets_each_story_once_in_order_across_kill_9(tmp_path: Path) -> None:
-    db = tmp_path / "herald.db"
-    await _prepare(db)
+async def test_channel_gets_each_story_once_in_order_across_kill_9(tmp_path: Path,
+                                                                  db_url: str) -> None:
+    """SQLite: one process started again after each kill; PostgreSQL: each new process
+    takes the leader lock the killed one held (a leader change)."""
+    await _prepare(db_url)
     emu = BotApiEmulator(enforce_limits=False)
     feeds = FeedServer()
     base_url = await emu.start()
@@ -91,7 +93,7 @@ async def test_channel_gets_each_story_once_in_order_across_kill_9(tmp_path: Pat
     feeds.set_feed("/local.xml", rss([]))
     cfg = tmp_path / "herald.toml"
     cfg.write_text(config_toml(
-        {"database": {"url": f"sqlite+aiosqlite:///{db}"},
+        {"database": {"url": db_url},
          "telegram": {"polling_timeout": 1},
          "poller": {"tick_seconds": 0.2, "min_interval": 0, "max_interval": 0,
                     "allow_private_addresses": True, "timeout": 5.0, "cpu_workers": 0},
@@ -123,7 +125,7 @@ async def test_channel_gets_each_story_once_in_order_across_kill_9(tmp_path: Pat
 
         posts = _posts(emu)
         once = [t for i, t in enumerate(posts) if i == 0 or posts[i - 1] != t]
-        assert once == await _story_order(db)  # each story, in the order Herald stored them
+        assert once == await _story_order(db_url)  # each story, in the order Herald stored them
         assert len(once) == len(published) == len(set(once))
         assert len(posts) - len(once) <= repeats_allowed  # only the post in flight at a kill
     finally:
