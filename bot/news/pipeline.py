@@ -38,10 +38,12 @@ KNOWN_KEYS = 200_000  # item keys remembered in memory (about 20 MB at most)
 @dataclass(frozen=True, slots=True)
 class PipelineResult:
     new_items: int  # items stored
-    new_stories: tuple[Story, ...]  # stories this batch started (the only ones that alert)
+    new_stories: tuple[Story, ...]  # stories this batch started
     merged: int  # stored items that joined an existing story (or another item of the batch)
     skipped: int  # items already stored, repeated in the batch, or with nothing usable
     errors: tuple[str, ...]  # one line per item that failed; the rest of the batch went on
+    # earlier stories that this batch brought a new outlet (their alerts grow: "+2 sources")
+    grown_stories: tuple[Story, ...] = ()
 
 
 class Pipeline:
@@ -134,8 +136,11 @@ class Pipeline:
                          extra={"source": source.name, "items": len(batch)})
             crash_point("stored")
             new_stories: list[Story] = []
+            grown: dict[int, Story] = {}
             merged = 0
             for st in stored:
+                if st.grown:
+                    grown[st.story.id] = st.story
                 if st.new_story:
                     new_stories.append(st.story)
                     c = batch[st.index].item
@@ -148,7 +153,8 @@ class Pipeline:
             self._remember(st.item.key for st in stored)
         skipped += len(batch) - len(stored)  # lost a race with another writer
         return PipelineResult(new_items=len(stored), new_stories=tuple(new_stories),
-                              merged=merged, skipped=skipped, errors=tuple(errors))
+                              merged=merged, skipped=skipped, errors=tuple(errors),
+                              grown_stories=tuple(grown.values()))
 
     # --- linking (reads the index; runs in a thread under the lock) ---------------------
 

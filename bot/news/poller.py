@@ -204,9 +204,11 @@ class Poller:
         tally.merged += outcome.merged
         for err in outcome.errors:
             log.info("item skipped", extra={"source": source.name, "error": str(err)})
-        if outcome.new_stories and self.on_new_stories is not None:
+        # Grown stories too: their alerts are edited, "important only" follows may be due.
+        matched = (*outcome.new_stories, *outcome.grown_stories)
+        if matched and self.on_new_stories is not None:
             try:
-                await self.on_new_stories(outcome.new_stories)
+                await self.on_new_stories(matched)
             except Exception:
                 # The stories stay marked in the alert queue: the next cycle queues them.
                 log.exception("on_new_stories failed", extra={"source": source.name})
