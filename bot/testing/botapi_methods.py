@@ -243,11 +243,13 @@ _NOT_MODIFIED = ("Bad Request: message is not modified: specified new message co
 
 def edit_message_text(emu: BotApiEmulator, p: JsonDict) -> JsonDict:
     chat_id, msg = _own_message(emu, p)
+    _check_sendable(emu, chat_id)
     text, parse_mode, plain, entities = _text(p)
     markup = _markup(p)
     if (plain == msg["text"] and entities == msg.get("entities", [])
             and markup == msg.get("reply_markup")):
         raise ApiError(400, _NOT_MODIFIED)
+    emu._check_rate(chat_id, False)  # an edit counts against the limits like a send
     msg["text"] = plain
     msg.pop("entities", None)
     if entities:
