@@ -114,7 +114,7 @@ async def test_a_story_that_gains_an_outlet_is_marked_and_its_sent_alert_edited(
     assert alert.kind == "alert" and "+1 source" not in alert.text
     assert (edit.kind, edit.edit_message_id, edit.dedup_key) == ("edit", 500, f"edit:{first.id}:2")
     assert "+1 source" in edit.text and "You follow: Kherson" in edit.text
-    assert '"srcs:%d"' % first.id in edit.reply_markup
+    assert f'"srcs:{first.id}"' in edit.reply_markup
     assert edit.expires_at.replace(tzinfo=UTC) == START + timedelta(hours=48)
     # Matching again (a restart before the mark was dropped) queues nothing more.
     assert await env.service.on_new_stories([grown]) == 0

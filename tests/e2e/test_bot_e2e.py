@@ -132,7 +132,7 @@ async def test_list_removes_and_plain_message_offers_to_follow(bot: Harness) -> 
     assert "Following Kherson" in (await bot.answer_of(query) or "")
     await bot.emu.wait_for(lambda m: "Following Kherson" in m.plain, REPLY_TIMEOUT, since=since)
     listed = await bot.say(106, "/list")
-    assert ("✖ Kherson", listed.buttons()[0][1]) == listed.buttons()[0]
+    assert ("✖ 1. Kherson", listed.buttons()[0][1]) == listed.buttons()[0]
     since = bot.emu.mark()
     await bot.press(106, listed, "Kherson")
     edited = await bot.emu.wait_for(lambda m: m.chat_id == 106 and m.edited, REPLY_TIMEOUT,
