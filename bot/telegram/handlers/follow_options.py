@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.alerts.html import bold, escape
 from bot.domain import Chat, Subscription, SubscriptionMode
 from bot.telegram import keyboards as kb
+from bot.telegram import pages
 from bot.telegram.context import Context, gettext_for, pressed, services_of
 from bot.telegram.handlers.unfollow import list_keyboard, list_text, page_holding
 
@@ -80,7 +79,7 @@ async def on_options_button(update: Update, context: Context) -> None:
         subs = await services.store.chats.subscriptions(chat.id)
         page = page_holding(subs, sub.id)
         await query.answer()
-        await _show(message, list_text(chat, subs, page), list_keyboard(chat, subs, page))
+        await pages.show(message, list_text(chat, subs, page), list_keyboard(chat, subs, page))
         return
     note = None
     if len(action) == 2 and action[0] == "m" and action[1] in CODE_MODE:
@@ -100,14 +99,9 @@ async def on_options_button(update: Update, context: Context) -> None:
         return
     await query.answer(note)
     important = services.config.alerts.important_sources
-    await _show(message, options_text(chat, sub, important), options_keyboard(chat, sub))
+    await pages.show(message, options_text(chat, sub, important), options_keyboard(chat, sub))
 
 
-async def _show(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    try:
-        await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    except BadRequest as exc:  # "message is not modified" after a double tap
-        log.debug("options not redrawn", extra={"error": str(exc)})
 
 
 def register(application: Application) -> None:

@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
@@ -182,11 +181,7 @@ async def _refresh_list(message: Message, chat: Chat, services: Any,
     subs = await services.store.chats.subscriptions(chat.id)
     if near is not None:
         page = page_holding(subs, near)
-    try:
-        await message.edit_text(list_text(chat, subs, page), parse_mode=ParseMode.HTML,
-                                reply_markup=list_keyboard(chat, subs, page))
-    except BadRequest as exc:  # "message is not modified" after a double tap
-        log.debug("list not refreshed", extra={"error": str(exc)})
+    await pages.show(message, list_text(chat, subs, page), list_keyboard(chat, subs, page))
 
 
 async def _drop_button(message: Message, data: str) -> None:
