@@ -113,6 +113,7 @@ class MetricsConfig:
 @dataclass(frozen=True, slots=True)
 class LimitsConfig:
     commands_per_minute: int = 20  # per user, before a polite slow-down
+    inline_per_minute: int = 30  # inline queries per user ("@HeraldBot kherson" as typed)
     alerts_per_hour: int = 0  # default per-chat cap; 0 = no cap
 
 
@@ -236,6 +237,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("delivery.send_timeout: must be at least 1 second")
     if cfg.alerts.max_age <= 0:
         raise ConfigError("alerts.max_age: must be greater than 0 seconds")
+    if cfg.limits.inline_per_minute < 1:
+        raise ConfigError("limits.inline_per_minute: must be at least 1")
     if cfg.alerts.important_sources < 1:
         raise ConfigError("alerts.important_sources: must be at least 1")
     if not 0 <= cfg.alerts.max_edits <= 20:

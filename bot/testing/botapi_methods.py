@@ -64,6 +64,21 @@ class CallbackAnswer:
     time: float
 
 
+@dataclass(frozen=True, slots=True)
+class InlineAnswer:
+    """The bot's answer to an inline query (answerInlineQuery), as the emulator accepted it."""
+
+    inline_query_id: str
+    results: tuple[JsonDict, ...]
+    cache_time: int | None
+    is_personal: bool
+    next_offset: str | None
+    time: float
+
+    def titles(self) -> list[str]:
+        return [str(r.get("title", "")) for r in self.results]
+
+
 # ---- parameter coercion: PTB sends form fields (JSON-encoded non-strings) or JSON --------
 
 
@@ -287,6 +302,42 @@ def answer_callback_query(emu: BotApiEmulator, p: JsonDict) -> bool:
     return True
 
 
+_RESULT_TYPES = {"article"}  # the types the emulator checks in full (Herald sends articles)
+
+
+def answer_inline_query(emu: BotApiEmulator, p: JsonDict) -> bool:
+    """Telegram's checks: a live query id, at most 50 results with unique ids of 1-64 bytes,
+    a title and a message per article; the message text parses (HTML) and fits 4096."""
+    query_id = str(p.get("inline_query_id", ""))
+    if emu._inline_queries.pop(query_id, None) is None:
+        raise ApiError(400, "Bad Request: query is too old and response timeout expired or "
+                       "query ID is invalid")
+    results = _json(p, "results")
+    if not isinstance(results, list):
+        raise ApiError(400, "Bad Request: RESULTS_INVALID")
+    if len(results) > 50:
+        raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+    ids: set[str] = set()
+    for r in results:
+        rid = str(r.get("id", "")) if isinstance(r, dict) else ""
+        if not 1 <= len(rid.encode("utf-8")) <= 64:
+            raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+        if rid in ids:
+            raise ApiError(400, "Bad Request: RESULT_ID_DUPLICATE")
+        ids.add(rid)
+        if r.get("type") in _RESULT_TYPES:
+            content = r.get("input_message_content") or {}
+            if not r.get("title") or not content.get("message_text"):
+                raise ApiError(400, "Bad Request: MESSAGE_EMPTY")
+            _text({"text": content["message_text"], "parse_mode": content.get("parse_mode")})
+    cache = _int(p, "cache_time")
+    emu.inline_answers.append(InlineAnswer(query_id, tuple(results), cache,
+                                           _bool(p, "is_personal"), p.get("next_offset"),
+                                           time.time()))
+    emu._notify()
+    return True
+
+
 def delete_message(emu: BotApiEmulator, p: JsonDict) -> bool:
     chat_id = _chat_id(emu, p)
     message_id = _int(p, "message_id") or 0
@@ -443,6 +494,7 @@ METHODS: dict[str, Callable[[BotApiEmulator, JsonDict], Any]] = {
     "editmessagetext": edit_message_text,
     "editmessagereplymarkup": edit_message_reply_markup,
     "answercallbackquery": answer_callback_query,
+    "answerinlinequery": answer_inline_query,
     "deletemessage": delete_message,
     "sendchataction": send_chat_action,
     "getchat": get_chat,
