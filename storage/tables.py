@@ -116,6 +116,8 @@ alert_queue = Table(
     metadata,
     Column("story_id", BigId, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
     Column("created_at", TS, nullable=False),
+    # a story matched before that gained an outlet (a new story's mark stays False)
+    Column("grown", Boolean, nullable=False, default=False),
 )
 
 chats = Table(

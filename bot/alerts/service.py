@@ -252,6 +252,9 @@ class AlertService:
         ids = [story.id for story, _wanted in planned]
         sent = await self.store.outbox.alert_states(ids)
         official = await self.store.news.official_stories(ids)
+        # Matched before and grown since: a first alert only for "important only" follows
+        # it has just become important enough for (the others had their chance when new).
+        regrown = await self.store.news.grown_marks(ids)
         targets = await self.store.chats.alert_targets(sorted(chat_ids), now - CAP_WINDOW)
         queued: Counter[int] = Counter()
         messages: list[OutgoingMessage] = []
@@ -274,13 +277,14 @@ class AlertService:
                     stems = stems if stems is not None else story_stems(story)
                     matched = [s for s in matched
                                if not is_excluded(stems, target.exclude.get(s.id, ()))]
-                subs = [s for s in matched if s.id in target.instant
+                subs = [s for s in matched if (s.id in target.instant
+                                               and story.id not in regrown)
                         or (important and s.id in target.important)]
                 lang = target.settings.language
                 state = sent.get((chat_id, story.id))
                 if state is not None:
-                    shown = subs or [s for s in matched if s.id in target.important
-                                     or s.id in target.briefing_only]
+                    shown = [s for s in matched if s.id in target.instant
+                             or s.id in target.important or s.id in target.briefing_only]
                     if shown and target.status is not ChatStatus.BLOCKED:
                         edits.append(self._edit(story, chat_id, state, shown, lang, texts, now))
                     continue

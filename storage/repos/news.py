@@ -67,6 +67,16 @@ class NewsRepo(Repo):
             found = await self._stories_by_ids(s, ids)
         return [found[i] for i in ids if i in found]
 
+    async def grown_marks(self, story_ids: Sequence[int]) -> set[int]:
+        """Those of the stories whose mark is for growth (matched before, gained an outlet),
+        not for being new."""
+        found: set[int] = set()
+        async with self.session.begin() as s:
+            for part in chunks(sorted(set(story_ids)), CHUNK):
+                found.update((await s.execute(select(alert_queue.c.story_id).where(
+                    alert_queue.c.story_id.in_(part), alert_queue.c.grown.is_(True)))).scalars())
+        return found
+
     async def alerts_queued(self, story_ids: Sequence[int]) -> None:
         """The alerts of these stories are in the outbox: drop their marks."""
         if not story_ids:

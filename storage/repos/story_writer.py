@@ -180,7 +180,8 @@ def _add_items(conn: Connection, batch: Sequence[NewItem], queue_alerts: bool
         when = aware(max(n.fetched_at for n in batch))
         for part in chunks(queued, CHUNK):
             conn.execute(alert_queue.insert(),
-                         [{"story_id": sid, "created_at": when} for sid in part])
+                         [{"story_id": sid, "created_at": when, "grown": False}
+                          for sid in part])
     # 4. Counts, tags and times of every story that gained items; the stories as stored.
     lead_of = {story_of[i]: i for i in leads}
     grown: set[int] = set()
@@ -191,7 +192,8 @@ def _add_items(conn: Connection, batch: Sequence[NewItem], queue_alerts: bool
         when = aware(max(n.fetched_at for n in batch))
         mark = (sqlite if is_sqlite else postgresql).insert(alert_queue).on_conflict_do_nothing()
         for part in chunks(sorted(grown), CHUNK):
-            conn.execute(mark, [{"story_id": sid, "created_at": when} for sid in part])
+            conn.execute(mark, [{"story_id": sid, "created_at": when, "grown": True}
+                                for sid in part])
 
     out = []
     reported: set[int] = set()

@@ -184,8 +184,11 @@ async def test_important_only_alerts_at_once_for_an_official_source(env: Env) ->
 async def test_a_grown_story_alerts_no_chat_that_did_not_want_it(env: Env) -> None:
     """Muted or briefing-only when the story was new: growth edits, it does not re-offer."""
     await env.chat(1, mode=SubscriptionMode.BRIEFING)
+    await env.chat(2)
+    await env.service.mute(2, 600)
     first = await env.report(1)
     await env.service.queue_pending()
+    env.clock.advance(900)  # chat 2's mute is over when the story grows
     await env.report(2, first.id)
     await env.service.queue_pending()
     assert await env.rows() == []

@@ -11,6 +11,8 @@ Create Date: 2026-12-07
   ("+3 sources" when a story grows); outbox.expires_at: a row not sent by then is dropped
   (an edit is pointless once the message is 48 h old).
 - ix_outbox_story_id: which chats got an alert for a story (to edit them).
+- alert_queue.grown: the mark is for a story matched before that gained an outlet (its
+  alerts are edited; only "important only" follows may get a first alert from it).
 """
 
 import sqlalchemy as sa
@@ -30,9 +32,13 @@ def upgrade() -> None:
     op.add_column("outbox", sa.Column("edit_message_id", sa.BigInteger(), nullable=True))
     op.add_column("outbox", sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
     op.create_index("ix_outbox_story_id", "outbox", ["story_id"])
+    op.add_column("alert_queue", sa.Column("grown", sa.Boolean(), nullable=False,
+                                           server_default=sa.false()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("alert_queue") as batch:
+        batch.drop_column("grown")
     op.drop_index("ix_outbox_story_id", table_name="outbox")
     with op.batch_alter_table("outbox") as batch:
         batch.drop_column("expires_at")
