@@ -326,13 +326,15 @@ class AlertService:
                            now: datetime) -> int:
         """Carry out the growth plans; how many edit rows were queued."""
         new: list[OutgoingMessage] = []
+        rewrite: list[tuple[int, str, str | None]] = []
         for plan, message in edits:
             if plan.step in (Step.UPDATE_ALERT, Step.UPDATE_EDIT) and plan.row_id is not None:
-                # Taken by a sender meanwhile: the next growth shows the count.
-                await self.store.outbox.update_pending(plan.row_id, message.text,
-                                                       message.reply_markup)
+                # A row taken by a sender meanwhile goes as it was: the next growth shows
+                # the count.
+                rewrite.append((plan.row_id, message.text, message.reply_markup))
             elif plan.step is Step.NEW_EDIT:
                 new.append(message)
+        await self.store.outbox.update_pending(rewrite)
         return await self.store.outbox.enqueue(new, now) if new else 0
 
 

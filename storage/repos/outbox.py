@@ -306,13 +306,18 @@ class OutboxRepo(Repo):
                                pending_edit_id=waiting[-1] if waiting else None)
         return out
 
-    async def update_pending(self, id: int, text: str, reply_markup: str | None) -> bool:
-        """New text for a row no sender has taken yet; False when it is taken or gone."""
+    async def update_pending(self, rows: Sequence[tuple[int, str, str | None]]) -> None:
+        """New (text, reply_markup) for rows no sender has taken yet, in one transaction; a
+        row taken meanwhile keeps its text (it is being sent as it was)."""
+        if not rows:
+            return
+        stmt = update(outbox).where(
+            outbox.c.id == bindparam("oid"), outbox.c.status == OutboxStatus.PENDING.value,
+        ).values(text=bindparam("b_text"), reply_markup=bindparam("b_markup"))
         async with self.session.begin() as s:
-            result = await s.execute(update(outbox).where(
-                outbox.c.id == id, outbox.c.status == OutboxStatus.PENDING.value,
-            ).values(text=text, reply_markup=reply_markup))
-        return bool(result.rowcount)
+            for part in chunks(list(rows), _CHUNK):
+                await s.execute(stmt, [{"oid": i, "b_text": t, "b_markup": m}
+                                       for i, t, m in part])
 
     async def get(self, id: int) -> Delivery | None:
         """One row by id."""
