@@ -286,7 +286,9 @@ class AlertService:
                     shown = [s for s in matched if s.id in target.instant
                              or s.id in target.important or s.id in target.briefing_only]
                     if shown and target.status is not ChatStatus.BLOCKED:
-                        edits.append(self._edit(story, chat_id, state, shown, lang, texts, now))
+                        # rendered as a new alert would be: the edit replaces it as a whole
+                        edits.append(self._edit(story, chat_id, state, texts.text(shown, lang),
+                                                texts.markup(shown, lang), now))
                     continue
                 if not fresh:
                     continue
@@ -309,16 +311,15 @@ class AlertService:
             self.on_enqueued()
         return n
 
-    def _edit(self, story: Story, chat_id: int, state: AlertState,
-              subs: Sequence[Subscription], lang: str, texts: _TextCache, now: datetime
-              ) -> tuple[EditPlan, OutgoingMessage]:
+    def _edit(self, story: Story, chat_id: int, state: AlertState, text: str,
+              markup: str | None, now: datetime) -> tuple[EditPlan, OutgoingMessage]:
         plan = plan_edit(status=state.status, message_id=state.message_id,
                          sent_at=state.sent_at, alert_id=state.alert_id, edits=state.edits,
                          pending_edit_id=state.pending_edit_id, now=now,
                          max_edits=self.max_edits)
         return plan, OutgoingMessage(
-            chat_id=chat_id, kind=DeliveryKind.EDIT, text=texts.text(subs, lang),
-            reply_markup=texts.markup(subs, lang), story_id=story.id,
+            chat_id=chat_id, kind=DeliveryKind.EDIT, text=text,
+            reply_markup=markup, story_id=story.id,
             dedup_key=f"edit:{story.id}:{story.source_count}",
             edit_message_id=plan.message_id, expires_at=plan.expires_at)
 
