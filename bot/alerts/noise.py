@@ -17,13 +17,17 @@ from bot.news.text import stem, words
 MAX_EXCLUDE = 20  # words per follow
 WORD_MAX = 40  # characters per word
 _EXCLUDE_RE = re.compile(r"(?:^|\s)[-−–—](\w[\w'’-]*)")
+_QUOTED_HEAD = re.compile(r'\s*["“«„\'].+?["”»“\']')
 
 
 def split_excludes(text: str) -> tuple[str, tuple[str, ...]]:
     """('kherson', ('football', 'матч')) from 'kherson -football -матч': the words after a
-    minus sign, and the text without them."""
-    found = [m.group(1) for m in _EXCLUDE_RE.finditer(text)]
-    rest = " ".join(_EXCLUDE_RE.sub(" ", text).split())
+    minus sign, and the text without them. A phrase in quotes is kept whole ('"anti -war"
+    -drills' excludes only "drills")."""
+    quoted = _QUOTED_HEAD.match(text)
+    head, tail = (quoted.group(0), text[quoted.end():]) if quoted else ("", text)
+    found = [m.group(1) for m in _EXCLUDE_RE.finditer(tail)]
+    rest = " ".join((head + " " + _EXCLUDE_RE.sub(" ", tail)).split())
     return rest, tuple(dict.fromkeys(w.lower()[:WORD_MAX] for w in found))
 
 

@@ -211,6 +211,7 @@ async def test_excluded_words_keep_a_story_out_in_any_form(env: Env) -> None:
 def test_excluded_words_parse_and_match() -> None:
     assert split_excludes("kherson -football -Матч") == ("kherson", ("football", "матч"))
     assert split_excludes('"no-fly zone" -drills') == ('"no-fly zone"', ("drills",))
+    assert split_excludes('"anti -war rally" -drills') == ('"anti -war rally"', ("drills",))
     assert split_excludes("Kyiv, Odesa —sport") == ("Kyiv, Odesa", ("sport",))
     assert merge_excludes(["матч"], ["матчі", "football", "footballs"]) == ("матч", "football")
     story = Story(id=1, title="Матчі скасовано", url=None, summary="", published_at=START,
