@@ -282,10 +282,11 @@ class AlertService:
                         or (important and s.id in target.important)]
                 lang = target.settings.language
                 state = sent.get((chat_id, story.id))
-                if state is not None:
+                if state is not None:  # the chat has its alert: edit it if the story grew
                     shown = [s for s in matched if s.id in target.instant
                              or s.id in target.important or s.id in target.briefing_only]
-                    if shown and target.status is not ChatStatus.BLOCKED:
+                    if (story.id in regrown and shown
+                            and target.status is not ChatStatus.BLOCKED):
                         # rendered as a new alert would be: the edit replaces it as a whole
                         edits.append(self._edit(story, chat_id, state, texts.text(shown, lang),
                                                 texts.markup(shown, lang), now))
