@@ -867,7 +867,9 @@ class AdminUnits:
             gap_words = b.start - a.end
             if gap_words > 1:
                 continue
-            if not a.phrase and b.phrase:
+            if b.phrase and (not a.phrase or gap_words == 0):
+                # a name, or a unit's phrase ("Покровська громада Нікопольського району"),
+                # then the phrase of a unit that may contain it
                 if gap_words == 1 and norms[a.end] not in ("in", "у", "в", "of"):
                     continue
                 end = a.end if gap_words else b.start
