@@ -1,0 +1,425 @@
+"""The map pictures: Ukraine's oblasts shaded by stories or by air-raid alerts, as PNG.
+
+Drawn with Pillow from bot/maps/data/oblasts.json, no network. Polygons are drawn at twice
+the size and reduced (anti-aliased edges at a fraction of a resampling filter's cost),
+labels at full size with a white halo, placed by bot.maps.layout so that none overlap.
+Labels use the bundled DejaVu Sans Condensed Bold: Pillow's own scalable font (Aileron)
+has no Cyrillic.
+
+    png = render_stories_map({"UA63000000000041885": 12}, {"UA63000000000041885"}, "uk")
+    png = render_alerts_map({"UA63000000000041885": AlertLevel.FULL}, "en")
+
+Both are pure functions of their arguments and cached per minute (`now`, default the
+wall clock): every chat asking for the same map within a minute gets the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from threading import Lock
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont
+
+from bot.i18n import translator
+from bot.maps.geodata import Oblast, oblast_codes, oblasts
+from bot.maps.layout import Box, LabelRequest, overlaps, place_labels
+from bot.maps.projection import Frame, Point, project
+
+__all__ = ["WIDTH", "AlertLevel", "MapPicture", "alert_levels", "compose_alerts_map",
+           "compose_stories_map", "frame", "map_height", "render_alerts_map", "render_stories_map",
+           "story_bins"]
+
+WIDTH = 1280
+MARGIN = 16
+SUPERSAMPLE = 2
+FONT_FILE = "DejaVuSansCondensed-Bold.ttf"
+Color = tuple[int, int, int]
+BACKGROUND: Color = (246, 248, 250)
+BORDER: Color = (255, 255, 255)
+TEXT: Color = (20, 24, 31)
+HALO: Color = (255, 255, 255)
+MARK: Color = (255, 128, 0)  # the outline of the chat's own places
+NO_DATA: Color = (222, 226, 231)
+# Stories in 24 h: (lowest count of the bin, colour); sequential blues, light to dark.
+STORY_BINS: tuple[tuple[int, Color], ...] = (
+    (0, NO_DATA), (1, (198, 219, 239)), (2, (158, 202, 225)), (5, (107, 174, 214)),
+    (10, (49, 130, 189)), (20, (8, 81, 156)))
+NAME_SIZE, COUNT_SIZE, LEGEND_SIZE, LEGEND_TITLE_SIZE = 19, 24, 19, 22
+HALO_WIDTH = 3
+LABEL_PAD = 2  # pixels around a label's ink that no other label may take
+
+
+class AlertLevel(StrEnum):
+    """How much of an oblast is under an alert: all of it, a part (raions, hromadas), none."""
+
+    FULL = "full"
+    PARTIAL = "partial"
+    NONE = "none"
+
+
+ALERT_COLORS: dict[AlertLevel, Color] = {
+    AlertLevel.FULL: (214, 40, 40), AlertLevel.PARTIAL: (245, 160, 150),
+    AlertLevel.NONE: NO_DATA}
+
+
+@dataclass(frozen=True)
+class MapPicture:
+    """A composed map before encoding: the image, where each label went, the legend box."""
+
+    image: Image.Image
+    labels: dict[str, Box]
+    legend: Box
+
+    def png(self) -> bytes:
+        """The picture as PNG bytes."""
+        buf = io.BytesIO()
+        self.image.save(buf, "PNG", compress_level=3)
+        return buf.getvalue()
+
+
+# --- fixed geometry ------------------------------------------------------------------------
+
+@cache
+def _geometry() -> tuple[Frame, int]:
+    pts = [project(*p) for o in oblasts() for poly in o.polygons for p in poly[0]]
+    xs, ys = [x for x, _y in pts], [y for _x, y in pts]
+    scale = (WIDTH - 2 * MARGIN) / (max(xs) - min(xs))
+    height = round(scale * (max(ys) - min(ys))) + 2 * MARGIN
+    return Frame.fit(pts, WIDTH, height, MARGIN), height
+
+
+def frame() -> Frame:
+    """The projection of the map onto the picture (the same for every picture)."""
+    return _geometry()[0]
+
+
+def map_height() -> int:
+    """The picture's height in pixels (WIDTH wide, the country's aspect kept)."""
+    return _geometry()[1]
+
+
+@cache
+def _pixel_polygons() -> dict[str, tuple[tuple[tuple[Point, ...], ...], ...]]:
+    f = frame()
+    return {o.code: tuple(tuple(tuple(f.ring(r)) for r in poly) for poly in o.polygons)
+            for o in oblasts()}
+
+
+def _area(ring: Sequence[Point]) -> float:
+    return abs(sum(ring[i][0] * ring[i - 1][1] - ring[i - 1][0] * ring[i][1]
+                   for i in range(len(ring)))) / 2
+
+
+@cache
+def _draw_order() -> tuple[Oblast, ...]:
+    """Largest first, so that a unit inside another (Kyiv in Kyiv oblast) is drawn on top."""
+    polys = _pixel_polygons()
+    return tuple(sorted(oblasts(), key=lambda o: -max(_area(p[0]) for p in polys[o.code])))
+
+
+@cache
+def _font_bytes() -> bytes:
+    return resources.files("bot.maps").joinpath("data", FONT_FILE).read_bytes()
+
+
+@cache
+def font(size: int) -> ImageFont.FreeTypeFont:
+    """The bundled label font at a pixel size."""
+    return ImageFont.truetype(io.BytesIO(_font_bytes()), size)
+
+
+# --- colour scales -------------------------------------------------------------------------
+
+def story_color(count: int) -> Color:
+    """The fill of an oblast with `count` stories."""
+    color = STORY_BINS[0][1]
+    for low, c in STORY_BINS:
+        if count >= low:
+            color = c
+    return color
+
+
+def story_bins() -> list[tuple[int, int | None, Color]]:
+    """(low, high or None, colour) of each bin, for the legend and the tests."""
+    out: list[tuple[int, int | None, Color]] = []
+    for i, (low, c) in enumerate(STORY_BINS):
+        high = STORY_BINS[i + 1][0] - 1 if i + 1 < len(STORY_BINS) else None
+        out.append((low, high, c))
+    return out
+
+
+def alert_levels(alerts: Collection[tuple[str, bool]]) -> dict[str, AlertLevel]:
+    """Levels from active alerts given as (oblast code, whether oblast-wide): an oblast-wide
+    alert makes it FULL, any other PARTIAL; oblasts without one are left out (NONE)."""
+    levels: dict[str, AlertLevel] = {}
+    for code, whole in alerts:
+        if whole:
+            levels[code] = AlertLevel.FULL
+        elif levels.get(code) is not AlertLevel.FULL:
+            levels[code] = AlertLevel.PARTIAL
+    return levels
+
+
+# --- drawing -------------------------------------------------------------------------------
+
+def _check_codes(codes: Collection[str], what: str) -> None:
+    unknown = sorted(set(codes) - oblast_codes())
+    if unknown:
+        raise ValueError(f"{what}: not the KATOTTG code of an oblast, Crimea, Kyiv or "
+                         f"Sevastopol: {', '.join(unknown[:5])}")
+
+
+def _shapes(fills: Mapping[str, Color], marked: Collection[str]) -> Image.Image:
+    """The oblasts filled, with borders and marks, anti-aliased, at full size."""
+    s = SUPERSAMPLE
+    img = Image.new("RGB", (WIDTH * s, map_height() * s), BACKGROUND)
+    draw = ImageDraw.Draw(img)
+    polys = _pixel_polygons()
+
+    def scaled(ring: Sequence[Point]) -> list[Point]:
+        return [(x * s, y * s) for x, y in ring]
+
+    for o in _draw_order():
+        for poly in polys[o.code]:
+            draw.polygon(scaled(poly[0]), fill=fills[o.code])
+            for hole in poly[1:]:
+                draw.polygon(scaled(hole), fill=BACKGROUND)
+    for o in _draw_order():
+        for poly in polys[o.code]:
+            for ring in poly:
+                pts = scaled(ring)
+                draw.line([*pts, pts[0]], fill=BORDER, width=2 * s, joint="curve")
+    for code in sorted(marked):
+        for poly in polys[code]:
+            pts = scaled(poly[0])
+            draw.line([*pts, pts[0]], fill=MARK, width=5 * s, joint="curve")
+    return img.reduce(s)
+
+
+def _text_size(text: str, size: int) -> tuple[int, int]:
+    left, top, right, bottom = font(size).getbbox(text, stroke_width=HALO_WIDTH)
+    return right - left, bottom - top
+
+
+def _label_lines(o: Oblast, lang: str, count: int | None) -> list[tuple[str, int]]:
+    lines = [(o.label(lang), NAME_SIZE)]
+    if count:
+        lines.append((str(count), COUNT_SIZE))
+    return lines
+
+
+@cache
+def _label_candidates(code: str) -> tuple[Point, ...]:
+    f = frame()
+    o = next(x for x in oblasts() if x.code == code)
+    return tuple(f.pixel(*p) for p in o.label_points)
+
+
+def _bbox(rings: Sequence[Sequence[Point]]) -> Box:
+    xs = [x for r in rings for x, _y in r]
+    ys = [y for r in rings for _x, y in r]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _beside(unit: Box, w: float, h: float) -> tuple[Point, ...]:
+    """Label centres around a unit too small to hold its label: right, left, above, below,
+    then the corners, GAP pixels clear of it."""
+    gap = 4
+    cx, cy = (unit[0] + unit[2]) / 2, (unit[1] + unit[3]) / 2
+    right, left = unit[2] + gap + w / 2, unit[0] - gap - w / 2
+    above, below = unit[1] - gap - h / 2, unit[3] + gap + h / 2
+    return ((right, cy), (left, cy), (cx, above), (cx, below),
+            (right, above), (left, above), (right, below), (left, below))
+
+
+def _layout(label_lines: Mapping[str, list[tuple[str, int]]], legend: Box) -> dict[str, Box]:
+    polys = _pixel_polygons()
+    requests = []
+    small: list[Box] = []  # units labelled beside them: no other label may cover them
+    for code, lines in label_lines.items():
+        sizes = [_text_size(t, s) for t, s in lines]
+        w = max(w for w, _h in sizes) + 2 * LABEL_PAD
+        h = sum(h for _w, h in sizes) + 2 * LABEL_PAD
+        main = max(polys[code], key=lambda p: _area(p[0]))
+        unit = _bbox(main)
+        candidates = _label_candidates(code)
+        area = sum(_area(p[0]) for p in polys[code])
+        if area < w * h:  # Kyiv, Sevastopol: a label would hide the unit
+            candidates = _beside(unit, w, h)
+            small.append(unit)
+        requests.append(LabelRequest(code, w, h, candidates, main, area))
+    return place_labels(requests, (0, 0, WIDTH, map_height()), [legend, *small])
+
+
+def _draw_labels(img: Image.Image, label_lines: Mapping[str, list[tuple[str, int]]],
+                 boxes: Mapping[str, Box]) -> None:
+    draw = ImageDraw.Draw(img)
+    for code, lines in label_lines.items():
+        x0, y0, x1, _y1 = boxes[code]
+        y = y0 + LABEL_PAD
+        for text, size in lines:
+            left, top, right, bottom = font(size).getbbox(text, stroke_width=HALO_WIDTH)
+            x = (x0 + x1) / 2 - (right - left) / 2 - left
+            draw.text((x, y - top), text, font=font(size), fill=TEXT,
+                      stroke_width=HALO_WIDTH, stroke_fill=HALO)
+            y += bottom - top
+
+
+@dataclass(frozen=True)
+class _Row:
+    text: str
+    fill: Color | None  # a swatch filled with this colour
+    outline: Color | None = None
+
+
+def _legend_box(title: str, rows: Sequence[_Row]) -> Box:
+    """Bottom-left, over Moldova and Romania, which the map leaves empty."""
+    w = max([_text_size(title, LEGEND_TITLE_SIZE)[0]]
+            + [46 + _text_size(r.text, LEGEND_SIZE)[0] for r in rows]) + 28
+    h = 16 + 32 + len(rows) * 30 + 8
+    left, bottom = MARGIN, map_height() - MARGIN
+    return left, bottom - h, left + w, bottom
+
+
+def _draw_legend(img: Image.Image, box: Box, title: str, rows: Sequence[_Row]) -> None:
+    draw = ImageDraw.Draw(img)
+    draw.rounded_rectangle(box, radius=10, fill=(255, 255, 255), outline=(190, 196, 204),
+                           width=1)
+    x, y = box[0] + 14, box[1] + 14
+    draw.text((x, y), title, font=font(LEGEND_TITLE_SIZE), fill=TEXT)
+    y += 36
+    for row in rows:
+        swatch = (x, y + 2, x + 32, y + 22)
+        draw.rectangle(swatch, fill=row.fill or (255, 255, 255), outline=(150, 156, 164))
+        if row.outline is not None:
+            draw.rectangle(swatch, outline=row.outline, width=4)
+        draw.text((x + 44, y), row.text, font=font(LEGEND_SIZE), fill=TEXT)
+        y += 30
+
+
+def _compose(fills: Mapping[str, Color], marked: Collection[str],
+             label_lines: Mapping[str, list[tuple[str, int]]], title: str,
+             rows: Sequence[_Row]) -> MapPicture:
+    img = _shapes(fills, marked)
+    legend = _legend_box(title, rows)
+    boxes = _layout(label_lines, legend)
+    _draw_labels(img, label_lines, boxes)
+    _draw_legend(img, legend, title, rows)
+    return MapPicture(img, dict(boxes), legend)
+
+
+def compose_stories_map(counts: Mapping[str, int], marked: Collection[str],
+                        lang: str) -> MapPicture:
+    """The stories map, not yet encoded (render_stories_map encodes and caches it)."""
+    _check_codes(counts.keys(), "counts")
+    _check_codes(marked, "marked")
+    if any(n < 0 for n in counts.values()):
+        raise ValueError("counts: a story count cannot be negative")
+    _ = translator(lang)
+    fills = {o.code: story_color(counts.get(o.code, 0)) for o in oblasts()}
+    labels = {o.code: _label_lines(o, lang, counts.get(o.code, 0)) for o in oblasts()}
+    rows = []
+    for low, high, color in story_bins():
+        if low == 0:
+            text = _("no stories")
+        elif high is None:
+            text = _("{n} or more").format(n=low)
+        elif high == low:
+            text = str(low)
+        else:
+            text = f"{low}–{high}"
+        rows.append(_Row(text, color))
+    if marked:
+        rows.append(_Row(_("your places"), None, MARK))
+    return _compose(fills, marked, labels, _("Stories in the last 24 hours"), rows)
+
+
+def compose_alerts_map(levels: Mapping[str, AlertLevel], lang: str) -> MapPicture:
+    """The alerts map, not yet encoded (render_alerts_map encodes and caches it)."""
+    _check_codes(levels.keys(), "levels")
+    parsed = {code: AlertLevel(level) for code, level in levels.items()}
+    _ = translator(lang)
+    fills = {o.code: ALERT_COLORS[parsed.get(o.code, AlertLevel.NONE)] for o in oblasts()}
+    labels = {o.code: _label_lines(o, lang, None) for o in oblasts()}
+    rows = [_Row(_("alert in the whole oblast"), ALERT_COLORS[AlertLevel.FULL]),
+            _Row(_("alerts in parts of the oblast"), ALERT_COLORS[AlertLevel.PARTIAL]),
+            _Row(_("no alert"), ALERT_COLORS[AlertLevel.NONE])]
+    return _compose(fills, (), labels, _("Air-raid alerts now"), rows)
+
+
+# --- the per-minute cache ------------------------------------------------------------------
+
+class MinuteCache:
+    """PNG bytes by (inputs, minute): entries of earlier minutes are dropped as a new minute
+    starts; at most `size` entries per minute. Thread-safe (renders run in threads)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.minute = -1
+        self.entries: dict[Any, bytes] = {}
+        self.hits = 0
+        self.lock = Lock()
+
+    def get(self, key: Any, minute: int) -> bytes | None:
+        with self.lock:
+            if minute != self.minute:
+                return None
+            found = self.entries.get(key)
+            if found is not None:
+                self.hits += 1
+            return found
+
+    def put(self, key: Any, minute: int, value: bytes) -> None:
+        with self.lock:
+            if minute > self.minute:
+                self.minute, self.entries = minute, {}
+            if minute == self.minute and len(self.entries) < self.size:
+                self.entries[key] = value
+
+
+CACHE = MinuteCache()
+
+
+def _minute(now: datetime | None) -> int:
+    return int((now.timestamp() if now is not None else time.time()) // 60)
+
+
+def render_stories_map(counts: Mapping[str, int], marked: Collection[str], lang: str, *,
+                       now: datetime | None = None) -> bytes:
+    """PNG: oblasts shaded by their stories in the last 24 h, the chat's own marked.
+    `counts` and `marked` are KATOTTG oblast codes (ValueError for any other key)."""
+    key = ("stories", tuple(sorted((c, int(n)) for c, n in counts.items() if n)),
+           tuple(sorted(set(marked))), lang)
+    minute = _minute(now)
+    found = CACHE.get(key, minute)
+    if found is None:
+        found = compose_stories_map(counts, marked, lang).png()
+        CACHE.put(key, minute, found)
+    return found
+
+
+def render_alerts_map(levels: Mapping[str, AlertLevel], lang: str, *,
+                      now: datetime | None = None) -> bytes:
+    """PNG: oblasts with an oblast-wide alert red, with raion or hromada alerts light red.
+    `levels` is keyed by KATOTTG oblast code (ValueError for any other key)."""
+    key = ("alerts", tuple(sorted((c, AlertLevel(v).value) for c, v in levels.items()
+                                  if AlertLevel(v) is not AlertLevel.NONE)), lang)
+    minute = _minute(now)
+    found = CACHE.get(key, minute)
+    if found is None:
+        found = compose_alerts_map(levels, lang).png()
+        CACHE.put(key, minute, found)
+    return found
+
+
+def labels_disjoint(boxes: Sequence[Box]) -> bool:
+    """Whether no two boxes overlap (the tests' check, here beside the layout it checks)."""
+    return not any(overlaps(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
