@@ -204,7 +204,7 @@ def _shapes(fills: Mapping[str, Color], marked: Collection[str]) -> Image.Image:
     return img.reduce(s)
 
 
-def _text_size(text: str, size: int) -> tuple[int, int]:
+def _text_size(text: str, size: int) -> tuple[float, float]:
     left, top, right, bottom = font(size).getbbox(text, stroke_width=HALO_WIDTH)
     return right - left, bottom - top
 
