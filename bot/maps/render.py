@@ -358,8 +358,8 @@ def compose_alerts_map(levels: Mapping[str, AlertLevel], lang: str) -> MapPictur
 # --- the per-minute cache ------------------------------------------------------------------
 
 class MinuteCache:
-    """PNG bytes by (inputs, minute): entries of earlier minutes are dropped as a new minute
-    starts; at most `size` entries per minute. Thread-safe (renders run in threads)."""
+    """PNG bytes by (inputs, minute): the entries of one minute, dropped when another minute
+    is stored; at most `size` entries. Thread-safe (renders run in threads)."""
 
     def __init__(self, size: int = 64) -> None:
         self.size = size
@@ -379,9 +379,9 @@ class MinuteCache:
 
     def put(self, key: Any, minute: int, value: bytes) -> None:
         with self.lock:
-            if minute > self.minute:
+            if minute != self.minute:  # one minute at a time: the newest asked for
                 self.minute, self.entries = minute, {}
-            if minute == self.minute and len(self.entries) < self.size:
+            if len(self.entries) < self.size:
                 self.entries[key] = value
 
 
