@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -386,6 +386,21 @@ class MinuteCache:
 
 
 CACHE = MinuteCache()
+# One picture is drawn at a time: FreeType faces are not safe to share between threads, and
+# chats asking for the same picture at once wait for the first drawing instead of repeating it.
+_DRAWING = Lock()
+
+
+def _cached(key: Any, minute: int, compose: Callable[[], MapPicture]) -> bytes:
+    found = CACHE.get(key, minute)
+    if found is not None:
+        return found
+    with _DRAWING:
+        found = CACHE.get(key, minute)
+        if found is None:
+            found = compose().png()
+            CACHE.put(key, minute, found)
+    return found
 
 
 def _minute(now: datetime | None) -> int:
@@ -398,12 +413,7 @@ def render_stories_map(counts: Mapping[str, int], marked: Collection[str], lang:
     `counts` and `marked` are KATOTTG oblast codes (ValueError for any other key)."""
     key = ("stories", tuple(sorted((c, int(n)) for c, n in counts.items() if n)),
            tuple(sorted(set(marked))), lang)
-    minute = _minute(now)
-    found = CACHE.get(key, minute)
-    if found is None:
-        found = compose_stories_map(counts, marked, lang).png()
-        CACHE.put(key, minute, found)
-    return found
+    return _cached(key, _minute(now), lambda: compose_stories_map(counts, marked, lang))
 
 
 def render_alerts_map(levels: Mapping[str, AlertLevel], lang: str, *,
@@ -412,12 +422,7 @@ def render_alerts_map(levels: Mapping[str, AlertLevel], lang: str, *,
     `levels` is keyed by KATOTTG oblast code (ValueError for any other key)."""
     key = ("alerts", tuple(sorted((c, AlertLevel(v).value) for c, v in levels.items()
                                   if AlertLevel(v) is not AlertLevel.NONE)), lang)
-    minute = _minute(now)
-    found = CACHE.get(key, minute)
-    if found is None:
-        found = compose_alerts_map(levels, lang).png()
-        CACHE.put(key, minute, found)
-    return found
+    return _cached(key, _minute(now), lambda: compose_alerts_map(levels, lang))
 
 
 def labels_disjoint(boxes: Sequence[Box]) -> bool:

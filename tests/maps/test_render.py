@@ -161,3 +161,13 @@ def test_cache_per_minute_and_inputs() -> None:
     # A new minute: drawn again (the same picture); the old minute's entries are gone.
     later = render_alerts_map({KHARKIV: AlertLevel.FULL}, "en", now=NOW + timedelta(minutes=1))
     assert later is not a and later == a
+
+
+def test_concurrent_requests_draw_once() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    when = NOW + timedelta(hours=5)
+    levels = {KHERSON: AlertLevel.FULL, LVIV: AlertLevel.PARTIAL}
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _i: render_alerts_map(levels, "uk", now=when), range(6)))
+    assert all(r is results[0] for r in results)
