@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -164,8 +165,6 @@ def test_cache_per_minute_and_inputs() -> None:
 
 
 def test_concurrent_requests_draw_once() -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
     when = NOW + timedelta(hours=5)
     levels = {KHERSON: AlertLevel.FULL, LVIV: AlertLevel.PARTIAL}
     with ThreadPoolExecutor(max_workers=6) as pool:
