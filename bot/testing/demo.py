@@ -307,7 +307,7 @@ async def run_script(session: DemoSession, lines: list[str], linger: float) -> N
 async def run_interactive(session: DemoSession) -> None:
     """Read lines from the terminal until EOF or /quit; print the bot's messages meanwhile."""
     print("Herald demo: you are chatting with the bot as a Telegram user (an admin too).\n"
-          "Try /start, /subscribe kherson, /kherson, Херсон, /list, /settings, /broadcast ...\n"
+          "Try /start, /subscribe kherson, /kherson, Херсон, /list, /map, /settings ...\n"
           "[press TEXT] presses a button, [wait N] lets time pass, /quit or Ctrl-D ends.",
           file=session.out, flush=True)
     loop = asyncio.get_running_loop()
