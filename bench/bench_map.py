@@ -20,12 +20,8 @@ from importlib import resources
 from pathlib import Path
 
 from bot.maps import AlertLevel, oblast_codes, oblasts
-from bot.maps.render import (
-    compose_alerts_map,
-    compose_stories_map,
-    render_alerts_map,
-    render_stories_map,
-)
+from bot.maps.pictures import render_alerts_map, render_stories_map
+from bot.maps.render import compose_alerts_map, compose_stories_map
 
 SOURCE = Path(__file__).resolve().parents[2] / "shared" / "geo" / "ukraine-oblasts.geojson"
 

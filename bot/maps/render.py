@@ -1,73 +1,42 @@
-"""The map pictures: Ukraine's oblasts shaded by stories or by air-raid alerts, as PNG.
+"""Drawing the maps with Pillow: Ukraine's oblasts filled, outlined and labelled.
 
-Drawn with Pillow from bot/maps/data/oblasts.json, no network. Polygons are drawn at twice
-the size and reduced (anti-aliased edges at a fraction of a resampling filter's cost),
-labels at full size with a white halo, placed by bot.maps.layout so that none overlap.
-Labels use the bundled DejaVu Sans Condensed Bold: Pillow's own scalable font (Aileron)
-has no Cyrillic.
-
-    png = render_stories_map({"UA63000000000041885": 12}, {"UA63000000000041885"}, "uk")
-    png = render_alerts_map({"UA63000000000041885": AlertLevel.FULL}, "en")
-
-Both are pure functions of their arguments and cached per minute (`now`, default the
-wall clock): every chat asking for the same map within a minute gets the same bytes.
+Drawn from bot/maps/data/oblasts.json, no network. Polygons are drawn at twice the size and
+reduced (anti-aliased edges at a fraction of a resampling filter's cost), labels at full
+size with a white halo, placed by bot.maps.layout so that none overlap. Labels use the
+bundled DejaVu Sans Condensed Bold: Pillow's own scalable font (Aileron) has no Cyrillic.
+bot.maps.pictures encodes and caches the pictures.
 """
 
 from __future__ import annotations
 
 import io
-import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 from functools import cache
 from importlib import resources
-from threading import Lock
-from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.i18n import translator
 from bot.maps.geodata import Oblast, oblast_codes, oblasts
-from bot.maps.layout import Box, LabelRequest, overlaps, place_labels
+from bot.maps.layout import Box, LabelRequest, place_labels
 from bot.maps.projection import Frame, Point, project
+from bot.maps.style import ALERT_COLORS, MARK, AlertLevel, Color, story_bins, story_color
 
-__all__ = ["WIDTH", "AlertLevel", "MapPicture", "alert_levels", "compose_alerts_map",
-           "compose_stories_map", "frame", "map_height", "render_alerts_map", "render_stories_map",
-           "story_bins"]
+__all__ = ["WIDTH", "MapPicture", "compose_alerts_map", "compose_stories_map", "frame",
+           "map_height"]
 
 WIDTH = 1280
 MARGIN = 16
 SUPERSAMPLE = 2
 FONT_FILE = "DejaVuSansCondensed-Bold.ttf"
-Color = tuple[int, int, int]
 BACKGROUND: Color = (246, 248, 250)
 BORDER: Color = (255, 255, 255)
 TEXT: Color = (20, 24, 31)
 HALO: Color = (255, 255, 255)
-MARK: Color = (255, 128, 0)  # the outline of the chat's own places
-NO_DATA: Color = (222, 226, 231)
-# Stories in 24 h: (lowest count of the bin, colour); sequential blues, light to dark.
-STORY_BINS: tuple[tuple[int, Color], ...] = (
-    (0, NO_DATA), (1, (198, 219, 239)), (2, (158, 202, 225)), (5, (107, 174, 214)),
-    (10, (49, 130, 189)), (20, (8, 81, 156)))
 NAME_SIZE, COUNT_SIZE, LEGEND_SIZE, LEGEND_TITLE_SIZE = 19, 24, 19, 22
 HALO_WIDTH = 3
 LABEL_PAD = 2  # pixels around a label's ink that no other label may take
-
-
-class AlertLevel(StrEnum):
-    """How much of an oblast is under an alert: all of it, a part (raions, hromadas), none."""
-
-    FULL = "full"
-    PARTIAL = "partial"
-    NONE = "none"
-
-
-ALERT_COLORS: dict[AlertLevel, Color] = {
-    AlertLevel.FULL: (214, 40, 40), AlertLevel.PARTIAL: (245, 160, 150),
-    AlertLevel.NONE: NO_DATA}
 
 
 @dataclass(frozen=True)
@@ -134,38 +103,6 @@ def _font_bytes() -> bytes:
 def font(size: int) -> ImageFont.FreeTypeFont:
     """The bundled label font at a pixel size."""
     return ImageFont.truetype(io.BytesIO(_font_bytes()), size)
-
-
-# --- colour scales -------------------------------------------------------------------------
-
-def story_color(count: int) -> Color:
-    """The fill of an oblast with `count` stories."""
-    color = STORY_BINS[0][1]
-    for low, c in STORY_BINS:
-        if count >= low:
-            color = c
-    return color
-
-
-def story_bins() -> list[tuple[int, int | None, Color]]:
-    """(low, high or None, colour) of each bin, for the legend and the tests."""
-    out: list[tuple[int, int | None, Color]] = []
-    for i, (low, c) in enumerate(STORY_BINS):
-        high = STORY_BINS[i + 1][0] - 1 if i + 1 < len(STORY_BINS) else None
-        out.append((low, high, c))
-    return out
-
-
-def alert_levels(alerts: Collection[tuple[str, bool]]) -> dict[str, AlertLevel]:
-    """Levels from active alerts given as (oblast code, whether oblast-wide): an oblast-wide
-    alert makes it FULL, any other PARTIAL; oblasts without one are left out (NONE)."""
-    levels: dict[str, AlertLevel] = {}
-    for code, whole in alerts:
-        if whole:
-            levels[code] = AlertLevel.FULL
-        elif levels.get(code) is not AlertLevel.FULL:
-            levels[code] = AlertLevel.PARTIAL
-    return levels
 
 
 # --- drawing -------------------------------------------------------------------------------
@@ -353,78 +290,3 @@ def compose_alerts_map(levels: Mapping[str, AlertLevel], lang: str) -> MapPictur
             _Row(_("alerts in parts of the oblast"), ALERT_COLORS[AlertLevel.PARTIAL]),
             _Row(_("no alert"), ALERT_COLORS[AlertLevel.NONE])]
     return _compose(fills, (), labels, _("Air-raid alerts now"), rows)
-
-
-# --- the per-minute cache ------------------------------------------------------------------
-
-class MinuteCache:
-    """PNG bytes by (inputs, minute): the entries of one minute, dropped when another minute
-    is stored; at most `size` entries. Thread-safe (renders run in threads)."""
-
-    def __init__(self, size: int = 64) -> None:
-        self.size = size
-        self.minute = -1
-        self.entries: dict[Any, bytes] = {}
-        self.hits = 0
-        self.lock = Lock()
-
-    def get(self, key: Any, minute: int) -> bytes | None:
-        with self.lock:
-            if minute != self.minute:
-                return None
-            found = self.entries.get(key)
-            if found is not None:
-                self.hits += 1
-            return found
-
-    def put(self, key: Any, minute: int, value: bytes) -> None:
-        with self.lock:
-            if minute != self.minute:  # one minute at a time: the newest asked for
-                self.minute, self.entries = minute, {}
-            if len(self.entries) < self.size:
-                self.entries[key] = value
-
-
-CACHE = MinuteCache()
-# One picture is drawn at a time: FreeType faces are not safe to share between threads, and
-# chats asking for the same picture at once wait for the first drawing instead of repeating it.
-_DRAWING = Lock()
-
-
-def _cached(key: Any, minute: int, compose: Callable[[], MapPicture]) -> bytes:
-    found = CACHE.get(key, minute)
-    if found is not None:
-        return found
-    with _DRAWING:
-        found = CACHE.get(key, minute)
-        if found is None:
-            found = compose().png()
-            CACHE.put(key, minute, found)
-    return found
-
-
-def _minute(now: datetime | None) -> int:
-    return int((now.timestamp() if now is not None else time.time()) // 60)
-
-
-def render_stories_map(counts: Mapping[str, int], marked: Collection[str], lang: str, *,
-                       now: datetime | None = None) -> bytes:
-    """PNG: oblasts shaded by their stories in the last 24 h, the chat's own marked.
-    `counts` and `marked` are KATOTTG oblast codes (ValueError for any other key)."""
-    key = ("stories", tuple(sorted((c, int(n)) for c, n in counts.items() if n)),
-           tuple(sorted(set(marked))), lang)
-    return _cached(key, _minute(now), lambda: compose_stories_map(counts, marked, lang))
-
-
-def render_alerts_map(levels: Mapping[str, AlertLevel], lang: str, *,
-                      now: datetime | None = None) -> bytes:
-    """PNG: oblasts with an oblast-wide alert red, with raion or hromada alerts light red.
-    `levels` is keyed by KATOTTG oblast code (ValueError for any other key)."""
-    key = ("alerts", tuple(sorted((c, AlertLevel(v).value) for c, v in levels.items()
-                                  if AlertLevel(v) is not AlertLevel.NONE)), lang)
-    return _cached(key, _minute(now), lambda: compose_alerts_map(levels, lang))
-
-
-def labels_disjoint(boxes: Sequence[Box]) -> bool:
-    """Whether no two boxes overlap (the tests' check, here beside the layout it checks)."""
-    return not any(overlaps(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:])

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.domain import Subscription, TagKind
 from bot.maps.geodata import oblast_codes
-from bot.maps.render import render_stories_map
+from bot.maps.pictures import render_stories_map
 from bot.news.places import units
 
 WINDOW = timedelta(hours=24)

@@ -12,20 +12,17 @@ from PIL import Image
 
 from bot.maps import AlertLevel, alert_levels, oblast_codes, oblasts
 from bot.maps.layout import Box, overlaps
+from bot.maps.pictures import render_alerts_map, render_stories_map
 from bot.maps.projection import segment_distance
 from bot.maps.render import (
-    ALERT_COLORS,
-    MARK,
     WIDTH,
     MapPicture,
     compose_alerts_map,
     compose_stories_map,
     frame,
     map_height,
-    render_alerts_map,
-    render_stories_map,
-    story_color,
 )
+from bot.maps.style import ALERT_COLORS, MARK, story_color
 
 KHARKIV, KHERSON, LVIV = "UA63000000000041885", "UA65000000000030969", "UA46000000000026241"
 ODESA, KYIV_CITY, SEVASTOPOL = "UA51000000000030770", "UA80000000000093317", "UA85000000000065278"

@@ -57,15 +57,15 @@ async def test_photo_upload_is_recorded_and_reusable(api: tuple[BotApiEmulator, 
 
 async def test_photo_errors_are_telegrams(api: tuple[BotApiEmulator, Bot]) -> None:
     emu, bot = api
-    with pytest.raises(BadRequest, match="(?i)image_process_failed"):
+    with pytest.raises(BadRequest, match=r"(?i)image_process_failed"):
         await bot.send_photo(CHAT, photo=b"not a picture at all", filename="x.png")
-    with pytest.raises(BadRequest, match="(?i)photo_invalid_dimensions"):
+    with pytest.raises(BadRequest, match=r"(?i)photo_invalid_dimensions"):
         await bot.send_photo(CHAT, photo=png(2000, 40))
-    with pytest.raises(BadRequest, match="(?i)wrong file identifier"):
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
         await bot.send_photo(CHAT, photo="AgACunknown")
-    with pytest.raises(BadRequest, match="(?i)caption is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
         await bot.send_photo(CHAT, photo=png(10, 10), caption="x" * 1025)
-    with pytest.raises(BadRequest, match="(?i)can.t parse entities"):
+    with pytest.raises(BadRequest, match=r"(?i)can.t parse entities"):
         await bot.send_photo(CHAT, photo=png(10, 10), caption="<b>open",
                              parse_mode=ParseMode.HTML)
     assert emu.sent(CHAT) == []
