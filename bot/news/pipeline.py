@@ -70,9 +70,10 @@ class Pipeline:
         """Rebuild the near-duplicate index from the stories of the recent window."""
         now = self.clock.now()
         rows = await self.store.news.recent_fingerprints(now - self.window)
-        for story_id, fp, published in rows:
+        for row in rows:
             # Seen "now": kept for one more window at most, never forgotten too early.
-            self.index.add(story_id, fp, published, seen=now)
+            self.index.add(row.id, row.fingerprint, row.published_at, seen=now,
+                           guard=row.cities, places=row.places)
         self._pruned_at = now
         log.info("story index loaded", extra={"stories": len(rows)})
 
@@ -140,7 +141,8 @@ class Pipeline:
                     new_stories.append(st.story)
                     c = batch[st.index].item
                     self.index.add(st.story.id, c.fingerprint, c.published_at,
-                                   guard=st.item.tags.cities, source=source.id, seen=now)
+                                   guard=st.item.tags.cities, source=source.id, seen=now,
+                                   places=st.item.tags.places)
                 else:
                     merged += 1
                     self.index.attach(st.story.id, source.id)
@@ -159,16 +161,17 @@ class Pipeline:
         out: list[NewItem] = []
         for pos, a in enumerate(analysed):
             c = a.item
-            story_id = self.index.find(c.fingerprint, c.published_at, guard=a.tags.cities,
-                                       source=source.id)
+            guard, places = a.tags.cities, a.tags.places
+            story_id = self.index.find(c.fingerprint, c.published_at, guard=guard,
+                                       source=source.id, places=places)
             same_as = None
             if story_id is None:
-                same_as = batch_index.find(c.fingerprint, c.published_at, guard=a.tags.cities,
-                                           source=source.id)
+                same_as = batch_index.find(c.fingerprint, c.published_at, guard=guard,
+                                           source=source.id, places=places)
             if story_id is None and same_as is None:
                 # Only leads are indexed, so `same_as` always names a new story's lead.
-                batch_index.add(pos, c.fingerprint, c.published_at, guard=a.tags.cities,
-                                source=source.id)
+                batch_index.add(pos, c.fingerprint, c.published_at, guard=guard,
+                                source=source.id, places=places)
             out.append(NewItem(item=c, summary=a.summary, tags=a.tags, fetched_at=now,
                                story_id=story_id, same_as=same_as))
         return out
