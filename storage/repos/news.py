@@ -283,3 +283,23 @@ class NewsRepo(Repo):
                                          .where(stories.c.first_seen_at >= aware(since)))
                          ).scalar()
         return int(n_items or 0), int(n_stories or 0)
+
+    async def place_counts_since(self, since: datetime, codes: Sequence[str]
+                                 ) -> dict[str, int]:
+        """How many stories published since `since` carry each of these place codes (a
+        story carries its places' ancestors too, so an oblast counts every story inside
+        it); codes without a story are left out."""
+        if not codes:
+            return {}
+        out: dict[str, int] = {}
+        async with self.session.begin() as s:
+            for chunk in chunks(list(dict.fromkeys(codes)), CHUNK):
+                # One index range per code (kind, key, published_at).
+                res = await s.execute(
+                    select(story_tags.c.key, func.count())
+                    .where(story_tags.c.kind == TagKind.PLACE.value,
+                           story_tags.c.key.in_(chunk),
+                           story_tags.c.published_at >= aware(since))
+                    .group_by(story_tags.c.key))
+                out.update({key: int(n) for key, n in res})
+        return out
