@@ -7,26 +7,38 @@ failure count and last error, with a backoff, and the other sources go on.
 No source is ever dropped or paused by the poller: "permanent" failures (404, 410, an
 unsafe address) back off exactly like transient ones, up to poller.max_backoff, so a feed
 that comes back is picked up by itself; the error stays visible in /sources until then.
+
+Telegram channel sources (bot.news.channels) go through the same cycle: their preview page
+is fetched from `telegram_preview.base_url` without following redirects (a channel with no
+public preview redirects to its card), at most once per `poller.telegram_interval` per
+channel (with jitter) and `telegram_preview.max_requests_per_minute` for all channels
+together (a channel over budget is deferred, not counted as failing), under a body cap of
+its own. The first read of a channel stores its posts without alerting any of them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import logging
+import random
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock
-from bot.config import PollerConfig
+from bot.config import PollerConfig, TelegramPreviewConfig
 from bot.domain import Source, SourceConfig, Story
-from bot.errors import FeedParseError, FetchError
+from bot.errors import FeedParseError, FetchError, FetchRedirected
+from bot.news.channels import RequestBudget, channel_of, preview_url
 from bot.news.fetch import Fetcher, FetchResult
 from bot.news.parse import ParsedFeed, parse_feed
 from bot.news.schedule import next_check
+from bot.news.telegram_preview import parse_preview
 from bot.news.urls import validate_source_url
 from storage.repos.sources import SourceCheck
 
@@ -35,6 +47,9 @@ if TYPE_CHECKING:
     from storage.store import Store
 
 log = logging.getLogger("herald.poller")
+
+# A channel's next read comes up to this fraction of its interval late, at random.
+CHANNEL_JITTER = 0.2
 
 StoriesCallback = Callable[[Sequence[Story]], Awaitable[object]]
 PendingCallback = Callable[[], Awaitable[object]]
@@ -72,12 +87,19 @@ class CycleReport:
     errors: tuple[tuple[str, str], ...]  # (source name, error)
     merged: int = 0  # new items that joined an existing story (another source's)
     elapsed: float = field(default=0.0, compare=False)
+    updated: int = 0  # stored items whose text changed at the source (edited posts)
+    deferred: int = 0  # channels not asked this cycle: the preview request budget was spent
 
     def summary(self) -> str:
         """The one-line summary printed and logged after each cycle."""
-        return (f"sources fetched {self.fetched}, not modified {self.not_modified}, "
+        line = (f"sources fetched {self.fetched}, not modified {self.not_modified}, "
                 f"failed {self.failed}; items new {self.new_items} "
                 f"({self.merged} joined known stories); stories new {len(self.new_stories)}")
+        if self.updated:
+            line += f"; items edited {self.updated}"
+        if self.deferred:
+            line += f"; channels deferred {self.deferred} (preview request budget)"
+        return line
 
 
 @dataclass
@@ -89,6 +111,8 @@ class _Tally:
     new_stories: list[Story] = field(default_factory=list)
     merged: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
+    updated: int = 0
+    deferred: int = 0
 
 
 class Poller:
@@ -96,7 +120,8 @@ class Poller:
 
     def __init__(self, store: Store, pipeline: Pipeline, fetcher: Fetcher, cfg: PollerConfig,
                  clock: Clock, on_new_stories: StoriesCallback | None = None,
-                 queue_pending: PendingCallback | None = None) -> None:
+                 queue_pending: PendingCallback | None = None,
+                 preview: TelegramPreviewConfig | None = None) -> None:
         self.store = store
         self.pipeline = pipeline
         self.fetcher = fetcher
@@ -116,6 +141,12 @@ class Poller:
         # and the workers and the main process each need one ready while the other works
         # (bench_pipeline). Fetching stays concurrent either way.
         self._cpu_lane = asyncio.Semaphore(2 * pipeline.cpu.workers + 1)
+        # Channel previews: the same guarded client, a body cap of their own.
+        self.preview = preview or TelegramPreviewConfig()
+        self.preview_fetcher = Fetcher(
+            dataclasses.replace(cfg, max_body_bytes=self.preview.max_body_bytes),
+            client=fetcher.client)
+        self.preview_budget = RequestBudget(self.preview.max_requests_per_minute)
 
     async def sync_sources(self, configs: Sequence[SourceConfig]) -> None:
         """Bring the database's sources in line with the config (see SourceRepo)."""
@@ -151,7 +182,8 @@ class Poller:
         return CycleReport(fetched=tally.fetched, not_modified=tally.not_modified,
                            failed=tally.failed, new_items=tally.new_items,
                            new_stories=tuple(tally.new_stories), errors=tuple(tally.errors),
-                           merged=tally.merged, elapsed=time.perf_counter() - started)
+                           merged=tally.merged, elapsed=time.perf_counter() - started,
+                           updated=tally.updated, deferred=tally.deferred)
 
     async def _run_batch(self, batch: Sequence[Source], tally: _Tally) -> None:
         checks = await asyncio.gather(*(self._poll_source(s, tally) for s in batch))
@@ -164,6 +196,9 @@ class Poller:
 
     async def _poll_source(self, source: Source, tally: _Tally) -> SourceCheck:
         """Fetch, parse and process one source; every outcome becomes a SourceCheck."""
+        channel = channel_of(source.url)
+        if channel is not None:
+            return await self._poll_channel(source, channel, tally)
         try:
             result = await self.fetcher.fetch(source.url, etag=source.etag,
                                               last_modified=source.last_modified)
@@ -184,16 +219,58 @@ class Poller:
             return self._failure(source, f"internal error: {type(exc).__name__}: {exc}",
                                  None, tally)
 
-    def _not_modified(self, source: Source, result: FetchResult) -> SourceCheck:
+    async def _poll_channel(self, source: Source, channel: str, tally: _Tally) -> SourceCheck:
+        """Read one Telegram channel's preview page; every outcome becomes a SourceCheck."""
+        # Never more often than telegram_interval, whatever the source says.
+        source = dataclasses.replace(
+            source, poll_interval=max(source.poll_interval, self.cfg.telegram_interval))
+        now = self.clock.now()
+        wait = self.preview_budget.reserve(now)
+        if wait:
+            tally.deferred += 1
+            return SourceCheck(source.id, "deferred", now,
+                               now + timedelta(seconds=wait + random.uniform(0, 5)))
+        first_read = source.last_success_at is None
+        try:
+            result = await self.preview_fetcher.fetch(
+                preview_url(self.preview.base_url, channel), etag=source.etag,
+                last_modified=source.last_modified, follow_redirects=False)
+            if result.status == "not_modified":
+                tally.not_modified += 1
+                return self._not_modified(source, result, jitter=CHANNEL_JITTER)
+            async with self._cpu_lane:
+                # The posts already there on the first read are the channel's past: stored,
+                # searchable, never alerted.
+                parsed, outcome = await self.pipeline.process_preview(
+                    source, channel, result.body, queue_alerts=not first_read)
+            check = await self._processed(source, result, parsed, outcome, tally,
+                                          alert=not first_read, jitter=CHANNEL_JITTER)
+            tally.fetched += 1
+            return check
+        except FetchRedirected as exc:
+            return self._failure(source, f"@{channel} has no public web preview (t.me "
+                                 f"redirects to {exc.location}): it cannot be read without "
+                                 "an account", None, tally)
+        except (FetchError, FeedParseError) as exc:
+            return self._failure(source, str(exc), getattr(exc, "retry_after", None), tally)
+        except Exception as exc:  # a bug must cost one source, not the cycle
+            log.exception("source failed unexpectedly", extra={"source": source.name})
+            return self._failure(source, f"internal error: {type(exc).__name__}: {exc}",
+                                 None, tally)
+
+    def _not_modified(self, source: Source, result: FetchResult, *,
+                      jitter: float = 0.0) -> SourceCheck:
         now = self.clock.now()
         when = next_check(now=now, interval=source.poll_interval, failures=0, cfg=self.cfg,
-                          max_age=result.max_age, retry_after=result.retry_after)
+                          max_age=result.max_age, retry_after=result.retry_after,
+                          jitter=jitter)
         return SourceCheck(source.id, "not_modified", now, when, etag=result.etag,
                            last_modified=result.last_modified,
                            new_url=result.permanent_redirect_to)
 
     async def _processed(self, source: Source, result: FetchResult, parsed: ParsedFeed,
-                         outcome: PipelineResult, tally: _Tally) -> SourceCheck:
+                         outcome: PipelineResult, tally: _Tally, *, alert: bool = True,
+                         jitter: float = 0.0) -> SourceCheck:
         if result.permanent_redirect_to:
             log.info("source moved permanently",
                      extra={"source": source.name, "to": result.permanent_redirect_to})
@@ -202,9 +279,13 @@ class Poller:
         tally.new_items += outcome.new_items
         tally.new_stories.extend(outcome.new_stories)
         tally.merged += outcome.merged
+        tally.updated += outcome.updated
         for err in outcome.errors:
             log.info("item skipped", extra={"source": source.name, "error": str(err)})
-        if outcome.new_stories and self.on_new_stories is not None:
+        if not alert and outcome.new_stories:
+            log.info("first read: stored without alerts",
+                     extra={"source": source.name, "stories": len(outcome.new_stories)})
+        elif outcome.new_stories and self.on_new_stories is not None:
             try:
                 await self.on_new_stories(outcome.new_stories)
             except Exception:
@@ -213,7 +294,7 @@ class Poller:
         now = self.clock.now()
         when = next_check(now=now, interval=source.poll_interval, failures=0, cfg=self.cfg,
                           ttl_minutes=parsed.ttl, max_age=result.max_age,
-                          retry_after=result.retry_after)
+                          retry_after=result.retry_after, jitter=jitter)
         # Validators are stored only after the items are safely processed: if anything
         # above failed, the next poll gets the full body again and nothing is lost.
         return SourceCheck(source.id, "ok", now, when, etag=result.etag,
@@ -257,4 +338,20 @@ class Poller:
         result = await self.fetcher.fetch(url)
         return await asyncio.to_thread(parse_feed, result.body, url=result.final_url,
                                        content_type=result.content_type)
+
+    async def check_channel(self, channel: str) -> ParsedFeed:
+        """Fetch and parse a channel's preview once (for /addsource); raises FetchError or
+        FeedParseError with a message fit to show. Counts against the preview budget."""
+        wait = self.preview_budget.reserve(self.clock.now())
+        if wait:
+            raise FetchError(f"too many channel preview requests this minute; try again in "
+                             f"{wait:.0f} s")
+        try:
+            result = await self.preview_fetcher.fetch(
+                preview_url(self.preview.base_url, channel), follow_redirects=False)
+        except FetchRedirected as exc:
+            raise FetchError(f"@{channel} has no public web preview (t.me redirects to "
+                             f"{exc.location}); only public channels with a preview can be "
+                             "read") from None
+        return await asyncio.to_thread(parse_preview, result.body, channel)
 
