@@ -189,6 +189,17 @@ class FeedServer:
             etag=f'"{digest}"' if etag else None,
             last_modified=modified if last_modified else None, chunked=chunked)
 
+    def set_channel(self, channel: str, page: bytes, *,
+                    older: dict[int, bytes] | None = None) -> None:
+        """Serve a channel's preview page at /s/<channel> as t.me does (HTML, no validators),
+        and older pages at /s/<channel>?before=<id>."""
+        kind = "text/html; charset=utf-8"
+        self.set_feed(f"/s/{channel}", page, content_type=kind, etag=False,
+                      last_modified=False)
+        for before, body in (older or {}).items():
+            self.set_feed(f"/s/{channel}?before={before}", body, content_type=kind,
+                          etag=False, last_modified=False)
+
     def set_status(self, path: str, status: int, headers: dict[str, str] | None = None,
                    body: bytes = b"") -> None:
         """Answer path with this status, headers and body (errors, redirects, 429 ...)."""
