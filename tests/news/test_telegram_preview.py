@@ -64,6 +64,7 @@ def test_stage_keeps_the_forward_origin_on_the_clean_item() -> None:
 
 def test_every_post_is_read_and_the_older_page_too() -> None:
     posts, title = read_posts(page("slobidska_ova.html"), "slobidska_ova")
+    assert title == "Слобідська ОВА (вигаданий канал)"
     assert [p.id for p in posts] == [1201, 1202, 1203, 1206, 1207, 1208, 1209]
     assert [bool(p.text) for p in posts] == [True] * 4 + [False, False, True]
     older = parse_preview(page("slobidska_ova_before_1201.html"), "slobidska_ova")
