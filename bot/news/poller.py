@@ -50,6 +50,10 @@ log = logging.getLogger("herald.poller")
 
 # A channel's next read comes up to this fraction of its interval late, at random.
 CHANNEL_JITTER = 0.2
+# When every post of a channel's page is new (more were posted since the last read than
+# the page shows), older pages (?before=<id>) are read too, up to this many, each within
+# the preview request budget.
+CATCH_UP_PAGES = 3
 
 StoriesCallback = Callable[[Sequence[Story]], Awaitable[object]]
 PendingCallback = Callable[[], Awaitable[object]]
@@ -246,6 +250,8 @@ class Poller:
             check = await self._processed(source, result, parsed, outcome, tally,
                                           alert=not first_read, jitter=CHANNEL_JITTER)
             tally.fetched += 1
+            if not first_read:
+                await self._catch_up(source, channel, parsed, outcome, tally)
             return check
         except FetchRedirected as exc:
             return self._failure(source, f"@{channel} has no public web preview (t.me "
@@ -257,6 +263,35 @@ class Poller:
             log.exception("source failed unexpectedly", extra={"source": source.name})
             return self._failure(source, f"internal error: {type(exc).__name__}: {exc}",
                                  None, tally)
+
+    async def _catch_up(self, source: Source, channel: str, parsed: ParsedFeed,
+                        outcome: PipelineResult, tally: _Tally) -> None:
+        """Read older pages while a page held only new posts: nothing posted between two
+        reads is missed. Best effort: a failure here is logged, the newest page counts."""
+        for _page in range(CATCH_UP_PAGES):
+            if outcome.skipped or not outcome.new_items or parsed.before is None:
+                return  # the page reached posts already stored
+            if self.preview_budget.reserve(self.clock.now()):
+                log.info("channel catch-up deferred: preview request budget",
+                         extra={"source": source.name, "before": parsed.before})
+                return
+            url = preview_url(self.preview.base_url, channel, before=parsed.before)
+            try:
+                result = await self.preview_fetcher.fetch(url, follow_redirects=False)
+                async with self._cpu_lane:
+                    parsed, outcome = await self.pipeline.process_preview(
+                        source, channel, result.body)
+            except (FetchError, FeedParseError) as exc:
+                log.warning("channel catch-up failed",
+                            extra={"source": source.name, "url": url, "error": str(exc)})
+                return
+            except Exception:  # a bug: the newest page is stored, its check must count
+                log.exception("channel catch-up failed", extra={"source": source.name})
+                return
+            log.info("channel catch-up page read",
+                     extra={"source": source.name, "before": url.rsplit("=", 1)[1],
+                            "new_items": outcome.new_items})
+            await self._account(source, parsed, outcome, tally, alert=True)
 
     def _not_modified(self, source: Source, result: FetchResult, *,
                       jitter: float = 0.0) -> SourceCheck:
@@ -274,6 +309,20 @@ class Poller:
         if result.permanent_redirect_to:
             log.info("source moved permanently",
                      extra={"source": source.name, "to": result.permanent_redirect_to})
+        await self._account(source, parsed, outcome, tally, alert=alert)
+        now = self.clock.now()
+        when = next_check(now=now, interval=source.poll_interval, failures=0, cfg=self.cfg,
+                          ttl_minutes=parsed.ttl, max_age=result.max_age,
+                          retry_after=result.retry_after, jitter=jitter)
+        # Validators are stored only after the items are safely processed: if anything
+        # above failed, the next poll gets the full body again and nothing is lost.
+        return SourceCheck(source.id, "ok", now, when, etag=result.etag,
+                           last_modified=result.last_modified,
+                           new_url=result.permanent_redirect_to)
+
+    async def _account(self, source: Source, parsed: ParsedFeed, outcome: PipelineResult,
+                       tally: _Tally, *, alert: bool) -> None:
+        """Count a processed body and hand its new stories to on_new_stories (if `alert`)."""
         if parsed.warning:
             log.info("feed warning", extra={"source": source.name, "warning": parsed.warning})
         tally.new_items += outcome.new_items
@@ -291,15 +340,6 @@ class Poller:
             except Exception:
                 # The stories stay marked in the alert queue: the next cycle queues them.
                 log.exception("on_new_stories failed", extra={"source": source.name})
-        now = self.clock.now()
-        when = next_check(now=now, interval=source.poll_interval, failures=0, cfg=self.cfg,
-                          ttl_minutes=parsed.ttl, max_age=result.max_age,
-                          retry_after=result.retry_after, jitter=jitter)
-        # Validators are stored only after the items are safely processed: if anything
-        # above failed, the next poll gets the full body again and nothing is lost.
-        return SourceCheck(source.id, "ok", now, when, etag=result.etag,
-                           last_modified=result.last_modified,
-                           new_url=result.permanent_redirect_to)
 
     def _failure(self, source: Source, error: str, retry_after: float | None,
                  tally: _Tally) -> SourceCheck:

@@ -51,7 +51,10 @@ def parse_preview(body: bytes, channel: str) -> ParsedFeed:
     FeedParseError when the page is empty, too big, not a preview or has no posts."""
     posts, title = read_posts(body, channel)
     items = tuple(item for post in posts if (item := post_to_item(post)) is not None)
-    return ParsedFeed(title=title, items=items, ttl=None, warning=None)
+    # Older posts are at ?before=<the oldest post shown> (the page's "more" link says so).
+    before = min(p.id for p in posts) if posts else None
+    return ParsedFeed(title=title, items=items, ttl=None, warning=None,
+                      before=before if before and before > 1 else None)
 
 
 def read_posts(body: bytes, channel: str) -> tuple[list[PreviewPost], str | None]:

@@ -266,3 +266,30 @@ async def test_older_pages_are_served_by_before(server: FeedServer, env: Env) ->
     older = await env.poller.preview_fetcher.fetch(server.url("/s/slobidska_ova?before=1201"))
     assert b"slobidska_ova/1209" in newest.body and b"slobidska_ova/1209" not in older.body
     assert b"slobidska_ova/1198" in older.body
+
+
+async def test_posts_beyond_the_page_are_read_from_older_pages(env: Env) -> None:
+    """More posts than the page shows appeared between two reads: the older page
+    (?before=<oldest shown>) is read too, until it reaches posts already stored."""
+    await follow(env, 1, "izium")  # post 1203 is only on the older page by then
+    env.server.set_channel("slobidska_ova", page("slobidska_ova_before_1201.html"))
+    await env.poller.sync_sources([channel("slobidska_ova")])
+    first = await env.poller.run_cycle()
+    assert first.new_items == 3 and env.server.request_count("/s/slobidska_ova") == 1
+
+    # 1202-1210 now fill the page; 1201 has scrolled off it, to the older page
+    newest = page("slobidska_ova.html")
+    start = newest.index(b'<div class="tgme_widget_message_wrap')
+    post_1201 = newest[start:newest.index(b'<div class="tgme_widget_message_wrap', start + 10)]
+    older = page("slobidska_ova_before_1201.html")
+    cut = older.rindex(b"</section>")
+    env.server.set_channel("slobidska_ova", page("slobidska_ova_later.html"),
+                           older={1202: older[:cut] + post_1201 + older[cut:]})
+    env.clock.advance(75)
+    second = await env.poller.run_cycle()
+    pages = [(r.path, r.query) for r in env.server.requests]
+    assert pages == [("/s/slobidska_ova", ""), ("/s/slobidska_ova", ""),
+                     ("/s/slobidska_ova", "before=1202")]  # and no further: 1198-1200 known
+    assert second.new_items == 5 + 1
+    assert await env.store.news.item_by_url("https://t.me/slobidska_ova/1201") is not None
+    assert await env.outbox_chats() == [1]  # 1203 (Izium) alerted once
