@@ -97,7 +97,7 @@ def _read_post(node: LexborNode, channel: str) -> PreviewPost | None:
     classes = (node.attributes.get("class") or "").split()
     text = ""
     if "service_message" not in classes:
-        body = node.css_first("div.tgme_widget_message_text")
+        body = _own_text(node)
         if body is not None:
             text = _post_text(body)
     when = None
@@ -106,6 +106,21 @@ def _read_post(node: LexborNode, channel: str) -> PreviewPost | None:
         when = _parse_time(stamp.attributes.get("datetime"))
     return PreviewPost(channel=m.group(1).lower(), id=int(m.group(2)), text=text,
                        published_at=when, forwarded_from=_forwarded_from(node))
+
+
+def _own_text(message: LexborNode) -> LexborNode | None:
+    """The post's own text div: not the quoted text of the post it replies to."""
+    for div in message.css("div.tgme_widget_message_text"):
+        parent = div.parent
+        quoted = False
+        while parent is not None and parent is not message and parent.tag != "html":
+            if "tgme_widget_message_reply" in (parent.attributes.get("class") or ""):
+                quoted = True
+                break
+            parent = parent.parent
+        if not quoted:
+            return div
+    return None
 
 
 def _post_text(node: LexborNode) -> str:

@@ -150,3 +150,22 @@ def test_request_budget_is_a_sliding_minute() -> None:
     assert budget.reserve(t0 + timedelta(seconds=59)) == pytest.approx(1)
     assert budget.reserve(t0 + timedelta(seconds=60)) == 0  # the first one left the window
     assert budget.reserve(t0 + timedelta(seconds=61)) == pytest.approx(9)
+
+
+def test_a_reply_gives_its_own_text_not_the_quoted_one() -> None:
+    body = b"""<html><body><section class="tgme_channel_history">
+    <div class="tgme_widget_message_wrap"><div class="tgme_widget_message" data-post="chan_x/7">
+      <div class="tgme_widget_message_bubble">
+        <a class="tgme_widget_message_reply" href="https://t.me/chan_x/5">
+          <div class="tgme_widget_message_author"><span>chan_x</span></div>
+          <div class="tgme_widget_message_text js-message_reply_text">The quoted post</div>
+        </a>
+        <div class="tgme_widget_message_text js-message_text">Update: the bridge is open<br>
+          Traffic resumed at 9:00.</div>
+        <a class="tgme_widget_message_date" href="https://t.me/chan_x/7">
+          <time datetime="2026-12-07T09:00:00+00:00"></time></a>
+      </div></div></div>
+    </section></body></html>"""
+    (item,) = parse_preview(body, "chan_x").items
+    assert (item.title, item.content_html) == ("Update: the bridge is open",
+                                               "Traffic resumed at 9:00.")
