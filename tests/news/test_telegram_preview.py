@@ -169,3 +169,13 @@ def test_a_reply_gives_its_own_text_not_the_quoted_one() -> None:
     (item,) = parse_preview(body, "chan_x").items
     assert (item.title, item.content_html) == ("Update: the bridge is open",
                                                "Traffic resumed at 9:00.")
+
+
+def test_a_forward_from_a_hidden_sender_is_known_by_its_name() -> None:
+    body = page("slobidska_ova.html").replace(
+        b'<a class="tgme_widget_message_forwarded_from_name" '
+        b'href="https://t.me/kharkiv_rada_demo/5531"><span dir="auto">',
+        b'<span class="tgme_widget_message_forwarded_from_name"><span dir="auto">')
+    forwarded = [i for i in parse_preview(body, "slobidska_ova").items if i.author]
+    assert [i.author for i in forwarded] == [
+        "name:харківська міська рада (вигаданий канал)"]
