@@ -33,12 +33,12 @@ from typing import TYPE_CHECKING
 from bot.clock import Clock
 from bot.config import PollerConfig, TelegramPreviewConfig
 from bot.domain import Source, SourceConfig, Story
-from bot.errors import FeedParseError, FetchError, FetchRedirected
-from bot.news.channels import RequestBudget, channel_of, preview_url
+from bot.errors import FeedParseError, FetchError
+from bot.news.channel_reader import ChannelReader
+from bot.news.channels import channel_of
 from bot.news.fetch import Fetcher, FetchResult
 from bot.news.parse import ParsedFeed, parse_feed
 from bot.news.schedule import next_check
-from bot.news.telegram_preview import parse_preview
 from bot.news.urls import validate_source_url
 from storage.repos.sources import SourceCheck
 
@@ -145,12 +145,7 @@ class Poller:
         # and the workers and the main process each need one ready while the other works
         # (bench_pipeline). Fetching stays concurrent either way.
         self._cpu_lane = asyncio.Semaphore(2 * pipeline.cpu.workers + 1)
-        # Channel previews: the same guarded client, a body cap of their own.
-        self.preview = preview or TelegramPreviewConfig()
-        self.preview_fetcher = Fetcher(
-            dataclasses.replace(cfg, max_body_bytes=self.preview.max_body_bytes),
-            client=fetcher.client)
-        self.preview_budget = RequestBudget(self.preview.max_requests_per_minute)
+        self.channels = ChannelReader(cfg, preview or TelegramPreviewConfig(), fetcher)
 
     async def sync_sources(self, configs: Sequence[SourceConfig]) -> None:
         """Bring the database's sources in line with the config (see SourceRepo)."""
@@ -229,16 +224,15 @@ class Poller:
         source = dataclasses.replace(
             source, poll_interval=max(source.poll_interval, self.cfg.telegram_interval))
         now = self.clock.now()
-        wait = self.preview_budget.reserve(now)
+        wait = self.channels.reserve(now)
         if wait:
             tally.deferred += 1
             return SourceCheck(source.id, "deferred", now,
                                now + timedelta(seconds=wait + random.uniform(0, 5)))
         first_read = source.last_success_at is None
         try:
-            result = await self.preview_fetcher.fetch(
-                preview_url(self.preview.base_url, channel), etag=source.etag,
-                last_modified=source.last_modified, follow_redirects=False)
+            result = await self.channels.fetch(channel, etag=source.etag,
+                                               last_modified=source.last_modified)
             if result.status == "not_modified":
                 tally.not_modified += 1
                 return self._not_modified(source, result, jitter=CHANNEL_JITTER)
@@ -253,10 +247,6 @@ class Poller:
             if not first_read:
                 await self._catch_up(source, channel, parsed, outcome, tally)
             return check
-        except FetchRedirected as exc:
-            return self._failure(source, f"@{channel} has no public web preview (t.me "
-                                 f"redirects to {exc.location}): it cannot be read without "
-                                 "an account", None, tally)
         except (FetchError, FeedParseError) as exc:
             return self._failure(source, str(exc), getattr(exc, "retry_after", None), tally)
         except Exception as exc:  # a bug must cost one source, not the cycle
@@ -271,25 +261,25 @@ class Poller:
         for _page in range(CATCH_UP_PAGES):
             if outcome.skipped or not outcome.new_items or parsed.before is None:
                 return  # the page reached posts already stored
-            if self.preview_budget.reserve(self.clock.now()):
+            before = parsed.before
+            if self.channels.reserve(self.clock.now()):
                 log.info("channel catch-up deferred: preview request budget",
-                         extra={"source": source.name, "before": parsed.before})
+                         extra={"source": source.name, "before": before})
                 return
-            url = preview_url(self.preview.base_url, channel, before=parsed.before)
             try:
-                result = await self.preview_fetcher.fetch(url, follow_redirects=False)
+                result = await self.channels.fetch(channel, before=before)
                 async with self._cpu_lane:
                     parsed, outcome = await self.pipeline.process_preview(
                         source, channel, result.body)
             except (FetchError, FeedParseError) as exc:
-                log.warning("channel catch-up failed",
-                            extra={"source": source.name, "url": url, "error": str(exc)})
+                log.warning("channel catch-up failed", extra={
+                    "source": source.name, "before": before, "error": str(exc)})
                 return
             except Exception:  # a bug: the newest page is stored, its check must count
                 log.exception("channel catch-up failed", extra={"source": source.name})
                 return
             log.info("channel catch-up page read",
-                     extra={"source": source.name, "before": url.rsplit("=", 1)[1],
+                     extra={"source": source.name, "before": before,
                             "new_items": outcome.new_items})
             await self._account(source, parsed, outcome, tally, alert=True)
 
@@ -382,16 +372,4 @@ class Poller:
     async def check_channel(self, channel: str) -> ParsedFeed:
         """Fetch and parse a channel's preview once (for /addsource); raises FetchError or
         FeedParseError with a message fit to show. Counts against the preview budget."""
-        wait = self.preview_budget.reserve(self.clock.now())
-        if wait:
-            raise FetchError(f"too many channel preview requests this minute; try again in "
-                             f"{wait:.0f} s")
-        try:
-            result = await self.preview_fetcher.fetch(
-                preview_url(self.preview.base_url, channel), follow_redirects=False)
-        except FetchRedirected as exc:
-            raise FetchError(f"@{channel} has no public web preview (t.me redirects to "
-                             f"{exc.location}); only public channels with a preview can be "
-                             "read") from None
-        return await asyncio.to_thread(parse_preview, result.body, channel)
-
+        return await self.channels.check(channel, self.clock.now())

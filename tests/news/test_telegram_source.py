@@ -262,8 +262,8 @@ async def test_check_channel_for_addsource(env: Env) -> None:
 async def test_older_pages_are_served_by_before(server: FeedServer, env: Env) -> None:
     server.set_channel("slobidska_ova", page("slobidska_ova.html"),
                        older={1201: page("slobidska_ova_before_1201.html")})
-    newest = await env.poller.preview_fetcher.fetch(server.url("/s/slobidska_ova"))
-    older = await env.poller.preview_fetcher.fetch(server.url("/s/slobidska_ova?before=1201"))
+    newest = await env.poller.channels.fetch("slobidska_ova")
+    older = await env.poller.channels.fetch("slobidska_ova", before=1201)
     assert b"slobidska_ova/1209" in newest.body and b"slobidska_ova/1209" not in older.body
     assert b"slobidska_ova/1198" in older.body
 
