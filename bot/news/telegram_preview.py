@@ -166,7 +166,12 @@ def _text(node: LexborNode | None) -> str:
 
 def split_title(text: str) -> tuple[str, str]:
     """A post's title (its first line, or that line's first sentence when long) and the
-    rest. Leading emoji and symbols ("🔴", "⚡️") are left out of the title."""
+    rest. Leading emoji and symbols ("🔴", "⚡️") are left out of the title, and so are
+    leading lines of nothing else ("🔴🔴🔴")."""
+    lines = text.split("\n")
+    while len(lines) > 1 and not any(ch.isalnum() for ch in lines[0]):
+        lines.pop(0)
+    text = "\n".join(lines)
     first, _, rest = text.partition("\n")
     first = _strip_symbols(first)
     if len(first) > TITLE_LIMIT:

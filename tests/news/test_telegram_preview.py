@@ -74,6 +74,8 @@ def test_every_post_is_read_and_the_older_page_too() -> None:
 
 def test_title_is_the_first_line_or_its_first_sentence() -> None:
     assert split_title("⚡️ Коротко\nДалі текст") == ("Коротко", "Далі текст")
+    assert split_title("🔴🔴🔴\n\nУвага! Загроза удару\nДалі") == ("Увага! Загроза удару", "Далі")
+    assert split_title("‼️") == ("‼️", "")  # nothing else to take
     long_line = "Перше речення про подію в Харкові. " + "Друге речення дуже довге " * 12
     title, rest = split_title(long_line + "\nІнший рядок")
     assert title == "Перше речення про подію в Харкові."
