@@ -189,10 +189,18 @@ class Pipeline:
         errors.extend(more_errors)
         edits = [ItemEdit(key=a.item.key, title=a.item.title, text=a.item.text,
                           summary=a.summary, tags=a.tags) for a in analysed]
-        n = await self.store.news.update_items(edits) if edits else 0
-        if n:
-            log.info("edited items updated", extra={"source": source.name, "items": n})
-        return n
+        if not edits:
+            return 0
+        async with self._lock:  # the index changes only under the lock
+            done = await self.store.news.update_items(edits)
+            by_key = {a.item.key: a for a in analysed}
+            for e in done:
+                if e.lead:  # later reports are compared with what the story says now
+                    a = by_key[e.key]
+                    self.index.refresh(e.story_id, a.item.fingerprint, guard=a.tags.cities)
+        if done:
+            log.info("edited items updated", extra={"source": source.name, "items": len(done)})
+        return len(done)
 
     async def _publishers(self, analysed: Sequence[Analysed]) -> dict[str, int]:
         """Who grouping counts as the publisher of each forwarded item's origin: the

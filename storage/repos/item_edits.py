@@ -49,9 +49,18 @@ def _union(first: Sequence[str], second: Sequence[str]) -> list[str]:
     return out
 
 
-def update_items(conn: Connection, edits: Sequence[ItemEdit]) -> int:
-    """Apply the edits; return how many items were updated. No commit."""
-    done = 0
+@dataclass(frozen=True, slots=True)
+class EditedItem:
+    """An item updated by update_items: its story, and whether it leads it."""
+
+    key: str
+    story_id: int
+    lead: bool
+
+
+def update_items(conn: Connection, edits: Sequence[ItemEdit]) -> list[EditedItem]:
+    """Apply the edits; return the items updated. No commit."""
+    done: list[EditedItem] = []
     insert = (sqlite if conn.dialect.name == "sqlite" else postgresql).insert
     for e in edits:
         row = conn.execute(select(items.c.id, items.c.story_id, items.c.url)
@@ -60,17 +69,18 @@ def update_items(conn: Connection, edits: Sequence[ItemEdit]) -> int:
             continue  # removed meanwhile (its source was removed)
         conn.execute(update(items).where(items.c.id == row.id).values(
             title=e.title, text=e.text, summary=e.summary, tags=tags_to_json(e.tags)))
-        done += 1
         story = conn.execute(select(stories.c.url, stories.c.cities, stories.c.topics,
                                     stories.c.places, stories.c.published_at)
                              .where(stories.c.id == row.story_id)).first()
         if story is None:
             continue
+        lead = story.url is not None and story.url == row.url
+        done.append(EditedItem(e.key, row.story_id, lead))
         values: dict[str, Any] = {
             "cities": _union(story.cities or [], e.tags.cities),
             "topics": _union(story.topics or [], e.tags.topics),
             "places": _union(story.places or [], e.tags.places)}
-        if story.url is not None and story.url == row.url:  # the item leads its story
+        if lead:
             values.update(title=e.title, text=e.text, summary=e.summary)
         conn.execute(update(stories).where(stories.c.id == row.story_id).values(values))
         at = aware(story.published_at)

@@ -239,3 +239,20 @@ def test_reports_in_other_languages_join_by_their_specifics() -> None:
                         "At 21:10 debris of a drone fell on a street in Sumy, governor Oleh "
                         "Hryhorov said; 1,200 households lost power.")
     assert idx.find(other, NOW + timedelta(hours=2), guard=("sumy",), source=3) is None
+
+
+def test_refresh_replaces_a_storys_fingerprint_and_keeps_its_publishers() -> None:
+    at = datetime(2026, 12, 7, 8, tzinfo=UTC)
+    old = fingerprint("Евакуація з Куп'янська: вивезли 37 людей",
+                      "Сьогодні з Куп'янської громади вивезли 37 людей, серед них 12 дітей.")
+    new = fingerprint("Евакуація з Куп'янська: вивезли 41 людину",
+                      "Сьогодні з Куп'янської громади вивезли 41 людину, серед них 14 дітей. "
+                      "Автобус прямує до Харкова, людей зустрічають волонтери.")
+    index = StoryIndex()
+    index.add(7, old, at, source=3, guard=("kupiansk",))
+    index.attach(7, 4)
+    index.refresh(7, new, guard=("kupiansk",))
+    index.refresh(99, new)  # unknown: nothing happens
+    assert index._stories[7].fingerprint == new and index._stories[7].sources == {3, 4}
+    assert index._stories[7].at == at and len(index) == 1
+    assert index.find(new, at, guard=("kupiansk",)) == 7

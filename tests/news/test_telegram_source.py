@@ -18,6 +18,7 @@ from bot.config import PollerConfig, TelegramPreviewConfig
 from bot.domain import Source, SourceConfig, TagKind
 from bot.news.channels import channel_source_url
 from bot.news.classify import get_classifier
+from bot.news.dedup import fingerprint
 from bot.news.fetch import Fetcher
 from bot.news.pipeline import Pipeline
 from bot.news.poller import CHANNEL_JITTER, Poller
@@ -131,6 +132,9 @@ async def test_first_read_stores_quietly_then_new_posts_alert_and_edits_update_i
     assert story is not None and "41 людину" in story.summary
     assert [s.id for s in await env.store.news.latest_by_tag(TagKind.CITY, "kupiansk")] == [
         story.id]
+    # later reports are grouped against the corrected post
+    assert env.pipeline.index._stories[story.id].fingerprint == fingerprint(edited.title,
+                                                                            edited.text)
 
     # the same page again: nothing new, nothing edited, nobody alerted again
     env.clock.advance(75)
