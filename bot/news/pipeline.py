@@ -73,9 +73,10 @@ class Pipeline:
         """Rebuild the near-duplicate index from the stories of the recent window."""
         now = self.clock.now()
         rows = await self.store.news.recent_fingerprints(now - self.window)
-        for story_id, fp, published in rows:
+        for row in rows:
             # Seen "now": kept for one more window at most, never forgotten too early.
-            self.index.add(story_id, fp, published, seen=now)
+            self.index.add(row.id, row.fingerprint, row.published_at, seen=now,
+                           guard=row.cities, places=row.places)
         self._pruned_at = now
         log.info("story index loaded", extra={"stories": len(rows)})
 
@@ -169,7 +170,8 @@ class Pipeline:
                 if st.new_story:
                     new_stories.append(st.story)
                     self.index.add(st.story.id, c.fingerprint, c.published_at,
-                                   guard=st.item.tags.cities, source=publisher, seen=now)
+                                   guard=st.item.tags.cities, source=publisher, seen=now,
+                                   places=st.item.tags.places)
                 else:
                     merged += 1
                     self.index.attach(st.story.id, publisher)
@@ -197,7 +199,8 @@ class Pipeline:
             for e in done:
                 if e.lead:  # later reports are compared with what the story says now
                     a = by_key[e.key]
-                    self.index.refresh(e.story_id, a.item.fingerprint, guard=a.tags.cities)
+                    self.index.refresh(e.story_id, a.item.fingerprint, guard=a.tags.cities,
+                                       places=a.tags.places)
         if done:
             log.info("edited items updated", extra={"source": source.name, "items": len(done)})
         return len(done)
@@ -230,16 +233,17 @@ class Pipeline:
         for pos, a in enumerate(analysed):
             c = a.item
             pub = (publishers or {}).get(c.origin, source.id) if c.origin else source.id
-            story_id = self.index.find(c.fingerprint, c.published_at, guard=a.tags.cities,
-                                       source=pub)
+            guard, places = a.tags.cities, a.tags.places
+            story_id = self.index.find(c.fingerprint, c.published_at, guard=guard,
+                                       source=pub, places=places)
             same_as = None
             if story_id is None:
-                same_as = batch_index.find(c.fingerprint, c.published_at, guard=a.tags.cities,
-                                           source=pub)
+                same_as = batch_index.find(c.fingerprint, c.published_at, guard=guard,
+                                           source=pub, places=places)
             if story_id is None and same_as is None:
                 # Only leads are indexed, so `same_as` always names a new story's lead.
-                batch_index.add(pos, c.fingerprint, c.published_at, guard=a.tags.cities,
-                                source=pub)
+                batch_index.add(pos, c.fingerprint, c.published_at, guard=guard,
+                                source=pub, places=places)
             out.append(NewItem(item=c, summary=a.summary, tags=a.tags, fetched_at=now,
                                story_id=story_id, same_as=same_as))
         return out

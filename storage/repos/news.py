@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, delete, func, or_, select
 
@@ -37,6 +37,17 @@ def _newest(stories: Iterable[Story], limit: int) -> list[Story]:
 def _like_pattern(word: str) -> str:
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+
+class IndexedStory(NamedTuple):
+    """A stored story as the near-duplicate index needs it after a restart."""
+
+    id: int
+    fingerprint: tuple[int, ...]
+    published_at: datetime
+    cities: tuple[str, ...]
+    places: tuple[str, ...]
 
 
 class NewsRepo(Repo):
@@ -98,15 +109,16 @@ class NewsRepo(Repo):
 
     # --- reading ----------------------------------------------------------------------
 
-    async def recent_fingerprints(self, since: datetime
-                                  ) -> list[tuple[int, tuple[int, ...], datetime]]:
-        """(story id, fingerprint, publication time) of stories first seen since `since`."""
+    async def recent_fingerprints(self, since: datetime) -> list[IndexedStory]:
+        """What the near-duplicate index keeps of the stories first seen since `since`."""
         async with self.session.begin() as s:
             res = await s.execute(
-                select(stories.c.id, stories.c.fingerprint, stories.c.published_at)
+                select(stories.c.id, stories.c.fingerprint, stories.c.published_at,
+                       stories.c.cities, stories.c.places)
                 .where(stories.c.first_seen_at >= aware(since))
                 .order_by(stories.c.first_seen_at))
-            return [(r.id, tuple(r.fingerprint), aware(r.published_at))
+            return [IndexedStory(r.id, tuple(r.fingerprint), aware(r.published_at),
+                                 tuple(r.cities or ()), tuple(r.places or ()))
                     for r in res if r.fingerprint]
 
     async def get_story(self, story_id: int) -> Story | None:
