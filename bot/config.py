@@ -252,7 +252,9 @@ def _source_kinds(data: dict[str, Any]) -> None:
             raise ConfigError(f"sources[{i}].url: a telegram source has a channel, not a url")
         src["url"] = channel_source_url(channel.lstrip("@"))
         src.setdefault("name", "@" + channel.lstrip("@").lower())
-        src.setdefault("poll_interval", interval)
+        given = src.get("poll_interval", interval)
+        # never more often than telegram_interval (the poller holds to it either way)
+        src["poll_interval"] = max(given, interval) if isinstance(given, int) else given
 
 
 def _validate(cfg: Config) -> None:

@@ -99,12 +99,18 @@ name = "Syniehubov"
 poll_interval = 300
 
 [[sources]]
+kind = "telegram"
+channel = "often_too"
+poll_interval = 30
+
+[[sources]]
 kind = "feed"
 name = "Wire"
 url = "https://wire.example/rss"
 """)
     cfg = load_config(f, env={})
-    oda, person, wire = cfg.sources
+    oda, person, often, wire = cfg.sources
+    assert often.poll_interval == 90  # never more often than poller.telegram_interval
     assert (oda.name, oda.url, oda.language, oda.cities, oda.poll_interval) == (
         "@kharkivoda", "https://t.me/s/kharkivoda", "uk", ("kharkiv",), 90)
     assert (person.name, person.url, person.poll_interval) == (
