@@ -955,6 +955,8 @@ class AdminUnits:
                 raions = [u for u in cands if self.cat[u] == "P"]
                 if len(raions) == 1:
                     h.chosen = raions[0]
+                else:  # "Оріхівська громада": the town's (Orikhiv), not a village's
+                    h.chosen = self._default_by_centre(cands)
         for h in hits:  # "на Запоріжжі" is the region (as "на Харківщині"); "у Запоріжжі"
             if h.chosen >= 0 and not h.phrase and h.on and \
                     self.city.get(h.chosen) in REGION_AFTER_NA:
@@ -985,6 +987,15 @@ class AdminUnits:
             kept = [u for u in h.cands if self.cat[u] in kinds]
             return kept or h.cands
         return h.cands
+
+    def _default_by_centre(self, cands: list[int]) -> int:
+        """Of raions or hromadas named alike, the one whose centre is a town that dwarfs
+        the others' centres; else -1."""
+        centres = {self.centre.get(u, -1): u for u in cands if self.cat[u] in "PH"}
+        if len(centres) != len(cands) or -1 in centres:
+            return -1
+        town = self._default(list(centres))
+        return centres[town] if town >= 0 else -1
 
     def _default(self, cands: list[int]) -> int:
         """A town that dwarfs its namesakes (Лиман, Миколаїв), or an oblast's own word."""
