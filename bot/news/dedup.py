@@ -493,6 +493,19 @@ class StoryIndex:
         for key in entry.keys:
             by_key.setdefault(key, set()).add(story_id)
 
+    def refresh(self, story_id: int, fingerprint: tuple[int, ...], *,
+                guard: Iterable[str] = (), places: Iterable[str] = ()) -> None:
+        """A story's lead changed (an edited post): index its new fingerprint, cities and
+        places, keeping when it happened, when it was seen and its publishers. Unknown
+        stories are left out."""
+        old = self._stories.get(story_id)
+        if old is None:
+            return
+        self.add(story_id, fingerprint, old.at, guard=guard, seen=old.seen, places=places)
+        entry = self._stories.get(story_id)
+        if entry is not None:
+            entry.sources = set(old.sources)
+
     def attach(self, story_id: int, source: int) -> None:
         """Record that another item of `source` joined the story."""
         entry = self._stories.get(story_id)

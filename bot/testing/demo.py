@@ -73,8 +73,13 @@ def demo_config(cfg: Config, base_url: str, desk: NewsDesk, *, own_database: boo
     admins = tuple(dict.fromkeys((*cfg.admins, DEMO_CHAT)))
     # A script types faster than a person: the flood limit must not refuse its lines.
     limits = replace(cfg.limits, commands_per_minute=max(cfg.limits.commands_per_minute, 600))
+    # The demo's channel is read from the local feed server, as often as the feeds.
+    preview = replace(cfg.telegram_preview, base_url=desk.server.url("/s/"),
+                      max_requests_per_minute=max(cfg.telegram_preview.max_requests_per_minute,
+                                                  600))
     return replace(cfg, telegram=telegram, poller=poller, database=database, admins=admins,
-                   limits=limits, sources=tuple(desk.source_configs()))
+                   limits=limits, sources=tuple(desk.source_configs()),
+                   telegram_preview=preview)
 
 
 class Transcript:
@@ -189,7 +194,7 @@ class DemoSession:
         cfg = demo_config(self.base_cfg, base_url, desk, own_database=self.own_database)
         store = await Store.open(cfg.database.url)  # migrates; learns what earlier runs stored
         try:
-            desk.start(await stored_demo_ids(store))
+            desk.start(await stored_demo_ids(store, desk.news))
         finally:
             await store.close()
 

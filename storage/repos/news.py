@@ -10,8 +10,9 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, delete, func, or_, select
 
 from bot.domain import Item, Story, TagKind
-from storage.repos import story_writer
+from storage.repos import item_edits, story_writer
 from storage.repos.base import Repo
+from storage.repos.item_edits import EditedItem, ItemEdit
 from storage.repos.news_rows import (
     CHUNK,
     STORY_COLS,
@@ -25,7 +26,7 @@ from storage.tables import alert_queue, items, stories, story_tags
 PHRASE_WINDOW = timedelta(days=7)  # how far back phrase lookups and searches scan
 _SCAN_PAGE = 500
 
-__all__ = ["PHRASE_WINDOW", "NewItem", "NewsRepo", "StoredItem"]
+__all__ = ["PHRASE_WINDOW", "EditedItem", "ItemEdit", "NewItem", "NewsRepo", "StoredItem"]
 
 
 def _newest(stories: Iterable[Story], limit: int) -> list[Story]:
@@ -65,6 +66,19 @@ class NewsRepo(Repo):
         if not batch:
             return []
         return await self.store.sync.transaction(story_writer.add_items, batch, queue_alerts)
+
+    async def item_contents(self, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """(title, text) of each of `keys` that is stored."""
+        if not keys:
+            return {}
+        return await self.store.sync.transaction(item_edits.item_contents, keys)
+
+    async def update_items(self, edits: Sequence[ItemEdit]) -> list[EditedItem]:
+        """Store the new content of edited items (and of the stories they lead) in one
+        transaction, queueing no alert; the items updated."""
+        if not edits:
+            return []
+        return await self.store.sync.transaction(item_edits.update_items, edits)
 
     # --- the alert queue: stories whose followers are not matched yet ------------------
 

@@ -276,3 +276,20 @@ def test_reports_about_unrelated_places_of_ukraine_never_merge() -> None:
     assert idx.find(fingerprint(*b), later, source=2, places=[village, raion, oblast]) is None
     # A report of the raion or the oblast may be the same event: no veto then.
     assert idx.find(fingerprint(*a), later, source=2, places=[oblast]) == 1
+
+
+def test_refresh_replaces_a_storys_fingerprint_and_keeps_its_publishers() -> None:
+    at = datetime(2026, 12, 7, 8, tzinfo=UTC)
+    old = fingerprint("Евакуація з Куп'янська: вивезли 37 людей",
+                      "Сьогодні з Куп'янської громади вивезли 37 людей, серед них 12 дітей.")
+    new = fingerprint("Евакуація з Куп'янська: вивезли 41 людину",
+                      "Сьогодні з Куп'янської громади вивезли 41 людину, серед них 14 дітей. "
+                      "Автобус прямує до Харкова, людей зустрічають волонтери.")
+    index = StoryIndex()
+    index.add(7, old, at, source=3, guard=("kupiansk",))
+    index.attach(7, 4)
+    index.refresh(7, new, guard=("kupiansk",))
+    index.refresh(99, new)  # unknown: nothing happens
+    assert index._stories[7].fingerprint == new and index._stories[7].sources == {3, 4}
+    assert index._stories[7].at == at and len(index) == 1
+    assert index.find(new, at, guard=("kupiansk",)) == 7
