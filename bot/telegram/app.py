@@ -17,6 +17,7 @@ from bot.telegram.handlers import (
     follow,
     follow_options,
     inline,
+    maps,
     news,
     settings,
     start,
@@ -70,7 +71,7 @@ def build_application(services: Services) -> Application:
     register_throttle(application)  # group -1: before every handler area
     # Order matters inside group 0: the first matching handler wins, so the catch-all
     # city/topic dispatcher and the unknown-command answer come after every command.
-    for area in (admin, settings, start, follow, unfollow, news, story, follow_options,
+    for area in (admin, settings, start, follow, unfollow, news, maps, story, follow_options,
                  inline):
         area.register(application)
     application.add_handler(news.shortcut_handler(application))
