@@ -285,11 +285,15 @@ class AlertService:
                 if state is not None:  # the chat has its alert: edit it if the story grew
                     shown = [s for s in matched if s.id in target.instant
                              or s.id in target.important or s.id in target.briefing_only]
-                    if (story.id in regrown and shown
+                    plan = self._plan(state, now)
+                    if (story.id in regrown and shown and plan.step is not Step.NONE
                             and target.status is not ChatStatus.BLOCKED):
                         # rendered as a new alert would be: the edit replaces it as a whole
-                        edits.append(self._edit(story, chat_id, state, texts.text(shown, lang),
-                                                texts.markup(shown, lang), now))
+                        edits.append((plan, OutgoingMessage(
+                            chat_id=chat_id, kind=DeliveryKind.EDIT,
+                            text=texts.text(shown, lang), reply_markup=texts.markup(shown, lang),
+                            story_id=story.id, dedup_key=f"edit:{story.id}:{story.source_count}",
+                            edit_message_id=plan.message_id, expires_at=plan.expires_at)))
                     continue
                 if not fresh:
                     continue
@@ -312,17 +316,12 @@ class AlertService:
             self.on_enqueued()
         return n
 
-    def _edit(self, story: Story, chat_id: int, state: AlertState, text: str,
-              markup: str | None, now: datetime) -> tuple[EditPlan, OutgoingMessage]:
-        plan = plan_edit(status=state.status, message_id=state.message_id,
+    def _plan(self, state: AlertState, now: datetime) -> EditPlan:
+        """What growth does to a chat's alert (bot.alerts.growth)."""
+        return plan_edit(status=state.status, message_id=state.message_id,
                          sent_at=state.sent_at, alert_id=state.alert_id, edits=state.edits,
                          pending_edit_id=state.pending_edit_id, now=now,
                          max_edits=self.max_edits)
-        return plan, OutgoingMessage(
-            chat_id=chat_id, kind=DeliveryKind.EDIT, text=text,
-            reply_markup=markup, story_id=story.id,
-            dedup_key=f"edit:{story.id}:{story.source_count}",
-            edit_message_id=plan.message_id, expires_at=plan.expires_at)
 
     async def _apply_edits(self, edits: Sequence[tuple[EditPlan, OutgoingMessage]],
                            now: datetime) -> int:
