@@ -4,8 +4,6 @@ back to the list ("fo:<id>:back"). Words are added with /subscribe NAME -word.""
 
 from __future__ import annotations
 
-import logging
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
@@ -16,7 +14,6 @@ from bot.telegram import pages
 from bot.telegram.context import Context, gettext_for, pressed, services_of
 from bot.telegram.handlers.unfollow import list_keyboard, list_text, page_holding
 
-log = logging.getLogger(__name__)
 MODE_CODE = {SubscriptionMode.INSTANT: "i", SubscriptionMode.IMPORTANT: "p",
              SubscriptionMode.BRIEFING: "b"}
 CODE_MODE = {v: k for k, v in MODE_CODE.items()}

@@ -1,6 +1,7 @@
 """What the chat follows and how to stop: /list, /unsubscribe (alias /unfollow), the remove
-buttons under a list ("uns:<id>"), and Unfollow / Mute under alerts ("unf:<id>", "mute:1h",
-rendered by bot.alerts.render)."""
+buttons under a list ("uns:<id>") and its pages ("ulp:<page>"; ⚙ per follow is
+follow_options.py), and Unfollow / Mute under alerts ("unf:<id>", "mute:1h", rendered by
+bot.alerts.render)."""
 
 from __future__ import annotations
 
@@ -67,7 +68,6 @@ def list_keyboard(chat: Chat, subs: Sequence[Subscription],
                   page: int = 0) -> InlineKeyboardMarkup | None:
     """Per follow of the page a remove button ("uns:<id>") and its options ("fo:<id>"),
     both numbered as in the text; "‹ Back · More ›" ("ulp:<page>") when there are more."""
-    _ = gettext_for(chat)
     if not subs:
         return None
     at = pages.page_of(len(subs), page)
