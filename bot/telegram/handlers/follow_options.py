@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.alerts.html import bold, escape
-from bot.domain import Chat, Subscription, SubscriptionMode
+from bot.domain import Chat, Subscription, SubscriptionMode, TagKind
 from bot.telegram import keyboards as kb
 from bot.telegram import pages
 from bot.telegram.context import Context, gettext_for, pressed, services_of
@@ -36,8 +36,11 @@ def options_text(chat: Chat, sub: Subscription, important_sources: int) -> str:
                             .format(words=", ".join(sub.exclude))))
     else:
         lines.append(escape(_("No excluded words.")))
+    name = kb.short(sub.label, 40)
+    if sub.kind is TagKind.PHRASE:  # typed in quotes, it is this phrase again
+        name = f"“{name}”"
     lines.append(escape(_("To leave out stories that mention a word: /subscribe {name} "
-                          "-word -another").format(name=kb.short(sub.label, 40))))
+                          "-word -another").format(name=name)))
     return "\n".join(lines)
 
 
