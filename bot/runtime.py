@@ -103,6 +103,8 @@ class Runtime:
         max_age = timedelta(seconds=cfg.alerts.max_age)
         services.alerts = AlertService(store, classifier, self.clock, on_enqueued=wake,
                                        max_age=max_age,
+                                       important_sources=cfg.alerts.important_sources,
+                                       max_edits=cfg.alerts.max_edits,
                                        channel_per_minute=cfg.delivery.group_per_minute)
         await services.alerts.load()
 
@@ -115,7 +117,8 @@ class Runtime:
         services.extras.update(pipeline=pipeline, fetcher=fetcher)
         services.poller = Poller(store, pipeline, fetcher, cfg.poller, self.clock,
                                  on_new_stories=self._on_new_stories,
-                                 queue_pending=services.alerts.queue_pending)
+                                 queue_pending=services.alerts.queue_pending,
+                                 preview=cfg.telegram_preview)
 
         services.briefings = BriefingService(store, classifier, self.clock, cfg.briefings,
                                              on_enqueued=wake, max_age=max_age)

@@ -5,12 +5,12 @@ spaced here, when the posts are queued (each due `spacing` after the channel's p
 one), so it waits in the outbox, where it holds no place in the sender's batch and takes
 no send slot from private chats, instead of meeting a 429 at Telegram.
 
-Two things channels get from work done elsewhere (issue 15 leaves them to it):
-- Edits of a grown story ("+3 sources"): a channel's post is an ordinary outbox row (kind
-  alert, story_id, dedup_key "story:<id>", Telegram's message_id recorded when sent), so the
-  outbox edits of grown alerts reach channels too. The edit must render it as here:
-  render_alert(..., channel=True) and AlertService.channel_markup (or no markup), never
-  alert_keyboard (no Unfollow/Mute under a channel's post).
+Edits of a grown story ("+3 sources", bot.alerts.growth) reach channels as for any chat: a
+channel's post is an ordinary outbox row (kind alert, story_id, dedup_key "story:<id>",
+Telegram's message_id recorded when sent); AlertService renders the edit the channel's way
+(no "You follow", no Unfollow/Mute, the URL button if on) and spaces it like a post.
+
+Left to the work on official air-raid alerts (issue 15 does not build it):
 - Official air-raid alerts: a channel is a chat of type "channel" following places, so an
   air-raid fan-out by place includes it. Pinned while active needs pinChatMessage /
   unpinChatMessage and, in a channel, the administrator right can_edit_messages (check it

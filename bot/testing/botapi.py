@@ -24,11 +24,19 @@ import tornado.netutil
 import tornado.web
 
 from bot.testing.botapi_methods import METHODS as _METHODS
-from bot.testing.botapi_methods import ApiError, CallbackAnswer, SentMessage, _bot_user
+from bot.testing.botapi_methods import (
+    ApiError,
+    CallbackAnswer,
+    InlineAnswer,
+    SentMessage,
+    Upload,
+    _bot_user,
+)
 
 DEFAULT_TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 - a fake token
 JsonDict = dict[str, Any]
-__all__ = ["DEFAULT_TOKEN", "ApiError", "BotApiEmulator", "CallbackAnswer", "SentMessage", "Stats"]
+__all__ = ["DEFAULT_TOKEN", "ApiError", "BotApiEmulator", "CallbackAnswer", "InlineAnswer",
+           "SentMessage", "Stats"]
 
 
 @dataclass
@@ -91,6 +99,7 @@ class BotApiEmulator:
         self.deleted: list[tuple[int, int]] = []
         self.chat_actions: list[tuple[int, str]] = []
         self.commands: dict[str, list[JsonDict]] = {}
+        self.files: dict[str, bytes] = {}  # file_id -> bytes of photos the bot sent
         self.webhook: JsonDict = {"url": "", "secret_token": None}
         self._global = _Bucket(global_rate, global_burst or global_rate)
         self._paid = _Bucket(paid_rate, paid_rate)
@@ -106,6 +115,8 @@ class BotApiEmulator:
         self._next_message_id: dict[int, int] = {}
         self._messages: dict[tuple[int, int], JsonDict] = {}
         self._queries: dict[str, JsonDict] = {}
+        self._inline_queries: dict[str, JsonDict] = {}
+        self.inline_answers: list[InlineAnswer] = []
         self._next_query = 1
         self._blocked: dict[int, str] = {}
         self._migrated: dict[int, int] = {}
@@ -253,6 +264,19 @@ class BotApiEmulator:
     def bot_member(self, chat_id: int) -> JsonDict | None:
         """Herald's ChatMember in a channel (None when it was never added)."""
         return self._bot_members.get(chat_id)
+
+    def inline_query(self, user_id: int, query: str, *, chat_type: str = "private",
+                     language_code: str = "en", offset: str = "") -> str:
+        """Queue an inline_query Update ("@HeraldBot kherson" typed in any chat); return
+        its id (answers are in inline_answers)."""
+        query_id = f"i{self.bot_id}{self._next_query:08d}"
+        self._next_query += 1
+        body = {"id": query_id, "query": query, "offset": offset, "chat_type": chat_type,
+                "from": {"id": user_id, "is_bot": False, "first_name": "Olena",
+                         "language_code": language_code}}
+        self._inline_queries[query_id] = body
+        self._queue_update({"inline_query": body})
+        return query_id
 
     def block(self, chat_id: int) -> None:
         """The user blocks the bot: sends get 403 "bot was blocked by the user"."""
@@ -474,6 +498,9 @@ def _params(handler: tornado.web.RequestHandler) -> JsonDict:
     else:
         for k, v in handler.request.body_arguments.items():
             params[k] = v[-1].decode()
+        for k, files in handler.request.files.items():  # multipart uploads (sendPhoto)
+            f = files[-1]
+            params[k] = Upload(f.filename, bytes(f.body), f.content_type)
     return params
 
 
@@ -521,7 +548,9 @@ class _ControlHandler(tornado.web.RequestHandler):
             data: Any = {**asdict(self.emu.stats), "methods": dict(self.emu.stats.methods)}
         else:
             since = int(self.get_argument("since", "0"))
-            data = [asdict(m) for m in self.emu.sent()[since:]]
+            # a photo as its size: the bytes are for in-process tests
+            data = [{**asdict(m), "photo": len(m.photo) if m.photo else None}
+                    for m in self.emu.sent()[since:]]
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(data, ensure_ascii=False))
 

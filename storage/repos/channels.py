@@ -212,7 +212,7 @@ class ChannelRepo(Repo):
         return {"active": by.get(False, 0), "paused": by.get(True, 0)}
 
     async def stats(self, since: datetime) -> dict[str, int]:
-        """For /stats and metrics: channels posting and paused, and posts sent since."""
+        """For /stats: channels posting and paused, posts sent since (by kind) and edits."""
         is_channel = select(channels.c.chat_id).scalar_subquery()
         async with self.session.begin() as s:
             active = (await s.execute(select(func.count()).select_from(channels).where(
@@ -222,13 +222,14 @@ class ChannelRepo(Repo):
             posts = dict((await s.execute(select(outbox.c.kind, func.count()).where(
                 outbox.c.status == OutboxStatus.SENT.value, outbox.c.sent_at >= aware(since),
                 outbox.c.chat_id.in_(is_channel)).group_by(outbox.c.kind))).all())
+        edits = int(posts.pop("edit", 0))  # a grown story's post edited in place
         return {"active": int(active), "paused": int(paused),
                 "posts": int(sum(posts.values())), "alerts": int(posts.get("alert", 0)),
-                "briefings": int(posts.get("briefing", 0))}
+                "briefings": int(posts.get("briefing", 0)), "edits": edits}
 
     async def posts_since(self, chat_id: int, since: datetime) -> int:
         """Posts sent to one channel since `since` (/channel list)."""
         async with self.session.begin() as s:
             return int((await s.execute(select(func.count()).select_from(outbox).where(
                 outbox.c.chat_id == chat_id, outbox.c.status == OutboxStatus.SENT.value,
-                outbox.c.sent_at >= aware(since)))).scalar_one())
+                outbox.c.kind != "edit", outbox.c.sent_at >= aware(since)))).scalar_one())

@@ -76,6 +76,11 @@ async def test_set_up_inside_the_channel_posts_each_story_once_without_reader_bu
     # The same story from a second outlet: no second post.
     await bot.publish("beta", item("b-1", "Evacuation buses leave Kherson", TEXT,
                                    source="beta"))
+    # ... but the post grows with its story, edited in place the channel's way.
+    grown = await bot.emu.wait_for(lambda m: m.chat_id == KHERSON and m.edited,
+                                   ALERT_TIMEOUT, since=0)
+    assert grown.message_id == first.message_id and "+1 source" in grown.plain
+    assert grown.reply_markup is None and "You follow" not in grown.plain
     await bot.settled()
     assert len(_posts(bot, KHERSON, "Evacuation buses")) == 1
     assert await bot.outbox_rows(KHERSON, DeliveryKind.ALERT) == 1
@@ -95,7 +100,8 @@ async def test_set_up_inside_the_channel_posts_each_story_once_without_reader_bu
                                     since=listed_at)
     assert "Follows: Kherson" in listed.plain
     stats = await _admin_says(bot, "/stats")
-    assert "Channels: 1 posting · 0 paused · 2 posts in 24 h (2 stories" in stats
+    assert ("Channels: 1 posting · 0 paused · 2 posts in 24 h (2 stories, 0 briefings) · "
+            "1 edits") in stats
     assert "Sent in 24 h to chats: 0 alerts" in stats
 
 

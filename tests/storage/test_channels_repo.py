@@ -70,7 +70,8 @@ async def test_post_targets_give_the_last_waiting_post_and_stats_count_posts(
     rows = await store.outbox.claim("w", later, 10, 120)
     await store.outbox.mark_sent_many([(r.id, 100 + r.id) for r in rows], later)
     stats = await store.channels.stats(NOW - timedelta(hours=1))
-    assert stats == {"active": 1, "paused": 0, "posts": 2, "alerts": 2, "briefings": 0}
+    assert stats == {"active": 1, "paused": 0, "posts": 2, "alerts": 2, "briefings": 0,
+                     "edits": 0}
     assert await store.channels.posts_since(CH, NOW - timedelta(hours=1)) == 2
 
 

@@ -1,7 +1,7 @@
 """Channels Herald posts to: table `channels` (issue 15).
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-12-07
 
 A channel is a chat of type "channel" (its follows, language and briefing times are its
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
