@@ -30,6 +30,8 @@ class DeliveryKind(StrEnum):
     BRIEFING = "briefing"
     BROADCAST = "broadcast"
     SIREN = "siren"  # an official air-raid alert or all-clear: sent ahead of everything
+    NOTICE = "notice"  # Herald telling an admin about something (a channel paused)
+    EDIT = "edit"  # an alert edited in place ("+3 sources"): Delivery.edit_message_id
 
 
 class OutboxStatus(StrEnum):
@@ -45,6 +47,9 @@ class OutboxStatus(StrEnum):
 
 class SubscriptionMode(StrEnum):
     INSTANT = "instant"
+    # alert only once the story is important: carried by alerts.important_sources outlets
+    # or published by an official source; otherwise in briefings
+    IMPORTANT = "important"
     BRIEFING = "briefing"
 
 
@@ -61,6 +66,7 @@ class SourceConfig:
     cities: tuple[str, ...] = ()  # city slugs every item of this source is about
     topics: tuple[str, ...] = ()
     poll_interval: int = 600  # seconds
+    official: bool = False  # an official outlet: its stories count as important at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +81,7 @@ class Source:
     topics: tuple[str, ...] = ()
     poll_interval: int = 600
     paused: bool = False
+    official: bool = False
     etag: str | None = None
     last_modified: str | None = None
     next_check_at: datetime | None = None
@@ -135,6 +142,9 @@ class CleanItem:
     published_at: datetime  # clamped: never in the future, fetch time when missing
     language: str
     fingerprint: tuple[int, ...] = ()  # near-duplicate signature (dedup module)
+    # Who first published it when the item repeats another's post (a forwarded Telegram
+    # post: "tg:<channel>" or "name:<name>"); grouping treats it as that publisher's.
+    origin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +200,20 @@ class Chat:
 
 
 @dataclass(frozen=True, slots=True)
+class Channel:
+    """A Telegram channel Herald posts to (its follows and settings are its chat's)."""
+
+    chat_id: int
+    username: str | None = None  # without the @; None for a private channel
+    title: str | None = None
+    link_button: bool = False  # a URL button to the bot under each post
+    admin_ids: tuple[int, ...] = ()  # who set it up: told when it is paused
+    paused_reason: str | None = None  # None = posting; why Herald stopped otherwise
+    paused_at: datetime | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ChatSettings:
     """What a chat chose for how and when Herald talks to it (columns of `chats`)."""
 
@@ -214,6 +238,7 @@ class Subscription:
     label: str  # what the user sees ("Kherson", "sanctions", "no-fly zone")
     mode: SubscriptionMode = SubscriptionMode.INSTANT
     created_at: datetime | None = None
+    exclude: tuple[str, ...] = ()  # words that keep a story from matching (as typed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +256,8 @@ class OutgoingMessage:
     paid: bool = False  # use the paid-broadcast lane
     not_before: datetime | None = None
     dedup_key: str | None = None  # unique per chat: "story:123", "briefing:2026-11-26T08:00"
+    edit_message_id: int | None = None  # kind EDIT: the message of chat_id to edit
+    expires_at: datetime | None = None  # not sent by then: given up
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +281,8 @@ class Delivery:
     sent_at: datetime | None = None
     message_id: int | None = None
     error: str | None = None
+    edit_message_id: int | None = None
+    expires_at: datetime | None = None
 
 
 class BroadcastStatus(StrEnum):

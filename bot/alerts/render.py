@@ -64,10 +64,15 @@ def hashtag(text: str) -> str:
 
 
 def source_host(url: str | None) -> str:
-    """The host to show for a source link ('www.bbc.co.uk' -> 'bbc.co.uk')."""
+    """The host to show for a source link ('www.bbc.co.uk' -> 'bbc.co.uk'); a Telegram
+    post's channel ('https://t.me/kharkivoda/123' -> 't.me/kharkivoda')."""
     if not is_http_url(url):
         return ""
-    host = urlsplit(url or "").hostname or ""
+    parts = urlsplit(url or "")
+    host = parts.hostname or ""
+    if host == "t.me":
+        channel = parts.path.strip("/").split("/", 1)[0]
+        return f"t.me/{channel}" if channel else host
     return host[4:] if host.startswith("www.") else host
 
 
@@ -98,8 +103,10 @@ def _compose(title_html: str, summary: str, source_html: str, tags: str, follow:
 
 
 def render_alert(story: Story, matched: Sequence[Subscription], *, focused_summary: str,
-                 lang: str, labels: Labeller, limit: int = MAX_MESSAGE) -> RenderedMessage:
-    """The alert for one chat about one story, saying which of its subscriptions matched."""
+                 lang: str, labels: Labeller, limit: int = MAX_MESSAGE,
+                 channel: bool = False) -> RenderedMessage:
+    """The alert for one chat about one story, saying which of its subscriptions matched
+    (a channel's post does not: its readers follow the channel, not the places)."""
     _ = translator(lang)
     ngettext = ngettext_for(lang)
     url = story.url if is_http_url(story.url) else None
@@ -127,7 +134,7 @@ def render_alert(story: Story, matched: Sequence[Subscription], *, focused_summa
 
     names = _unique([clean_line(s.label) or s.key for s in matched])
     follow = truncate_text(_("You follow: {names}").format(names=", ".join(names)),
-                           FOLLOW_MAX) if names else ""
+                           FOLLOW_MAX) if names and not channel else ""
 
     summary = clean_line(focused_summary)
     text = _compose(title_html, summary, source_html, tags, follow)
@@ -138,7 +145,7 @@ def render_alert(story: Story, matched: Sequence[Subscription], *, focused_summa
         text = _compose(title_html, summary, source_html, tags, follow)
     if visible_length(text) > limit:  # only with a tiny custom limit: cut the whole message
         text = truncate_html(text, limit)
-    return RenderedMessage(text=text, reply_markup=alert_keyboard(matched, lang))
+    return RenderedMessage(text=text, reply_markup=alert_keyboard(matched, lang, story=story))
 
 
 def callback(action: str, arg: str) -> str:
@@ -149,9 +156,12 @@ def callback(action: str, arg: str) -> str:
     return data
 
 
-def alert_keyboard(matched: Sequence[Subscription], lang: str) -> dict[str, Any]:
-    """'Unfollow <name>' per matched subscription (a few at most) and 'Mute 1 h'."""
+def alert_keyboard(matched: Sequence[Subscription], lang: str, *,
+                   story: Story | None = None) -> dict[str, Any]:
+    """'Unfollow <name>' per matched subscription (a few at most) and 'Mute 1 h'; with
+    "All N sources" (callback 'srcs:<story id>') when more than one outlet carries the story."""
     _ = translator(lang)
+    ngettext = ngettext_for(lang)
     buttons: list[dict[str, str]] = []
     seen: set[int] = set()
     for sub in matched:
@@ -162,6 +172,11 @@ def alert_keyboard(matched: Sequence[Subscription], lang: str) -> dict[str, Any]
         buttons.append({"text": _("Unfollow {name}").format(name=name),
                         "callback_data": callback("unf", str(sub.id))})
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([{"text": _("Mute 1 h"), "callback_data": callback("mute", "1h")}])
+    last = [{"text": _("Mute 1 h"), "callback_data": callback("mute", "1h")}]
+    if story is not None and story.source_count > 1:
+        last.insert(0, {"text": ngettext("All {n} source", "All {n} sources",
+                                         story.source_count).format(n=story.source_count),
+                        "callback_data": callback("srcs", str(story.id))})
+    rows.append(last)
     return {"inline_keyboard": rows}
 

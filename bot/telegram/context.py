@@ -185,5 +185,27 @@ async def reply(update: Update, context: Context, text: str,
     return None
 
 
+async def reply_photo(update: Update, context: Context, photo: bytes, caption: str, *,
+                      filename: str = "picture.png") -> Any:
+    """Answer with a picture (PNG bytes) and an HTML caption, at once, like `reply`."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    for attempt in range(REPLY_ATTEMPTS):
+        try:
+            return await context.bot.send_photo(
+                chat_id=chat.id, photo=photo, filename=filename, caption=caption,
+                parse_mode=ParseMode.HTML,
+                message_thread_id=thread_of(update.effective_message))
+        except RetryAfter as exc:
+            with warnings.catch_warnings():  # PTB 22 warns that the type will change
+                warnings.simplefilter("ignore")
+                wait = _seconds(exc.retry_after)
+            if attempt == REPLY_ATTEMPTS - 1 or wait > MAX_REPLY_WAIT:
+                raise
+            await asyncio.sleep(wait)
+    return None
+
+
 def _seconds(value: Any) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -24,11 +24,19 @@ import tornado.netutil
 import tornado.web
 
 from bot.testing.botapi_methods import METHODS as _METHODS
-from bot.testing.botapi_methods import ApiError, CallbackAnswer, SentMessage
+from bot.testing.botapi_methods import (
+    ApiError,
+    CallbackAnswer,
+    InlineAnswer,
+    SentMessage,
+    Upload,
+    _bot_user,
+)
 
 DEFAULT_TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 - a fake token
 JsonDict = dict[str, Any]
-__all__ = ["DEFAULT_TOKEN", "ApiError", "BotApiEmulator", "CallbackAnswer", "SentMessage", "Stats"]
+__all__ = ["DEFAULT_TOKEN", "ApiError", "BotApiEmulator", "CallbackAnswer", "InlineAnswer",
+           "SentMessage", "Stats"]
 
 
 @dataclass
@@ -91,6 +99,7 @@ class BotApiEmulator:
         self.deleted: list[tuple[int, int]] = []
         self.chat_actions: list[tuple[int, str]] = []
         self.commands: dict[str, list[JsonDict]] = {}
+        self.files: dict[str, bytes] = {}  # file_id -> bytes of photos the bot sent
         self.webhook: JsonDict = {"url": "", "secret_token": None}
         self._global = _Bucket(global_rate, global_burst or global_rate)
         self._paid = _Bucket(paid_rate, paid_rate)
@@ -106,11 +115,14 @@ class BotApiEmulator:
         self._next_message_id: dict[int, int] = {}
         self._messages: dict[tuple[int, int], JsonDict] = {}
         self._queries: dict[str, JsonDict] = {}
+        self._inline_queries: dict[str, JsonDict] = {}
+        self.inline_answers: list[InlineAnswer] = []
         self._next_query = 1
         self._blocked: dict[int, str] = {}
         self._migrated: dict[int, int] = {}
         self._admins: dict[int, set[int]] = {}  # group chat id -> administrator user ids
         self._owners: dict[int, set[int]] = {}
+        self._bot_members: dict[int, JsonDict] = {}  # channel id -> the bot's ChatMember
         self._faults: list[_Fault] = []
         self._delays: dict[str | None, float] = {}
         self._server: tornado.httpserver.HTTPServer | None = None
@@ -194,6 +206,76 @@ class BotApiEmulator:
                  "message": _shallow(message)}
         self._queries[query_id] = query
         self._queue_update({"callback_query": query})
+        return query_id
+
+    def add_channel(self, chat_id: int, *, username: str | None = None,
+                    title: str | None = None, status: str = "administrator",
+                    can_post: bool = True, can_delete: bool = True,
+                    by_user_id: int | None = 1000) -> JsonDict:
+        """A channel (id like -100...) with Herald in it: status "administrator" (with or
+        without the rights to post and delete), "member", "left" or "kicked". When
+        `by_user_id` is given, the bot gets the my_chat_member update of that user adding it."""
+        chat = self._chat(chat_id, chat_type="channel", title=title, username=username)
+        self.set_bot_member(chat_id, status, can_post=can_post, can_delete=can_delete,
+                            by_user_id=by_user_id)
+        return chat
+
+    def set_bot_member(self, chat_id: int, status: str, *, can_post: bool = True,
+                       can_delete: bool = True, by_user_id: int | None = 1000) -> None:
+        """Change Herald's place in a channel (promote, demote, remove); with `by_user_id`,
+        queue the my_chat_member update Telegram sends the bot about it."""
+        old = self._bot_members.get(chat_id) or {"status": "left", "user": _bot_user(self)}
+        new: JsonDict = {"status": status, "user": _bot_user(self)}
+        if status == "administrator":
+            flags = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+                     "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+                     "can_change_info", "can_invite_users", "can_post_stories",
+                     "can_edit_stories", "can_delete_stories")
+            new.update({f: False for f in flags})
+            new.update(can_manage_chat=True, can_delete_messages=can_delete,
+                       can_post_messages=can_post, can_edit_messages=can_post)
+        elif status == "kicked":
+            new["until_date"] = 0
+        self._bot_members[chat_id] = new
+        if by_user_id is not None:
+            self._queue_update({"my_chat_member": {
+                "chat": self._chats[chat_id], "date": int(time.time()),
+                "from": {"id": by_user_id, "is_bot": False, "first_name": "Olena"},
+                "old_chat_member": old, "new_chat_member": new}})
+
+    def channel_post(self, chat_id: int, text: str, *,
+                     author_signature: str | None = None) -> int:
+        """Queue a channel_post Update: a post in the channel by one of its admins (channel
+        posts carry the channel as sender_chat and no user). Returns its message_id."""
+        chat = self._chats.get(chat_id)
+        if chat is None or chat["type"] != "channel":
+            raise KeyError(f"no channel {chat_id}: add_channel first")
+        msg: JsonDict = {"message_id": self._new_message_id(chat_id), "sender_chat": chat,
+                         "chat": chat, "date": int(time.time()), "text": text}
+        if author_signature:
+            msg["author_signature"] = author_signature
+        if text.startswith("/"):
+            word = text.split(None, 1)[0]
+            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(word)}]
+        self._messages[(chat_id, msg["message_id"])] = msg
+        self._queue_update({"channel_post": msg})
+        return int(msg["message_id"])
+
+    def bot_member(self, chat_id: int) -> JsonDict | None:
+        """Herald's ChatMember in a channel (None when it was never added)."""
+        return self._bot_members.get(chat_id)
+
+    def inline_query(self, user_id: int, query: str, *, chat_type: str = "private",
+                     language_code: str = "en", offset: str = "") -> str:
+        """Queue an inline_query Update ("@HeraldBot kherson" typed in any chat); return
+        its id (answers are in inline_answers)."""
+        query_id = f"i{self.bot_id}{self._next_query:08d}"
+        self._next_query += 1
+        body = {"id": query_id, "query": query, "offset": offset, "chat_type": chat_type,
+                "from": {"id": user_id, "is_bot": False, "first_name": "Olena",
+                         "language_code": language_code}}
+        self._inline_queries[query_id] = body
+        self._queue_update({"inline_query": body})
         return query_id
 
     def block(self, chat_id: int) -> None:
@@ -294,7 +376,10 @@ class BotApiEmulator:
                 if username:
                     chat["username"] = username
             else:
-                chat["title"] = title or f"Group {abs(chat_id)}"
+                kind = "Channel" if chat_type == "channel" else "Group"
+                chat["title"] = title or f"{kind} {abs(chat_id)}"
+                if username and chat_type in ("channel", "supergroup"):
+                    chat["username"] = username
             self._chats[chat_id] = chat
         if is_forum:
             chat["is_forum"] = True
@@ -413,6 +498,9 @@ def _params(handler: tornado.web.RequestHandler) -> JsonDict:
     else:
         for k, v in handler.request.body_arguments.items():
             params[k] = v[-1].decode()
+        for k, files in handler.request.files.items():  # multipart uploads (sendPhoto)
+            f = files[-1]
+            params[k] = Upload(f.filename, bytes(f.body), f.content_type)
     return params
 
 
@@ -460,7 +548,9 @@ class _ControlHandler(tornado.web.RequestHandler):
             data: Any = {**asdict(self.emu.stats), "methods": dict(self.emu.stats.methods)}
         else:
             since = int(self.get_argument("since", "0"))
-            data = [asdict(m) for m in self.emu.sent()[since:]]
+            # a photo as its size: the bytes are for in-process tests
+            data = [{**asdict(m), "photo": len(m.photo) if m.photo else None}
+                    for m in self.emu.sent()[since:]]
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(data, ensure_ascii=False))
 

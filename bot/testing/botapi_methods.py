@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import re
 import time
@@ -10,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.alerts.html_check import check_text
+from PIL import Image, UnidentifiedImageError
+
+from bot.alerts.html_check import Entity, check_text
 
 if TYPE_CHECKING:
     from bot.testing.botapi import BotApiEmulator
@@ -47,6 +50,7 @@ class SentMessage:
     edited: bool = False
     reply_to: int | None = None
     time: float = 0.0
+    photo: bytes | None = None  # sendPhoto: the picture as uploaded (text is the caption)
 
     def buttons(self) -> list[tuple[str, str]]:
         """(text, callback_data or url) of every inline button, row by row."""
@@ -56,12 +60,36 @@ class SentMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class Upload:
+    """A file sent in a multipart request."""
+
+    filename: str
+    body: bytes
+    content_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True)
 class CallbackAnswer:
     callback_query_id: str
     text: str | None
     show_alert: bool
     url: str | None
     time: float
+
+
+@dataclass(frozen=True, slots=True)
+class InlineAnswer:
+    """The bot's answer to an inline query (answerInlineQuery), as the emulator accepted it."""
+
+    inline_query_id: str
+    results: tuple[JsonDict, ...]
+    cache_time: int | None
+    is_personal: bool
+    next_offset: str | None
+    time: float
+
+    def titles(self) -> list[str]:
+        return [str(r.get("title", "")) for r in self.results]
 
 
 # ---- parameter coercion: PTB sends form fields (JSON-encoded non-strings) or JSON --------
@@ -138,6 +166,12 @@ def _markup(p: JsonDict) -> JsonDict | None:
 
 
 def _check_sendable(emu: BotApiEmulator, chat_id: int) -> None:
+    if emu._chats.get(chat_id, {}).get("type") == "channel":
+        member = emu._bot_members.get(chat_id, {})
+        if member.get("status") not in ("administrator", "creator", "member"):
+            raise ApiError(403, "Forbidden: bot is not a member of the channel chat")
+        if not member.get("can_post_messages") and member.get("status") != "creator":
+            raise ApiError(400, "Bad Request: need administrator rights in the channel chat")
     if chat_id in emu._migrated:
         raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
                        {"migrate_to_chat_id": emu._migrated[chat_id]})
@@ -212,6 +246,78 @@ def send_message(emu: BotApiEmulator, p: JsonDict) -> JsonDict:
     return msg
 
 
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # Telegram's limit for photos sent by upload
+MAX_CAPTION = 1024
+
+
+def _photo_bytes(emu: BotApiEmulator, p: JsonDict) -> bytes:
+    """The uploaded picture (multipart, also as attach://NAME) or one sent before by file_id."""
+    photo = p.get("photo")
+    if isinstance(photo, str) and photo.startswith("attach://"):
+        photo = p.get(photo.removeprefix("attach://"))
+    if isinstance(photo, Upload):
+        return photo.body
+    if isinstance(photo, str) and photo:
+        known = emu.files.get(photo)
+        if known is None:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        return known
+    raise ApiError(400, "Bad Request: there is no photo in the request")
+
+
+def send_photo(emu: BotApiEmulator, p: JsonDict) -> JsonDict:
+    """sendPhoto with Telegram's checks: a real image, its size and dimensions, the caption."""
+    chat_id = _chat_id(emu, p)
+    _check_sendable(emu, chat_id)
+    data = _photo_bytes(emu, p)
+    if len(data) > MAX_PHOTO_BYTES:
+        raise ApiError(413, "Request Entity Too Large")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+            img.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED") from None
+    if width + height > 10_000 or max(width, height) > 20 * min(width, height):
+        raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+    caption, parse_mode = str(p.get("caption") or ""), p.get("parse_mode") or None
+    plain = ""
+    entities: list[Entity] = []
+    if caption:
+        try:
+            plain, entities = check_text(caption, parse_mode)
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+    if len(plain) > MAX_CAPTION:
+        raise ApiError(400, "Bad Request: message caption is too long")
+    markup = _markup(p)
+    thread_id = _int(p, "message_thread_id")
+    emu._check_rate(chat_id, _bool(p, "allow_paid_broadcast"))
+    file_id = f"AgACAgIAAxkBAAI{len(emu.files) + 1:08d}"
+    emu.files[file_id] = data
+    chat = emu._chat(chat_id)
+    msg: JsonDict = {"message_id": emu._new_message_id(chat_id), "from": _bot_user(emu),
+                     "chat": chat, "date": int(time.time()),
+                     "photo": [{"file_id": file_id, "file_unique_id": file_id[-12:],
+                                "width": width, "height": height, "file_size": len(data)}]}
+    if plain:
+        msg["caption"] = plain
+    if entities:
+        msg["caption_entities"] = [e.to_dict() for e in entities]
+    if markup is not None and "inline_keyboard" in markup:
+        msg["reply_markup"] = markup
+    if thread_id is not None:
+        msg["message_thread_id"] = thread_id
+    emu._messages[(chat_id, msg["message_id"])] = msg
+    emu.stats.sent += 1
+    emu._record(SentMessage(
+        chat_id=chat_id, message_id=msg["message_id"], text=caption,
+        parse_mode=parse_mode, plain=plain, entities=tuple(msg.get("caption_entities", ())),
+        reply_markup=markup, thread_id=thread_id,
+        disable_notification=_bool(p, "disable_notification"), time=time.time(), photo=data))
+    return msg
+
+
 def _own_message(emu: BotApiEmulator, p: JsonDict) -> tuple[int, JsonDict]:
     if p.get("inline_message_id"):
         raise ApiError(400, "Bad Request: inline messages are not supported by the emulator")
@@ -243,11 +349,13 @@ _NOT_MODIFIED = ("Bad Request: message is not modified: specified new message co
 
 def edit_message_text(emu: BotApiEmulator, p: JsonDict) -> JsonDict:
     chat_id, msg = _own_message(emu, p)
+    _check_sendable(emu, chat_id)
     text, parse_mode, plain, entities = _text(p)
     markup = _markup(p)
     if (plain == msg["text"] and entities == msg.get("entities", [])
             and markup == msg.get("reply_markup")):
         raise ApiError(400, _NOT_MODIFIED)
+    emu._check_rate(chat_id, False)  # an edit counts against the limits like a send
     msg["text"] = plain
     msg.pop("entities", None)
     if entities:
@@ -285,11 +393,56 @@ def answer_callback_query(emu: BotApiEmulator, p: JsonDict) -> bool:
     return True
 
 
+_RESULT_TYPES = {"article"}  # the types the emulator checks in full (Herald sends articles)
+
+
+def answer_inline_query(emu: BotApiEmulator, p: JsonDict) -> bool:
+    """Telegram's checks: a live query id, at most 50 results with unique ids of 1-64 bytes,
+    a title and a message per article; the message text parses (HTML) and fits 4096."""
+    query_id = str(p.get("inline_query_id", ""))
+    if emu._inline_queries.pop(query_id, None) is None:
+        raise ApiError(400, "Bad Request: query is too old and response timeout expired or "
+                       "query ID is invalid")
+    results = _json(p, "results")
+    if not isinstance(results, list):
+        raise ApiError(400, "Bad Request: RESULTS_INVALID")
+    if len(results) > 50:
+        raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+    ids: set[str] = set()
+    for r in results:
+        rid = str(r.get("id", "")) if isinstance(r, dict) else ""
+        if not 1 <= len(rid.encode("utf-8")) <= 64:
+            raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+        if rid in ids:
+            raise ApiError(400, "Bad Request: RESULT_ID_DUPLICATE")
+        ids.add(rid)
+        if r.get("type") in _RESULT_TYPES:
+            content = r.get("input_message_content") or {}
+            if not r.get("title") or not content.get("message_text"):
+                raise ApiError(400, "Bad Request: MESSAGE_EMPTY")
+            _text({"text": content["message_text"], "parse_mode": content.get("parse_mode")})
+    cache = _int(p, "cache_time")
+    emu.inline_answers.append(InlineAnswer(query_id, tuple(results), cache,
+                                           _bool(p, "is_personal"), p.get("next_offset"),
+                                           time.time()))
+    emu._notify()
+    return True
+
+
 def delete_message(emu: BotApiEmulator, p: JsonDict) -> bool:
     chat_id = _chat_id(emu, p)
     message_id = _int(p, "message_id") or 0
-    if emu._messages.pop((chat_id, message_id), None) is None:
+    msg = emu._messages.get((chat_id, message_id))
+    if msg is None:
         raise ApiError(400, "Bad Request: message to delete not found")
+    if emu._chats.get(chat_id, {}).get("type") == "channel":
+        # In a channel: its own posts with the right to post, any post with the right to
+        # delete (Telegram's rules for bots).
+        member = emu._bot_members.get(chat_id, {})
+        own = msg.get("from", {}).get("id") == emu.bot_id
+        if not (member.get("can_delete_messages") or (own and member.get("can_post_messages"))):
+            raise ApiError(400, "Bad Request: message can't be deleted")
+    del emu._messages[(chat_id, message_id)]
     emu.deleted.append((chat_id, message_id))
     return True
 
@@ -323,6 +476,8 @@ def get_chat_member(emu: BotApiEmulator, p: JsonDict) -> JsonDict:
         raise ApiError(400, "Bad Request: invalid user_id specified") from None
     if chat_id not in emu._chats:
         raise ApiError(400, "Bad Request: chat not found")
+    if user_id == emu.bot_id and chat_id in emu._bot_members:
+        return emu._bot_members[chat_id]
     user = {"id": user_id, "is_bot": False, "first_name": "Olena"}
     if chat_id == user_id:
         return {"status": "member", "user": user}
@@ -438,9 +593,11 @@ def close(emu: BotApiEmulator, p: JsonDict) -> bool:
 METHODS: dict[str, Callable[[BotApiEmulator, JsonDict], Any]] = {
     "getme": get_me,
     "sendmessage": send_message,
+    "sendphoto": send_photo,
     "editmessagetext": edit_message_text,
     "editmessagereplymarkup": edit_message_reply_markup,
     "answercallbackquery": answer_callback_query,
+    "answerinlinequery": answer_inline_query,
     "deletemessage": delete_message,
     "sendchataction": send_chat_action,
     "getchat": get_chat,

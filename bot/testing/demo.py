@@ -4,9 +4,12 @@ between them. You chat as a user in the terminal; `--script FILE|-` plays one us
 per line and prints the transcript.
 
 Script lines: a message or command (`/subscribe kherson`, `Херсон`), `[press TEXT]` to press
-the button whose label contains TEXT under the latest message that has buttons, `[wait N]`
-to let N seconds pass, `# comment`. After the last line the demo waits (up to --linger
-seconds) for stories it is about to publish and the alerts they cause.
+the button whose label contains TEXT under the latest message that has buttons, `[inline
+TEXT]` to type "@HeraldBot TEXT" in a chat (inline mode: the stories offered to share),
+`[channel] TEXT` to post TEXT in the demo channel @demo_kherson (where Herald is an
+administrator and the demo user its owner), `[wait N]` to let N seconds pass, `# comment`.
+After the last line the demo waits (up to --linger seconds) for stories it is about to
+publish and the alerts they cause.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ import logging
 import re
 import signal
 import sys
+import tempfile
 import textwrap
 import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.clock import Clock
@@ -37,12 +42,16 @@ from bot.testing.feed_server import FeedServer
 from storage.store import Store
 
 DEMO_CHAT = 1001  # the demo user's private chat (and user id); an admin of the demo
+DEMO_CHANNEL = -1001000000100  # a channel the demo user owns, Herald an administrator in it
+DEMO_CHANNEL_NAME = "demo_kherson"
 DEMO_DATABASE = "sqlite+aiosqlite:///herald-demo.db"
 DEMO_FEED_PORT = 18765
 ANSWER_TIMEOUT = 10.0  # seconds to wait for the bot's first answer to a line
 QUIET = 0.8  # an answer is complete after this long without another message
 _WAIT = re.compile(r"^\[wait\s+(\d+(?:\.\d+)?)\s*s?\]$", re.I)
 _PRESS = re.compile(r"^\[press\s+(.+?)\]$", re.I)
+_CHANNEL = re.compile(r"^\[channel\]\s*(.+)$", re.I)
+_INLINE = re.compile(r"^\[inline\s+(.+?)\]$", re.I)
 
 
 class DemoClock(Clock):
@@ -75,32 +84,49 @@ def demo_config(cfg: Config, base_url: str, desk: NewsDesk, *, own_database: boo
     admins = tuple(dict.fromkeys((*cfg.admins, DEMO_CHAT)))
     # A script types faster than a person: the flood limit must not refuse its lines.
     limits = replace(cfg.limits, commands_per_minute=max(cfg.limits.commands_per_minute, 600))
+    # The demo's channel is read from the local feed server, as often as the feeds.
+    preview = replace(cfg.telegram_preview, base_url=desk.server.url("/s/"),
+                      max_requests_per_minute=max(cfg.telegram_preview.max_requests_per_minute,
+                                                  600))
     alerts = replace(cfg.alerts, token=EMULATOR_TOKEN, base_url=alerts_url,
                      requests_per_minute=60.0) if alerts_url else cfg.alerts
     return replace(cfg, telegram=telegram, poller=poller, database=database, admins=admins,
-                   limits=limits, sources=tuple(desk.source_configs()), alerts=alerts)
+                   limits=limits, sources=tuple(desk.source_configs()),
+                   telegram_preview=preview, alerts=alerts)
 
 
 class Transcript:
     """Prints what the bot sends to the demo chat (and button toasts) as it arrives."""
 
-    def __init__(self, emu: BotApiEmulator, out: TextIO, chat_id: int = DEMO_CHAT) -> None:
-        self.emu, self.out, self.chat_id = emu, out, chat_id
+    def __init__(self, emu: BotApiEmulator, out: TextIO, chat_id: int = DEMO_CHAT,
+                 channel_id: int | None = DEMO_CHANNEL) -> None:
+        self.emu, self.out, self.chat_id, self.channel_id = emu, out, chat_id, channel_id
         self.seen = 0
         self.toasts_seen = 0
+        self.deleted_seen = 0
         self.last_change = time.monotonic()
+        self.pictures: Path | None = None  # where pictures the bot sends are written
 
     def _messages(self) -> list[SentMessage]:
         return self.emu.sent(self.chat_id)
 
     def flush(self) -> int:
-        """Print new messages and toasts; how many were printed."""
+        """Print new messages (to the chat and the demo channel), deletions in the channel
+        and toasts; how many were printed."""
         printed = 0
-        new = self._messages()[self.seen:]
+        shown = [m for m in self.emu.sent()
+                 if m.chat_id in (self.chat_id, self.channel_id)]
+        new = shown[self.seen:]
         self.seen += len(new)
         for m in new:
             self.print_message(m)
             printed += 1
+        deleted = self.emu.deleted[self.deleted_seen:]
+        self.deleted_seen += len(deleted)
+        for chat_id, message_id in deleted:
+            if chat_id == self.channel_id:
+                self.write(f"@{DEMO_CHANNEL_NAME}> ", f"(Herald deleted post {message_id})")
+                printed += 1
         answers = self.emu.callback_answers[self.toasts_seen:]
         self.toasts_seen += len(answers)
         for a in answers:
@@ -122,11 +148,23 @@ class Transcript:
         # an official alert or all-clear: one line, "🔴 Air-raid alert: Izium raion, 14:32"
         siren = m.plain.startswith(("🔴 ", "🟢 ")) and "\n" not in m.plain
         prefix = "bot (edited)> " if m.edited else ("alert> " if is_alert or siren else "bot> ")
+        if m.chat_id == self.channel_id:
+            prefix = f"@{DEMO_CHANNEL_NAME} (edited)> " if m.edited else f"@{DEMO_CHANNEL_NAME}> "
         text = m.plain
+        if m.photo is not None:
+            text = f"[picture: {self.save_picture(m)}]" + (f"\n{text}" if text else "")
         buttons = [t for t, _d in m.buttons()]
         if buttons:
             text += "\n" + textwrap.fill(" ".join(f"[{b}]" for b in buttons), width=100)
         self.write(prefix, text)
+
+    def save_picture(self, m: SentMessage) -> Path:
+        """Write a picture the bot sent (/map) to a file a terminal user can open."""
+        if self.pictures is None:
+            self.pictures = Path(tempfile.mkdtemp(prefix="herald-demo-"))
+        path = self.pictures / f"picture-{m.message_id}.png"
+        path.write_bytes(m.photo or b"")
+        return path
 
     def last_with_buttons(self) -> SentMessage | None:
         return next((m for m in reversed(self._messages()) if m.buttons()), None)
@@ -190,7 +228,7 @@ class DemoSession:
                           alerts_url=alerts_url)
         store = await Store.open(cfg.database.url)  # migrates; learns what earlier runs stored
         try:
-            desk.start(await stored_demo_ids(store))
+            desk.start(await stored_demo_ids(store, desk.news))
         finally:
             await store.close()
 
@@ -198,6 +236,9 @@ class DemoSession:
             self.runtime = runtime
             self.ready.set()
 
+        # A channel the demo user owns, with Herald as an administrator that may post.
+        self.emu.add_channel(DEMO_CHANNEL, username=DEMO_CHANNEL_NAME, title="Kherson (demo)",
+                             by_user_id=DEMO_CHAT)
         bot = serve(cfg, clock=self.clock, stop=self.stop, ready=on_ready)
         self._tasks.append(asyncio.create_task(bot, name="bot"))
         ready = asyncio.create_task(self.ready.wait())
@@ -240,6 +281,14 @@ class DemoSession:
         if not await self.transcript.wait_answer():
             self.transcript.write("", "(no answer)")
 
+    async def post_in_channel(self, text: str) -> None:
+        """The demo user posts in the demo channel (a channel_post: no user is attached)."""
+        self.transcript.flush()
+        self.transcript.write(f"you in @{DEMO_CHANNEL_NAME}> ", text)
+        self.emu.channel_post(DEMO_CHANNEL, text)
+        if not self.interactive and not await self.transcript.wait_answer():
+            self.transcript.write("", "(no answer)")
+
     async def press(self, label: str) -> None:
         """Press the button whose text contains `label` under the latest message with buttons."""
         self.transcript.flush()
@@ -256,6 +305,22 @@ class DemoSession:
         if not self.interactive:
             await self.transcript.wait_answer()
 
+    async def inline(self, query: str) -> None:
+        """Type "@HeraldBot <query>" in a chat: print the stories offered to share."""
+        self.transcript.flush()
+        self.transcript.write("you> ", f"@{self.emu.bot_username} {query}")
+        query_id = self.emu.inline_query(DEMO_CHAT, query, language_code=self.language)
+        deadline = time.monotonic() + ANSWER_TIMEOUT
+        while time.monotonic() < deadline:
+            answer = next((a for a in self.emu.inline_answers
+                           if a.inline_query_id == query_id), None)
+            if answer is not None:
+                titles = [f"{n}. {t}" for n, t in enumerate(answer.titles(), 1)]
+                self.transcript.write("inline> ", "\n".join(titles) or "(no results)")
+                return
+            await asyncio.sleep(0.05)
+        self.transcript.write("", "(no answer)")
+
     async def line(self, raw: str) -> None:
         """One script line: a message, [press TEXT], [wait N], or a # comment."""
         text = raw.strip()
@@ -265,6 +330,10 @@ class DemoSession:
             await self.transcript.pass_time(float(m.group(1)))
         elif m := _PRESS.match(text):
             await self.press(m.group(1))
+        elif m := _INLINE.match(text):
+            await self.inline(m.group(1))
+        elif m := _CHANNEL.match(text):
+            await self.post_in_channel(m.group(1))
         else:
             await self.say(text)
 
@@ -311,8 +380,10 @@ async def run_script(session: DemoSession, lines: list[str], linger: float) -> N
 async def run_interactive(session: DemoSession) -> None:
     """Read lines from the terminal until EOF or /quit; print the bot's messages meanwhile."""
     print("Herald demo: you are chatting with the bot as a Telegram user (an admin too).\n"
-          "Try /start, /subscribe kherson, /kherson, Херсон, /list, /settings, /broadcast ...\n"
-          "[press TEXT] presses a button, [wait N] lets time pass, /quit or Ctrl-D ends.",
+          "Try /start, /subscribe kherson, /kherson, Херсон, /list, /map, /settings ...\n"
+          "[press TEXT] presses a button, [inline TEXT] types @bot TEXT, [wait N] lets time "
+          "pass,\n[channel] TEXT posts in the demo channel "
+          f"@{DEMO_CHANNEL_NAME} (try [channel] /subscribe kherson), /quit or Ctrl-D ends.",
           file=session.out, flush=True)
     loop = asyncio.get_running_loop()
     session.interactive = True

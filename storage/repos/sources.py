@@ -30,7 +30,9 @@ class SourceCheck:
     """The outcome of one poll of one source, for record_checks (one write per batch)."""
 
     source_id: int
-    outcome: Literal["ok", "not_modified", "failed"]
+    # "deferred": not asked this time (a global request budget was spent); only the next
+    # check moves
+    outcome: Literal["ok", "not_modified", "failed", "deferred"]
     now: datetime
     next_check_at: datetime
     etag: str | None = None
@@ -55,6 +57,9 @@ _FAILED = update(sources).where(sources.c.id == bindparam("b_id")).values(
     failure_count=sources.c.failure_count + 1, last_error=bindparam("b_error"),
     last_checked_at=bindparam("b_now"), next_check_at=bindparam("b_next"))
 
+_DEFERRED = update(sources).where(sources.c.id == bindparam("b_id")).values(
+    next_check_at=bindparam("b_next"))
+
 
 def _check_params(c: SourceCheck) -> dict[str, Any]:
     return {"b_id": c.source_id, "b_now": aware(c.now), "b_next": aware_or_none(c.next_check_at),
@@ -69,6 +74,7 @@ def _row_to_source(row: Any) -> Source:
         id=m["id"], name=m["name"], url=m["url"], language=m["language"],
         cities=tuple(m["cities"] or ()), topics=tuple(m["topics"] or ()),
         poll_interval=m["poll_interval"], paused=bool(m["paused"]), etag=m["etag"],
+        official=bool(m["official"]),
         last_modified=m["last_modified"], next_check_at=aware_or_none(m["next_check_at"]),
         last_checked_at=aware_or_none(m["last_checked_at"]),
         last_success_at=aware_or_none(m["last_success_at"]),
@@ -79,7 +85,8 @@ def _row_to_source(row: Any) -> Source:
 
 def _config_values(cfg: SourceConfig) -> dict[str, Any]:
     return {"name": cfg.name, "language": cfg.language, "cities": list(cfg.cities),
-            "topics": list(cfg.topics), "poll_interval": cfg.poll_interval}
+            "topics": list(cfg.topics), "poll_interval": cfg.poll_interval,
+            "official": cfg.official}
 
 
 class SourceRepo(Repo):
@@ -163,7 +170,7 @@ class SourceRepo(Repo):
             return
         async with self.session.begin() as s:
             for outcome, statement in (("ok", _OK), ("not_modified", _NOT_MODIFIED),
-                                       ("failed", _FAILED)):
+                                       ("failed", _FAILED), ("deferred", _DEFERRED)):
                 params = [_check_params(c) for c in checks if c.outcome == outcome]
                 if params:
                     await s.execute(statement, params)

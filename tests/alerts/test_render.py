@@ -138,6 +138,7 @@ def test_alert_has_headline_summary_source_tags_and_what_matched() -> None:
     assert buttons(r.reply_markup) == [
         {"text": "Unfollow Kherson", "callback_data": "unf:11"},
         {"text": "Unfollow war crimes", "callback_data": "unf:12"},
+        {"text": "All 3 sources", "callback_data": f"srcs:{s.id}"},
         {"text": "Mute 1 h", "callback_data": "mute:1h"},
     ]
     json.dumps(r.reply_markup)  # what the service stores in the outbox
@@ -194,6 +195,7 @@ def test_html_helpers() -> None:
     assert truncate_html("x", 0) == ""
     assert is_http_url("https://example.com/a") and not is_http_url("https://")
     assert source_host("http://www.bbc.co.uk/news") == "bbc.co.uk"
+    assert source_host("https://t.me/kharkivoda/123") == "t.me/kharkivoda"  # a channel post
     assert hashtag("War crimes!") == "#war_crimes" and hashtag("!!!") == ""
 
 

@@ -12,6 +12,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.alerts.html import escape
+from bot.alerts.noise import merge_excludes, split_excludes
 from bot.domain import Chat, ChatStatus, TagKind
 from bot.news.classify import normalize_phrase
 from bot.telegram import keyboards as kb
@@ -38,8 +39,9 @@ OFFER_MAX = 60  # plain messages longer than this are not offered as a follow
 
 
 async def follow(update: Update, context: Context, chat: Chat, kind: TagKind, key: str,
-                 label: str) -> str:
-    """Follow (kind, key) for the chat; the confirmation text."""
+                 label: str, exclude: Sequence[str] = ()) -> str:
+    """Follow (kind, key) for the chat, leaving out stories with the `exclude` words (added
+    to those it has); the confirmation text."""
     services = services_of(context)
     _ = gettext_for(chat)
     if kind != TagKind.PHRASE:
@@ -51,6 +53,11 @@ async def follow(update: Update, context: Context, chat: Chat, kind: TagKind, ke
     else:
         text = _("Following <b>{name}</b>. You will get an alert when a new story"
                  " about it appears.").format(name=name)
+    if exclude:
+        words = merge_excludes(sub.exclude, exclude)
+        await services.store.chats.set_exclude(chat.id, sub.id, words)
+        text += "\n" + escape(_("Stories that mention these words are left out: {words}")
+                               .format(words=", ".join(words)))
     cmd = command_for(services.classifier, kind, key) if kind != TagKind.PHRASE else None
     if cmd:
         text += "\n" + _("Latest now: /{command}").format(command=cmd)
@@ -99,8 +106,8 @@ def offer(context: Context, chat: Chat, query: str, resolutions: Sequence[Any],
     return text, kb.places_keyboard(choices)
 
 
-async def subscribe_one(update: Update, context: Context, chat: Chat, query: str
-                        ) -> tuple[str, InlineKeyboardMarkup | None]:
+async def subscribe_one(update: Update, context: Context, chat: Chat, query: str,
+                        exclude: Sequence[str] = ()) -> tuple[str, InlineKeyboardMarkup | None]:
     """Follow one name or "phrase" (also a /start deep link); offer choices when unsure."""
     services = services_of(context)
     classifier = services.need_classifier()
@@ -113,11 +120,13 @@ async def subscribe_one(update: Update, context: Context, chat: Chat, query: str
         key = normalize_phrase(phrase)
         if not key:
             return _("That phrase has no words to look for."), None
-        return await follow(update, context, chat, TagKind.PHRASE, key, phrase), None
+        return await follow(update, context, chat, TagKind.PHRASE, key, phrase,
+                            exclude), None
     resolutions = classifier.resolve(query, limit=8)
     if resolutions and resolutions[0].score >= CONFIDENT:
         top = resolutions[0]
-        return await follow(update, context, chat, top.kind, top.key, top.label), None
+        return await follow(update, context, chat, top.kind, top.key, top.label,
+                            exclude), None
     return offer(context, chat, query, resolutions)
 
 
@@ -137,10 +146,15 @@ async def cmd_subscribe(update: Update, context: Context) -> None:
         return
     if await refuse_unless_allowed(update, context, _):
         return
+    query, exclude = split_excludes(query)  # "kherson -football -матч"
+    if not query:
+        await reply(update, context, _("Write what to follow before the words to leave out, "
+                                       "for example /subscribe Kherson -football"))
+        return
     parts = [query] if quoted_phrase(query) is not None else [
         p.strip() for p in query.split(",") if p.strip()]
     for part in parts[:5]:
-        text, markup = await subscribe_one(update, context, chat, part)
+        text, markup = await subscribe_one(update, context, chat, part, exclude)
         await reply(update, context, text, markup)
     await sirens.ask_after_follow(update, context, chat)
 

@@ -2,7 +2,7 @@
 durable start/end events, per-chat choices, and an outbox index for their priority.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0008
 Create Date: 2026-12-07
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
