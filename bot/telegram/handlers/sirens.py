@@ -5,12 +5,15 @@ takes the same rights as changing what the chat follows (re-checked on every pre
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import warnings
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.alerts.html import escape
@@ -35,6 +38,8 @@ from bot.telegram.context import (
 
 log = logging.getLogger(__name__)
 ACTIVE_SHOWN = 20  # lines of /alerts; more are counted
+EDIT_ATTEMPTS = 3
+MAX_EDIT_WAIT = 10.0  # seconds; a longer 429 wait is not worth holding a button's answer for
 
 
 def sirens_of(services: Services) -> SirenService | None:
@@ -199,10 +204,23 @@ async def on_button(update: Update, context: Context) -> None:
 
 
 async def _edit(message: Any, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    try:
-        await message.edit_text(text, parse_mode="HTML", reply_markup=markup)
-    except BadRequest as exc:  # "message is not modified": a double tap
-        log.debug("edit skipped", extra={"error": str(exc)})
+    """Redraw the pressed message; an edit counts against the chat's limit, so a 429 is
+    waited out (briefly), as replies do."""
+    for attempt in range(EDIT_ATTEMPTS):
+        try:
+            await message.edit_text(text, parse_mode="HTML", reply_markup=markup)
+            return
+        except BadRequest as exc:  # "message is not modified": a double tap
+            log.debug("edit skipped", extra={"error": str(exc)})
+            return
+        except RetryAfter as exc:
+            with warnings.catch_warnings():  # PTB 22 warns that the type will change
+                warnings.simplefilter("ignore")
+                wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            if attempt == EDIT_ATTEMPTS - 1 or seconds > MAX_EDIT_WAIT:
+                raise
+            await asyncio.sleep(seconds)
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
