@@ -171,9 +171,9 @@ async def offer_after_follow(update: Update, context: Context, chat: Chat,
         InlineKeyboardButton(_("Keep alerts on"), callback_data="sir:on"),
         InlineKeyboardButton(_("No official alerts"), callback_data="sir:off")]])
     await reply(update, context, _(
-        "Herald also sends the official air-raid alerts for <b>{name}</b> and for the "
-        "hromada, raion and oblast it lies in, loud even in quiet hours, and the all-clear. "
-        "Keep them on?").format(name=escape(name)), markup)
+        "Herald also sends the official air-raid alerts for <b>{name}</b> and for the larger "
+        "units it lies in (its hromada, raion, oblast), loud even in quiet hours, and the "
+        "all-clear. Keep them on?").format(name=escape(name)), markup)
 
 
 async def on_button(update: Update, context: Context) -> None:
