@@ -8,14 +8,14 @@ from typing import Literal
 from bot.domain import ActiveAlert
 from bot.news.admin_units import AdminUnits, get_admin_units
 
-Level = Literal["oblast", "partial"]
+Level = Literal["full", "partial"]  # the values of bot.maps.AlertLevel
 
 
 def oblast_levels(active: Iterable[ActiveAlert], alert_types: Iterable[str] = ("air_raid",),
                   units: AdminUnits | None = None) -> dict[str, Level]:
-    """KATOTTG oblast code -> "oblast" (an oblast-wide alert) or "partial" (raion, hromada
-    or city alerts only); oblasts without an alert are absent. As the official maps do,
-    only the given types count (air raids by default)."""
+    """KATOTTG oblast code -> "full" (an oblast-wide alert) or "partial" (raion, hromada or
+    city alerts only); oblasts without an alert are absent. As the official maps do, only the
+    given types count (air raids by default). What bot.maps.render_alerts_map takes."""
     units = units or get_admin_units()
     wanted = set(alert_types)
     out: dict[str, Level] = {}
@@ -26,7 +26,7 @@ def oblast_levels(active: Iterable[ActiveAlert], alert_types: Iterable[str] = ("
         if unit is None:
             continue
         if unit.level == "oblast":
-            out[unit.code] = "oblast"
-        elif unit.oblast is not None and out.get(unit.oblast) != "oblast":
+            out[unit.code] = "full"
+        elif unit.oblast is not None and out.get(unit.oblast) != "full":
             out[unit.oblast] = "partial"
     return out

@@ -337,7 +337,8 @@ class SirenService:
         return [a for a in await self.active() if a.code is not None and a.code in codes]
 
     async def oblast_levels(self) -> dict[str, Level]:
-        """KATOTTG oblast code -> "oblast" | "partial": what the alerts map shades."""
+        """KATOTTG oblast code -> "full" | "partial": what the alerts map shades
+        (`bot.maps.render_alerts_map(await sirens.oblast_levels(), lang)`)."""
         return oblast_levels(await self.active())
 
 

@@ -130,8 +130,12 @@ def test_oblast_levels_for_the_map() -> None:
         alert("UA80000000000093317"),  # Kyiv
         alert("UA14120130000086767", "artillery_shelling"),  # not an air raid
     ])
-    assert levels == {"UA63000000000041885": "partial", "UA59000000000057109": "oblast",
-                      "UA80000000000093317": "oblast"}
+    assert levels == {"UA63000000000041885": "partial", "UA59000000000057109": "full",
+                      "UA80000000000093317": "full"}
+    from bot.maps import AlertLevel, render_alerts_map
+
+    assert {AlertLevel(v) for v in levels.values()} == {AlertLevel.FULL, AlertLevel.PARTIAL}
+    assert render_alerts_map(levels, "en", now=NOW)[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_an_unreadable_entry_ends_nothing() -> None:
