@@ -54,6 +54,7 @@ class RateLimiter:
         self._chats: dict[int, Lane] = {}
         self._groups: dict[int, deque[float]] = {}
         self._recent_429: deque[tuple[float, int]] = deque()
+        self._reply_tat = 0.0  # the next slot free for a reply
         self._bookings = 0
 
     @classmethod
@@ -104,6 +105,25 @@ class RateLimiter:
         self._bookings += 1
         if self._bookings % _PRUNE_EVERY == 0:
             self._prune(now)
+        return at - now
+
+    def reserve_reply(self, chat_id: int) -> float:
+        """Book a reply to a user: seconds to wait before sending it.
+
+        Replies go ahead of the outbox: on the global lane a reply takes the earliest slot
+        (not the end of the queue of alerts booked ahead) and pushes the booked stream back
+        by one interval, so the total rate stays within the limit. On its chat it waits its
+        turn like any message (the chat's own spacing and any 429 pause still apply).
+        """
+        now = self.time()
+        lane = self.global_lane
+        at = max(now + self.chat_wait(chat_id), lane.paused_until, self._reply_tat)
+        self._reply_tat = at + lane.interval  # replies among themselves keep the rate
+        lane.tat = max(lane.tat, at) + lane.interval
+        lane.sent_tat = max(lane.sent_tat, at) + lane.interval
+        self._chat(chat_id).book(at)
+        if chat_id < 0:
+            self._groups.setdefault(chat_id, deque()).append(at)
         return at - now
 
     def pace(self, paid: bool = False) -> float:

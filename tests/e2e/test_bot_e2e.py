@@ -110,8 +110,8 @@ async def test_alert_buttons_unfollow_and_mute_and_forged_presses_are_refused(
 
 
 async def test_list_removes_and_plain_message_offers_to_follow(bot: Harness) -> None:
-    offer = await bot.say(106, "Херсон")
-    assert "Follow Kherson?" in offer.plain
+    offer = await bot.say(106, "Херсон")  # its latest news, and a button to follow it
+    assert "Latest: Kherson" in offer.plain
     since = bot.emu.mark()
     query = await bot.press(106, offer, "Follow Kherson")
     assert "Following Kherson" in (await bot.answer_of(query) or "")
