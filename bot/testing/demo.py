@@ -328,7 +328,7 @@ async def run_interactive(session: DemoSession) -> None:
 async def _demo(cfg: Config, args: argparse.Namespace, lines: list[str] | None) -> int:
     session = DemoSession(cfg, own_database=bool(getattr(args, "config", None)),
                           out=sys.stdout, language=getattr(args, "language", "en") or "en",
-                          speed=float(getattr(args, "speed", 1.0) or 1.0))
+                          speed=float(getattr(args, "speed", 1.0)))
     main = asyncio.current_task()
     assert main is not None
     loop = asyncio.get_running_loop()
@@ -356,6 +356,11 @@ def demo_command(cfg: Config, args: argparse.Namespace) -> int:
     if logging.getLogger().level <= logging.INFO and not getattr(args, "verbose", False):
         # The conversation is the output; log lines would bury it (use --verbose to see them).
         logging.getLogger().setLevel(logging.WARNING)
+    speed = float(getattr(args, "speed", 1.0))
+    if not 0 < speed < float("inf"):  # also NaN
+        print(f"herald: --speed must be a number greater than 0 (got {speed:g})",
+              file=sys.stderr)
+        return 2
     lines: list[str] | None = None
     script = getattr(args, "script", None)
     if script == "-":
