@@ -186,12 +186,14 @@ async def reply(update: Update, context: Context, text: str,
 
 
 async def edit(context: Context, message: Message, text: str | None,
-               markup: InlineKeyboardMarkup | None = None) -> Any:
+               markup: InlineKeyboardMarkup | None = None, *,
+               preview: LinkPreviewOptions | None = None) -> Any:
     """Edit one of our messages (its text, or only its buttons when text is None) through
-    the same gate as replies: an edit counts against Telegram's limits too."""
+    the same gate as replies: an edit counts against Telegram's limits too. Without
+    `preview` options the edited message has no link preview."""
     if text is None:
         return await reply_gate(context).send(
             message.chat_id, lambda: message.edit_reply_markup(markup))
     return await reply_gate(context).send(message.chat_id, lambda: message.edit_text(
         text, parse_mode=ParseMode.HTML, reply_markup=markup,
-        link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        link_preview_options=preview or LinkPreviewOptions(is_disabled=True)))
