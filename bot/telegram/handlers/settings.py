@@ -162,9 +162,8 @@ def home_keyboard(s: ChatSettings, *, paused: bool = False, is_muted: bool = Fal
         [_btn("📰 " + _("Briefings"), "set:sch"), _btn("🔕 " + _("Quiet hours"), "set:q")],
         [_btn("⏱ " + _("Alert cap"), "set:cap"), _btn("📋 " + _("Per subscription"),
                                                      "set:subs")],
+        [_btn(skip, "set:skip")],
     ]
-    if s.briefing_times:
-        rows.append([_btn(skip, "set:skip")])
     return InlineKeyboardMarkup(rows)
 
 
