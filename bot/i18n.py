@@ -84,6 +84,11 @@ def N_(message: str) -> str:
     return message
 
 
+def n_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a plural pair for extraction; translate it later with ngettext_for(lang)."""
+    return singular, plural
+
+
 def format_day(when: datetime | date, lang: str, *, time: bool = False, year: bool = False
                ) -> str:
     """A date as people of the language write it: "7 Dec" / "7 груд." (with "14:30" when

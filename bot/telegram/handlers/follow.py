@@ -34,6 +34,7 @@ from bot.telegram.names import command_for, label_of, popular
 
 log = logging.getLogger(__name__)
 CONFIDENT = 0.99  # Resolution.score at or above: follow without asking
+LOOSE = 0.8  # below: a far guess ("Poland" -> the village Polian); say what can be followed
 PHRASE_MIN, PHRASE_MAX = 2, 100
 OFFER_MAX = 60  # plain messages longer than this are not offered as a follow
 
@@ -153,19 +154,22 @@ def offer_plan(context: Context, chat: Chat, query: str, resolutions: Sequence[A
     if as_phrase is not None:
         choices.append(as_phrase)
     shown = escape(kb.short(phrase, 60))
+    can_follow = _("Herald follows Ukraine and its regions, towns and villages, the world's"
+                   " large cities, topics (/help) and phrases in quotes.")
     if resolutions:
         text = _("Did you mean one of these? Tap to follow.")
         if len(resolutions) >= 8:  # many villages share the name: say how to narrow it
             text += "\n" + _("Not there? Add the raion or oblast: /subscribe {name} "
                               "Харківська").format(name=escape(kb.short(query, 40)))
+        if resolutions[0].score < LOOSE:  # "Poland" is not Polian: say what Herald knows
+            text += "\n" + can_follow
     elif as_phrase is not None:
         text = _("I don't know a city or topic called <b>{query}</b>. Follow it as a phrase"
-                 " (stories that mention it)?").format(query=shown)
+                 " (stories that mention it)?").format(query=shown) + "\n" + can_follow
     else:
         text = _("I don't know a city or topic called <b>{query}</b>.").format(query=shown)
         text += " " + (phrase_problem(phrase, _) or "")
-        text += "\n" + _("Herald follows cities, towns and regions of Ukraine, the world's "
-                          "large cities, topics (/help) and phrases in quotes.")
+        text += "\n" + can_follow
     return Plan(text=text, choices=choices)
 
 

@@ -38,7 +38,7 @@ from bot.domain import (
     SubscriptionMode,
     TagKind,
 )
-from bot.i18n import N_, translator
+from bot.i18n import N_, n_, ngettext_for, translator
 from bot.services import Services
 from bot.telegram.commands import command_handler
 from bot.telegram.context import (
@@ -260,7 +260,12 @@ def _setting_command(apply: Callable[[Services, Chat, str], Any], section: str
             return
         s = await services.store.chats.settings(chat.id)
         _ = translator(s.language)  # the reply speaks the language just chosen
-        await reply(update, context, escape(_(done[0]).format(**done[1])))
+        message, params = done
+        if isinstance(message, tuple):  # a plural pair (n_): the count picks the form
+            text = ngettext_for(s.language)(message[0], message[1], params["n"])
+        else:
+            text = _(message)
+        await reply(update, context, escape(text.format(**params)))
     return handler
 
 
@@ -302,15 +307,19 @@ async def apply_quiet(services: Services, chat: Chat, text: str) -> tuple[str, d
     return N_("Quiet hours {start}–{end}: alerts arrive silently."), {"start": start, "end": end}
 
 
-async def apply_cap(services: Services, chat: Chat, text: str) -> tuple[str, dict[str, Any]]:
+async def apply_cap(services: Services, chat: Chat, text: str
+                    ) -> tuple[str | tuple[str, str], dict[str, Any]]:
     cap = parse_cap(text)
     await _save(services, chat.id, alerts_per_hour=cap)
     if not cap:
         return N_("No cap on alerts."), {}
     if not (await services.store.chats.settings(chat.id)).briefing_times:
-        return N_("At most {n} alerts an hour; the rest go into the next briefing. Briefings "
+        return n_("At most {n} alert an hour; the rest go into the next briefing. Briefings "
+                  "are off: turn them on with /schedule morning.",
+                  "At most {n} alerts an hour; the rest go into the next briefing. Briefings "
                   "are off: turn them on with /schedule morning."), {"n": cap}
-    return N_("At most {n} alerts an hour; the rest go into the next briefing."), {"n": cap}
+    return n_("At most {n} alert an hour; the rest go into the next briefing.",
+              "At most {n} alerts an hour; the rest go into the next briefing."), {"n": cap}
 
 
 async def apply_mode(services: Services, chat: Chat, text: str) -> tuple[str, dict[str, Any]]:
