@@ -130,3 +130,20 @@ def test_pace_spreads_senders_that_wake_together_after_a_stall() -> None:
     assert delays == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
     clock.t += 2.0  # on schedule again: no extra wait
     assert lim.pace() == 0.0
+
+
+def test_a_reply_goes_ahead_of_the_booked_outbox_and_pushes_it_back() -> None:
+    clock = FakeTime()
+    lim = RateLimiter(10.0, time_fn=clock)
+    booked = [lim.reserve(chat) for chat in range(1, 11)]  # one second of alerts booked ahead
+    assert booked[-1] == pytest.approx(0.9)
+    assert lim.reserve_reply(500) == 0.0  # the reply goes now, not after a second
+    # The next alert comes one interval later than it would have: the rate holds.
+    assert lim.reserve(11) == pytest.approx(1.1)
+    # Replies among themselves keep the global rate, and a chat's own spacing.
+    assert lim.reserve_reply(501) == pytest.approx(0.1)
+    waits = [lim.reserve_reply(502) for _ in range(PRIVATE_BURST + 1)]
+    assert waits == pytest.approx([0.2, 0.3, 1.2])  # the third to one chat waits its turn
+    # A 429 pause covers replies too.
+    lim.on_rate_limited(503, 5.0)
+    assert lim.reserve_reply(503) == pytest.approx(5.0)
