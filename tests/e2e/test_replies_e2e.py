@@ -42,14 +42,9 @@ async def test_commands_during_a_fan_out_all_get_their_one_answer(tmp_path: Path
         for command in ANSWERS:
             emu.user_message(USER, command)
 
-        def answered() -> bool:
-            texts = [m.plain for m in emu.sent(USER)[:] if not m.edited]
-            return all(any(a in t for t in texts) for a in ANSWERS.values()) and any(
-                "Following" in t for t in texts)
-
-        deadline = asyncio.get_running_loop().time() + 4 * REPLY_TIMEOUT
-        while not answered() and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.05)
+        for answer in [*ANSWERS.values(), "Following"]:
+            await emu.wait_for(lambda m, a=answer: m.chat_id == USER and a in m.plain,
+                               4 * REPLY_TIMEOUT, since=since)
         await bot.settled()
         mine = [m.plain for m in emu.sent(USER) if not m.edited]
         for command, answer in ANSWERS.items():
@@ -71,15 +66,13 @@ async def test_a_flooding_user_gets_one_notice_and_every_answer_within_the_limit
                        limits=LimitsConfig(commands_per_minute=limit)) as bot:
         for _ in range(14):
             bot.emu.user_message(USER, "/help")
-        deadline = asyncio.get_running_loop().time() + 4 * REPLY_TIMEOUT
-        while asyncio.get_running_loop().time() < deadline:
-            texts = [m.plain for m in bot.emu.sent(USER)]
-            if len(texts) >= limit + 1:
+        notice = await bot.emu.wait_for(lambda m: "too fast" in m.plain, 4 * REPLY_TIMEOUT)
+        assert notice.chat_id == USER
+        # The commands within the limit go through every handler (their answers are sent
+        # by then); the others stop at the throttle, where the one notice is sent.
+        for _ in range(int(4 * REPLY_TIMEOUT / 0.05)):
+            if len(bot.handled) >= limit:
                 break
-            await asyncio.sleep(0.05)
-        # The commands within the limit went through every handler (their answers are
-        # sent by then); the others stopped at the throttle, with the notice sent there.
-        while len(bot.handled) < limit and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.05)
         texts = [m.plain for m in bot.emu.sent(USER)]
         assert sum("Herald tells you" in t for t in texts) == limit, texts
