@@ -5,8 +5,9 @@ per line and prints the transcript.
 
 Script lines: a message or command (`/subscribe kherson`, `Херсон`), `[press TEXT]` to press
 the button whose label contains TEXT under the latest message that has buttons, `[wait N]`
-to let N seconds pass, `# comment`. After the last line the demo waits (up to --linger
-seconds) for stories it is about to publish and the alerts they cause.
+to let N seconds pass, `[repeat N TEXT]` to send TEXT N times at once, `[crowd N]` to have N
+more chats follow what you follow (a fan-out), `# comment`. After the last line the demo
+waits (up to --linger seconds) for stories it is about to publish and the alerts they cause.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ ANSWER_TIMEOUT = 10.0  # seconds to wait for the bot's first answer to a line
 QUIET = 0.8  # an answer is complete after this long without another message
 _WAIT = re.compile(r"^\[wait\s+(\d+(?:\.\d+)?)\s*s?\]$", re.I)
 _PRESS = re.compile(r"^\[press\s+(.+?)\]$", re.I)
+_REPEAT = re.compile(r"^\[repeat\s+(\d{1,3})\s+(.+?)\]$", re.I)
+_CROWD = re.compile(r"^\[crowd\s+(\d{1,5})\]$", re.I)
+CROWD_FIRST_CHAT = 2_000_000  # the crowd's private chats
+REPEAT_GAP = 3.0  # seconds without an answer that end a [repeat]
 
 
 class DemoClock(Clock):
@@ -240,6 +245,31 @@ class DemoSession:
         if not self.interactive:
             await self.transcript.wait_answer()
 
+    async def repeat(self, times: int, text: str) -> None:
+        """Send `text` `times` times at once, as a fast typist (or a flood) would; print the
+        answers as they come (every one, paced within Telegram's per-chat limit)."""
+        self.transcript.flush()
+        self.transcript.write("you> ", f"{text}  (×{times}, at once)")
+        for _ in range(times):
+            self.emu.user_message(DEMO_CHAT, text, user_id=DEMO_CHAT, language_code=self.language)
+        if await self.transcript.wait_answer():
+            for _ in range(times * 2):  # answers are paced: wait while they keep coming
+                if not await self.transcript.wait_answer(REPEAT_GAP):
+                    break
+
+    async def crowd(self, size: int) -> None:
+        """`size` more chats follow what the demo user follows, so that alerts fan out to
+        all of them (and share Telegram's budget with the answers to the demo user)."""
+        assert self.runtime is not None and self.runtime.services is not None
+        services = self.runtime.services
+        store, alerts, now = services.store, services.need_alerts(), services.clock.now()
+        mine = await store.chats.subscriptions(DEMO_CHAT)
+        for chat_id in range(CROWD_FIRST_CHAT, CROWD_FIRST_CHAT + size):
+            await store.chats.upsert(chat_id, type="private", title=None, language="en",
+                                     timezone="UTC", now=now)
+            await alerts.subscribe_many(chat_id, [(s.kind, s.key, s.label) for s in mine])
+        self.transcript.write("", f"({size} more chats now follow what you follow)")
+
     async def line(self, raw: str) -> None:
         """One script line: a message, [press TEXT], [wait N], or a # comment."""
         text = raw.strip()
@@ -247,6 +277,10 @@ class DemoSession:
             return
         if m := _WAIT.match(text):
             await self.transcript.pass_time(float(m.group(1)))
+        elif m := _REPEAT.match(text):
+            await self.repeat(int(m.group(1)), m.group(2))
+        elif m := _CROWD.match(text):
+            await self.crowd(int(m.group(1)))
         elif m := _PRESS.match(text):
             await self.press(m.group(1))
         else:

@@ -182,7 +182,8 @@ async def _refresh_list(message: Message, chat: Chat, services: Any, context: Co
     text = list_text(chat, subs)
     markup = list_keyboard(chat, subs)
     if undo is not None:
-        text += "\n\n" + _("You no longer follow <b>{name}</b>.").format(name=escape(undo.label))
+        text = _("You no longer follow <b>{name}</b>.").format(name=escape(undo.label)) + \
+            "\n\n" + text
         rows = [[InlineKeyboardButton(_("↩ Undo: {name}").format(name=kb.short(undo.label)),
                                       callback_data=f"undo:{undo.id}")]]
         markup = InlineKeyboardMarkup(rows + list(markup.inline_keyboard if markup else ()))
