@@ -124,6 +124,9 @@ class RateLimiter:
         self._chat(chat_id).book(at)
         if chat_id < 0:
             self._groups.setdefault(chat_id, deque()).append(at)
+        self._bookings += 1
+        if self._bookings % _PRUNE_EVERY == 0:
+            self._prune(now)
         return at - now
 
     def pace(self, paid: bool = False) -> float:

@@ -30,6 +30,7 @@ from bot.telegram.context import (
     services_of,
     start_chat,
 )
+from bot.telegram.handlers.news import latest_about
 from bot.telegram.names import command_for, label_of, popular
 
 log = logging.getLogger(__name__)
@@ -282,8 +283,6 @@ async def answer_mentions(update: Update, context: Context, chat: Chat,
                           things: Sequence[tuple[TagKind, str]]) -> None:
     """The latest news about the first thing named, a Follow button for each one the chat
     does not follow yet, and a Latest button for the others."""
-    from bot.telegram.handlers.news import latest_about  # the news area answers /kherson too
-
     services = services_of(context)
     _ = gettext_for(chat)
     kind, key = things[0]

@@ -9,7 +9,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
@@ -244,7 +250,9 @@ async def _drop_button(context: Context, message: Message, data: str, removed: S
             await edit(context, message, None, new_markup)
             return
         text = without_follow(message.text_html, removed.label, _)
-        await edit(context, message, text, new_markup, preview=message.link_preview_options)
+        # As it was sent: with the preview of its link, unless it had other options.
+        await edit(context, message, text, new_markup, preview=message.link_preview_options
+                   or LinkPreviewOptions(is_disabled=False))
     except BadRequest as exc:
         log.debug("alert not updated", extra={"error": str(exc)})
 
