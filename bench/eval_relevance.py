@@ -32,6 +32,7 @@ import sys
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -46,6 +47,7 @@ from sqlalchemy import select  # noqa: E402
 
 from bot.clock import FakeClock  # noqa: E402
 from bot.domain import RawItem, Source, SourceConfig, TagKind  # noqa: E402
+from bot.news.admin_units import AdminUnits, get_admin_units  # noqa: E402
 from bot.news.classify import Classifier, get_classifier  # noqa: E402
 from bot.news.clean import clean_item  # noqa: E402
 from bot.news.cpu import CpuRunner  # noqa: E402
@@ -306,7 +308,7 @@ class Score:
 @dataclass
 class Errors:
     case: Case
-    kind: str  # "city" or "topic"
+    kind: str  # "city", "topic" or "place"
     false_pos: set[str]
     false_neg: set[str]
 
@@ -353,6 +355,108 @@ def score_tags(cases: Sequence[Case], topic_slugs: Iterable[str]
     if per_class:
         out["by_class"] = {k: dict(v) for k, v in sorted(per_class.items())}
     return out, errors
+
+
+class PlaceLabelError(ValueError):
+    """A `places` label that names no unit of the codifier, or several."""
+
+
+def _units_named(units: AdminUnits, name: str, level: str) -> list[str]:
+    return [u.code for u in units.resolve(name, limit=200) if u.level == level]
+
+
+def place_label_code(entry: dict[str, Any], units: AdminUnits | None = None,
+                     within: Iterable[str] = ()) -> str:
+    """The KATOTTG code a `places` label means: its name at its level, narrowed by the
+    `oblast` and `raion` it gives (or else by `within`: the item's other places and
+    towns); exactly one unit or PlaceLabelError."""
+    units = units or get_admin_units()
+    level = entry["level"]
+    codes = list(dict.fromkeys(_units_named(units, entry["name"], level)))
+    for ctx_level in ("oblast", "raion"):
+        ctx = entry.get(ctx_level)
+        if not ctx or ctx_level == level:
+            continue
+        inside = set(_units_named(units, ctx, ctx_level))
+        codes = [c for c in codes if inside & set(units.ancestors(c))]
+    hints = set(within)
+    if len(codes) > 1 and hints:
+        codes = [c for c in codes if hints & {c, *units.ancestors(c)}] or codes
+    if len(codes) != 1:
+        raise PlaceLabelError(f"{entry}: {len(codes)} units ({', '.join(codes[:5])})")
+    return codes[0]
+
+
+def expected_places(label: dict[str, Any], units: AdminUnits | None = None
+                    ) -> tuple[set[str], set[str]]:
+    """(required, acceptable) place codes of an item's labels. Acceptable: the optional
+    places, every ancestor of a required or optional place, and the units of the item's
+    cities and their ancestors (a town's oblast is not listed, rule 10)."""
+    units = units or get_admin_units()
+    towns = set()
+    for slug in (*label.get("cities", ()), *label.get("cities_optional", ())):
+        unit = units.for_city(slug)
+        if unit is not None:
+            towns.add(unit.code)
+    hints = set(towns)
+    for e in (*label.get("places", ()), *label.get("places_optional", ())):
+        with suppress(PlaceLabelError):
+            if e["level"] == "oblast":
+                hints.add(place_label_code(e, units))
+    for code in list(hints):
+        hints.update(units.ancestors(code))
+    required = {place_label_code(e, units, hints) for e in label.get("places", ())}
+    optional = {place_label_code(e, units, hints) for e in label.get("places_optional", ())}
+    optional |= towns
+    for code in list(required | optional):
+        optional.update(units.ancestors(code))
+    return required, optional - required
+
+
+def _inside(units: AdminUnits, code: str, towns: set[str]) -> bool:
+    """A city district (Kyiv's Obolonskyi district) of one of the item's towns."""
+    unit = units.get(code)
+    return unit is not None and unit.level == "district" and bool(
+        towns & set(units.ancestors(code)))
+
+
+def predicted_places(c: Case) -> set[str]:
+    """The units the tagger found below the city gazetteer (place evidence)."""
+    return {e.key for e in c.evidence if e.kind is TagKind.PLACE}
+
+
+def score_places(cases: Sequence[Case]) -> tuple[dict[str, Any], list[Errors]]:
+    """Ukrainian places (oblasts, raions, hromadas, villages): overall, per language and
+    per level of the labelled or found unit."""
+    units = get_admin_units()
+    total = Score()
+    by_lang: dict[str, Score] = defaultdict(Score)
+    by_level: dict[str, Score] = defaultdict(Score)
+    errors: list[Errors] = []
+    unresolved: list[str] = []
+    for c in cases:
+        try:
+            required, optional = expected_places(c.label, units)
+        except PlaceLabelError as e:
+            unresolved.append(f"{c.id}: {e}")
+            continue
+        predicted = predicted_places(c)
+        towns = required | optional
+        optional |= {code for code in predicted if _inside(units, code, towns)}
+        fp, fn = total.add(predicted, required, optional)
+        by_lang[c.lang].add(predicted, required, optional)
+        for level in ("oblast", "raion", "hromada", "settlement"):
+            def at(codes: Iterable[str], level: str = level) -> set[str]:
+                return {x for x in codes if (u := units.get(x)) is not None
+                        and u.level == level}
+            by_level[level].add(at(predicted), at(required), at(optional))
+        if fp or fn:
+            errors.append(Errors(c, "place", fp, fn))
+    return {"places": total.figures(),
+            "places_by_lang": {lang: by_lang[lang].figures() for lang in LANGS
+                               if lang in by_lang},
+            "places_by_level": {lv: s.figures() for lv, s in by_level.items()},
+            "place_labels_unresolved": unresolved}, errors
 
 
 def _related(a: Case, b: Case) -> bool:
@@ -488,6 +592,13 @@ def print_part(name: str, tags: dict[str, Any], grouping: dict[str, Any]) -> Non
     print("per topic:")
     for slug, f in sorted(tags["topics_by_topic"].items(), key=lambda kv: kv[1]["f1"]):
         print(f"  {slug:<13} {_fmt(f)}")
+    print(f"places  {_fmt(tags['places'])}")
+    for lang, f in tags["places_by_lang"].items():
+        print(f"  {lang}    {_fmt(f)}")
+    for level, f in tags["places_by_level"].items():
+        print(f"  {level:<10} {_fmt(f)}")
+    for line in tags["place_labels_unresolved"]:
+        print(f"  label names no single unit (not scored): {line}")
     if "by_class" in tags:
         print("errors per class (items, city errors, topic errors):")
         for cls, v in tags["by_class"].items():
@@ -556,6 +667,9 @@ async def evaluate(only: str | None = None, limit: int | None = None,
         await run_pipeline(cases, feeds, classifier)
         by_id.update((c.id, c) for c in cases)
         tags, errors = score_tags([c for c in cases if c.key], topic_slugs)
+        place_figures, place_errors = score_places([c for c in cases if c.key])
+        tags.update(place_figures)
+        errors += place_errors
         grouping, notes = score_grouping(cases)
         print_part(name, tags, grouping)
         if show_errors:
@@ -592,6 +706,9 @@ def _compact(figures: dict[str, Any]) -> dict[str, Any]:
                 "topics_by_lang": {lang: {m: f[m] for m in ("p", "r", "f1")}
                                    for lang, f in v["topics_by_lang"].items()},
                 "topic_f1": {t: f["f1"] for t, f in v["topics_by_topic"].items()},
+                "places": {m: v["places"][m] for m in ("p", "r", "f1")},
+                "places_by_level": {lv: {m: f[m] for m in ("p", "r", "f1")}
+                                    for lv, f in v["places_by_level"].items()},
                 "grouping": {m: v["grouping"][m] for m in ("pairs", "merged", "pair_recall",
                                                             "wrong_merges")},
             }

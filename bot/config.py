@@ -43,6 +43,9 @@ class WebhookConfig:
     secret_token: str = ""  # prefer TELEGRAM_WEBHOOK_SECRET
 
 
+TELEGRAM_INTERVAL = 60
+
+
 @dataclass(frozen=True, slots=True)
 class PollerConfig:
     enabled: bool = True
@@ -58,6 +61,16 @@ class PollerConfig:
     batch_size: int = 200  # sources taken per due-query
     max_requests_per_second: float = 100.0  # feed requests started per second; 0 = no limit
     cpu_workers: int = 1  # processes that parse, clean and tag feeds; 0 = a thread of this one
+    telegram_interval: int = TELEGRAM_INTERVAL  # seconds between reads of one channel (+ jitter)
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramPreviewConfig:
+    """Public channels read through their web preview (kind = "telegram" sources)."""
+
+    base_url: str = "https://t.me/s/"  # + channel; tests, the demo and mirrors change it
+    max_requests_per_minute: int = 30  # preview requests of all channels together
+    max_body_bytes: int = 2_000_000  # a real page is 50-300 KB
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +138,7 @@ class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
     poller: PollerConfig = field(default_factory=PollerConfig)
+    telegram_preview: TelegramPreviewConfig = field(default_factory=TelegramPreviewConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     briefings: BriefingConfig = field(default_factory=BriefingConfig)
@@ -210,6 +224,39 @@ def default_sources() -> list[dict[str, Any]]:
     return list(tomllib.loads(text)["sources"])
 
 
+def _source_kinds(data: dict[str, Any]) -> None:
+    """Turn `kind = "telegram"` + `channel` entries of [[sources]] into stored-source form
+    (the URL that names the channel, bot.news.channels); `kind = "feed"` is the default."""
+    from bot.news.channels import channel_source_url, valid_channel
+
+    raw_sources = data.get("sources")
+    if not isinstance(raw_sources, list):
+        return
+    poller = data.get("poller")
+    interval = (poller.get("telegram_interval", TELEGRAM_INTERVAL) if isinstance(poller, dict)
+                else TELEGRAM_INTERVAL)
+    for i, src in enumerate(raw_sources):
+        if not isinstance(src, dict) or "kind" not in src:
+            continue
+        src = raw_sources[i] = dict(src)
+        kind = src.pop("kind")
+        if kind == "feed":
+            continue
+        if kind != "telegram":
+            raise ConfigError(f"sources[{i}].kind: expected 'feed' or 'telegram', got {kind!r}")
+        channel = src.pop("channel", None)
+        if not isinstance(channel, str) or not valid_channel(channel.lstrip("@")):
+            raise ConfigError(f"sources[{i}].channel: expected a public channel's username "
+                              f"(5-32 letters, digits, underscores), got {channel!r}")
+        if "url" in src:
+            raise ConfigError(f"sources[{i}].url: a telegram source has a channel, not a url")
+        src["url"] = channel_source_url(channel.lstrip("@"))
+        src.setdefault("name", "@" + channel.lstrip("@").lower())
+        given = src.get("poll_interval", interval)
+        # never more often than telegram_interval (the poller holds to it either way)
+        src["poll_interval"] = max(given, interval) if isinstance(given, int) else given
+
+
 def _validate(cfg: Config) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -242,6 +289,13 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("poller.timeout: must be greater than 0")
     if cfg.poller.max_requests_per_second < 0:
         raise ConfigError("poller.max_requests_per_second: must be 0 (no limit) or greater")
+    if not cfg.telegram_preview.base_url.startswith(("http://", "https://")) or \
+            not cfg.telegram_preview.base_url.endswith("/"):
+        raise ConfigError("telegram_preview.base_url: must be an http(s) URL ending with '/'")
+    if cfg.telegram_preview.max_requests_per_minute < 1:
+        raise ConfigError("telegram_preview.max_requests_per_minute: must be at least 1")
+    if cfg.poller.telegram_interval < 30:
+        raise ConfigError("poller.telegram_interval: must be at least 30 seconds")
     for name in ("morning", "evening"):
         value = getattr(cfg.briefings, name)
         parts = value.split(":")
@@ -282,6 +336,7 @@ def load_config(path: str | os.PathLike[str] | None = None,
             raise ConfigError(f"{p}: not valid TOML: {exc}") from None
     if "sources" not in data:
         data["sources"] = default_sources()
+    _source_kinds(data)
     for var, dotted in ENV_OVERRIDES.items():
         if env.get(var):
             _set_dotted(data, dotted, env[var])

@@ -134,6 +134,9 @@ class CleanItem:
     published_at: datetime  # clamped: never in the future, fetch time when missing
     language: str
     fingerprint: tuple[int, ...] = ()  # near-duplicate signature (dedup module)
+    # Who first published it when the item repeats another's post (a forwarded Telegram
+    # post: "tg:<channel>" or "name:<name>"); grouping treats it as that publisher's.
+    origin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

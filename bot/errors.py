@@ -29,6 +29,14 @@ class FetchError(HeraldError):
         self.permanent = permanent
 
 
+class FetchRedirected(FetchError):
+    """A fetch that must not follow redirects got one (a channel without a public preview)."""
+
+    def __init__(self, message: str, *, location: str) -> None:
+        super().__init__(message, permanent=True)
+        self.location = location
+
+
 class FeedParseError(HeraldError):
     """A body is not a usable feed."""
 

@@ -112,7 +112,8 @@ class Runtime:
         services.extras.update(pipeline=pipeline, fetcher=fetcher)
         services.poller = Poller(store, pipeline, fetcher, cfg.poller, self.clock,
                                  on_new_stories=self._on_new_stories,
-                                 queue_pending=services.alerts.queue_pending)
+                                 queue_pending=services.alerts.queue_pending,
+                                 preview=cfg.telegram_preview)
 
         services.briefings = BriefingService(store, classifier, self.clock, cfg.briefings,
                                              on_enqueued=wake, max_age=max_age)

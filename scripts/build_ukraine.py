@@ -435,6 +435,13 @@ class Builder:
             key = ("CXMK".index(s.cat), common, s.pop, s.code)
             if best is None or key > best:
                 best, pick = key, s.idx
+        if pick < 0:  # irregular adjectives of towns: Гуляйполе <- Гуляйпільська,
+            # Середина-Буда <- Середино-Будська: a long common start, a town's only
+            towns = [(self.common_prefix(tokens(s.name), base), s.idx) for s in cands
+                     if s.cat in "MX"]
+            close = [(c, i) for c, i in towns if c >= max(5, len(base) - 5)]
+            if len(close) == 1:
+                pick = close[0][1]
         return pick, pick >= 0
 
     # --- the city gazetteer --------------------------------------------------------------

@@ -48,6 +48,15 @@ def test_env_overrides_file(tmp_path: Path) -> None:
         ("[[sources]]\nurl='https://x'\n", "sources[0]"),
         ("[database\n", "not valid TOML"),
         ("[delivery]\ntransport = 'curl'\n", "delivery.transport: expected 'httpx' or 'lean'"),
+        ("[[sources]]\nkind='rss'\nurl='https://x'\n",
+         "sources[0].kind: expected 'feed' or 'telegram'"),
+        ("[[sources]]\nkind='telegram'\n", "sources[0].channel: expected a public channel"),
+        ("[[sources]]\nkind='telegram'\nchannel='t.me/x'\n", "sources[0].channel"),
+        ("[[sources]]\nkind='telegram'\nchannel='kharkivoda'\nurl='https://x'\n",
+         "sources[0].url: a telegram source has a channel"),
+        ("[telegram_preview]\nbase_url = 'https://t.me/s'\n",
+         "telegram_preview.base_url: must be an http(s) URL ending with '/'"),
+        ("[poller]\ntelegram_interval = 5\n", "poller.telegram_interval: must be at least 30"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, body: str, message: str) -> None:
@@ -66,3 +75,46 @@ def test_cli_bad_config_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert err.strip().splitlines() == [
         "herald: config error: poller.timout: unknown key (did you mean 'timeout'?)"
     ]
+
+
+def test_telegram_sources_are_channels_with_the_channel_interval(tmp_path: Path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text("""
+[poller]
+telegram_interval = 90
+
+[telegram_preview]
+base_url = "http://127.0.0.1:8080/s/"
+
+[[sources]]
+kind = "telegram"
+channel = "KharkivODA"
+language = "uk"
+cities = ["kharkiv"]
+
+[[sources]]
+kind = "telegram"
+channel = "@synegubov"
+name = "Syniehubov"
+poll_interval = 300
+
+[[sources]]
+kind = "telegram"
+channel = "often_too"
+poll_interval = 30
+
+[[sources]]
+kind = "feed"
+name = "Wire"
+url = "https://wire.example/rss"
+""")
+    cfg = load_config(f, env={})
+    oda, person, often, wire = cfg.sources
+    assert often.poll_interval == 90  # never more often than poller.telegram_interval
+    assert (oda.name, oda.url, oda.language, oda.cities, oda.poll_interval) == (
+        "@kharkivoda", "https://t.me/s/kharkivoda", "uk", ("kharkiv",), 90)
+    assert (person.name, person.url, person.poll_interval) == (
+        "Syniehubov", "https://t.me/s/synegubov", 300)
+    assert (wire.url, wire.poll_interval) == ("https://wire.example/rss", 600)
+    assert cfg.telegram_preview.base_url == "http://127.0.0.1:8080/s/"
+    assert cfg.telegram_preview.max_requests_per_minute == 30

@@ -64,10 +64,15 @@ def hashtag(text: str) -> str:
 
 
 def source_host(url: str | None) -> str:
-    """The host to show for a source link ('www.bbc.co.uk' -> 'bbc.co.uk')."""
+    """The host to show for a source link ('www.bbc.co.uk' -> 'bbc.co.uk'); a Telegram
+    post's channel ('https://t.me/kharkivoda/123' -> 't.me/kharkivoda')."""
     if not is_http_url(url):
         return ""
-    host = urlsplit(url or "").hostname or ""
+    parts = urlsplit(url or "")
+    host = parts.hostname or ""
+    if host == "t.me":
+        channel = parts.path.strip("/").split("/", 1)[0]
+        return f"t.me/{channel}" if channel else host
     return host[4:] if host.startswith("www.") else host
 
 

@@ -147,6 +147,7 @@ MODIFIER_LEVEL = {
                            "военная военной военную государственная государственной",
                            "territorial amalgamated military state civil"), ""),
 }
+QUOTES_OPEN = frozenset("«“„\"'‘‹")
 CONJ = frozenset({"та", "і", "й", "и", "and", "or", "або", "или", "&"})
 # a kind word before a name: (kinds it allows); "с", "м", "г" only with their dot
 CUE_KIND = {
@@ -167,7 +168,12 @@ STREET_BEFORE = frozenset({
     "вулиця", "вулиці", "вулицю", "вулицею", "вул", "улица", "улице", "улицу", "улицы", "ул",
     "проспект", "проспекті", "проспекту", "просп", "провулок", "провулку", "переулок",
     "переулке", "площа", "площі", "площу", "площадь", "площади", "бульвар", "бульварі",
-    "бульвару", "шосе", "шоссе", "узвіз", "узвозі", "набережна", "набережній", "street"})
+    "бульвару", "шосе", "шоссе", "узвіз", "узвозі", "набережна", "набережній", "street",
+    # a town's neighbourhood named like a village: "мікрорайон Дружба"
+    "мікрорайон", "мікрорайоні", "мікрорайону", "мікрорайоном", "мкр", "микрорайон",
+    "микрорайоне", "микрорайона", "житловий", "житлового", "житловому", "жилмассив",
+    "жилмассиве", "масив", "масиві", "масиву", "массив", "массиве", "квартал", "кварталі",
+    "квартале", "microdistrict", "neighbourhood", "neighborhood"})
 STREET_AFTER = frozenset({"street", "st", "avenue", "ave", "road", "rd", "lane", "boulevard",
                           "blvd", "square", "highway", "вулиця", "вулиці", "вулицю", "улица",
                           "улице", "улицу", "проспект", "провулок", "площа", "шосе", "шоссе"})
@@ -768,6 +774,11 @@ class AdminUnits:
         hit.cue = self._cue(tokens, i)
         hit.on = prev == "на"
         big = max((self.pop.get(u, 0) for u in hit.cands), default=0) >= BIG_TOWN
+        if not hit.cue and not big:
+            if norms[i] in CLUBS:
+                return False  # "signed from Shakhtar": the club, unless "село Шахтар"
+            if start and text[start - 1] in QUOTES_OPEN:
+                return False  # «Кривбас», "Mriya": a club, a brand, a title in quotes
         if flags & F_PERSON and not hit.cue and not big:  # "Kharkiv Mayor Ihor Terekhov"
             # a first name and a surname together: "Іван Франко", "Lesya Ukrainka"
             if (nxt and self._next_to(tokens, j - 1, j) and text[tokens.start(j)].isupper()
@@ -856,7 +867,9 @@ class AdminUnits:
             gap_words = b.start - a.end
             if gap_words > 1:
                 continue
-            if not a.phrase and b.phrase:
+            if b.phrase and (not a.phrase or gap_words == 0):
+                # a name, or a unit's phrase ("Покровська громада Нікопольського району"),
+                # then the phrase of a unit that may contain it
                 if gap_words == 1 and norms[a.end] not in ("in", "у", "в", "of"):
                     continue
                 end = a.end if gap_words else b.start
@@ -942,6 +955,8 @@ class AdminUnits:
                 raions = [u for u in cands if self.cat[u] == "P"]
                 if len(raions) == 1:
                     h.chosen = raions[0]
+                else:  # "Оріхівська громада": the town's (Orikhiv), not a village's
+                    h.chosen = self._default_by_centre(cands)
         for h in hits:  # "на Запоріжжі" is the region (as "на Харківщині"); "у Запоріжжі"
             if h.chosen >= 0 and not h.phrase and h.on and \
                     self.city.get(h.chosen) in REGION_AFTER_NA:
@@ -972,6 +987,15 @@ class AdminUnits:
             kept = [u for u in h.cands if self.cat[u] in kinds]
             return kept or h.cands
         return h.cands
+
+    def _default_by_centre(self, cands: list[int]) -> int:
+        """Of raions or hromadas named alike, the one whose centre is a town that dwarfs
+        the others' centres; else -1."""
+        centres = {self.centre.get(u, -1): u for u in cands if self.cat[u] in "PH"}
+        if len(centres) != len(cands) or -1 in centres:
+            return -1
+        town = self._default(list(centres))
+        return centres[town] if town >= 0 else -1
 
     def _default(self, cands: list[int]) -> int:
         """A town that dwarfs its namesakes (Лиман, Миколаїв), or an oblast's own word."""

@@ -70,8 +70,10 @@ class Classifier:
         cities = self.gaz.find(text, tokens)
         ua = [i for i, m in enumerate(cities) if (p := self.gaz.by_slug.get(m.slug)) is not None
               and p.cc == "UA" and not m.region]
+        abroad = not ua and any(m.slug in self.gaz.by_slug and not m.region for m in cities)
         places, drop = text_places(text, field, tokens, [(cities[i].slug, cities[i].start,
-                                                          cities[i].end) for i in ua])
+                                                          cities[i].end) for i in ua],
+                                   abroad=abroad)
         # "на Харківщині", "Kharkiv oblast" name the oblast (now a place), not its centre:
         # the centre city is tagged only where the text names the city itself
         spans = [(e.start, e.end) for e in places]

@@ -50,6 +50,8 @@ EVIDENCE_LATE_EXTRA = 1.5
 EVIDENCE_NEEDED = 2.0
 NAMES_ONLY_NEEDED = 3.0  # three rare names in common, and no number or time
 WEIGHT_NUMBER, WEIGHT_TIME, WEIGHT_NAME = 1.0, 1.5, 1.0
+WEIGHT_TITLE_WORD = 0.5  # a word both titles use and few stories of the window do ("pontoon")
+MAX_TITLE_WORDS = 10
 SIMILAR = 0.15  # word similarity that, with SIMILAR_EVIDENCE shared, is one event
 SIMILAR_EVIDENCE = 1.0
 SURE = 0.5  # word similarity above which differing specifics do not matter
@@ -290,11 +292,38 @@ def fingerprint(title: str, text: str) -> tuple[int, ...]:
     else:
         # min over title+lead = min(min over title, min over the rest): title rows once.
         mh = title_mh + tuple(map(min, title_mh, _minhash(rest)))
-    return mh + tuple(_encode(k) for k in specifics(title, text))
+    keys = specifics(title, text)
+    return mh + tuple(_encode(k) for k in keys) + _title_words(title, keys)
+
+
+def _title_words(title: str, keys: list[str]) -> tuple[int, ...]:
+    """Keys (class 3) of the title's other content words, as name skeletons: a word one
+    title writes with a capital ("Pontoon crossings coming to Kyiv") is then the same as
+    another's lower-case one ("building pontoon bridges")."""
+    names = {k[1:] for k in keys if k[0] == "w"}
+    out: list[int] = []
+    for w in _TOKEN.findall(title.casefold()):
+        if len(w) < 4 or w in _STOP or not w.isalpha():
+            continue
+        sk = _skeleton(w)
+        if len(sk) < 3 or sk in names or sk in _COMMON_SKELETONS:
+            continue
+        names.add(sk)
+        out.append(_word_key(sk))
+        if len(out) == MAX_TITLE_WORDS:
+            break
+    return tuple(out)
+
+
+@lru_cache(maxsize=100_000)
+def _word_key(skeleton: str) -> int:
+    """A title word's key: the hash of the name key of that skeleton, in class 3."""
+    return (_key_hash("w" + skeleton) & ~3) | 3
 
 
 _CLASS_BITS = {"n": 0, "t": 1, "w": 2}
-_CLASS_WEIGHT = (WEIGHT_NUMBER, WEIGHT_TIME, WEIGHT_NAME, 0.0)  # class 3: no key has it
+# class 3, a title's words: they count only beside similar text (SIMILAR), never alone
+_CLASS_WEIGHT = (WEIGHT_NUMBER, WEIGHT_TIME, WEIGHT_NAME, WEIGHT_TITLE_WORD)
 
 
 @lru_cache(maxsize=100_000)
@@ -344,15 +373,71 @@ def _conflict(a: frozenset[int], b: frozenset[int], *, names: bool = True) -> bo
         ka = {k for k in a if k & 3 == cls}
         kb = {k for k in b if k & 3 == cls}
         if ka and kb and len(ka) + len(kb) >= least and ka.isdisjoint(kb):
+            if cls == 2 and (_as_words(ka) & _words(b) or _as_words(kb) & _words(a)):
+                continue  # a name of one is a title word of the other: one thing named
             return True
     return False
 
 
+def _numbers_apart(a: frozenset[int], b: frozenset[int]) -> bool:
+    """Both give numbers and share none: with only names and words in common, a day's
+    roundup and one event of that day ("five injured over the past day" and "12 villages
+    evacuated"), not one report twice."""
+    na = {k for k in a if k & 3 == 0}
+    nb = {k for k in b if k & 3 == 0}
+    return bool(na) and bool(nb) and na.isdisjoint(nb)
+
+
+def _words(keys: frozenset[int]) -> set[int]:
+    return {k for k in keys if k & 3 == 3}
+
+
+def _as_words(names: set[int]) -> set[int]:
+    return {k | 3 for k in names}
+
+
+_GROUPS = ((0, 2), (2, 4), (4, 7), (7, 10), (10, 12))  # oblast raion hromada settlement district
+
+
+def _unit_path(code: str) -> tuple[str, ...]:
+    """A KATOTTG code's levels down to its own ("UA63120270010877312": 63, 12, 027, 001, 08):
+    a unit contains another when its path is a prefix of the other's."""
+    digits = code[2:14]
+    path = [digits[a:b] for a, b in _GROUPS]
+    while path and not path[-1].strip("0"):
+        path.pop()
+    return tuple(path)
+
+
+def place_leaves(codes: Iterable[str]) -> frozenset[tuple[str, ...]]:
+    """The most specific units among `codes` (Tags.places: units and their ancestors)."""
+    paths = {_unit_path(c) for c in codes if c.startswith("UA") and len(c) >= 14}
+    paths.discard(())
+    return frozenset(p for p in paths
+                     if not any(len(q) > len(p) and q[:len(p)] == p for q in paths))
+
+
+def _places_apart(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> bool:
+    """Both reports name Ukrainian places, and none of one's is, holds or lies in one of
+    the other's: a village in Kharkiv raion and the city of Kharkiv are two events."""
+    if not a or not b:
+        return False
+    for p in a:
+        for q in b:
+            n = min(len(p), len(q))
+            if p[:n] == q[:n]:
+                return False
+    return True
+
+
 class _Entry:
-    __slots__ = ("at", "bands", "fingerprint", "guard", "keys", "seen", "sources", "ts")
+    __slots__ = ("at", "bands", "fingerprint", "guard", "keys", "places", "seen", "sources",
+                 "ts")
 
     def __init__(self, fingerprint: tuple[int, ...], at: datetime, seen: datetime,
-                 guard: frozenset[str], sources: set[int]) -> None:
+                 guard: frozenset[str], sources: set[int],
+                 places: frozenset[tuple[str, ...]] = frozenset()) -> None:
+        self.places = places
         self.fingerprint = fingerprint
         self.bands = _bands(fingerprint)
         self.keys = split(fingerprint)[1]
@@ -381,8 +466,9 @@ class StoryIndex:
 
     def add(self, story_id: int, fingerprint: tuple[int, ...], at: datetime, *,
             guard: Iterable[str] = (), source: int | None = None,
-            seen: datetime | None = None) -> None:
-        """Index a story; `guard` (its cities) vetoes matches with disjoint guards.
+            seen: datetime | None = None, places: Iterable[str] = ()) -> None:
+        """Index a story; `guard` (its cities) vetoes matches with disjoint guards, and
+        `places` (its Ukrainian place codes) matches about unrelated places.
 
         `at` is when the story happened, `seen` when it was stored (defaults to `at`).
         """
@@ -391,7 +477,7 @@ class StoryIndex:
         if story_id in self._stories:
             self._remove(story_id)
         entry = _Entry(fingerprint, at, seen or at, frozenset(guard),
-                       {source} if source is not None else set())
+                       {source} if source is not None else set(), place_leaves(places))
         self._stories[story_id] = entry
         buckets = self._buckets
         for band in entry.bands:
@@ -407,6 +493,19 @@ class StoryIndex:
         for key in entry.keys:
             by_key.setdefault(key, set()).add(story_id)
 
+    def refresh(self, story_id: int, fingerprint: tuple[int, ...], *,
+                guard: Iterable[str] = (), places: Iterable[str] = ()) -> None:
+        """A story's lead changed (an edited post): index its new fingerprint, cities and
+        places, keeping when it happened, when it was seen and its publishers. Unknown
+        stories are left out."""
+        old = self._stories.get(story_id)
+        if old is None:
+            return
+        self.add(story_id, fingerprint, old.at, guard=guard, seen=old.seen, places=places)
+        entry = self._stories.get(story_id)
+        if entry is not None:
+            entry.sources = set(old.sources)
+
     def attach(self, story_id: int, source: int) -> None:
         """Record that another item of `source` joined the story."""
         entry = self._stories.get(story_id)
@@ -414,11 +513,12 @@ class StoryIndex:
             entry.sources.add(source)
 
     def candidates(self, fingerprint: tuple[int, ...], at: datetime, *,
-                   guard: Iterable[str] = (), source: int | None = None
-                   ) -> list[tuple[int, float]]:
+                   guard: Iterable[str] = (), source: int | None = None,
+                   places: Iterable[str] = ()) -> list[tuple[int, float]]:
         """Stories within the window that pass the threshold, most similar first."""
         if len(fingerprint) < FINGERPRINT_LEN:
             return []
+        leaves = place_leaves(places)
         buckets = self._buckets
         ones: list[int] = []
         many: list[set[int]] = []
@@ -432,8 +532,8 @@ class StoryIndex:
                 many.append(ids)
         hits = Counter(chain(ones, *many))
         mine_keys = split(fingerprint)[1]
-        weights, specific = self._shared(mine_keys) if mine_keys else ({}, set())
-        evidence = self._evidence(mine_keys, weights, specific, guard, at, source)
+        weights, specific, words = self._shared(mine_keys) if mine_keys else ({}, set(), {})
+        evidence = self._evidence(mine_keys, weights, specific, guard, at, source, leaves)
         if not hits and not evidence:
             return []
         # One shared band is mostly chance (a common word that hashed lowest in both); a
@@ -447,8 +547,9 @@ class StoryIndex:
         found = []
         # ... and so does a rare name or number in common (then the words are compared).
         near = [sid for sid, n in hits.items() if n >= MIN_BAND_HITS]
-        near += [sid for sid, w in weights.items()
-                 if w >= SIMILAR_EVIDENCE and hits.get(sid, 0) < MIN_BAND_HITS]
+        near += [sid for sid in weights.keys() | words.keys()
+                 if weights.get(sid, 0.0) + words.get(sid, 0.0) >= SIMILAR_EVIDENCE
+                 and hits.get(sid, 0) < MIN_BAND_HITS]
         for sid in near:
             e = stories[sid]
             gap = abs(ts - e.ts)
@@ -456,6 +557,8 @@ class StoryIndex:
                 continue
             if mine and e.guard and mine.isdisjoint(e.guard):
                 continue  # both are about places, and not the same ones
+            if _places_apart(leaves, e.places):
+                continue
             need = self.threshold
             if source is not None and source in e.sources:
                 need += SAME_SOURCE_MARGIN
@@ -463,9 +566,10 @@ class StoryIndex:
                 need += LATE_MARGIN
             score = similarity(fingerprint, e.fingerprint)
             if score < need and score >= SIMILAR and (source is None or source not in e.sources):
-                shared = weights.get(sid, 0.0)
-                if (shared >= SIMILAR_EVIDENCE and gap <= EVIDENCE_LATE.total_seconds()) or (
-                        shared >= EVIDENCE_NEEDED and gap <= EVIDENCE_HOURS.total_seconds()):
+                shared = weights.get(sid, 0.0) + words.get(sid, 0.0)
+                if ((shared >= SIMILAR_EVIDENCE and gap <= EVIDENCE_LATE.total_seconds()) or (
+                        shared >= EVIDENCE_NEEDED and gap <= EVIDENCE_HOURS.total_seconds())
+                        ) and (sid in specific or not _numbers_apart(mine_keys, e.keys)):
                     need = score  # similar words and rare specifics in common, soon
             if score >= need and not (score < SURE and _conflict(mine_keys, e.keys)):
                 found.append((sid, score))
@@ -477,25 +581,41 @@ class StoryIndex:
         found.sort(key=lambda p: (-p[1], p[0]))
         return found
 
-    def _shared(self, keys: frozenset[int]) -> tuple[dict[int, float], set[int]]:
-        """Stories sharing rare specifics with `keys`: their summed weights, and which of
-        them share a number or a time (names alone are often places: Kherson, the Dnipro)."""
+    def _shared(self, keys: frozenset[int]
+                ) -> tuple[dict[int, float], set[int], dict[int, float]]:
+        """Stories sharing rare specifics with `keys`: their summed weights, which of
+        them share a number or a time (names alone are often places: Kherson, the Dnipro),
+        and the summed weights of the rare title words they share."""
         weights: dict[int, float] = {}
         specific: set[int] = set()
+        words: dict[int, float] = {}
         by_key = self._by_key
         for key in keys:
+            cls = key & 3
             ids = by_key.get(key)
+            if cls >= 2:  # a title word may be the other's name ("Pontoon ..."), and back
+                other = by_key.get(key ^ 1)
+                if other:
+                    if ids and len(ids) + len(other) <= RARE_STORIES:
+                        self._add(words, other - ids, WEIGHT_TITLE_WORD)
+                    elif not ids and len(other) <= RARE_STORIES:
+                        self._add(words, other, WEIGHT_TITLE_WORD)
             if not ids or len(ids) > RARE_STORIES:
                 continue  # unknown, or common in the window: not evidence of one event
-            w = _CLASS_WEIGHT[key & 3]
-            for sid in ids:
-                weights[sid] = weights.get(sid, 0.0) + w
-                if key & 3 in (0, 1):
-                    specific.add(sid)
-        return weights, specific
+            w = _CLASS_WEIGHT[cls]
+            self._add(words if cls == 3 else weights, ids, w)
+            if cls < 2:
+                specific.update(ids)
+        return weights, specific, words
+
+    @staticmethod
+    def _add(into: dict[int, float], ids: Iterable[int], w: float) -> None:
+        for sid in ids:
+            into[sid] = into.get(sid, 0.0) + w
 
     def _evidence(self, mine: frozenset[int], weights: dict[int, float], specific: set[int],
-                  guard: Iterable[str], at: datetime, source: int | None) -> dict[int, float]:
+                  guard: Iterable[str], at: datetime, source: int | None,
+                  leaves: frozenset[tuple[str, ...]] = frozenset()) -> dict[int, float]:
         """Stories close in time that share enough rare specifics with this item."""
         out: dict[int, float] = {}
         ts = at.timestamp()
@@ -513,15 +633,18 @@ class StoryIndex:
                 continue  # one outlet's follow-up repeats its own numbers
             if mine_places and e.guard and mine_places.isdisjoint(e.guard):
                 continue
+            if _places_apart(leaves, e.places):
+                continue
             if _conflict(mine, e.keys, names=False):
                 continue
             out[sid] = w
         return out
 
     def find(self, fingerprint: tuple[int, ...], at: datetime, *,
-             guard: Iterable[str] = (), source: int | None = None) -> int | None:
+             guard: Iterable[str] = (), source: int | None = None,
+             places: Iterable[str] = ()) -> int | None:
         """The most similar recent story, or None."""
-        found = self.candidates(fingerprint, at, guard=guard, source=source)
+        found = self.candidates(fingerprint, at, guard=guard, source=source, places=places)
         return found[0][0] if found else None
 
     def prune(self, before: datetime) -> int:

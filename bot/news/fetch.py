@@ -26,7 +26,7 @@ import httpcore
 import httpx
 
 from bot.config import PollerConfig
-from bot.errors import FetchError, UnsafeURLError
+from bot.errors import FetchError, FetchRedirected, UnsafeURLError
 from bot.news.http_headers import freshness, parse_retry_after
 from bot.news.inflate import (
     ACCEPT_ENCODING,
@@ -207,8 +207,10 @@ class Fetcher:
                 del self._hosts[host]
 
     async def fetch(self, url: str, *, etag: str | None = None,
-                    last_modified: str | None = None) -> FetchResult:
-        """GET a feed (following redirects); raise FetchError on any failure."""
+                    last_modified: str | None = None,
+                    follow_redirects: bool = True) -> FetchResult:
+        """GET a feed (following redirects unless told not to: then a redirect raises
+        FetchRedirected); raise FetchError on any failure."""
         started = time.perf_counter()
         try:
             current = validate_source_url(url, policy=self.policy)
@@ -223,6 +225,9 @@ class Fetcher:
             status = response.status_code
             if status in _REDIRECTS and "location" in response.headers:
                 location = response.headers["location"].strip()
+                if not follow_redirects:
+                    raise FetchRedirected(f"HTTP {status} redirect to {location[:200]}",
+                                          location=location[:2000])
                 try:
                     target = validate_source_url(urljoin(current, location),
                                                  policy=self.policy)

@@ -88,7 +88,8 @@ async def run_ingest(cfg: Config, *, once: bool, out: TextIO | None = None) -> i
         pipeline = Pipeline(store, classifier, clock, cpu=cpu, alerting=False)
         await pipeline.load()
         tune_runtime()
-        poller = Poller(store, pipeline, fetcher, cfg.poller, clock)
+        poller = Poller(store, pipeline, fetcher, cfg.poller, clock,
+                        preview=cfg.telegram_preview)
         await poller.sync_sources(cfg.sources)
 
         async def show(report: CycleReport) -> None:

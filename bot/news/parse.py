@@ -53,6 +53,8 @@ class ParsedFeed:
     items: tuple[RawItem, ...]
     ttl: int | None  # minutes, from RSS <ttl>
     warning: str | None  # e.g. a recoverable XML error on a still-usable feed
+    # A Telegram channel preview: the `?before=` value of the page of older posts
+    before: int | None = None
 
 
 def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None) -> ParsedFeed:

@@ -25,16 +25,24 @@ def units() -> AdminUnits:
 
 
 def text_places(text: str, field: str, tokens: Tokens | None,
-                towns: Sequence[tuple[str, int, int]], context: Sequence[str] = ()
-                ) -> tuple[list[Evidence], set[int]]:
+                towns: Sequence[tuple[str, int, int]], context: Sequence[str] = (),
+                abroad: bool = False) -> tuple[list[Evidence], set[int]]:
     """One pass of the admin-units matcher over a text: evidence of the units below the
     city gazetteer (oblasts, raions, hromadas, villages), and the positions in `towns`
     ((slug, start, end) of the gazetteer's Ukrainian towns) to drop because the matcher
     decided that name otherwise ("в селі Кам'янське Запорізької області" is a village there,
     not the city of Kamianske in Dnipropetrovsk oblast); the unit it chose is in the
-    evidence instead."""
+    evidence instead.
+
+    `abroad`: the text names towns abroad and none in Ukraine ("Москву атаковали... аеропорт
+    Внуково"): a village there is a namesake abroad unless a unit of Ukraine that contains
+    it is named too."""
     data = units()
     found, decisions = data.find_and_decide(text, tokens, context)
+    if abroad and found:
+        named = {m.code for m in found}
+        found = [m for m in found if m.level != "settlement"
+                 or not named.isdisjoint(data.ancestors(m.code))]
     evidence = []
     for m in found:
         unit = data.get(m.code)

@@ -18,6 +18,7 @@ from bot.news.clean import clean_item
 from bot.news.dedup import fingerprint
 from bot.news.parse import ParsedFeed, parse_feed
 from bot.news.summarize import summarize
+from bot.news.telegram_preview import parse_preview
 
 if TYPE_CHECKING:
     from bot.news.classify import Classifier
@@ -44,6 +45,18 @@ def parse_and_clean(body: bytes, url: str, content_type: str | None, source_id: 
     """parse_feed then clean_batch; the feed comes back without its raw items."""
     feed = parse_feed(body, url=url, content_type=content_type)
     cleaned, skipped, errors = clean_batch(source_id, language, feed.items, now)
+    return dataclasses.replace(feed, items=()), cleaned, skipped, errors
+
+
+def parse_and_clean_preview(body: bytes, channel: str, source_id: int, language: str,
+                            now: datetime) -> tuple[ParsedFeed, list[CleanItem], int, list[str]]:
+    """parse_preview then clean_batch; a forwarded post keeps its origin (CleanItem.origin)."""
+    feed = parse_preview(body, channel)
+    cleaned, skipped, errors = clean_batch(source_id, language, feed.items, now)
+    origins = {raw.link: raw.author for raw in feed.items if raw.author}
+    if origins:
+        cleaned = [dataclasses.replace(c, origin=origins[c.url]) if c.url in origins else c
+                   for c in cleaned]
     return dataclasses.replace(feed, items=()), cleaned, skipped, errors
 
 

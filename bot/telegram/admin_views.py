@@ -14,6 +14,7 @@ from bot.alerts.html import escape, link, truncate_text
 from bot.domain import Source, SourceConfig, TagKind
 from bot.errors import FeedParseError, FetchError, UnsafeURLError, UserInputError
 from bot.i18n import ngettext_for
+from bot.news.channels import channel_of, channel_source_url, parse_channel_ref
 from bot.news.clean import canonical_url
 from bot.news.text import strip_invisible
 from bot.news.urls import validate_source_url
@@ -74,7 +75,9 @@ def sources_text(sources: list[Source], now: datetime) -> str:
     for src in sources:
         lines.append(f"{source_health(src)} #{src.id} <b>{escape(src.name)}</b> "
                      f"({escape(src.language)}) · every {src.poll_interval // 60} min")
-        lines.append(f"   {escape(src.url)}")
+        channel = channel_of(src.url)
+        lines.append(f"   Telegram channel @{escape(channel)} · {escape(src.url)}" if channel
+                     else f"   {escape(src.url)}")
         state = f"   last success {ago(src.last_success_at, now)}"
         if src.failure_count:
             state += f" · {count(src.failure_count, 'failure', 'failures')} in a row"
@@ -149,7 +152,10 @@ async def add_source(services: Services, args: str) -> tuple[Source, Any]:
     """/addsource URL [name]: the URL must be safe and a usable feed before it is added."""
     url, _, name = args.strip().partition(" ")
     if not url:
-        raise UserInputError("Usage: /addsource URL [name]")
+        raise UserInputError("Usage: /addsource URL|@channel [name]")
+    channel = parse_channel_ref(url)
+    if channel is not None:
+        return await _add_channel(services, channel, name)
     allow_private = services.config.poller.allow_private_addresses
     try:
         url = validate_source_url(url, allow_private=allow_private)
@@ -175,6 +181,41 @@ async def add_source(services: Services, args: str) -> tuple[Source, Any]:
     return source, parsed
 
 
+async def _add_channel(services: Services, channel: str, name: str) -> tuple[Source, Any]:
+    """/addsource @channel [name]: a public channel whose preview page shows posts."""
+    url = channel_source_url(channel)
+    existing = await services.store.sources.by_url(url)
+    if existing is not None:
+        raise UserInputError(f"@{channel} is already source #{existing.id} ({existing.name}).")
+    if services.poller is None:
+        raise UserInputError("The poller is not available in this process.")
+    try:
+        parsed = await services.poller.check_channel(channel)
+    except (UnsafeURLError, FetchError, FeedParseError) as exc:
+        raise UserInputError(f"Could not read this channel: {exc}.") from None
+    name = (strip_invisible(name).strip() or strip_invisible(parsed.title or "").strip()
+            or "@" + channel)
+    language = guess_language(" ".join(i.title or "" for i in parsed.items))
+    cfg = services.config.poller
+    source = await services.store.sources.add(
+        SourceConfig(name=name[:200], url=url, language=language,
+                     poll_interval=cfg.telegram_interval), now=services.clock.now())
+    log.info("source added", extra={"source": source.id, "channel": channel})
+    return source, parsed
+
+
+def guess_language(text: str) -> str:
+    """uk, ru or en from the letters of a channel's posts (only what /addsource needs;
+    the classifier reads all three languages either way)."""
+    low = text.lower()
+    uk = sum(low.count(ch) for ch in "іїєґ")
+    ru = sum(low.count(ch) for ch in "ыэъё")
+    cyrillic = sum(1 for ch in low if "а" <= ch <= "я")
+    if cyrillic < 10:
+        return "en"
+    return "uk" if uk >= ru else "ru"
+
+
 async def find_source(services: Services, arg: str, action: str) -> Source:
     """A source by id ('12' or '#12') or by URL; UserInputError when there is none."""
     arg = arg.strip()
@@ -185,7 +226,11 @@ async def find_source(services: Services, arg: str, action: str) -> Source:
     if arg.lstrip("#").isdigit() and len(arg) < 12:
         source = await store.get(int(arg.lstrip("#")))
     else:
-        source = await store.by_url(arg)
+        try:
+            channel = parse_channel_ref(arg)
+        except UserInputError:
+            channel = None
+        source = await store.by_url(channel_source_url(channel) if channel else arg)
         if source is None:
             wanted = arg.rstrip("/")
             source = next((s for s in await store.list_all()

@@ -43,6 +43,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("latest", N_("Latest stories for what you follow")),
     Command("search", N_("Search recent stories")),
     Command("news", N_("The latest about any place or topic: /news NAME")),
+    Command("map", N_("Map: stories per oblast in the last 24 hours")),
     Command("settings", N_("Time zone, language, briefings")),
     Command("briefing", N_("Send a briefing now")),
     Command("stop", N_("Pause all alerts")),

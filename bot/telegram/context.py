@@ -197,3 +197,15 @@ async def edit(context: Context, message: Message, text: str | None,
     return await reply_gate(context).send(message.chat_id, lambda: message.edit_text(
         text, parse_mode=ParseMode.HTML, reply_markup=markup,
         link_preview_options=preview or LinkPreviewOptions(is_disabled=True)))
+
+
+async def reply_photo(update: Update, context: Context, photo: bytes, caption: str, *,
+                      filename: str = "picture.png") -> Any:
+    """Answer with a picture (PNG bytes) and an HTML caption, through the same gate as
+    `reply`."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await reply_gate(context).send(chat.id, lambda: context.bot.send_photo(
+        chat_id=chat.id, photo=photo, filename=filename, caption=caption,
+        parse_mode=ParseMode.HTML, message_thread_id=thread_of(update.effective_message)))

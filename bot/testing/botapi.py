@@ -25,7 +25,7 @@ import tornado.netutil
 import tornado.web
 
 from bot.testing.botapi_methods import METHODS as _METHODS
-from bot.testing.botapi_methods import ApiError, CallbackAnswer, SentMessage
+from bot.testing.botapi_methods import ApiError, CallbackAnswer, SentMessage, Upload
 
 _BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_])")
 DEFAULT_TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 - a fake token
@@ -93,6 +93,7 @@ class BotApiEmulator:
         self.deleted: list[tuple[int, int]] = []
         self.chat_actions: list[tuple[int, str]] = []
         self.commands: dict[str, list[JsonDict]] = {}
+        self.files: dict[str, bytes] = {}  # file_id -> bytes of photos the bot sent
         self.webhook: JsonDict = {"url": "", "secret_token": None}
         self._global = _Bucket(global_rate, global_burst or global_rate)
         self._paid = _Bucket(paid_rate, paid_rate)
@@ -416,6 +417,9 @@ def _params(handler: tornado.web.RequestHandler) -> JsonDict:
     else:
         for k, v in handler.request.body_arguments.items():
             params[k] = v[-1].decode()
+        for k, files in handler.request.files.items():  # multipart uploads (sendPhoto)
+            f = files[-1]
+            params[k] = Upload(f.filename, bytes(f.body), f.content_type)
     return params
 
 
@@ -463,7 +467,9 @@ class _ControlHandler(tornado.web.RequestHandler):
             data: Any = {**asdict(self.emu.stats), "methods": dict(self.emu.stats.methods)}
         else:
             since = int(self.get_argument("since", "0"))
-            data = [asdict(m) for m in self.emu.sent()[since:]]
+            # a photo as its size: the bytes are for in-process tests
+            data = [{**asdict(m), "photo": len(m.photo) if m.photo else None}
+                    for m in self.emu.sent()[since:]]
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(data, ensure_ascii=False))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import re
 import time
@@ -10,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.alerts.html_check import check_text
+from PIL import Image, UnidentifiedImageError
+
+from bot.alerts.html_check import Entity, check_text
 
 if TYPE_CHECKING:
     from bot.testing.botapi import BotApiEmulator
@@ -47,12 +50,22 @@ class SentMessage:
     edited: bool = False
     reply_to: int | None = None
     time: float = 0.0
+    photo: bytes | None = None  # sendPhoto: the picture as uploaded (text is the caption)
 
     def buttons(self) -> list[tuple[str, str]]:
         """(text, callback_data or url) of every inline button, row by row."""
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
         return [(b.get("text", ""), b.get("callback_data") or b.get("url") or "")
                 for row in rows for b in row]
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file sent in a multipart request."""
+
+    filename: str
+    body: bytes
+    content_type: str = "application/octet-stream"
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +222,78 @@ def send_message(emu: BotApiEmulator, p: JsonDict) -> JsonDict:
         plain=plain, entities=tuple(entities), reply_markup=markup, thread_id=thread_id,
         disable_notification=_bool(p, "disable_notification"), paid=paid,
         reply_to=reply_to, time=time.time()))
+    return msg
+
+
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # Telegram's limit for photos sent by upload
+MAX_CAPTION = 1024
+
+
+def _photo_bytes(emu: BotApiEmulator, p: JsonDict) -> bytes:
+    """The uploaded picture (multipart, also as attach://NAME) or one sent before by file_id."""
+    photo = p.get("photo")
+    if isinstance(photo, str) and photo.startswith("attach://"):
+        photo = p.get(photo.removeprefix("attach://"))
+    if isinstance(photo, Upload):
+        return photo.body
+    if isinstance(photo, str) and photo:
+        known = emu.files.get(photo)
+        if known is None:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        return known
+    raise ApiError(400, "Bad Request: there is no photo in the request")
+
+
+def send_photo(emu: BotApiEmulator, p: JsonDict) -> JsonDict:
+    """sendPhoto with Telegram's checks: a real image, its size and dimensions, the caption."""
+    chat_id = _chat_id(emu, p)
+    _check_sendable(emu, chat_id)
+    data = _photo_bytes(emu, p)
+    if len(data) > MAX_PHOTO_BYTES:
+        raise ApiError(413, "Request Entity Too Large")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+            img.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED") from None
+    if width + height > 10_000 or max(width, height) > 20 * min(width, height):
+        raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+    caption, parse_mode = str(p.get("caption") or ""), p.get("parse_mode") or None
+    plain = ""
+    entities: list[Entity] = []
+    if caption:
+        try:
+            plain, entities = check_text(caption, parse_mode)
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+    if len(plain) > MAX_CAPTION:
+        raise ApiError(400, "Bad Request: message caption is too long")
+    markup = _markup(p)
+    thread_id = _int(p, "message_thread_id")
+    emu._check_rate(chat_id, _bool(p, "allow_paid_broadcast"))
+    file_id = f"AgACAgIAAxkBAAI{len(emu.files) + 1:08d}"
+    emu.files[file_id] = data
+    chat = emu._chat(chat_id)
+    msg: JsonDict = {"message_id": emu._new_message_id(chat_id), "from": _bot_user(emu),
+                     "chat": chat, "date": int(time.time()),
+                     "photo": [{"file_id": file_id, "file_unique_id": file_id[-12:],
+                                "width": width, "height": height, "file_size": len(data)}]}
+    if plain:
+        msg["caption"] = plain
+    if entities:
+        msg["caption_entities"] = [e.to_dict() for e in entities]
+    if markup is not None and "inline_keyboard" in markup:
+        msg["reply_markup"] = markup
+    if thread_id is not None:
+        msg["message_thread_id"] = thread_id
+    emu._messages[(chat_id, msg["message_id"])] = msg
+    emu.stats.sent += 1
+    emu._record(SentMessage(
+        chat_id=chat_id, message_id=msg["message_id"], text=caption,
+        parse_mode=parse_mode, plain=plain, entities=tuple(msg.get("caption_entities", ())),
+        reply_markup=markup, thread_id=thread_id,
+        disable_notification=_bool(p, "disable_notification"), time=time.time(), photo=data))
     return msg
 
 
@@ -438,6 +523,7 @@ def close(emu: BotApiEmulator, p: JsonDict) -> bool:
 METHODS: dict[str, Callable[[BotApiEmulator, JsonDict], Any]] = {
     "getme": get_me,
     "sendmessage": send_message,
+    "sendphoto": send_photo,
     "editmessagetext": edit_message_text,
     "editmessagereplymarkup": edit_message_reply_markup,
     "answercallbackquery": answer_callback_query,

@@ -19,11 +19,13 @@ import logging
 import re
 import signal
 import sys
+import tempfile
 import textwrap
 import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.clock import Clock
@@ -76,8 +78,13 @@ def demo_config(cfg: Config, base_url: str, desk: NewsDesk, *, own_database: boo
     admins = tuple(dict.fromkeys((*cfg.admins, DEMO_CHAT)))
     # A script types faster than a person: the flood limit must not refuse its lines.
     limits = replace(cfg.limits, commands_per_minute=max(cfg.limits.commands_per_minute, 600))
+    # The demo's channel is read from the local feed server, as often as the feeds.
+    preview = replace(cfg.telegram_preview, base_url=desk.server.url("/s/"),
+                      max_requests_per_minute=max(cfg.telegram_preview.max_requests_per_minute,
+                                                  600))
     return replace(cfg, telegram=telegram, poller=poller, database=database, admins=admins,
-                   limits=limits, sources=tuple(desk.source_configs()))
+                   limits=limits, sources=tuple(desk.source_configs()),
+                   telegram_preview=preview)
 
 
 class Transcript:
@@ -88,6 +95,7 @@ class Transcript:
         self.seen = 0
         self.toasts_seen = 0
         self.last_change = time.monotonic()
+        self.pictures: Path | None = None  # where pictures the bot sends are written
 
     def _messages(self) -> list[SentMessage]:
         return self.emu.sent(self.chat_id)
@@ -120,10 +128,20 @@ class Transcript:
         is_alert = any(data.startswith("unf:") for _t, data in m.buttons())
         prefix = "bot (edited)> " if m.edited else ("alert> " if is_alert else "bot> ")
         text = m.plain
+        if m.photo is not None:
+            text = f"[picture: {self.save_picture(m)}]" + (f"\n{text}" if text else "")
         buttons = [t for t, _d in m.buttons()]
         if buttons:
             text += "\n" + textwrap.fill(" ".join(f"[{b}]" for b in buttons), width=100)
         self.write(prefix, text)
+
+    def save_picture(self, m: SentMessage) -> Path:
+        """Write a picture the bot sent (/map) to a file a terminal user can open."""
+        if self.pictures is None:
+            self.pictures = Path(tempfile.mkdtemp(prefix="herald-demo-"))
+        path = self.pictures / f"picture-{m.message_id}.png"
+        path.write_bytes(m.photo or b"")
+        return path
 
     def last_with_buttons(self) -> SentMessage | None:
         return next((m for m in reversed(self._messages()) if m.buttons()), None)
@@ -181,7 +199,7 @@ class DemoSession:
         cfg = demo_config(self.base_cfg, base_url, desk, own_database=self.own_database)
         store = await Store.open(cfg.database.url)  # migrates; learns what earlier runs stored
         try:
-            desk.start(await stored_demo_ids(store))
+            desk.start(await stored_demo_ids(store, desk.news))
         finally:
             await store.close()
 
@@ -328,7 +346,7 @@ async def run_script(session: DemoSession, lines: list[str], linger: float) -> N
 async def run_interactive(session: DemoSession) -> None:
     """Read lines from the terminal until EOF or /quit; print the bot's messages meanwhile."""
     print("Herald demo: you are chatting with the bot as a Telegram user (an admin too).\n"
-          "Try /start, /subscribe kherson, /kherson, Херсон, /list, /settings, /broadcast ...\n"
+          "Try /start, /subscribe kherson, /kherson, Херсон, /list, /map, /settings ...\n"
           "[press TEXT] presses a button, [wait N] lets time pass, /quit or Ctrl-D ends.",
           file=session.out, flush=True)
     loop = asyncio.get_running_loop()

@@ -2,8 +2,10 @@
 passes (and a story soon after someone follows a city or topic, so an alert can be seen).
 
 Items come from bot/testing/data/demo_news.json (written for Herald). Each source is one
-RSS or Atom feed on the FeedServer; publishing an item rewrites its feed, and the poller
-picks it up on its next poll like any real feed.
+RSS or Atom feed on the FeedServer, or a Telegram channel's preview page (format
+"telegram", at /s/<slug>; the demo points telegram_preview.base_url there); publishing an
+item rewrites its feed or page, and the poller picks it up on its next poll like any real
+source.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from sqlalchemy import select
 
 from bot.clock import wait_any
 from bot.domain import SourceConfig, TagKind
+from bot.news.channels import channel_source_url
 from bot.testing.feed_server import FeedServer
+from bot.testing.telegram_pages import PagePost, render_preview
 from storage.store import Store
 from storage.tables import items as items_table
 
@@ -36,12 +40,12 @@ class DemoSource:
     slug: str
     name: str
     language: str
-    format: str  # rss | atom
+    format: str  # rss | atom | telegram (the slug is the channel's username)
     site: str
 
     @property
     def path(self) -> str:
-        return f"/{self.slug}.xml"
+        return f"/s/{self.slug}" if self.format == "telegram" else f"/{self.slug}.xml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,26 @@ class DemoNews:
 
     def source(self, slug: str) -> DemoSource:
         return next(s for s in self.sources if s.slug == slug)
+
+    def _posts_of(self, slug: str) -> list[str]:
+        # Post numbers grow with time, as a channel's do: timetable items by their time,
+        # then the ones published on a follow, in file order (stable from run to run).
+        mine = [(i.at if i.at is not None else float("inf"), n, i.id)
+                for n, i in enumerate(self.items) if i.source == slug]
+        return [item_id for _at, _n, item_id in sorted(mine)]
+
+    def post_id(self, item: DemoItem) -> int:
+        """A channel item's post number (1001 and up)."""
+        return 1001 + self._posts_of(item.source).index(item.id)
+
+    def item_of_post(self, url: str) -> str | None:
+        """The demo item a stored channel post link (https://t.me/<slug>/<n>) came from."""
+        slug, _, number = url.removeprefix("https://t.me/").partition("/")
+        if not number.isdigit():
+            return None
+        mine = self._posts_of(slug)
+        n = int(number) - 1001
+        return mine[n] if 0 <= n < len(mine) else None
 
 
 def load_demo_news(text: str | None = None) -> DemoNews:
@@ -142,9 +166,11 @@ class NewsDesk:
         self.started = self.now()
 
     def source_configs(self) -> list[SourceConfig]:
-        """The [[sources]] of the demo: every demo feed on the local server."""
-        return [SourceConfig(name=s.name, url=self.server.url(s.path), language=s.language,
-                             poll_interval=DEMO_POLL_INTERVAL) for s in self.news.sources]
+        """The [[sources]] of the demo: every demo feed and channel on the local server."""
+        return [SourceConfig(name=s.name, url=channel_source_url(s.slug)
+                             if s.format == "telegram" else self.server.url(s.path),
+                             language=s.language, poll_interval=DEMO_POLL_INTERVAL)
+                for s in self.news.sources]
 
     def start(self, already_stored: Iterable[str] = ()) -> None:
         """Publish the backlog (items 'at' <= 0) and serve every feed."""
@@ -164,6 +190,11 @@ class NewsDesk:
         source = self.news.source(slug)
         entries = [(i, self.published[i.id]) for i in self.news.items
                    if i.source == slug and i.id in self.published]
+        if source.format == "telegram":
+            posts = [PagePost(self.news.post_id(i), f"{i.title}\n{i.text}", when)
+                     for i, when in entries]
+            self.server.set_channel(slug, render_preview(slug, source.name, posts))
+            return
         self.server.set_feed(source.path, render_feed(source, entries),
                              content_type="application/atom+xml" if source.format == "atom"
                              else "application/rss+xml")
@@ -203,12 +234,24 @@ class NewsDesk:
         return due
 
 
-async def stored_demo_ids(store: Store) -> set[str]:
-    """Ids of demo items an earlier run stored (their links end in /news/<id>)."""
+async def stored_demo_ids(store: Store, news: DemoNews | None = None) -> set[str]:
+    """Ids of demo items an earlier run stored (their links end in /news/<id>, or are a
+    demo channel's post links)."""
     async with store.session.begin() as s:
         rows = (await s.execute(select(items_table.c.url).where(
-            items_table.c.url.like("%.example/news/%")))).all()
-    return {str(r[0]).rsplit("/", 1)[-1] for r in rows if r[0]}
+            items_table.c.url.like("%.example/news/%")
+            | items_table.c.url.like("https://t.me/%")))).all()
+    out = set()
+    for (url,) in rows:
+        if not url:
+            continue
+        if url.startswith("https://t.me/"):
+            found = news.item_of_post(url) if news is not None else None
+            if found:
+                out.add(found)
+        else:
+            out.add(str(url).rsplit("/", 1)[-1])
+    return out
 
 
 async def run_desk(desk: NewsDesk, store: Store, classifier: Any, stop: asyncio.Event,

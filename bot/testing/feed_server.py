@@ -1,6 +1,8 @@
 """A local HTTP feed server on loopback for tests, benchmarks and `herald demo`.
 
-Serves feeds with ETag/Last-Modified and answers 304 to conditional requests, or any
+Serves feeds (and Telegram channel preview pages, at /s/<channel> with ?before=<id> for
+older pages: a route may be set for a path with its query) with ETag/Last-Modified and
+answers 304 to conditional requests, or any
 status (500, 429 with Retry-After, 301 redirects ...), optionally after a delay, and
 logs every request with its timing so tests can check politeness (one request per host).
 
@@ -40,6 +42,7 @@ class RequestRecord:
     started: float
     finished: float = 0.0
     status: int = 0
+    query: str = ""
 
 
 @dataclass
@@ -89,12 +92,16 @@ class _Handler(tornado.web.RequestHandler):
         sockname = conn.stream.socket.getsockname()
         self.record = RequestRecord(path=path, method=self.request.method or "GET",
                                     host=str(sockname[0]), headers=dict(self.request.headers),
-                                    started=time.monotonic())
+                                    started=time.monotonic(), query=self.request.query)
         self.server.requests.append(self.record)
         delay = self.server._delays.get(path, 0.0)
         if delay > 0:
             await asyncio.sleep(delay)
-        route = self.server._routes.get(path)
+        route = None
+        if self.request.query:  # a route for this exact query wins (?before=<id> pages)
+            route = self.server._routes.get(f"{path}?{self.request.query}")
+        if route is None:
+            route = self.server._routes.get(path)
         if route is None:
             self.set_status(404)
             self.set_header("Content-Type", "text/plain")
@@ -181,6 +188,17 @@ class FeedServer:
             status=200, body=body, headers={"Content-Type": content_type, **(headers or {})},
             etag=f'"{digest}"' if etag else None,
             last_modified=modified if last_modified else None, chunked=chunked)
+
+    def set_channel(self, channel: str, page: bytes, *,
+                    older: dict[int, bytes] | None = None) -> None:
+        """Serve a channel's preview page at /s/<channel> as t.me does (HTML, no validators),
+        and older pages at /s/<channel>?before=<id>."""
+        kind = "text/html; charset=utf-8"
+        self.set_feed(f"/s/{channel}", page, content_type=kind, etag=False,
+                      last_modified=False)
+        for before, body in (older or {}).items():
+            self.set_feed(f"/s/{channel}?before={before}", body, content_type=kind,
+                          etag=False, last_modified=False)
 
     def set_status(self, path: str, status: int, headers: dict[str, str] | None = None,
                    body: bytes = b"") -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, delete, func, or_, select
 
 from bot.domain import Item, Story, TagKind
-from storage.repos import story_writer
+from storage.repos import item_edits, story_writer
 from storage.repos.base import Repo
+from storage.repos.item_edits import EditedItem, ItemEdit
 from storage.repos.news_rows import (
     CHUNK,
     STORY_COLS,
@@ -25,7 +26,7 @@ from storage.tables import alert_queue, items, stories, story_tags
 PHRASE_WINDOW = timedelta(days=7)  # how far back phrase lookups and searches scan
 _SCAN_PAGE = 500
 
-__all__ = ["PHRASE_WINDOW", "NewItem", "NewsRepo", "StoredItem"]
+__all__ = ["PHRASE_WINDOW", "EditedItem", "ItemEdit", "NewItem", "NewsRepo", "StoredItem"]
 
 
 def _newest(stories: Iterable[Story], limit: int) -> list[Story]:
@@ -36,6 +37,17 @@ def _newest(stories: Iterable[Story], limit: int) -> list[Story]:
 def _like_pattern(word: str) -> str:
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+
+class IndexedStory(NamedTuple):
+    """A stored story as the near-duplicate index needs it after a restart."""
+
+    id: int
+    fingerprint: tuple[int, ...]
+    published_at: datetime
+    cities: tuple[str, ...]
+    places: tuple[str, ...]
 
 
 class NewsRepo(Repo):
@@ -54,6 +66,19 @@ class NewsRepo(Repo):
         if not batch:
             return []
         return await self.store.sync.transaction(story_writer.add_items, batch, queue_alerts)
+
+    async def item_contents(self, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """(title, text) of each of `keys` that is stored."""
+        if not keys:
+            return {}
+        return await self.store.sync.transaction(item_edits.item_contents, keys)
+
+    async def update_items(self, edits: Sequence[ItemEdit]) -> list[EditedItem]:
+        """Store the new content of edited items (and of the stories they lead) in one
+        transaction, queueing no alert; the items updated."""
+        if not edits:
+            return []
+        return await self.store.sync.transaction(item_edits.update_items, edits)
 
     # --- the alert queue: stories whose followers are not matched yet ------------------
 
@@ -84,15 +109,16 @@ class NewsRepo(Repo):
 
     # --- reading ----------------------------------------------------------------------
 
-    async def recent_fingerprints(self, since: datetime
-                                  ) -> list[tuple[int, tuple[int, ...], datetime]]:
-        """(story id, fingerprint, publication time) of stories first seen since `since`."""
+    async def recent_fingerprints(self, since: datetime) -> list[IndexedStory]:
+        """What the near-duplicate index keeps of the stories first seen since `since`."""
         async with self.session.begin() as s:
             res = await s.execute(
-                select(stories.c.id, stories.c.fingerprint, stories.c.published_at)
+                select(stories.c.id, stories.c.fingerprint, stories.c.published_at,
+                       stories.c.cities, stories.c.places)
                 .where(stories.c.first_seen_at >= aware(since))
                 .order_by(stories.c.first_seen_at))
-            return [(r.id, tuple(r.fingerprint), aware(r.published_at))
+            return [IndexedStory(r.id, tuple(r.fingerprint), aware(r.published_at),
+                                 tuple(r.cities or ()), tuple(r.places or ()))
                     for r in res if r.fingerprint]
 
     async def get_story(self, story_id: int) -> Story | None:
@@ -271,3 +297,23 @@ class NewsRepo(Repo):
                                          .where(stories.c.first_seen_at >= aware(since)))
                          ).scalar()
         return int(n_items or 0), int(n_stories or 0)
+
+    async def place_counts_since(self, since: datetime, codes: Sequence[str]
+                                 ) -> dict[str, int]:
+        """How many stories published since `since` carry each of these place codes (a
+        story carries its places' ancestors too, so an oblast counts every story inside
+        it); codes without a story are left out."""
+        if not codes:
+            return {}
+        out: dict[str, int] = {}
+        async with self.session.begin() as s:
+            for chunk in chunks(list(dict.fromkeys(codes)), CHUNK):
+                # One index range per code (kind, key, published_at).
+                res = await s.execute(
+                    select(story_tags.c.key, func.count())
+                    .where(story_tags.c.kind == TagKind.PLACE.value,
+                           story_tags.c.key.in_(chunk),
+                           story_tags.c.published_at >= aware(since))
+                    .group_by(story_tags.c.key))
+                out.update({key: int(n) for key, n in res})
+        return out

@@ -30,7 +30,9 @@ class SourceCheck:
     """The outcome of one poll of one source, for record_checks (one write per batch)."""
 
     source_id: int
-    outcome: Literal["ok", "not_modified", "failed"]
+    # "deferred": not asked this time (a global request budget was spent); only the next
+    # check moves
+    outcome: Literal["ok", "not_modified", "failed", "deferred"]
     now: datetime
     next_check_at: datetime
     etag: str | None = None
@@ -54,6 +56,9 @@ _NOT_MODIFIED = update(sources).where(sources.c.id == bindparam("b_id")).values(
 _FAILED = update(sources).where(sources.c.id == bindparam("b_id")).values(
     failure_count=sources.c.failure_count + 1, last_error=bindparam("b_error"),
     last_checked_at=bindparam("b_now"), next_check_at=bindparam("b_next"))
+
+_DEFERRED = update(sources).where(sources.c.id == bindparam("b_id")).values(
+    next_check_at=bindparam("b_next"))
 
 
 def _check_params(c: SourceCheck) -> dict[str, Any]:
@@ -163,7 +168,7 @@ class SourceRepo(Repo):
             return
         async with self.session.begin() as s:
             for outcome, statement in (("ok", _OK), ("not_modified", _NOT_MODIFIED),
-                                       ("failed", _FAILED)):
+                                       ("failed", _FAILED), ("deferred", _DEFERRED)):
                 params = [_check_params(c) for c in checks if c.outcome == outcome]
                 if params:
                     await s.execute(statement, params)

@@ -194,6 +194,7 @@ def test_html_helpers() -> None:
     assert truncate_html("x", 0) == ""
     assert is_http_url("https://example.com/a") and not is_http_url("https://")
     assert source_host("http://www.bbc.co.uk/news") == "bbc.co.uk"
+    assert source_host("https://t.me/kharkivoda/123") == "t.me/kharkivoda"  # a channel post
     assert hashtag("War crimes!") == "#war_crimes" and hashtag("!!!") == ""
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
 
 from bot.config import Config, DatabaseConfig
+from bot.news.telegram_preview import parse_preview
 from bot.testing.demo import DemoSession, run_script
 from bot.testing.demo_sources import load_demo_news, render_feed
+from bot.testing.feed_server import FeedServer
 
 
 async def test_demo_script_prints_answers_and_one_alert(tmp_path: Path) -> None:
@@ -38,8 +40,34 @@ def test_bundled_demo_news_renders_valid_feeds() -> None:
     news = load_demo_news()
     assert {s.language for s in news.sources} == {"en", "uk", "ru"}
     for source in news.sources:
+        if source.format == "telegram":
+            continue  # a channel's preview page: test_demo_channel_page_is_a_preview
         entries = [(i, datetime(2026, 1, 1, tzinfo=UTC)) for i in news.items
                    if i.source == source.slug]
         parsed = feedparser.parse(render_feed(source, entries))
         assert not parsed.bozo, (source.slug, parsed.bozo_exception)
         assert len(parsed.entries) == len(entries)
+
+
+async def test_demo_channel_page_is_a_preview_whose_posts_appear_over_time() -> None:
+    from bot.testing.demo_sources import NewsDesk
+
+    now = [datetime(2026, 12, 7, 10, 0, tzinfo=UTC)]
+    server = FeedServer()
+    desk = NewsDesk(load_demo_news(), server, lambda: now[0])
+    desk.start()
+    (channel,) = [s for s in desk.news.sources if s.format == "telegram"]
+    config = next(c for c in desk.source_configs() if c.name == channel.name)
+    assert config.url == f"https://t.me/s/{channel.slug}"
+
+    def posts() -> list[str]:
+        body = server._routes[f"/s/{channel.slug}"].body
+        return [i.title or "" for i in parse_preview(body, channel.slug).items]
+
+    assert posts() == ["Комендантська година в області діє з 23:00 до 05:00",
+                       "В Ізюмі відкрили ще два пункти незламності"]
+    now[0] += timedelta(seconds=80)
+    desk.tick()
+    assert posts()[-1] == "У Балаклії відновили водопостачання після ремонту насосної станції"
+    assert desk.news.item_of_post(f"https://t.me/{channel.slug}/1001") == "ch-curfew"
+    assert desk.news.item_of_post(f"https://t.me/{channel.slug}/1005") == "ch-kharkiv-drones"

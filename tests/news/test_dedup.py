@@ -239,3 +239,57 @@ def test_reports_in_other_languages_join_by_their_specifics() -> None:
                         "At 21:10 debris of a drone fell on a street in Sumy, governor Oleh "
                         "Hryhorov said; 1,200 households lost power.")
     assert idx.find(other, NOW + timedelta(hours=2), guard=("sumy",), source=3) is None
+
+
+def test_a_rare_title_word_one_outlet_capitalizes_is_shared_evidence() -> None:
+    # Our own texts: one outlet opens its title with the word, another writes it lower-case
+    # (a name for one, a plain word for the other); words in both titles and little else.
+    a = ("Pontoon crossings coming to Kyiv after strikes on key bridges, media reports",
+         "An official said building the crossings could take up to three months.")
+    b = ("Kyiv to start building pontoon bridges over the river - Kalashnyk",
+         "The city plans backup crossings next week in case the bridges are damaged.")
+    fa, fb = fingerprint(*a), fingerprint(*b)
+    assert similarity(fa, fb) < 0.30  # not near-duplicates by their words alone
+    idx = StoryIndex()
+    idx.add(1, fa, NOW, guard=["kyiv"], source=1)
+    assert idx.find(fb, NOW + timedelta(hours=1), guard=["kyiv"], source=2) == 1
+    # Many stories of the window use those words: they are no evidence then.
+    busy = StoryIndex()
+    busy.add(1, fa, NOW, guard=["kyiv"], source=1)
+    for n in range(2, 6):
+        busy.add(n, fingerprint(f"Pontoon bridges {n} planned over key river crossings",
+                                "Other cities too."), NOW, source=9)
+    assert busy.find(fb, NOW + timedelta(hours=1), guard=["kyiv"], source=2) != 1
+
+
+def test_reports_about_unrelated_places_of_ukraine_never_merge() -> None:
+    kharkiv_city = "UA63120270010000000"  # paths: 63/12/027/001 (a town), made up below it
+    village = "UA63120990050000000"  # another hromada's village in the same raion
+    raion, oblast = "UA63120000000000000", "UA63000000000000000"
+    a = ("Glide bomb hits Kharkiv shopping center, 11 hurt",
+         "A glide bomb struck a shopping center in Kharkiv, governor Syniehubov said.")
+    b = ("Glide bomb hits Petrivka in Kharkiv district, injuring a woman",
+         "A guided bomb hit the village of Petrivka, governor Syniehubov said.")
+    idx = StoryIndex()
+    idx.add(1, fingerprint(*a), NOW, source=1, places=[kharkiv_city, raion, oblast])
+    later = NOW + timedelta(minutes=30)
+    assert idx.find(fingerprint(*b), later, source=2, places=[village, raion, oblast]) is None
+    # A report of the raion or the oblast may be the same event: no veto then.
+    assert idx.find(fingerprint(*a), later, source=2, places=[oblast]) == 1
+
+
+def test_refresh_replaces_a_storys_fingerprint_and_keeps_its_publishers() -> None:
+    at = datetime(2026, 12, 7, 8, tzinfo=UTC)
+    old = fingerprint("Евакуація з Куп'янська: вивезли 37 людей",
+                      "Сьогодні з Куп'янської громади вивезли 37 людей, серед них 12 дітей.")
+    new = fingerprint("Евакуація з Куп'янська: вивезли 41 людину",
+                      "Сьогодні з Куп'янської громади вивезли 41 людину, серед них 14 дітей. "
+                      "Автобус прямує до Харкова, людей зустрічають волонтери.")
+    index = StoryIndex()
+    index.add(7, old, at, source=3, guard=("kupiansk",))
+    index.attach(7, 4)
+    index.refresh(7, new, guard=("kupiansk",))
+    index.refresh(99, new)  # unknown: nothing happens
+    assert index._stories[7].fingerprint == new and index._stories[7].sources == {3, 4}
+    assert index._stories[7].at == at and len(index) == 1
+    assert index.find(new, at, guard=("kupiansk",)) == 7

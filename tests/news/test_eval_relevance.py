@@ -90,6 +90,16 @@ def test_written_corpus_is_valid() -> None:
         assert (max(times) - min(times)).total_seconds() <= 12 * 3600, group
 
 
+def test_place_labels_name_one_unit_each(harness: ModuleType) -> None:
+    """Every `places`/`places_optional` label names exactly one unit of the codifier (by
+    its name, level and the oblast/raion it gives), so place precision can be scored."""
+    for name in ("written.jsonl", "feeds.jsonl"):
+        for row in load(name):
+            for place in row["places"] + row.get("places_optional", []):
+                assert place["level"] in LEVELS, (name, place)
+            harness.expected_places(row)  # raises PlaceLabelError otherwise
+
+
 def test_feed_labels_are_valid_and_unique() -> None:
     rows = load("feeds.jsonl")
     check_labels(rows)
@@ -124,7 +134,7 @@ def test_summaries_list_is_valid() -> None:
 
 
 def _within(figures: dict[str, Any]) -> None:
-    for block in ("cities", "topics"):
+    for block in ("cities", "topics", "places"):
         for m in ("p", "r", "f1"):
             assert 0.0 <= figures[block][m] <= 1.0
     g = figures["grouping"]

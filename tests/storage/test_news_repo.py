@@ -185,13 +185,13 @@ async def test_fingerprints_item_by_url_and_counts(store: Store) -> None:
     await repo.add_items([new(s1, "f1", "Old", at=NOW - timedelta(days=3)),
                           new(s1, "f2", "Fresh", url="https://news.example.org/a?b=1")])
     fps = await repo.recent_fingerprints(NOW - timedelta(hours=48))
-    assert [(fp, at) for _, fp, at in fps] == [((1, 2, 3), NOW)]
+    assert [(r.fingerprint, r.published_at) for r in fps] == [((1, 2, 3), NOW)]
     # The time returned is the lead item's publication time.
     res = await repo.add_items([new(s1, "f3", "Late", at=NOW + timedelta(minutes=1))])
     await repo.add_items([new(s1, "f4", "Later", at=NOW + timedelta(minutes=2),
                               story_id=res[0].story.id)])
     fps = await repo.recent_fingerprints(NOW + timedelta(seconds=1))
-    assert [at for _, _, at in fps] == [NOW + timedelta(minutes=1)]
+    assert [r.published_at for r in fps] == [NOW + timedelta(minutes=1)]
     item = await repo.item_by_url("https://news.example.org/a?b=1")
     assert item is not None and item.title == "Fresh"
     assert await repo.item_by_url("https://news.example.org/missing") is None

@@ -277,3 +277,62 @@ async def test_addsource_fetches_once_then_why_explains_an_item(harness: Harness
     assert "Cities: Kherson" in why.plain and "South <desk>" in why.plain
     assert "Kherson: “Kherson” (title)" in why.plain
     assert "alert sending 1" in why.plain and "alert sent 2" in why.plain
+
+
+async def test_addsource_takes_a_channel_in_any_spelling_and_sources_shows_it(
+        harness: Harness) -> None:
+    from dataclasses import replace
+
+    from datapaths import TEST_DATA
+
+    from bot.config import PollerConfig, TelegramPreviewConfig
+    from bot.news.classify import get_classifier
+    from bot.news.fetch import Fetcher, guarded_client
+    from bot.news.pipeline import Pipeline
+    from bot.news.poller import Poller
+    from bot.testing.feed_server import FeedServer
+
+    h = harness
+    store, clock = h.services.store, h.services.clock
+    page = (TEST_DATA / "telegram" / "slobidska_ova.html").read_bytes()
+    poller_cfg = PollerConfig(allow_private_addresses=True)
+    feeds = FeedServer()
+    await feeds.start()
+    preview = TelegramPreviewConfig(base_url=feeds.url("/s/"))
+    h.services.config = replace(h.services.config, poller=poller_cfg, telegram_preview=preview)
+    async with guarded_client(poller_cfg) as http:
+        pipeline = Pipeline(store, get_classifier(), clock)
+        await pipeline.load()
+        h.services.poller = Poller(store, pipeline, Fetcher(poller_cfg, client=http),
+                                   poller_cfg, clock, preview=preview)
+        try:
+            feeds.set_channel("slobidska_ova", page)
+            feeds.set_status("/s/quiet_one", 302, {"Location": "https://t.me/quiet_one"})
+            await add_chats(store, [ADMIN, USER])
+            refused = await h.say(USER, "/addsource @slobidska_ova")
+            assert "only for Herald's administrators" in refused.plain
+            private = await h.say(ADMIN, "/addsource https://t.me/+AbCdEf123")
+            assert "Only public channels can be sources" in private.plain
+            quiet = await h.say(ADMIN, "/addsource @quiet_one")
+            assert "Could not read this channel: @quiet_one has no public web preview" in (
+                quiet.plain)
+            added = await h.say(ADMIN, "/addsource https://t.me/s/Slobidska_OVA")
+            assert "Added channel #" in added.plain
+            assert "Слобідська ОВА (вигаданий канал)" in added.plain
+            assert "5 posts with text on its preview now" in added.plain
+            for spelling in ("@slobidska_ova", "https://t.me/slobidska_ova",
+                             "t.me/s/slobidska_ova"):
+                again = await h.say(ADMIN, f"/addsource {spelling}")
+                assert "@slobidska_ova is already source #" in again.plain
+            (source,) = await store.sources.list_all()
+            assert (source.url, source.language, source.poll_interval) == (
+                "https://t.me/s/slobidska_ova", "uk", 60)
+            await store.sources.record_checks([SourceCheck(
+                source.id, "failed", NOW, NOW, error="@slobidska_ova has no public web preview")])
+            listing = await h.say(ADMIN, "/sources")
+            assert "Telegram channel @slobidska_ova" in listing.plain
+            assert "last error: @slobidska_ova has no public web preview" in listing.plain
+            paused = await h.say(ADMIN, "/pausesource @slobidska_ova")
+            assert "aused" in paused.plain
+        finally:
+            await feeds.stop()

@@ -34,6 +34,7 @@ from bot.delivery.broadcast import (
 from bot.domain import TagKind
 from bot.errors import UserInputError
 from bot.i18n import pick_language, translator
+from bot.news.channels import channel_of
 from bot.services import Services
 from bot.telegram import admin_views as views
 from bot.telegram.commands import command_handler
@@ -247,6 +248,12 @@ async def cmd_addsource(update: Update, context: Context) -> None:
     """/addsource URL [name]: validate, fetch once, add."""
     services = services_of(context)
     source, parsed = await views.add_source(services, args_text(update))
+    if channel_of(source.url):
+        await reply(update, context,
+                    f"Added channel #{source.id} <b>{escape(source.name)}</b> "
+                    f"({_posts(len(parsed.items))} with text on its preview now; stored "
+                    "without alerts). It is read from now on.")
+        return
     await reply(update, context,
                 f"Added source #{source.id} <b>{escape(source.name)}</b> "
                 f"({_items(len(parsed.items))} in the feed now). It is polled from now on.")
@@ -254,6 +261,10 @@ async def cmd_addsource(update: Update, context: Context) -> None:
 
 def _items(n: int) -> str:
     return f"{n} item" if n == 1 else f"{n} items"
+
+
+def _posts(n: int) -> str:
+    return f"{n} post" if n == 1 else f"{n} posts"
 
 
 def _source_command(action: str) -> Handler:
