@@ -61,10 +61,10 @@ async def test_commands_during_a_fan_out_all_get_their_one_answer(tmp_path: Path
 
 async def test_a_flooding_user_gets_one_notice_and_every_answer_within_the_limit(
         tmp_path: Path) -> None:
-    limit = 8
+    limit = 5
     async with running(tmp_path, emulator=BotApiEmulator(),
                        limits=LimitsConfig(commands_per_minute=limit)) as bot:
-        for _ in range(14):
+        for _ in range(9):
             bot.emu.user_message(USER, "/help")
         notice = await bot.emu.wait_for(lambda m: "too fast" in m.plain, 4 * REPLY_TIMEOUT)
         assert notice.chat_id == USER
