@@ -98,6 +98,12 @@ class AlertsConfig:
     # items, or restarting after a long pause, must not flood anyone with old news. It is
     # also how late a report may reach Herald and still count for the briefing after it.
     max_age: int = 21_600  # seconds (6 hours)
+    # An "important only" follow alerts once this many outlets carry the story (or an
+    # official source, `official = true` on the source, publishes it).
+    important_sources: int = 2
+    # An alert is edited in place as more outlets carry its story ("+3 sources"), at most
+    # this many times per chat and story, and never once the message is 48 h old. 0 = never.
+    max_edits: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +126,7 @@ class MetricsConfig:
 @dataclass(frozen=True, slots=True)
 class LimitsConfig:
     commands_per_minute: int = 20  # per user, before a polite slow-down
+    inline_per_minute: int = 30  # inline queries per user ("@HeraldBot kherson" as typed)
     alerts_per_hour: int = 0  # default per-chat cap; 0 = no cap
 
 
@@ -277,6 +284,12 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("delivery.send_timeout: must be at least 1 second")
     if cfg.alerts.max_age <= 0:
         raise ConfigError("alerts.max_age: must be greater than 0 seconds")
+    if cfg.limits.inline_per_minute < 1:
+        raise ConfigError("limits.inline_per_minute: must be at least 1")
+    if cfg.alerts.important_sources < 1:
+        raise ConfigError("alerts.important_sources: must be at least 1")
+    if not 0 <= cfg.alerts.max_edits <= 20:
+        raise ConfigError("alerts.max_edits: must be from 0 (never edit) to 20")
     if cfg.ops.fatal_after < 10:
         raise ConfigError("ops.fatal_after: must be at least 10 seconds")
     if cfg.delivery.paid_rate < 0:

@@ -29,6 +29,7 @@ class DeliveryKind(StrEnum):
     ALERT = "alert"
     BRIEFING = "briefing"
     BROADCAST = "broadcast"
+    EDIT = "edit"  # an alert edited in place ("+3 sources"): Delivery.edit_message_id
 
 
 class OutboxStatus(StrEnum):
@@ -44,6 +45,9 @@ class OutboxStatus(StrEnum):
 
 class SubscriptionMode(StrEnum):
     INSTANT = "instant"
+    # alert only once the story is important: carried by alerts.important_sources outlets
+    # or published by an official source; otherwise in briefings
+    IMPORTANT = "important"
     BRIEFING = "briefing"
 
 
@@ -60,6 +64,7 @@ class SourceConfig:
     cities: tuple[str, ...] = ()  # city slugs every item of this source is about
     topics: tuple[str, ...] = ()
     poll_interval: int = 600  # seconds
+    official: bool = False  # an official outlet: its stories count as important at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +79,7 @@ class Source:
     topics: tuple[str, ...] = ()
     poll_interval: int = 600
     paused: bool = False
+    official: bool = False
     etag: str | None = None
     last_modified: str | None = None
     next_check_at: datetime | None = None
@@ -216,6 +222,7 @@ class Subscription:
     label: str  # what the user sees ("Kherson", "sanctions", "no-fly zone")
     mode: SubscriptionMode = SubscriptionMode.INSTANT
     created_at: datetime | None = None
+    exclude: tuple[str, ...] = ()  # words that keep a story from matching (as typed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +240,8 @@ class OutgoingMessage:
     paid: bool = False  # use the paid-broadcast lane
     not_before: datetime | None = None
     dedup_key: str | None = None  # unique per chat: "story:123", "briefing:2026-11-26T08:00"
+    edit_message_id: int | None = None  # kind EDIT: the message of chat_id to edit
+    expires_at: datetime | None = None  # not sent by then: given up
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +265,8 @@ class Delivery:
     sent_at: datetime | None = None
     message_id: int | None = None
     error: str | None = None
+    edit_message_id: int | None = None
+    expires_at: datetime | None = None
 
 
 class BroadcastStatus(StrEnum):

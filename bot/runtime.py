@@ -100,7 +100,9 @@ class Runtime:
         wake = services.sender.wake if services.sender is not None else None
         max_age = timedelta(seconds=cfg.alerts.max_age)
         services.alerts = AlertService(store, classifier, self.clock, on_enqueued=wake,
-                                       max_age=max_age)
+                                       max_age=max_age,
+                                       important_sources=cfg.alerts.important_sources,
+                                       max_edits=cfg.alerts.max_edits)
         await services.alerts.load()
 
         # Worker processes start on the first feed with new content, not before.

@@ -44,6 +44,8 @@ sources = Table(
     Column("poll_interval", Integer, nullable=False, default=600),
     Column("paused", Boolean, nullable=False, default=False),
     Column("origin", String(16), nullable=False, default="config"),  # config | admin
+    # an official source (a government channel, say): its story is important at once
+    Column("official", Boolean, nullable=False, default=False),
     Column("etag", String(500)),
     Column("last_modified", String(100)),
     Column("next_check_at", TS, index=True),
@@ -114,6 +116,8 @@ alert_queue = Table(
     metadata,
     Column("story_id", BigId, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
     Column("created_at", TS, nullable=False),
+    # a story matched before that gained an outlet (a new story's mark stays False)
+    Column("grown", Boolean, nullable=False, default=False),
 )
 
 chats = Table(
@@ -147,8 +151,9 @@ subscriptions = Table(
     Column("kind", String(8), nullable=False),  # city | topic | phrase
     Column("key", String(200), nullable=False),
     Column("label", String(200), nullable=False),
-    Column("mode", String(16), nullable=False, default="instant"),
+    Column("mode", String(16), nullable=False, default="instant"),  # | important | briefing
     Column("created_at", TS, nullable=False),
+    Column("exclude", JSON, nullable=False, default=list),  # words that keep a story out
     UniqueConstraint("chat_id", "kind", "key", name="uq_subscriptions_chat_kind_key"),
     Index("ix_subscriptions_kind_key", "kind", "key"),
 )
@@ -200,10 +205,14 @@ outbox = Table(
     # The leader term under which the row was claimed: a leader of a later term takes over
     # rows claimed under an earlier one at once (their holder is known to be gone).
     Column("claim_term", BigInteger),
+    # An edit ("+3 sources"): edit this message of the chat instead of sending a new one.
+    Column("edit_message_id", BigInteger),
+    Column("expires_at", TS),  # not sent by then: given up (an edit of a 48 h old message)
     UniqueConstraint("chat_id", "dedup_key", name="uq_outbox_chat_dedup"),
     Index("ix_outbox_status_id", "status", "id"),
     # The sender's claim asks "does this chat have an earlier row still waiting?"
     Index("ix_outbox_chat_status_id", "chat_id", "status", "id"),
+    Index("ix_outbox_story_id", "story_id"),  # which chats got a story's alert (edits)
 )
 
 # Named counters shared by every process (the leader term: one more at each election).

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.alerts.briefing import BriefingInput, Match, compose_briefing
+from bot.alerts.noise import is_excluded, story_stems
 from bot.alerts.service import Mentions
 from bot.alerts.slots import in_quiet_hours, next_slot, plan_due, slot_key, zone_for
 from bot.clock import Clock
@@ -220,6 +221,7 @@ class BriefingService:
                      since: datetime, until: datetime, published_since: datetime
                      ) -> list[tuple[Story, tuple[Match, ...]]]:
         found: dict[int, tuple[Story, list[Match]]] = {}
+        stems: dict[int, frozenset[str]] = {}
         for f in follows:
             tag = (f.kind, f.key)
             for story in by_tag.get(tag, ()):
@@ -227,6 +229,11 @@ class BriefingService:
                     continue
                 if story.published_at < published_since:
                     continue  # old news first seen now: not news for this briefing
+                if f.exclude:  # words this follow keeps out ("-football")
+                    if story.id not in stems:
+                        stems[story.id] = story_stems(story)
+                    if is_excluded(stems[story.id], f.exclude):
+                        continue
                 entry = found.setdefault(story.id, (story, []))
                 entry[1].append(tag)
         return [(story, tuple(tags)) for story, tags in found.values()]

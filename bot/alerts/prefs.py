@@ -203,10 +203,13 @@ def parse_cap(text: str) -> int:
 
 
 def parse_mode(text: str) -> SubscriptionMode:
-    """'instant' | 'briefing' (also 'now', 'digest') -> SubscriptionMode."""
+    """'instant' | 'important' | 'briefing' (also 'now', 'digest') -> SubscriptionMode."""
     value = text.strip().lower()
     aliases = {"instant": "instant", "now": "instant", "alerts": "instant",
+               "important": "important", "important-only": "important",
+               "important_only": "important",
                "briefing": "briefing", "digest": "briefing", "briefings": "briefing"}
     if value not in aliases:
-        raise SettingError(N_("Mode is instant or briefing, not {value}."), value=value)
+        raise SettingError(N_("Mode is instant, important or briefing, not {value}."),
+                           value=value)
     return SubscriptionMode(aliases[value])

@@ -143,7 +143,7 @@ def render_alert(story: Story, matched: Sequence[Subscription], *, focused_summa
         text = _compose(title_html, summary, source_html, tags, follow)
     if visible_length(text) > limit:  # only with a tiny custom limit: cut the whole message
         text = truncate_html(text, limit)
-    return RenderedMessage(text=text, reply_markup=alert_keyboard(matched, lang))
+    return RenderedMessage(text=text, reply_markup=alert_keyboard(matched, lang, story=story))
 
 
 def callback(action: str, arg: str) -> str:
@@ -154,9 +154,12 @@ def callback(action: str, arg: str) -> str:
     return data
 
 
-def alert_keyboard(matched: Sequence[Subscription], lang: str) -> dict[str, Any]:
-    """'Unfollow <name>' per matched subscription (a few at most) and 'Mute 1 h'."""
+def alert_keyboard(matched: Sequence[Subscription], lang: str, *,
+                   story: Story | None = None) -> dict[str, Any]:
+    """'Unfollow <name>' per matched subscription (a few at most) and 'Mute 1 h'; with
+    "All N sources" (callback 'srcs:<story id>') when more than one outlet carries the story."""
     _ = translator(lang)
+    ngettext = ngettext_for(lang)
     buttons: list[dict[str, str]] = []
     seen: set[int] = set()
     for sub in matched:
@@ -167,6 +170,11 @@ def alert_keyboard(matched: Sequence[Subscription], lang: str) -> dict[str, Any]
         buttons.append({"text": _("Unfollow {name}").format(name=name),
                         "callback_data": callback("unf", str(sub.id))})
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([{"text": _("Mute 1 h"), "callback_data": callback("mute", "1h")}])
+    last = [{"text": _("Mute 1 h"), "callback_data": callback("mute", "1h")}]
+    if story is not None and story.source_count > 1:
+        last.insert(0, {"text": ngettext("All {n} source", "All {n} sources",
+                                         story.source_count).format(n=story.source_count),
+                        "callback_data": callback("srcs", str(story.id))})
+    rows.append(last)
     return {"inline_keyboard": rows}
 

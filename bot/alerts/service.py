@@ -12,7 +12,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot.alerts.growth import EditPlan, Step, plan_edit
 from bot.alerts.match import SubscriptionIndex
+from bot.alerts.noise import is_excluded, is_important, story_stems
 from bot.alerts.render import alert_keyboard, render_alert
 from bot.alerts.slots import in_quiet_hours
 from bot.clock import Clock
@@ -30,6 +32,7 @@ from bot.domain import (
 from bot.news.summarize import summarize_focused
 from bot.news.text import strip_invisible
 from bot.ops.faults import crash_point
+from storage.repos.outbox import AlertState
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -72,7 +75,9 @@ class AlertService:
 
     def __init__(self, store: Store, classifier: Classifier, clock: Clock, *,
                  on_enqueued: Callable[[], None] | None = None,
-                 max_age: timedelta = MAX_AGE) -> None:
+                 max_age: timedelta = MAX_AGE,
+                 important_sources: int = AlertsConfig().important_sources,
+                 max_edits: int = AlertsConfig().max_edits) -> None:
         self.store = store
         self.classifier = classifier
         self.clock = clock
@@ -80,6 +85,9 @@ class AlertService:
         # A story published longer ago than this when it is matched is old news: stored and
         # shown on request, never pushed (a new source's back catalogue, a long outage).
         self.max_age = max_age
+        # "important only" follows: this many outlets (or an official one) make a story due
+        self.important_sources = important_sources
+        self.max_edits = max_edits  # edits of one alert as its story grows (growth.py)
         self.index = SubscriptionIndex()
         self._loaded = asyncio.Event()
         self._loading = False
@@ -231,16 +239,19 @@ class AlertService:
                 return queued
 
     async def _fan_out(self, stories: Sequence[Story]) -> int:
+        """Match each story against the follows: a chat with no alert of it gets one if it
+        wants it now (and the story is still news); a chat that has one gets it edited when
+        the story gained outlets (bot.alerts.growth)."""
         await self._ready()
         await self.catch_up()
         now = self.clock.now()
         planned: list[tuple[Story, dict[int, list[Subscription]]]] = []
         chat_ids: set[int] = set()
-        fresh = [s for s in stories if now - s.published_at <= self.max_age]
-        if len(fresh) < len(stories):
-            log.info("event=alerts_too_old stories=%d max_age_s=%d", len(stories) - len(fresh),
+        too_old = sum(1 for s in stories if now - s.published_at > self.max_age)
+        if too_old:
+            log.info("event=alerts_too_old stories=%d max_age_s=%d", too_old,
                      self.max_age.total_seconds())
-        for story in fresh:
+        for story in stories:
             # Modes are checked against the DB below (alert_targets), which stays right
             # even when a mode was switched through the repository directly.
             wanted = self.index.match(story)
@@ -249,40 +260,94 @@ class AlertService:
                 chat_ids.update(wanted)
         if not planned:
             return 0
+        ids = [story.id for story, _wanted in planned]
+        sent = await self.store.outbox.alert_states(ids)
+        official = await self.store.news.official_stories(ids)
+        # Matched before and grown since: a first alert only for "important only" follows
+        # it has just become important enough for (the others had their chance when new).
+        regrown = await self.store.news.grown_marks(ids)
         targets = await self.store.chats.alert_targets(sorted(chat_ids), now - CAP_WINDOW)
         queued: Counter[int] = Counter()
         messages: list[OutgoingMessage] = []
+        edits: list[tuple[EditPlan, OutgoingMessage]] = []
         for story, wanted in planned:
             texts = _TextCache(self, story)
+            fresh = now - story.published_at <= self.max_age
+            important = is_important(story, story.id in official, self.important_sources)
+            stems: frozenset[str] | None = None
             for chat_id, matched in wanted.items():
                 target = targets.get(chat_id)
                 if target is None:  # the chat row is gone (migrated, deleted): stale entries
                     self.index.remove_chat(chat_id)
                     continue
-                subs = [s for s in matched if s.id in target.instant]
-                for gone in (s for s in matched
-                             if s.id not in target.instant and s.id not in target.briefing_only):
+                for gone in (s for s in matched if s.id not in target.instant
+                             and s.id not in target.important
+                             and s.id not in target.briefing_only):
                     self._forget(gone)  # unfollowed through another process
+                if target.exclude and any(s.id in target.exclude for s in matched):
+                    stems = stems if stems is not None else story_stems(story)
+                    matched = [s for s in matched
+                               if not is_excluded(stems, target.exclude.get(s.id, ()))]
+                subs = [s for s in matched if (s.id in target.instant
+                                               and story.id not in regrown)
+                        or (important and s.id in target.important)]
+                lang = target.settings.language
+                state = sent.get((chat_id, story.id))
+                if state is not None:  # the chat has its alert: edit it if the story grew
+                    shown = [s for s in matched if s.id in target.instant
+                             or s.id in target.important or s.id in target.briefing_only]
+                    plan = self._plan(state, now)
+                    if (story.id in regrown and shown and plan.step is not Step.NONE
+                            and target.status is not ChatStatus.BLOCKED):
+                        # rendered as a new alert would be: the edit replaces it as a whole
+                        edits.append((plan, OutgoingMessage(
+                            chat_id=chat_id, kind=DeliveryKind.EDIT,
+                            text=texts.text(shown, lang), reply_markup=texts.markup(shown, lang),
+                            story_id=story.id, dedup_key=f"edit:{story.id}:{story.source_count}",
+                            edit_message_id=plan.message_id, expires_at=plan.expires_at)))
+                    continue
+                if not fresh:
+                    continue
                 send, silent = alert_decision(target.settings, target.status,
                                               target.recent_alerts + queued[chat_id], now)
                 if not subs or not send:
                     continue
-                lang = target.settings.language
                 messages.append(OutgoingMessage(
                     chat_id=chat_id, kind=DeliveryKind.ALERT, text=texts.text(subs, lang),
                     disable_notification=silent,
-                    reply_markup=json.dumps(alert_keyboard(subs, lang),
-                                            ensure_ascii=False),
+                    reply_markup=texts.markup(subs, lang),
                     story_id=story.id, dedup_key=f"story:{story.id}"))
                 queued[chat_id] += 1
-        if not messages:
-            return 0
-        n = await self.store.outbox.enqueue(messages, now)
-        log.info("event=alerts_enqueued stories=%d planned=%d enqueued=%d", len(planned),
-                 len(messages), n)
+        n = await self._apply_edits(edits, now)
+        if messages:
+            n += await self.store.outbox.enqueue(messages, now)
+        log.info("event=alerts_enqueued stories=%d planned=%d edits=%d enqueued=%d",
+                 len(planned), len(messages), len(edits), n)
         if n and self.on_enqueued is not None:
             self.on_enqueued()
         return n
+
+    def _plan(self, state: AlertState, now: datetime) -> EditPlan:
+        """What growth does to a chat's alert (bot.alerts.growth)."""
+        return plan_edit(status=state.status, message_id=state.message_id,
+                         sent_at=state.sent_at, alert_id=state.alert_id, edits=state.edits,
+                         pending_edit_id=state.pending_edit_id, now=now,
+                         max_edits=self.max_edits)
+
+    async def _apply_edits(self, edits: Sequence[tuple[EditPlan, OutgoingMessage]],
+                           now: datetime) -> int:
+        """Carry out the growth plans; how many edit rows were queued."""
+        new: list[OutgoingMessage] = []
+        rewrite: list[tuple[int, str, str | None]] = []
+        for plan, message in edits:
+            if plan.step in (Step.UPDATE_ALERT, Step.UPDATE_EDIT) and plan.row_id is not None:
+                # A row taken by a sender meanwhile goes as it was: the next growth shows
+                # the count.
+                rewrite.append((plan.row_id, message.text, message.reply_markup))
+            elif plan.step is Step.NEW_EDIT:
+                new.append(message)
+        await self.store.outbox.update_pending(rewrite)
+        return await self.store.outbox.enqueue(new, now) if new else 0
 
 
 class _TextCache:
@@ -303,6 +368,9 @@ class _TextCache:
                 lambda sentence: any(mentions(sentence, kind, key) for kind, key in keys))
             self._summaries[keys] = focused or self.story.summary
         return self._summaries[keys]
+
+    def markup(self, subs: Sequence[Subscription], lang: str) -> str:
+        return json.dumps(alert_keyboard(subs, lang, story=self.story), ensure_ascii=False)
 
     def text(self, subs: Sequence[Subscription], lang: str) -> str:
         key = (lang, tuple((s.kind, s.key, s.label) for s in subs))

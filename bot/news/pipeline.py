@@ -40,11 +40,13 @@ KNOWN_KEYS = 200_000  # item keys remembered in memory (about 20 MB at most)
 @dataclass(frozen=True, slots=True)
 class PipelineResult:
     new_items: int  # items stored
-    new_stories: tuple[Story, ...]  # stories this batch started (the only ones that alert)
+    new_stories: tuple[Story, ...]  # stories this batch started
     merged: int  # stored items that joined an existing story (or another item of the batch)
     skipped: int  # items already stored, repeated in the batch, or with nothing usable
     errors: tuple[str, ...]  # one line per item that failed; the rest of the batch went on
     updated: int = 0  # stored items whose text changed at the source (an edited post)
+    # earlier stories that this batch brought a new outlet (their alerts grow: "+2 sources")
+    grown_stories: tuple[Story, ...] = ()
 
 
 class Pipeline:
@@ -163,8 +165,11 @@ class Pipeline:
                          extra={"source": source.name, "items": len(batch)})
             crash_point("stored")
             new_stories: list[Story] = []
+            grown: dict[int, Story] = {}
             merged = 0
             for st in stored:
+                if st.grown:
+                    grown[st.story.id] = st.story
                 c = batch[st.index].item
                 publisher = publishers.get(c.origin, source.id) if c.origin else source.id
                 if st.new_story:
@@ -180,7 +185,7 @@ class Pipeline:
         skipped += len(batch) - len(stored)  # lost a race with another writer
         return PipelineResult(new_items=len(stored), new_stories=tuple(new_stories),
                               merged=merged, skipped=skipped, errors=tuple(errors),
-                              updated=updated)
+                              updated=updated, grown_stories=tuple(grown.values()))
 
     async def _update_edited(self, source: Source, changed: list[CleanItem],
                              errors: list[str]) -> int:

@@ -324,9 +324,11 @@ class Poller:
         if not alert and outcome.new_stories:
             log.info("first read: stored without alerts",
                      extra={"source": source.name, "stories": len(outcome.new_stories)})
-        elif outcome.new_stories and self.on_new_stories is not None:
+        elif alert and self.on_new_stories is not None and (
+                outcome.new_stories or outcome.grown_stories):
+            # Grown stories too: their alerts are edited, "important only" follows may be due.
             try:
-                await self.on_new_stories(outcome.new_stories)
+                await self.on_new_stories((*outcome.new_stories, *outcome.grown_stories))
             except Exception:
                 # The stories stay marked in the alert queue: the next cycle queues them.
                 log.exception("on_new_stories failed", extra={"source": source.name})

@@ -12,7 +12,18 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.services import Services
 from bot.telegram import error_handler
 from bot.telegram.commands import EXAMPLE_SHORTCUTS, publish_menus, shortcut_commands
-from bot.telegram.handlers import admin, follow, maps, news, settings, start, unfollow
+from bot.telegram.handlers import (
+    admin,
+    follow,
+    follow_options,
+    inline,
+    maps,
+    news,
+    settings,
+    start,
+    story,
+    unfollow,
+)
 from bot.telegram.throttle import register_throttle
 
 log = logging.getLogger(__name__)
@@ -64,7 +75,8 @@ def build_application(services: Services) -> Application:
     register_throttle(application)  # group -1: before every handler area
     # Order matters inside group 0: the first matching handler wins, so the catch-all
     # city/topic dispatcher and the unknown-command answer come after every command.
-    for area in (admin, settings, start, follow, unfollow, news, maps):
+    for area in (admin, settings, start, follow, unfollow, news, maps, story, follow_options,
+                 inline):
         area.register(application)
     application.add_handler(news.shortcut_handler(application))
     application.add_handler(start.fallback_handler())

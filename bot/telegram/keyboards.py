@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.alerts.html import truncate_text
-from bot.domain import Subscription, TagKind
+from bot.domain import TagKind
 
 CALLBACK_MAX = 64
 LABEL_MAX = 30
@@ -93,11 +93,3 @@ def places_keyboard(choices: Iterable[tuple[str, str]]) -> InlineKeyboardMarkup 
     buttons = [InlineKeyboardButton(short(text, 60), callback_data=data)
                for text, data in choices]
     return grid(buttons, 1) if buttons else None
-
-
-def subscriptions_keyboard(subs: Sequence[Subscription], remove_text: str
-                           ) -> InlineKeyboardMarkup | None:
-    """One "✖ <label>" button per subscription (callback 'uns:<id>')."""
-    buttons = [InlineKeyboardButton(remove_text.format(name=short(s.label)),
-                                    callback_data=f"uns:{s.id}") for s in subs]
-    return grid(buttons, 2) if buttons else None

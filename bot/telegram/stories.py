@@ -78,14 +78,15 @@ def render_entry(n: int, story: Story, summary: str, *, now: datetime, lang: str
 
 def render_story_list(heading: str, stories: Sequence[Story], summaries: Mapping[int, str], *,
                       now: datetime, lang: str, empty: str, footer: str = "",
-                      limit: int = MAX_MESSAGE) -> str:
-    """Heading plus numbered stories, within `limit` visible characters (one screen)."""
+                      limit: int = MAX_MESSAGE, first: int = 1) -> str:
+    """Heading plus numbered stories (from `first`: a later page goes on counting), within
+    `limit` visible characters (one screen)."""
     head = bold(escape(clean_line(heading)))
     if not stories:
         return head + "\n" + escape(empty)
     tail = ("\n\n" + escape(footer)) if footer else ""
     parts = [head]
-    for i, story in enumerate(stories, 1):
+    for i, story in enumerate(stories, first):
         entry = render_entry(i, story, summaries.get(story.id, ""), now=now, lang=lang)
         candidate = "\n\n".join([*parts, entry]) + tail
         if visible_length(candidate) > limit:

@@ -25,12 +25,19 @@ import tornado.netutil
 import tornado.web
 
 from bot.testing.botapi_methods import METHODS as _METHODS
-from bot.testing.botapi_methods import ApiError, CallbackAnswer, SentMessage, Upload
+from bot.testing.botapi_methods import (
+    ApiError,
+    CallbackAnswer,
+    InlineAnswer,
+    SentMessage,
+    Upload,
+)
 
 _BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_])")
 DEFAULT_TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 - a fake token
 JsonDict = dict[str, Any]
-__all__ = ["DEFAULT_TOKEN", "ApiError", "BotApiEmulator", "CallbackAnswer", "SentMessage", "Stats"]
+__all__ = ["DEFAULT_TOKEN", "ApiError", "BotApiEmulator", "CallbackAnswer", "InlineAnswer",
+           "SentMessage", "Stats"]
 
 
 @dataclass
@@ -109,6 +116,8 @@ class BotApiEmulator:
         self._next_message_id: dict[int, int] = {}
         self._messages: dict[tuple[int, int], JsonDict] = {}
         self._queries: dict[str, JsonDict] = {}
+        self._inline_queries: dict[str, JsonDict] = {}
+        self.inline_answers: list[InlineAnswer] = []
         self._next_query = 1
         self._blocked: dict[int, str] = {}
         self._migrated: dict[int, int] = {}
@@ -198,6 +207,19 @@ class BotApiEmulator:
                  "message": _shallow(message)}
         self._queries[query_id] = query
         self._queue_update({"callback_query": query})
+        return query_id
+
+    def inline_query(self, user_id: int, query: str, *, chat_type: str = "private",
+                     language_code: str = "en", offset: str = "") -> str:
+        """Queue an inline_query Update ("@HeraldBot kherson" typed in any chat); return
+        its id (answers are in inline_answers)."""
+        query_id = f"i{self.bot_id}{self._next_query:08d}"
+        self._next_query += 1
+        body = {"id": query_id, "query": query, "offset": offset, "chat_type": chat_type,
+                "from": {"id": user_id, "is_bot": False, "first_name": "Olena",
+                         "language_code": language_code}}
+        self._inline_queries[query_id] = body
+        self._queue_update({"inline_query": body})
         return query_id
 
     def block(self, chat_id: int) -> None:

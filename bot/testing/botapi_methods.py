@@ -77,6 +77,21 @@ class CallbackAnswer:
     time: float
 
 
+@dataclass(frozen=True, slots=True)
+class InlineAnswer:
+    """The bot's answer to an inline query (answerInlineQuery), as the emulator accepted it."""
+
+    inline_query_id: str
+    results: tuple[JsonDict, ...]
+    cache_time: int | None
+    is_personal: bool
+    next_offset: str | None
+    time: float
+
+    def titles(self) -> list[str]:
+        return [str(r.get("title", "")) for r in self.results]
+
+
 # ---- parameter coercion: PTB sends form fields (JSON-encoded non-strings) or JSON --------
 
 
@@ -328,11 +343,13 @@ _NOT_MODIFIED = ("Bad Request: message is not modified: specified new message co
 
 def edit_message_text(emu: BotApiEmulator, p: JsonDict) -> JsonDict:
     chat_id, msg = _own_message(emu, p)
+    _check_sendable(emu, chat_id)
     text, parse_mode, plain, entities = _text(p)
     markup = _markup(p)
     if (plain == msg["text"] and entities == msg.get("entities", [])
             and markup == msg.get("reply_markup")):
         raise ApiError(400, _NOT_MODIFIED)
+    emu._check_rate(chat_id, False)  # an edit counts against the limits like a send
     msg["text"] = plain
     msg.pop("entities", None)
     if entities:
@@ -366,6 +383,42 @@ def answer_callback_query(emu: BotApiEmulator, p: JsonDict) -> bool:
         raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
     emu.callback_answers.append(CallbackAnswer(query_id, text, _bool(p, "show_alert"),
                                                p.get("url"), time.time()))
+    emu._notify()
+    return True
+
+
+_RESULT_TYPES = {"article"}  # the types the emulator checks in full (Herald sends articles)
+
+
+def answer_inline_query(emu: BotApiEmulator, p: JsonDict) -> bool:
+    """Telegram's checks: a live query id, at most 50 results with unique ids of 1-64 bytes,
+    a title and a message per article; the message text parses (HTML) and fits 4096."""
+    query_id = str(p.get("inline_query_id", ""))
+    if emu._inline_queries.pop(query_id, None) is None:
+        raise ApiError(400, "Bad Request: query is too old and response timeout expired or "
+                       "query ID is invalid")
+    results = _json(p, "results")
+    if not isinstance(results, list):
+        raise ApiError(400, "Bad Request: RESULTS_INVALID")
+    if len(results) > 50:
+        raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+    ids: set[str] = set()
+    for r in results:
+        rid = str(r.get("id", "")) if isinstance(r, dict) else ""
+        if not 1 <= len(rid.encode("utf-8")) <= 64:
+            raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+        if rid in ids:
+            raise ApiError(400, "Bad Request: RESULT_ID_DUPLICATE")
+        ids.add(rid)
+        if r.get("type") in _RESULT_TYPES:
+            content = r.get("input_message_content") or {}
+            if not r.get("title") or not content.get("message_text"):
+                raise ApiError(400, "Bad Request: MESSAGE_EMPTY")
+            _text({"text": content["message_text"], "parse_mode": content.get("parse_mode")})
+    cache = _int(p, "cache_time")
+    emu.inline_answers.append(InlineAnswer(query_id, tuple(results), cache,
+                                           _bool(p, "is_personal"), p.get("next_offset"),
+                                           time.time()))
     emu._notify()
     return True
 
@@ -527,6 +580,7 @@ METHODS: dict[str, Callable[[BotApiEmulator, JsonDict], Any]] = {
     "editmessagetext": edit_message_text,
     "editmessagereplymarkup": edit_message_reply_markup,
     "answercallbackquery": answer_callback_query,
+    "answerinlinequery": answer_inline_query,
     "deletemessage": delete_message,
     "sendchataction": send_chat_action,
     "getchat": get_chat,

@@ -4,10 +4,12 @@ between them. You chat as a user in the terminal; `--script FILE|-` plays one us
 per line and prints the transcript.
 
 Script lines: a message or command (`/subscribe kherson`, `Херсон`), `[press TEXT]` to press
-the button whose label contains TEXT under the latest message that has buttons, `[wait N]`
-to let N seconds pass, `[repeat N TEXT]` to send TEXT N times at once, `[crowd N]` to have N
-more chats follow what you follow (a fan-out), `# comment`. After the last line the demo
-waits (up to --linger seconds) for stories it is about to publish and the alerts they cause.
+the button whose label contains TEXT under the latest message that has buttons, `[inline
+TEXT]` to type "@HeraldBot TEXT" in a chat (inline mode: the stories offered to share),
+`[wait N]` to let N seconds pass, `[repeat N TEXT]` to send TEXT N times at once, `[crowd N]`
+to have N more chats follow what you follow (a fan-out), `# comment`. After the last line the
+demo waits (up to --linger seconds) for stories it is about to publish and the alerts they
+cause.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ ANSWER_TIMEOUT = 10.0  # seconds to wait for the bot's first answer to a line
 QUIET = 0.8  # an answer is complete after this long without another message
 _WAIT = re.compile(r"^\[wait\s+(\d+(?:\.\d+)?)\s*s?\]$", re.I)
 _PRESS = re.compile(r"^\[press\s+(.+?)\]$", re.I)
+_INLINE = re.compile(r"^\[inline\s+(.+?)\]$", re.I)
 _REPEAT = re.compile(r"^\[repeat\s+(\d{1,3})\s+(.+?)\]$", re.I)
 _CROWD = re.compile(r"^\[crowd\s+(\d{1,5})\]$", re.I)
 CROWD_FIRST_CHAT = 2_000_000  # the crowd's private chats
@@ -290,6 +293,22 @@ class DemoSession:
             await alerts.subscribe_many(chat_id, [(s.kind, s.key, s.label) for s in mine])
         self.transcript.write("", f"({size} more chats now follow what you follow)")
 
+    async def inline(self, query: str) -> None:
+        """Type "@HeraldBot <query>" in a chat: print the stories offered to share."""
+        self.transcript.flush()
+        self.transcript.write("you> ", f"@{self.emu.bot_username} {query}")
+        query_id = self.emu.inline_query(DEMO_CHAT, query, language_code=self.language)
+        deadline = time.monotonic() + ANSWER_TIMEOUT
+        while time.monotonic() < deadline:
+            answer = next((a for a in self.emu.inline_answers
+                           if a.inline_query_id == query_id), None)
+            if answer is not None:
+                titles = [f"{n}. {t}" for n, t in enumerate(answer.titles(), 1)]
+                self.transcript.write("inline> ", "\n".join(titles) or "(no results)")
+                return
+            await asyncio.sleep(0.05)
+        self.transcript.write("", "(no answer)")
+
     async def line(self, raw: str) -> None:
         """One script line: a message, [press TEXT], [wait N], or a # comment."""
         text = raw.strip()
@@ -303,6 +322,8 @@ class DemoSession:
             await self.crowd(int(m.group(1)))
         elif m := _PRESS.match(text):
             await self.press(m.group(1))
+        elif m := _INLINE.match(text):
+            await self.inline(m.group(1))
         else:
             await self.say(text)
 
@@ -349,7 +370,8 @@ async def run_interactive(session: DemoSession) -> None:
     """Read lines from the terminal until EOF or /quit; print the bot's messages meanwhile."""
     print("Herald demo: you are chatting with the bot as a Telegram user (an admin too).\n"
           "Try /start, /subscribe kherson, /kherson, Херсон, /list, /map, /settings ...\n"
-          "[press TEXT] presses a button, [wait N] lets time pass, /quit or Ctrl-D ends.",
+          "[press TEXT] presses a button, [inline TEXT] types @bot TEXT, [wait N] lets time "
+          "pass, /quit or Ctrl-D ends.",
           file=session.out, flush=True)
     loop = asyncio.get_running_loop()
     session.interactive = True

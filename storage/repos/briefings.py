@@ -161,7 +161,8 @@ class BriefingRepo(Repo):
                     out[r.chat_id].append(Subscription(
                         id=r.id, chat_id=r.chat_id, kind=TagKind(r.kind), key=r.key,
                         label=r.label, mode=SubscriptionMode(r.mode),
-                        created_at=aware_or_none(r.created_at)))
+                        created_at=aware_or_none(r.created_at),
+                        exclude=tuple(r.exclude or ())))
         return out
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict, Unpack
 
@@ -71,7 +71,8 @@ def _settings(row: Any) -> ChatSettings:
 def _subscription(row: Any) -> Subscription:
     return Subscription(id=row.id, chat_id=row.chat_id, kind=TagKind(row.kind), key=row.key,
                         label=row.label, mode=SubscriptionMode(row.mode),
-                        created_at=aware_or_none(row.created_at))
+                        created_at=aware_or_none(row.created_at),
+                        exclude=tuple(row.exclude or ()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,8 @@ class AlertTarget:
     # Ids of the chat's subscriptions that exist now in instant mode: the DB, not another
     # process's view, decides (a follow or unfollow may have been made by another process).
     instant: frozenset[int] = frozenset()
+    important: frozenset[int] = frozenset()  # "important only": alert once N outlets carry it
+    exclude: Mapping[int, tuple[str, ...]] = field(default_factory=dict)  # sub id -> words
 
 
 class ChatRepo(Repo):
@@ -214,18 +217,26 @@ class ChatRepo(Repo):
                 # The DB, not the in-memory index, is the truth about modes.
                 briefing: dict[int, set[int]] = {}
                 instant: dict[int, set[int]] = {}
+                important: dict[int, set[int]] = {}
+                exclude: dict[int, dict[int, tuple[str, ...]]] = {}
                 q = select(subscriptions.c.chat_id, subscriptions.c.id,
-                           subscriptions.c.mode).where(subscriptions.c.chat_id.in_(part))
-                for chat_id, sub_id, mode in (await s.execute(q)).all():
-                    into = instant if mode == SubscriptionMode.INSTANT.value else briefing
+                           subscriptions.c.mode, subscriptions.c.exclude
+                           ).where(subscriptions.c.chat_id.in_(part))
+                for chat_id, sub_id, mode, words in (await s.execute(q)).all():
+                    into = (instant if mode == SubscriptionMode.INSTANT.value else
+                            important if mode == SubscriptionMode.IMPORTANT.value else briefing)
                     into.setdefault(chat_id, set()).add(sub_id)
+                    if words:
+                        exclude.setdefault(chat_id, {})[sub_id] = tuple(words)
                 rows = (await s.execute(select(chats).where(chats.c.id.in_(part)))).all()
                 for row in rows:
                     out[row.id] = AlertTarget(
                         status=ChatStatus(row.status), settings=_settings(row),
                         recent_alerts=counts.get(row.id, 0),
                         briefing_only=frozenset(briefing.get(row.id, ())),
-                        instant=frozenset(instant.get(row.id, ())))
+                        instant=frozenset(instant.get(row.id, ())),
+                        important=frozenset(important.get(row.id, ())),
+                        exclude=exclude.get(row.id, {}))
         return out
 
     # --- subscriptions ---------------------------------------------------------------
@@ -323,6 +334,15 @@ class ChatRepo(Repo):
             res = await s.execute(update(subscriptions).where(
                 subscriptions.c.id == subscription_id, subscriptions.c.chat_id == chat_id,
             ).values(mode=SubscriptionMode(mode).value))
+        return bool(res.rowcount)
+
+    async def set_exclude(self, chat_id: int, subscription_id: int,
+                          words: Sequence[str]) -> bool:
+        """The words that keep a story from matching one of the chat's subscriptions."""
+        async with self.session.begin() as s:
+            res = await s.execute(update(subscriptions).where(
+                subscriptions.c.id == subscription_id, subscriptions.c.chat_id == chat_id,
+            ).values(exclude=list(words)))
         return bool(res.rowcount)
 
     async def subscriptions(self, chat_id: int) -> list[Subscription]:

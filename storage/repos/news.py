@@ -21,7 +21,7 @@ from storage.repos.news_rows import (
 )
 from storage.repos.story_writer import NewItem, StoredItem
 from storage.repos.values import aware, chunks
-from storage.tables import alert_queue, items, stories, story_tags
+from storage.tables import alert_queue, items, sources, stories, story_tags
 
 PHRASE_WINDOW = timedelta(days=7)  # how far back phrase lookups and searches scan
 _SCAN_PAGE = 500
@@ -91,6 +91,16 @@ class NewsRepo(Repo):
             )).scalars())
             found = await self._stories_by_ids(s, ids)
         return [found[i] for i in ids if i in found]
+
+    async def grown_marks(self, story_ids: Sequence[int]) -> set[int]:
+        """Those of the stories whose mark is for growth (matched before, gained an outlet),
+        not for being new."""
+        found: set[int] = set()
+        async with self.session.begin() as s:
+            for part in chunks(sorted(set(story_ids)), CHUNK):
+                found.update((await s.execute(select(alert_queue.c.story_id).where(
+                    alert_queue.c.story_id.in_(part), alert_queue.c.grown.is_(True)))).scalars())
+        return found
 
     async def alerts_queued(self, story_ids: Sequence[int]) -> None:
         """The alerts of these stories are in the outbox: drop their marks."""
@@ -273,6 +283,28 @@ class NewsRepo(Repo):
                 found.setdefault(story.id, story)
                 matched.setdefault(story.id, []).append((TagKind.PHRASE, key))
         return [(st, tuple(dict.fromkeys(matched[st.id]))) for st in _newest(found.values(), limit)]
+
+    async def official_stories(self, story_ids: Sequence[int]) -> set[int]:
+        """Those of the stories that an official source (sources.official) carries."""
+        found: set[int] = set()
+        async with self.session.begin() as s:
+            for part in chunks(sorted(set(story_ids)), CHUNK):
+                found.update((await s.execute(
+                    select(items.c.story_id).distinct()
+                    .join(sources, sources.c.id == items.c.source_id)
+                    .where(items.c.story_id.in_(part), sources.c.official.is_(True))
+                )).scalars())
+        return found
+
+    async def story_sources(self, story_id: int) -> list[tuple[str, str | None, str]]:
+        """(source name, item URL, item title) of each of the story's items, the lead first."""
+        async with self.session.begin() as s:
+            rows = (await s.execute(
+                select(sources.c.name, items.c.url, items.c.title)
+                .join(sources, sources.c.id == items.c.source_id)
+                .where(items.c.story_id == story_id)
+                .order_by(items.c.fetched_at, items.c.id))).all()
+        return [(r.name, r.url, r.title) for r in rows]
 
     async def items_of_story(self, story_id: int) -> list[Item]:
         """The story's items, oldest first (the lead first)."""

@@ -8,6 +8,7 @@ each chat receives its messages in order even across retries and several senders
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,7 +44,20 @@ def _delivery(row: Any) -> Delivery:
         story_id=row.story_id, broadcast_id=row.broadcast_id, paid=bool(row.paid),
         attempts=row.attempts, not_before=aware_or_none(row.not_before),
         created_at=aware_or_none(row.created_at), sent_at=aware_or_none(row.sent_at),
-        message_id=row.message_id, error=row.error)
+        message_id=row.message_id, error=row.error, edit_message_id=row.edit_message_id,
+        expires_at=aware_or_none(row.expires_at))
+
+
+@dataclass(frozen=True, slots=True)
+class AlertState:
+    """Where one chat's alert about one story stands (see OutboxRepo.alert_states)."""
+
+    alert_id: int
+    status: OutboxStatus
+    message_id: int | None
+    sent_at: datetime | None
+    edits: int = 0  # edit rows queued or sent for it (not cancelled or failed)
+    pending_edit_id: int | None = None  # an edit row not claimed yet: update it instead
 
 
 class OutboxRepo(Repo):
@@ -70,7 +84,8 @@ class OutboxRepo(Repo):
                 "broadcast_id": m.broadcast_id, "paid": m.paid,
                 "status": OutboxStatus.PENDING.value, "attempts": 0,
                 "not_before": aware_or_none(m.not_before), "created_at": now,
-                "dedup_key": m.dedup_key})
+                "dedup_key": m.dedup_key, "edit_message_id": m.edit_message_id,
+                "expires_at": aware_or_none(m.expires_at)})
         if not rows:
             return 0
         stmt = self._insert().on_conflict_do_nothing(
@@ -258,6 +273,51 @@ class OutboxRepo(Repo):
                 outbox.c.status == OutboxStatus.PENDING.value,
             ).values(status=OutboxStatus.CANCELLED.value))
         return int(result.rowcount or 0)
+
+    async def alert_states(self, story_ids: Sequence[int]
+                           ) -> dict[tuple[int, int], AlertState]:
+        """(chat id, story id) -> its alert row and edits, for every chat that has an alert
+        row of these stories (any destination: a private chat, a group, a channel)."""
+        out: dict[tuple[int, int], AlertState] = {}
+        edits: dict[tuple[int, int], list[Any]] = {}
+        async with self.session.begin() as s:
+            for part in chunks(sorted(set(story_ids)), _CHUNK):
+                rows = (await s.execute(select(
+                    outbox.c.id, outbox.c.chat_id, outbox.c.story_id, outbox.c.kind,
+                    outbox.c.status, outbox.c.message_id, outbox.c.sent_at,
+                ).where(outbox.c.story_id.in_(part), outbox.c.kind.in_(
+                    (DeliveryKind.ALERT.value, DeliveryKind.EDIT.value))).order_by(outbox.c.id)
+                )).all()
+                for r in rows:
+                    key = (r.chat_id, r.story_id)
+                    if r.kind == DeliveryKind.ALERT.value:
+                        out[key] = AlertState(r.id, OutboxStatus(r.status), r.message_id,
+                                              aware_or_none(r.sent_at))
+                    else:
+                        edits.setdefault(key, []).append(r)
+        for key, rows in edits.items():
+            state = out.get(key)
+            if state is None:
+                continue
+            live = [r for r in rows if r.status not in (OutboxStatus.CANCELLED.value,
+                                                        OutboxStatus.FAILED.value)]
+            waiting = [r.id for r in live if r.status == OutboxStatus.PENDING.value]
+            out[key] = replace(state, edits=len(live),
+                               pending_edit_id=waiting[-1] if waiting else None)
+        return out
+
+    async def update_pending(self, rows: Sequence[tuple[int, str, str | None]]) -> None:
+        """New (text, reply_markup) for rows no sender has taken yet, in one transaction; a
+        row taken meanwhile keeps its text (it is being sent as it was)."""
+        if not rows:
+            return
+        stmt = update(outbox).where(
+            outbox.c.id == bindparam("oid"), outbox.c.status == OutboxStatus.PENDING.value,
+        ).values(text=bindparam("b_text"), reply_markup=bindparam("b_markup"))
+        async with self.session.begin() as s:
+            for part in chunks(list(rows), _CHUNK):
+                await s.execute(stmt, [{"oid": i, "b_text": t, "b_markup": m}
+                                       for i, t, m in part])
 
     async def get(self, id: int) -> Delivery | None:
         """One row by id."""

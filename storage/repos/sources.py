@@ -74,6 +74,7 @@ def _row_to_source(row: Any) -> Source:
         id=m["id"], name=m["name"], url=m["url"], language=m["language"],
         cities=tuple(m["cities"] or ()), topics=tuple(m["topics"] or ()),
         poll_interval=m["poll_interval"], paused=bool(m["paused"]), etag=m["etag"],
+        official=bool(m["official"]),
         last_modified=m["last_modified"], next_check_at=aware_or_none(m["next_check_at"]),
         last_checked_at=aware_or_none(m["last_checked_at"]),
         last_success_at=aware_or_none(m["last_success_at"]),
@@ -84,7 +85,8 @@ def _row_to_source(row: Any) -> Source:
 
 def _config_values(cfg: SourceConfig) -> dict[str, Any]:
     return {"name": cfg.name, "language": cfg.language, "cities": list(cfg.cities),
-            "topics": list(cfg.topics), "poll_interval": cfg.poll_interval}
+            "topics": list(cfg.topics), "poll_interval": cfg.poll_interval,
+            "official": cfg.official}
 
 
 class SourceRepo(Repo):

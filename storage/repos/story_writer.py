@@ -57,6 +57,7 @@ class StoredItem:
     item: Item
     story: Story
     new_story: bool
+    grown: bool = False  # an earlier story that this batch brought a new source
 
 
 _UPDATE_STORY = (
@@ -179,10 +180,20 @@ def _add_items(conn: Connection, batch: Sequence[NewItem], queue_alerts: bool
         when = aware(max(n.fetched_at for n in batch))
         for part in chunks(queued, CHUNK):
             conn.execute(alert_queue.insert(),
-                         [{"story_id": sid, "created_at": when} for sid in part])
+                         [{"story_id": sid, "created_at": when, "grown": False}
+                          for sid in part])
     # 4. Counts, tags and times of every story that gained items; the stories as stored.
     lead_of = {story_of[i]: i for i in leads}
-    story_rows = _update_stories(conn, batch, ok, story_of, lead_of, is_sqlite)
+    grown: set[int] = set()
+    story_rows = _update_stories(conn, batch, ok, story_of, lead_of, is_sqlite, grown)
+    # A story stored earlier that more outlets now carry is matched again (same mark):
+    # its alerts are edited ("+3 sources"), "important only" follows may now be due.
+    if queue_alerts and grown:
+        when = aware(max(n.fetched_at for n in batch))
+        mark = (sqlite if is_sqlite else postgresql).insert(alert_queue).on_conflict_do_nothing()
+        for part in chunks(sorted(grown), CHUNK):
+            conn.execute(mark, [{"story_id": sid, "created_at": when, "grown": True}
+                                for sid in part])
 
     out = []
     reported: set[int] = set()
@@ -202,6 +213,7 @@ def _add_items(conn: Connection, batch: Sequence[NewItem], queue_alerts: bool
             story=story,
             # The first stored item of a new story announces it (normally its lead).
             new_story=sid in new_story_ids and sid not in reported,
+            grown=sid in grown,
         ))
         reported.add(sid)
     return out
@@ -252,11 +264,12 @@ def _union(first: Iterable[str], second: Iterable[str]) -> list[str]:
 
 
 def _update_stories(conn: Connection, batch: Sequence[NewItem], ok: list[int],
-                    story_of: dict[int, int], lead_of: dict[int, int], is_sqlite: bool
-                    ) -> dict[int, Story]:
+                    story_of: dict[int, int], lead_of: dict[int, int], is_sqlite: bool,
+                    grown: set[int] | None = None) -> dict[int, Story]:
     """Write counts, tags and times of the stories that gained items; return them as stored.
 
-    `lead_of` maps the batch's new stories to the position of the item they were made from.
+    `lead_of` maps the batch's new stories to the position of the item they were made from;
+    the earlier stories that gained a source are added to `grown`.
     """
     by_story: dict[int, list[int]] = {}
     for i in ok:
@@ -314,6 +327,8 @@ def _update_stories(conn: Connection, batch: Sequence[NewItem], ok: list[int],
             fresh_t = [x for x in topics if x not in row.topics]
             fresh_p = [x for x in places if x not in row.places]
             changed = True
+            if added and grown is not None:
+                grown.add(sid)
         out[sid] = story
         if changed:
             updates.append({"b_id": sid, "b_count": story.source_count,

@@ -318,3 +318,18 @@ async def test_a_briefing_lists_news_published_since_the_last_not_old_news_seen_
     latest = await world.store.news.latest_by_tag(TagKind.CITY, "kherson", limit=10)
     assert [s.title for s in latest] == ["Fresh news from Kherson", "Late report from Kherson",
                                          "Kherson seven hours before", "Kherson three days ago"]
+
+
+async def test_briefing_leaves_out_excluded_words_and_ranks_by_outlets(world: World) -> None:
+    await world.setup(lang="en")
+    [sub] = await world.store.chats.subscriptions(CHAT)
+    await world.store.chats.set_exclude(CHAT, sub.id, ["football"])
+    world.clock.advance(minutes=10)
+    await world.story("Kherson football club wins")
+    await world.story("Ferry resumes in Kherson", sources=1)
+    await world.story("Evacuation buses leave Kherson", sources=3)
+    world.clock.advance(minutes=55)
+    assert await world.service().run_due() == 1
+    [row] = await world.rows()
+    assert "football" not in row.text
+    assert row.text.index("Evacuation buses") < row.text.index("Ferry resumes")

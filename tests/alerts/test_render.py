@@ -138,6 +138,7 @@ def test_alert_has_headline_summary_source_tags_and_what_matched() -> None:
     assert buttons(r.reply_markup) == [
         {"text": "Unfollow Kherson", "callback_data": "unf:11"},
         {"text": "Unfollow war crimes", "callback_data": "unf:12"},
+        {"text": "All 3 sources", "callback_data": f"srcs:{s.id}"},
         {"text": "Mute 1 h", "callback_data": "mute:1h"},
     ]
     json.dumps(r.reply_markup)  # what the service stores in the outbox

@@ -91,7 +91,7 @@ async def test_new_story_queues_one_alert_per_chat_once(env: Setup) -> None:
     assert "Buses left Kherson at 8 am." in row.text  # the focused summary
     markup = json.loads(row.reply_markup)
     data = [b["callback_data"] for r in markup["inline_keyboard"] for b in r]
-    assert data == [f"unf:{kherson.id}", f"unf:{sanctions.id}", "mute:1h"]
+    assert data == [f"unf:{kherson.id}", f"unf:{sanctions.id}", "srcs:10", "mute:1h"]
 
     # The same story again (a restart, a second pass): nothing new, no wake-up.
     assert await env.service.on_new_stories([story(10, topics=("sanctions",))]) == 0

@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 import pytest
 from telegram import Bot
@@ -16,7 +17,15 @@ from bot.clock import Clock
 from bot.config import DeliveryConfig
 from bot.delivery.errors import html_to_plain
 from bot.delivery.sender import FORBIDDEN_RETRIES, Sender
-from bot.domain import ChatStatus, Delivery, DeliveryKind, OutboxStatus, OutgoingMessage, TagKind
+from bot.domain import (
+    ChatStatus,
+    Delivery,
+    DeliveryKind,
+    OutboxStatus,
+    OutgoingMessage,
+    TagKind,
+    utcnow,
+)
 from bot.testing.botapi import DEFAULT_TOKEN, BotApiEmulator
 from storage.store import Store
 
@@ -421,6 +430,82 @@ async def test_group_over_its_minute_budget_waits_in_the_outbox(sqlite_store: St
         assert third.not_before is not None and third.attempts == 0
         wait = (third.not_before - Clock().now()).total_seconds()
         assert 50 < wait <= 62
+    finally:
+        await rig.bot.shutdown()
+        await rig.emu.stop()
+
+
+# ---- edit rows (alerts that grow: "+3 sources") ------------------------------------
+
+
+def edit(chat_id: int, message_id: int, text: str, **kw: object):  # type: ignore[no-untyped-def]
+    return alert(chat_id, text, DeliveryKind.EDIT, edit_message_id=message_id, story_id=7,
+                 **kw)
+
+
+async def test_an_edit_row_edits_the_message_in_place_with_its_buttons(rig: Rig) -> None:
+    await rig.store.outbox.enqueue([alert(5, "<b>Buses</b> leave", story_id=7)])
+    await rig.sender().drain(30)
+    [sent] = rig.emu.sent(5)
+    markup = json.dumps({"inline_keyboard": [[{"text": "All 2 sources",
+                                               "callback_data": "srcs:7"}]]})
+    await rig.store.outbox.enqueue([edit(5, sent.message_id, "<b>Buses</b> leave · +1 source",
+                                         reply_markup=markup, dedup_key="edit:7:2")])
+    await rig.sender().drain(30)
+    edited = rig.emu.sent(5)[-1]
+    assert edited.edited and edited.message_id == sent.message_id
+    assert edited.plain == "Buses leave · +1 source" and edited.text.startswith("<b>Buses</b>")
+    assert edited.buttons() == [("All 2 sources", "srcs:7")]
+    assert len(rig.emu.sent(5)) == 2 and rig.emu.stats.sent == 1  # no new message
+    row = await rig.store.outbox.get(2)
+    assert row is not None and row.status is OutboxStatus.SENT
+    assert row.message_id == sent.message_id
+
+
+async def test_an_edit_that_changes_nothing_counts_as_done(rig: Rig) -> None:
+    # A crash after the edit reached Telegram but before it was recorded repeats it:
+    # "message is not modified" then means it is done, not an error.
+    await rig.store.outbox.enqueue([alert(5, "same text")])
+    await rig.sender().drain(30)
+    [sent] = rig.emu.sent(5)
+    await rig.store.outbox.enqueue([edit(5, sent.message_id, "same text")])
+    await rig.sender().drain(30)
+    row = await rig.store.outbox.get(2)
+    assert row is not None and row.status is OutboxStatus.SENT
+
+
+async def test_an_expired_edit_is_given_up_and_a_missing_message_fails(rig: Rig) -> None:
+    await rig.store.outbox.enqueue([alert(5, "first")])
+    await rig.sender().drain(30)
+    [sent] = rig.emu.sent(5)
+    await rig.store.outbox.enqueue([
+        edit(5, sent.message_id, "too late", expires_at=utcnow() - timedelta(seconds=1)),
+        edit(5, 999, "no such message")])
+    await rig.sender().drain(30)
+    expired, missing = await rig.store.outbox.get(2), await rig.store.outbox.get(3)
+    assert expired is not None and expired.status is OutboxStatus.FAILED
+    assert "expired" in (expired.error or "")
+    assert missing is not None and missing.status is OutboxStatus.FAILED
+    assert "message to edit not found" in (missing.error or "").lower()
+    assert [m.plain for m in rig.emu.sent(5)] == ["first"]
+
+
+async def test_edits_are_paced_by_the_per_chat_limit(sqlite_store: Store) -> None:
+    # Edits count against Telegram's rate like sends: the emulator enforces it, and the
+    # Sender's limiter keeps edits and sends of one chat under it (no 429).
+    # Burst 3 at 10/s: six unpaced requests to one chat would get 429s.
+    rig = await make_rig(sqlite_store, chat_rate=10.0, chat_burst=3.0)
+    try:
+        cfg = DeliveryConfig(global_rate=1000.0, private_chat_rate=10.0, batch_size=100)
+        await rig.store.outbox.enqueue([alert(5, "first")])
+        await rig.sender(cfg).drain(30)
+        [sent] = rig.emu.sent(5)
+        await rig.store.outbox.enqueue(
+            [edit(5, sent.message_id, f"v{i}", dedup_key=f"edit:7:{i}") for i in range(4)]
+            + [alert(5, "second")])
+        await rig.sender(cfg).drain(30)
+        assert rig.emu.stats.rate_limited == 0
+        assert [m.plain for m in rig.emu.sent(5)] == ["first", "v0", "v1", "v2", "v3", "second"]
     finally:
         await rig.bot.shutdown()
         await rig.emu.stop()

@@ -6,7 +6,7 @@ import asyncio
 
 from e2e_harness import REPLY_TIMEOUT, Harness, item
 
-from bot.domain import ChatStatus, TagKind
+from bot.domain import ChatStatus, DeliveryKind, TagKind
 
 KHERSON_TEXT = ("Four evacuation buses left Kherson on Tuesday with about 160 residents, "
                 "the regional administration said. The convoy headed for Mykolaiv.")
@@ -17,7 +17,7 @@ async def _subscribe(bot: Harness, chat: int, what: str = "kherson") -> None:
     assert "Following" in reply.plain, reply.plain
 
 
-async def test_alert_arrives_once_with_the_link_and_a_second_source_does_not_realert(
+async def test_alert_arrives_once_and_grows_in_place_when_a_second_source_carries_it(
         bot: Harness) -> None:
     # Stories stored before the subscription are shown by /kherson, never pushed.
     await bot.publish("alpha", item("old-1", "Kherson water supply restored",
@@ -28,18 +28,33 @@ async def test_alert_arrives_once_with_the_link_and_a_second_source_does_not_rea
     alert = await bot.wait_alert(101, lambda m: "Evacuation buses" in m.plain)
     assert 'href="https://alpha.example/news/k-1"' in alert.text
     assert "Kherson" in alert.plain
-    # The same story from a second outlet: merged into the story, no second alert.
+    assert "+1 source" not in alert.plain
+    # The same story from a second outlet: merged into the story, no second alert; the alert
+    # is edited in place ("+1 source") through the outbox, with a button listing the outlets.
     await bot.publish("beta", item("b-1", "Evacuation buses leave Kherson", KHERSON_TEXT,
                                    source="beta"))
     # The beta item went through a whole poll cycle (matching included), and everything the
     # outbox held is sent: a second alert would be in the outbox or in the emulator now.
     await bot.settled()
-    assert await bot.outbox_rows(101) == 1
+    assert await bot.outbox_rows(101, DeliveryKind.ALERT) == 1
+    assert await bot.outbox_rows(101, DeliveryKind.EDIT) == 1
     alerts = bot.alerts(101)
     assert [a.plain.count("Evacuation buses") for a in alerts] == [1]
     assert not any("water supply" in a.plain for a in alerts)
     stories = await bot.services.store.news.latest_by_tag(TagKind.CITY, "kherson")
     assert {s.title: s.source_count for s in stories}["Evacuation buses leave Kherson"] == 2
+    edited = [m for m in bot.emu.sent(101) if m.edited and m.message_id == alert.message_id]
+    assert len(edited) == 1
+    grown = edited[0]
+    assert "+1 source" in grown.plain and "You follow: Kherson" in grown.plain
+    assert 'href="https://alpha.example/news/k-1"' in grown.text  # formatting kept
+    assert any(t == "All 2 sources" and d.startswith("srcs:") for t, d in grown.buttons())
+    since = bot.emu.mark()
+    await bot.press(101, grown, "All 2 sources")
+    listing = await bot.emu.wait_for(lambda m: m.chat_id == 101 and "Sources:" in m.plain,
+                                     REPLY_TIMEOUT, since=since)
+    assert "Alpha News" in listing.plain and "Beta News" in listing.plain
+    assert 'href="https://beta.example/news/b-1"' in listing.text
 
 
 async def test_city_command_answers_with_latest_stories(bot: Harness) -> None:
@@ -129,7 +144,7 @@ async def test_list_removes_and_plain_message_offers_to_follow(bot: Harness) -> 
     assert "Following Kherson" in (await bot.answer_of(query) or "")
     await bot.emu.wait_for(lambda m: "Following Kherson" in m.plain, REPLY_TIMEOUT, since=since)
     listed = await bot.say(106, "/list")
-    assert ("✖ Kherson", listed.buttons()[0][1]) == listed.buttons()[0]
+    assert ("✖ 1. Kherson", listed.buttons()[0][1]) == listed.buttons()[0]
     since = bot.emu.mark()
     await bot.press(106, listed, "Kherson")
     edited = await bot.emu.wait_for(lambda m: m.chat_id == 106 and m.edited, REPLY_TIMEOUT,

@@ -13,6 +13,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.alerts.html import escape
+from bot.alerts.noise import merge_excludes, split_excludes
 from bot.domain import Chat, ChatStatus, Subscription, TagKind
 from bot.news.classify import normalize_phrase
 from bot.news.text import stem
@@ -96,21 +97,33 @@ def confirmation(context: Context, chat: Chat, results: Sequence[tuple[Subscript
 
 
 async def follow_all(context: Context, chat: Chat, wanted: Sequence[tuple[TagKind, str, str]],
-                     ) -> str:
-    """Follow everything in `wanted` in one transaction; the one confirmation text."""
+                     exclude: Sequence[str] = ()) -> str:
+    """Follow everything in `wanted` in one transaction, then leave out stories with the
+    `exclude` words (added to those each follow has); the one confirmation text."""
     services = services_of(context)
+    _ = gettext_for(chat)
     rows: dict[tuple[TagKind, str], tuple[TagKind, str, str]] = {}
     for kind, key, label in wanted:  # a phrase keeps how it was written; names are ours
         rows.setdefault((kind, key), (kind, key, label if kind == TagKind.PHRASE else label_of(
             services.classifier, kind, key, chat.language)))
     results = await services.need_alerts().subscribe_many(chat.id, list(rows.values()))
-    return confirmation(context, chat, results)
+    text = confirmation(context, chat, results)
+    if exclude:
+        shown: tuple[str, ...] = ()
+        for sub, _created in results:
+            shown = merge_excludes(sub.exclude, exclude)
+            await services.store.chats.set_exclude(chat.id, sub.id, shown)
+        words = shown if len(results) == 1 else tuple(exclude)
+        text += "\n" + escape(_("Stories that mention these words are left out: {words}")
+                               .format(words=", ".join(words)))
+    return text
 
 
 async def follow(update: Update, context: Context, chat: Chat, kind: TagKind, key: str,
-                 label: str) -> str:
-    """Follow (kind, key) for the chat; the confirmation text."""
-    return await follow_all(context, chat, [(kind, key, label)])
+                 label: str, exclude: Sequence[str] = ()) -> str:
+    """Follow (kind, key) for the chat, leaving out stories with the `exclude` words (added
+    to those it has); the confirmation text."""
+    return await follow_all(context, chat, [(kind, key, label)], exclude)
 
 
 def phrase_button(context: Context, phrase: str) -> str:
@@ -218,20 +231,20 @@ def plan_one(context: Context, chat: Chat, query: str) -> Plan:
     return offer_plan(context, chat, query, resolutions)
 
 
-async def subscribe_one(update: Update, context: Context, chat: Chat, query: str
-                        ) -> tuple[str, InlineKeyboardMarkup | None]:
+async def subscribe_one(update: Update, context: Context, chat: Chat, query: str,
+                        exclude: Sequence[str] = ()) -> tuple[str, InlineKeyboardMarkup | None]:
     """Follow one name or "phrase" (also a /start deep link); offer choices when unsure."""
-    return await subscribe_many(context, chat, [query])
+    return await subscribe_many(context, chat, [query], exclude)
 
 
 async def subscribe_many(context: Context, chat: Chat, parts: Sequence[str],
-                         ) -> tuple[str, InlineKeyboardMarkup | None]:
+                         exclude: Sequence[str] = ()) -> tuple[str, InlineKeyboardMarkup | None]:
     """Follow the names one can be sure of, in one transaction, and ask about the others:
     one answer, with every question's buttons."""
     _ = gettext_for(chat)
     plans = [plan_one(context, chat, part) for part in parts[:MAX_PARTS]]
     wanted = [p.follow for p in plans if p.follow is not None]
-    lines = [await follow_all(context, chat, wanted)] if wanted else []
+    lines = [await follow_all(context, chat, wanted, exclude)] if wanted else []
     lines += [p.text for p in plans if p.follow is None and p.text]
     if len(parts) > MAX_PARTS:
         lines.append(_("Up to {n} at a time; not followed: {names}").format(
@@ -256,9 +269,14 @@ async def cmd_subscribe(update: Update, context: Context) -> None:
         return
     if await refuse_unless_allowed(update, context, _):
         return
+    query, exclude = split_excludes(query)  # "kherson -football -матч"
+    if not query:
+        await reply(update, context, _("Write what to follow before the words to leave out, "
+                                       "for example /subscribe Kherson -football"))
+        return
     parts = [query] if quoted_phrase(query) is not None else [
         p.strip() for p in query.split(",") if p.strip()]
-    text, markup = await subscribe_many(context, chat, parts)
+    text, markup = await subscribe_many(context, chat, parts, exclude)
     await reply(update, context, text, markup)
 
 

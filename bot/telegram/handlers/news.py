@@ -1,15 +1,17 @@
 """News on demand: /<city> and /<topic> shortcuts (/kherson, /sanctions), /latest, /search,
-and the "Latest news" button ("lst:<kind>:<key>")."""
+the "Latest news" button ("lst:<kind>:<key>") and the pages of /latest ("lat:<page>") and
+/search ("sr:<page>:<words>")."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -19,9 +21,10 @@ from telegram.ext import (
 )
 
 from bot.alerts.html import escape
-from bot.domain import Story, Subscription, TagKind
+from bot.domain import Chat, Story, Subscription, TagKind
 from bot.i18n import translator
 from bot.telegram import keyboards as kb
+from bot.telegram import pages
 from bot.telegram.commands import command_handler
 from bot.telegram.context import (
     MSG,
@@ -39,6 +42,7 @@ from bot.telegram.stories import LATEST_LIMIT, render_story_list, summaries_for
 
 log = logging.getLogger(__name__)
 SEARCH_DAYS = 30
+MAX_LIST_PAGES = 10  # /latest and /search page back this far (50 stories)
 
 
 async def latest_about(services: Any, kind: TagKind, key: str, *, lang: str,
@@ -137,43 +141,117 @@ def _focus(subs: Sequence[Subscription]) -> Callable[[Story], tuple[TagKind | No
     return focus
 
 
-async def cmd_latest(update: Update, context: Context) -> None:
-    """/latest: the latest stories across everything the chat follows."""
-    chat, _ = await start_chat(update, context)
-    services = services_of(context)
+def _page_of(found: Sequence[Story], page: int) -> tuple[list[Story], bool]:
+    """The stories of page `page` (LATEST_LIMIT each) out of `found`, and whether more
+    follow (`found` holds one story beyond the page when there are)."""
+    start = page * LATEST_LIMIT
+    return list(found[start:start + LATEST_LIMIT]), len(found) > start + LATEST_LIMIT
+
+
+def _more_row(page: int, more: bool, data: Callable[[int], str], lang: str
+              ) -> InlineKeyboardMarkup | None:
+    at = pages.Page(page, page + 2 if more else page + 1, 0, 0)
+    row = pages.nav_row(at, data, lang, more=more and page + 1 < MAX_LIST_PAGES)
+    return InlineKeyboardMarkup([row]) if row else None
+
+
+async def latest_page(services: Any, chat: Chat, page: int
+                      ) -> tuple[str, InlineKeyboardMarkup | None]:
+    """/latest, page `page`: the latest stories across the chat's follows ("lat:<page>")."""
+    _ = translator(chat.language)
     subs = await services.store.chats.subscriptions(chat.id)
     if not subs:
-        await reply(update, context, _("This chat follows nothing yet. Try /subscribe Kherson."))
-        return
+        return _("This chat follows nothing yet. Try /subscribe Kherson."), None
+    page = min(max(page, 0), MAX_LIST_PAGES - 1)
     tags = [(s.kind, s.key) for s in subs]
-    stories = await services.store.news.latest_for(tags, limit=LATEST_LIMIT)
+    found = await services.store.news.latest_for(tags, limit=(page + 1) * LATEST_LIMIT + 1)
+    stories, more = _page_of(found, page)
     text = render_story_list(
         _("Latest for what you follow"), stories,
         summaries_for(stories, services.classifier, _focus(subs)),
         now=services.clock.now(), lang=chat.language,
-        empty=_("Nothing new yet about what you follow."))
-    await reply(update, context, text)
+        empty=_("Nothing new yet about what you follow.") if page == 0
+        else _("No more stories."), first=page * LATEST_LIMIT + 1)
+    return text, _more_row(page, more, lambda p: f"lat:{p}", chat.language)
+
+
+async def cmd_latest(update: Update, context: Context) -> None:
+    """/latest: the latest stories across everything the chat follows, More for older."""
+    chat, _ = await start_chat(update, context)
+    text, markup = await latest_page(services_of(context), chat, 0)
+    await reply(update, context, text, markup)
+
+
+def _search_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"\w+", text) if len(w) > 1][:8]
+
+
+def _search_data(context: Context, page: int, words: str) -> str:
+    """"sr:<page>:<words>", or with a token kept in chat_data when the words do not fit in
+    Telegram's 64 bytes (a restart forgets the token: the button then says so)."""
+    data = f"sr:{page}:{words}"
+    if kb.fits(data):
+        return data
+    token = hashlib.blake2s(words.encode("utf-8"), digest_size=6).hexdigest()
+    if context.chat_data is not None:
+        context.chat_data.setdefault("searches", {})[token] = words
+    return f"sr:{page}:~{token}"
+
+
+async def search_page(services: Any, context: Context, chat: Chat, words: str, page: int
+                      ) -> tuple[str, InlineKeyboardMarkup | None]:
+    """/search, page `page`: recent stories that contain all the words."""
+    _ = translator(chat.language)
+    page = min(max(page, 0), MAX_LIST_PAGES - 1)
+    since = services.clock.now() - timedelta(days=SEARCH_DAYS)
+    found = await services.store.news.search(words, limit=(page + 1) * LATEST_LIMIT + 1,
+                                             since=since)
+    stories, more = _page_of(found, page)
+    text = render_story_list(
+        _("Search: {query}").format(query=words), stories,
+        summaries_for(stories, services.classifier, lambda s: (None, None)),
+        now=services.clock.now(), lang=chat.language,
+        empty=_("No recent stories match.") if page == 0 else _("No more stories."),
+        first=page * LATEST_LIMIT + 1)
+    return text, _more_row(page, more, lambda p: _search_data(context, p, words),
+                           chat.language)
 
 
 async def cmd_search(update: Update, context: Context) -> None:
-    """/search words: recent stories that contain all the words."""
+    """/search words: recent stories that contain all the words, More for older."""
     chat, _ = await start_chat(update, context)
-    services = services_of(context)
     query = (quoted_phrase(args_text(update)) or args_text(update)).strip()
-    words = [w for w in re.findall(r"\w+", query) if len(w) > 1][:8]
+    words = _search_words(query)
     if not words:
         await reply(update, context, _("What should I look for? Example: /search evacuation"
                                        " buses"))
         return
-    since = services.clock.now() - timedelta(days=SEARCH_DAYS)
-    stories = await services.store.news.search(" ".join(words), limit=LATEST_LIMIT,
-                                               since=since)
-    text = render_story_list(
-        _("Search: {query}").format(query=" ".join(words)), stories,
-        summaries_for(stories, services.classifier, lambda s: (None, None)),
-        now=services.clock.now(), lang=chat.language,
-        empty=_("No recent stories match."))
-    await reply(update, context, text)
+    text, markup = await search_page(services_of(context), context, chat, " ".join(words), 0)
+    await reply(update, context, text, markup)
+
+
+async def on_more_button(update: Update, context: Context) -> None:
+    """‹ Back / More › under /latest ("lat:<page>") and /search ("sr:<page>:<words>"):
+    the message shows that page instead. Reading changes nothing: anyone may press."""
+    got = await pressed(update, context, changes=False)
+    if got is None:
+        return
+    query, message, chat, _ = got
+    services = services_of(context)
+    head, _sep, rest = (query.data or "").partition(":")
+    number, _sep, words = rest.partition(":")
+    if words.startswith("~"):
+        words = (context.chat_data or {}).get("searches", {}).get(words[1:], "")
+    if not number.isdigit() or len(number) > 3 or (head == "sr" and not _search_words(words)):
+        await query.answer(_("This button no longer works."))
+        return
+    if head == "lat":
+        text, markup = await latest_page(services, chat, int(number))
+    else:
+        text, markup = await search_page(services, context, chat,
+                                         " ".join(_search_words(words)), int(number))
+    await query.answer()
+    await pages.show(message, text, markup, context)
 
 
 class ShortcutFilter(filters.MessageFilter):
@@ -202,3 +280,4 @@ def register(application: Application) -> None:
     application.add_handler(command_handler("news", cmd_news, filters=MSG))
     application.add_handler(command_handler("search", cmd_search, filters=MSG))
     application.add_handler(CallbackQueryHandler(on_latest_button, pattern=r"^lst:"))
+    application.add_handler(CallbackQueryHandler(on_more_button, pattern=r"^(lat|sr):"))

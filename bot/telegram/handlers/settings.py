@@ -1,9 +1,10 @@
 """Telegram handlers: /settings with inline buttons, and every choice as a command too.
 
 Callback data (prefix "set:", <= 64 bytes): set:home, set:tz[:<zone>], set:lang[:<code>],
-set:sch[:<preset>], set:q[:off|silent|hold], set:cap[:<n>], set:subs, set:m:<sub id>:<i|b>,
-set:skip. A button only ever changes the chat it was pressed in, and in groups only an
-administrator of that chat may change it (re-checked on every press: data can be forged).
+set:sch[:<preset>], set:q[:off|silent|hold], set:cap[:<n>], set:subs, set:pg:<page>,
+set:m:<sub id>:<i|p|b>[:<page>], set:skip. A button only ever changes the chat it was
+pressed in, and in groups only an administrator of that chat may change it (re-checked on
+every press: data can be forged).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from bot.domain import (
 )
 from bot.i18n import N_, n_, ngettext_for, translator
 from bot.services import Services
+from bot.telegram import keyboards as kb
+from bot.telegram import pages
 from bot.telegram.commands import command_handler
 from bot.telegram.context import (
     MSG,
@@ -60,6 +63,13 @@ CAP_CHOICES = (0, 3, 5, 10, 20)
 DEFAULT_QUIET = ("23:00", "07:00")
 MIN_CITY_SCORE = 0.8  # classifier.resolve score: 1.0 exact, fuzzy below
 QUIET_MODE_NAMES = {"silent": N_("silent"), "hold": N_("held for the briefing")}
+# /mode buttons: "set:m:<subscription id>:<mode code>:<page>"; a tap moves to the next mode
+MODE_CODE = {SubscriptionMode.INSTANT: "i", SubscriptionMode.IMPORTANT: "p",
+             SubscriptionMode.BRIEFING: "b"}
+CODE_MODE = {v: k for k, v in MODE_CODE.items()}
+NEXT_MODE = {SubscriptionMode.INSTANT: SubscriptionMode.IMPORTANT,
+             SubscriptionMode.IMPORTANT: SubscriptionMode.BRIEFING,
+             SubscriptionMode.BRIEFING: SubscriptionMode.INSTANT}
 
 
 # --- reading and writing settings -----------------------------------------------------
@@ -172,9 +182,9 @@ def _back(lang: str) -> list[InlineKeyboardButton]:
     return [_btn("« " + _("Back"), "set:home")]
 
 
-def picker(section: str, s: ChatSettings, subs: list[Subscription]
+def picker(section: str, s: ChatSettings, subs: list[Subscription], page: int = 0
            ) -> tuple[str, InlineKeyboardMarkup]:
-    """The text and buttons of one settings section."""
+    """The text and buttons of one settings section (`page`: of the subscriptions)."""
     _ = translator(s.language)
     lang = s.language
     if section == "tz":
@@ -200,13 +210,25 @@ def picker(section: str, s: ChatSettings, subs: list[Subscription]
         text = _("At most how many alerts an hour? The rest wait for the next briefing "
                  "(\"N more stories\").")
     else:  # subs
+        # Numbered (long look-alike phrases stay apart), a page at a time, and each tap
+        # moves a follow to the next mode: instant -> important only -> briefing only.
+        names = {SubscriptionMode.INSTANT: _("instant"),
+                 SubscriptionMode.IMPORTANT: _("important only"),
+                 SubscriptionMode.BRIEFING: _("briefing")}
+        at = pages.page_of(len(subs), page)
         rows = []
-        for sub in subs[:40]:
-            now_mode = _("instant") if sub.mode == SubscriptionMode.INSTANT else _("briefing")
-            flip = "b" if sub.mode == SubscriptionMode.INSTANT else "i"
-            rows.append([_btn(f"{sub.label[:30]}: {now_mode}", f"set:m:{sub.id}:{flip}")])
-        text = (_("Tap a subscription to switch it between instant alerts and briefing only.")
+        for n, sub in enumerate(subs[at.start:at.end], at.start + 1):
+            nxt = NEXT_MODE[sub.mode]
+            rows.append([_btn(f"{n}. {kb.short(sub.label, 24)}: {names[sub.mode]}",
+                              f"set:m:{sub.id}:{MODE_CODE[nxt]}:{at.number}")])
+        nav = pages.nav_row(at, lambda p: f"set:pg:{p}", lang)
+        if nav:
+            rows.append(nav)
+        text = (_("Tap a subscription to switch it: instant alerts, important only (when "
+                  "several outlets carry a story), briefing only.")
                 if subs else _("This chat follows nothing yet. Try /subscribe Kherson."))
+        if label := pages.page_label(at, lang):
+            text += " (" + label + ")"
     rows.append(_back(lang))
     return escape(text), InlineKeyboardMarkup(rows)
 
@@ -325,8 +347,8 @@ async def apply_cap(services: Services, chat: Chat, text: str
 async def apply_mode(services: Services, chat: Chat, text: str) -> tuple[str, dict[str, Any]]:
     name, _sep, mode_text = text.strip().rpartition(" ")
     if not name:
-        raise SettingError(N_("Send /mode, a subscription and instant or briefing, for "
-                              "example /mode Kherson briefing."))
+        raise SettingError(N_("Send /mode, a subscription and instant, important or "
+                              "briefing, for example /mode Kherson important."))
     mode = parse_mode(mode_text)
     wanted = " ".join(name.strip().strip("\"“”«»").lower().split())
     subs = await services.store.chats.subscriptions(chat.id)
@@ -337,6 +359,8 @@ async def apply_mode(services: Services, chat: Chat, text: str) -> tuple[str, di
     await services.store.chats.set_mode(chat.id, match.id, mode)
     if mode == SubscriptionMode.BRIEFING:
         return N_("{name}: in briefings only."), {"name": match.label}
+    if mode == SubscriptionMode.IMPORTANT:
+        return N_("{name}: alerts only for important stories."), {"name": match.label}
     return N_("{name}: instant alerts."), {"name": match.label}
 
 
@@ -371,6 +395,13 @@ async def on_callback(update: Update, context: Context) -> None:
     section = parts[1] if len(parts) > 1 else ""
     value = parts[2] if len(parts) > 2 else None
     section_pressed = section
+    page = 0
+    if section == "pg":  # ‹ Back / More › among the subscriptions: nothing changes
+        page = int(value) if value and value.isdigit() and len(value) < 4 else 0
+        section, value = "subs", None
+    elif section == "m" and value and value.count(":") == 2:
+        tail = value.rsplit(":", 1)[1]
+        page = int(tail) if tail.isdigit() and len(tail) < 4 else 0
     if value is not None or section in ("skip", "unmute", "resume"):
         if not await may_change_chat(update, context):
             await query.answer(_("Only group administrators can change settings here."),
@@ -391,7 +422,7 @@ async def on_callback(update: Update, context: Context) -> None:
     _ = translator(s.language)
     await query.answer(_("Saved.") if changed else None)
     if section in ("tz", "lang", "sch", "q", "cap", "subs"):
-        text, markup = picker(section, s, subs)
+        text, markup = picker(section, s, subs, page)
     else:
         now_chat = await services.store.chats.get(chat.id)
         paused = now_chat is not None and now_chat.status == ChatStatus.PAUSED
@@ -423,10 +454,11 @@ async def _press(services: Services, chat: Chat, section: str, value: str | None
     elif section == "cap" and value is not None and value.isdigit():
         await _save(services, chat.id, alerts_per_hour=parse_cap(value))
     elif section == "m" and value:
-        sub_id, _sep, flip = value.partition(":")
-        if not sub_id.isdigit() or flip not in ("i", "b"):
+        sub_id, _sep, rest = value.partition(":")
+        flip = rest.partition(":")[0]  # "<id>:<mode>[:<page>]"
+        if not sub_id.isdigit() or len(sub_id) > 18 or flip not in CODE_MODE:
             return None
-        mode = SubscriptionMode.BRIEFING if flip == "b" else SubscriptionMode.INSTANT
+        mode = CODE_MODE[flip]
         # set_mode matches on (chat, subscription): a forged id of another chat changes nothing.
         if not await services.store.chats.set_mode(chat.id, int(sub_id), mode):
             return None

@@ -32,7 +32,7 @@ from bot.telegram.names import command_for, label_of, popular
 log = logging.getLogger(__name__)
 
 
-def _help_text(_: Callable[[str], str], examples: Sequence[str]) -> str:
+def _help_text(_: Callable[[str], str], examples: Sequence[str], bot_username: str = "") -> str:
     lines = [_("<b>Herald</b> tells you what happens in the places and on the subjects"
                " you follow."), ""]
     lines += [f"/{c.name} — {escape(_(c.description))}" for c in USER_COMMANDS]
@@ -40,6 +40,10 @@ def _help_text(_: Callable[[str], str], examples: Sequence[str]) -> str:
         lines += ["", _("Latest news at any time: {commands}").format(
             commands=" ".join(f"/{c}" for c in examples))]
     lines += ["", _('Follow any phrase with quotes: /subscribe "no-fly zone"')]
+    lines += [_("Leave out stories with a word: /subscribe Kherson -football")]
+    if bot_username:
+        lines += [escape(_("Share the latest news in any chat: type @{bot} kherson").format(
+            bot=bot_username))]
     return "\n".join(lines)
 
 
@@ -73,7 +77,7 @@ async def cmd_help(update: Update, context: Context) -> None:
     """/help: every command in one message."""
     _chat, _ = await start_chat(update, context)
     examples = [name for name, _res in popular(services_of(context).classifier)][:5]
-    await reply(update, context, _help_text(_, examples))
+    await reply(update, context, _help_text(_, examples, context.bot.username or ""))
 
 
 async def cmd_stop(update: Update, context: Context) -> None:

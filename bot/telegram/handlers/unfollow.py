@@ -1,6 +1,7 @@
 """What the chat follows and how to stop: /list, /unsubscribe (alias /unfollow), the remove
-buttons under a list ("uns:<id>"), and Unfollow / Mute under alerts ("unf:<id>", "mute:1h",
-rendered by bot.alerts.render)."""
+buttons under a list ("uns:<id>") and its pages ("ulp:<page>"; ⚙ per follow is
+follow_options.py), and Unfollow / Mute under alerts ("unf:<id>", "mute:1h", rendered by
+bot.alerts.render)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from bot.alerts.html import escape
 from bot.alerts.slots import zone_for
 from bot.domain import Chat, ChatStatus, Subscription, TagKind
 from bot.telegram import keyboards as kb
+from bot.telegram import pages
 from bot.telegram.commands import command_handler
 from bot.telegram.context import (
     MSG,
@@ -43,25 +45,54 @@ MUTE = {"1h": timedelta(hours=1)}
 UNDO_FOR = timedelta(minutes=10)  # how long Undo under /list brings a follow back
 
 
-def list_text(chat: Chat, subs: Sequence[Subscription]) -> str:
-    """What the chat follows, for /list and /unsubscribe."""
+def list_text(chat: Chat, subs: Sequence[Subscription], page: int = 0) -> str:
+    """What the chat follows, for /list and /unsubscribe: one page, numbered, so that the
+    buttons below (which carry the numbers) tell long look-alike phrases apart."""
     _ = gettext_for(chat)
     if not subs:
         return _("This chat follows nothing yet. Try /subscribe Kherson.")
     icons = {TagKind.CITY: "📍", TagKind.PLACE: "📍", TagKind.TOPIC: "#", TagKind.PHRASE: "🔎"}
-    lines = [_("<b>This chat follows:</b>")]
-    lines += [f"{icons[s.kind]} {escape(s.label)}" + (" " + _("(briefing only)")
-              if s.mode.value == "briefing" else "") for s in subs]
+    at = pages.page_of(len(subs), page)
+    head = _("<b>This chat follows:</b>")
+    if at.pages > 1:
+        head += " " + escape(_("{n} follows, {page}").format(
+            n=len(subs), page=pages.page_label(at, chat.language)))
+    lines = [head]
+    for n, s in enumerate(subs[at.start:at.end], at.start + 1):
+        line = f"{n}. {icons[s.kind]} {escape(s.label)}"
+        if s.mode.value == "briefing":
+            line += " " + _("(briefing only)")
+        elif s.mode.value == "important":
+            line += " " + escape(_("(important only)"))
+        if s.exclude:
+            line += " " + escape(_("— not: {words}").format(words=", ".join(s.exclude)))
+        lines.append(line)
     if chat.status == ChatStatus.PAUSED:
         lines += ["", _("Alerts are paused: /start resumes them.")]
-    lines += ["", _("Tap to stop following:")]
+    lines += ["", escape(_("✖ stops following; ⚙ sets alerts and excluded words."))]
     return "\n".join(lines)
 
 
-def list_keyboard(chat: Chat, subs: Sequence[Subscription]) -> InlineKeyboardMarkup | None:
-    """One remove button per subscription."""
-    _ = gettext_for(chat)
-    return kb.subscriptions_keyboard(subs, _("✖ {name}"))
+def list_keyboard(chat: Chat, subs: Sequence[Subscription],
+                  page: int = 0) -> InlineKeyboardMarkup | None:
+    """Per follow of the page a remove button ("uns:<id>") and its options ("fo:<id>"),
+    both numbered as in the text; "‹ Back · More ›" ("ulp:<page>") when there are more."""
+    if not subs:
+        return None
+    at = pages.page_of(len(subs), page)
+    rows = [[InlineKeyboardButton(f"✖ {n}. " + kb.short(s.label, 24),
+                                  callback_data=f"uns:{s.id}"),
+             InlineKeyboardButton(f"⚙ {n}", callback_data=f"fo:{s.id}")]
+            for n, s in enumerate(subs[at.start:at.end], at.start + 1)]
+    nav = pages.nav_row(at, lambda p: f"ulp:{p}", chat.language)
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(rows)
+
+
+def page_holding(subs: Sequence[Subscription], sub_id: int) -> int:
+    """The page of /list on which the follow `sub_id` is (or would be, once removed)."""
+    return sum(1 for s in subs if s.id < sub_id) // pages.PAGE_SIZE
 
 
 async def cmd_list(update: Update, context: Context) -> None:
@@ -123,7 +154,7 @@ async def on_unfollow_button(update: Update, context: Context) -> None:
     if head == "uns":
         if context.chat_data is not None:  # what Undo brings back, for UNDO_FOR
             context.chat_data.setdefault("undo", {})[removed.id] = removed
-        await _refresh_list(message, chat, services, context, undo=removed)
+        await _refresh_list(message, chat, services, context, removed.id, undo=removed)
     else:
         await _drop_button(context, message, data, removed, _)
 
@@ -180,27 +211,40 @@ async def on_mute_button(update: Update, context: Context) -> None:
             log.debug("alert buttons not updated", extra={"error": str(exc)})
 
 
-async def _refresh_list(message: Message, chat: Chat, services: Any, context: Context, *,
+async def on_list_page(update: Update, context: Context) -> None:
+    """‹ Back / More › under /list ("ulp:<page>"): another page, nothing changes."""
+    got = await pressed(update, context, changes=False)
+    if got is None:
+        return
+    query, message, chat, _ = got
+    page = kb.parse_id(query.data or "", "ulp")
+    await query.answer()
+    await _refresh_list(message, chat, services_of(context), context, page=page or 0)
+
+
+async def _refresh_list(message: Message, chat: Chat, services: Any, context: Context,
+                        near: int | None = None, *, page: int = 0,
                         undo: Subscription | None = None) -> None:
-    """Redraw the /list message; right after a removal it offers Undo for a while."""
+    """Show the list again: page `page`, or the page where follow `near` was; right after a
+    removal (`undo`) it says so and offers Undo for a while."""
     _ = gettext_for(chat)
     subs = await services.store.chats.subscriptions(chat.id)
-    text = list_text(chat, subs)
-    markup = list_keyboard(chat, subs)
+    if near is not None:
+        page = page_holding(subs, near)
+    text = list_text(chat, subs, page)
+    markup = list_keyboard(chat, subs, page)
     if undo is not None:
         text = _("You no longer follow <b>{name}</b>.").format(name=escape(undo.label)) + \
             "\n\n" + text
         rows = [[InlineKeyboardButton(_("↩ Undo: {name}").format(name=kb.short(undo.label)),
                                       callback_data=f"undo:{undo.id}")]]
         markup = InlineKeyboardMarkup(rows + list(markup.inline_keyboard if markup else ()))
-    try:
-        await edit(context, message, text, markup)
-    except BadRequest as exc:  # "message is not modified" after a double tap
-        log.debug("list not refreshed", extra={"error": str(exc)})
+    await pages.show(message, text, markup, context)
 
 
 async def on_undo_button(update: Update, context: Context) -> None:
-    """Undo under /list: follow again what was just removed (with its mode), for a while."""
+    """Undo under /list: follow again what was just removed (with its mode and excluded
+    words), for a while."""
     got = await pressed(update, context, changes=True)
     if got is None:
         return
@@ -217,6 +261,8 @@ async def on_undo_button(update: Update, context: Context) -> None:
         return
     sub, _created = await services.need_alerts().subscribe(chat.id, removed.kind, removed.key,
                                                            removed.label, removed.mode)
+    if removed.exclude:  # its excluded words come back with it
+        await services.store.chats.set_exclude(chat.id, sub.id, removed.exclude)
     await query.answer(_("Following {name} again.").format(name=kb.short(sub.label)))
     await _refresh_list(message, chat, services, context)
 
@@ -265,3 +311,4 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(on_unfollow_button, pattern=r"^(uns|unf):"))
     application.add_handler(CallbackQueryHandler(on_mute_button, pattern=r"^mute:"))
     application.add_handler(CallbackQueryHandler(on_undo_button, pattern=r"^undo:"))
+    application.add_handler(CallbackQueryHandler(on_list_page, pattern=r"^ulp:"))
