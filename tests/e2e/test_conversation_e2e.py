@@ -154,7 +154,7 @@ async def test_undo_after_unfollowing_from_the_list(bot: Harness) -> None:
     await bot.say(chat, "/subscribe Kherson, Odesa")
     listed = await bot.say(chat, "/list")
     since = bot.emu.mark()
-    await bot.press(chat, listed, "✖ Kherson")
+    await bot.press(chat, listed, "✖ 1. Kherson")
     edited = await bot.emu.wait_for(lambda m: m.chat_id == chat and m.edited, REPLY_TIMEOUT,
                                     since=since)
     assert "You no longer follow Kherson." in edited.plain
