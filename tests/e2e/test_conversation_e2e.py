@@ -151,7 +151,8 @@ async def test_mute_in_local_time_unmute_and_settings_show_states(bot: Harness) 
 
 async def test_undo_after_unfollowing_from_the_list(bot: Harness) -> None:
     chat = 307
-    await bot.say(chat, "/subscribe Kherson, Odesa")
+    followed = await bot.say(chat, "/subscribe Kherson, Odesa -football")
+    assert "left out: football" in followed.plain
     listed = await bot.say(chat, "/list")
     since = bot.emu.mark()
     await bot.press(chat, listed, "✖ 1. Kherson")
@@ -165,8 +166,8 @@ async def test_undo_after_unfollowing_from_the_list(bot: Harness) -> None:
     back = await bot.emu.wait_for(lambda m: m.chat_id == chat and m.edited, REPLY_TIMEOUT,
                                   since=since)
     assert not any("Undo" in t for t, _d in back.buttons())
-    keys = {s.key for s in await bot.services.store.chats.subscriptions(chat)}
-    assert keys == {"kherson", "odesa"}
+    subs = await bot.services.store.chats.subscriptions(chat)
+    assert {s.key: s.exclude for s in subs} == {"kherson": ("football",), "odesa": ("football",)}
     # Pressed again: too late, and said so.
     undo = edited.buttons()[0][1]
     late = bot.emu.press_button(chat, edited.message_id, undo)
