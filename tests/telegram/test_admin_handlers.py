@@ -16,6 +16,7 @@ from bot.config import Config, LimitsConfig
 from bot.delivery.broadcast import BroadcastService
 from bot.domain import BroadcastStatus, SourceConfig
 from bot.services import Services
+from bot.telegram.admin_views import count
 from bot.telegram.handlers import admin
 from bot.telegram.throttle import register_throttle
 from bot.testing.botapi import BotApiEmulator, SentMessage
@@ -336,3 +337,8 @@ async def test_addsource_takes_a_channel_in_any_spelling_and_sources_shows_it(
             assert "aused" in paused.plain
         finally:
             await feeds.stop()
+
+
+def test_admin_counts_agree_with_their_nouns() -> None:
+    assert [count(n, "chat", "chats") for n in (0, 1, 2, 1234)] == [
+        "0 chats", "1 chat", "2 chats", "1,234 chats"]
