@@ -69,8 +69,12 @@ class FloodLimiter:
         now = self.now()
         b = self._bucket(user_id, now)
         if b.tokens >= 1.0:
+            if b.tokens >= self.capacity / 2:
+                # The flood is over only once the bucket has refilled halfway: a user who
+                # keeps typing at a steady pace above the limit is told once, not at every
+                # token that trickles back.
+                b.warned = False
             b.tokens -= 1.0
-            b.warned = False
             return 0.0
         return (1.0 - b.tokens) / self.rate
 
