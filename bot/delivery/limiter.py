@@ -107,18 +107,23 @@ class RateLimiter:
             self._prune(now)
         return at - now
 
-    def reserve_reply(self, chat_id: int) -> float:
-        """Book a reply to a user: seconds to wait before sending it.
+    def reserve_reply(self, chat_id: int) -> tuple[float, bool]:
+        """Book a reply to a user: (seconds to wait, whether a slot was booked).
 
         Replies go ahead of the outbox: on the global lane a reply takes the earliest slot
         (not the end of the queue of alerts booked ahead) and pushes the booked stream back
-        by one interval, so the total rate stays within the limit. On its chat it waits its
-        turn like any message (the chat's own spacing and any 429 pause still apply).
+        by one interval, so the total rate stays within the limit; replies among themselves
+        keep that rate too. On its chat a reply waits its turn like any message (the chat's
+        spacing, a group's window, any 429 pause): while it must, nothing is booked and the
+        answer is (the wait, False), so a reply waiting for a busy chat holds up no other.
         """
         now = self.time()
+        wait = self.chat_wait(chat_id)
+        if wait > 0:
+            return wait, False
         lane = self.global_lane
-        at = max(now + self.chat_wait(chat_id), lane.paused_until, self._reply_tat)
-        self._reply_tat = at + lane.interval  # replies among themselves keep the rate
+        at = max(now, self._reply_tat)
+        self._reply_tat = at + lane.interval
         lane.tat = max(lane.tat, at) + lane.interval
         lane.sent_tat = max(lane.sent_tat, at) + lane.interval
         self._chat(chat_id).book(at)
@@ -127,7 +132,7 @@ class RateLimiter:
         self._bookings += 1
         if self._bookings % _PRUNE_EVERY == 0:
             self._prune(now)
-        return at - now
+        return at - now, True
 
     def pace(self, paid: bool = False) -> float:
         """Call right before sending a reserved message: seconds to wait first.

@@ -40,7 +40,10 @@ class ReplyGate:
         """Run `call` (one Bot API message or edit to `chat_id`) in its slot; retry 429s."""
         started = self.time()
         while True:
-            wait = self.limiter.reserve_reply(chat_id)
+            wait, booked = self.limiter.reserve_reply(chat_id)
+            while not booked:  # the chat's turn has not come: ask again then
+                await asyncio.sleep(wait)
+                wait, booked = self.limiter.reserve_reply(chat_id)
             if wait > 0:
                 await asyncio.sleep(wait)
             try:
