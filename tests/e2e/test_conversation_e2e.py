@@ -54,7 +54,8 @@ async def test_phrases_outside_the_limits_are_told_and_no_button_fails(bot: Harn
 async def test_a_topic_word_is_said_and_the_word_offered_as_a_phrase(bot: Harness) -> None:
     chat = 302
     answer = await bot.say(chat, "/subscribe drones")
-    assert "“drones” is a word of the topic" in answer.plain, answer.plain
+    assert "“drones” belongs to these topics: military aid, shelling and strikes." in \
+        answer.plain, answer.plain
     labels = [t for t, _d in answer.buttons()]
     assert "Follow shelling and strikes" in labels and "Only “drones”, as a phrase" in labels
     assert await bot.services.store.chats.subscriptions(chat) == []  # nothing silently
@@ -71,7 +72,8 @@ async def test_several_names_one_answer_with_the_questions_buttons(bot: Harness)
     chat = 303
     answer = await bot.say(chat, "/subscribe Kyiv, khersn, Odesa, drones, Lviv, Dnipro")
     assert "Following Kyiv, Odesa, Lviv." in answer.plain, answer.plain
-    assert "Did you mean one of these?" in answer.plain and "is a word of the topic" in answer.plain
+    assert "Did you mean one of these?" in answer.plain
+    assert "belongs to these topics" in answer.plain
     assert "Up to 5 at a time; not followed: Dnipro" in answer.plain
     assert "Latest now: /kyiv /odesa /lviv" in answer.plain
     assert ("Follow Kherson", "f:c:kherson") in answer.buttons()

@@ -15,6 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from bot.alerts.html import escape
 from bot.alerts.noise import merge_excludes, split_excludes
 from bot.domain import Chat, ChatStatus, Subscription, TagKind
+from bot.i18n import ngettext_for
 from bot.news.classify import normalize_phrase
 from bot.news.text import stem
 from bot.telegram import keyboards as kb
@@ -224,9 +225,12 @@ def plan_one(context: Context, chat: Chat, query: str) -> Plan:
             as_phrase = _phrase_choice(context, chat, word, _("Only “{phrase}”, as a phrase"))
             if as_phrase is not None:
                 choices.append(as_phrase)
-            return Plan(text=_("“{word}” is a word of the topic {names}: follow the topic (all"
-                               " its stories), or only the word, as a phrase?").format(
-                word=escape(kb.short(word, 40)), names=_names(names)), choices=choices)
+            ngettext = ngettext_for(chat.language)
+            text = ngettext("“{word}” belongs to the topic {names}.",
+                            "“{word}” belongs to these topics: {names}.", len(names)).format(
+                word=escape(kb.short(word, 40)), names=_names(names))
+            text += " " + _("Follow a topic (all its stories), or only the word, as a phrase?")
+            return Plan(text=text, choices=choices)
         return Plan(follow=(top.kind, top.key, top.label))
     return offer_plan(context, chat, query, resolutions)
 
