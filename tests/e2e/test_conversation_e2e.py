@@ -134,6 +134,8 @@ async def test_mute_in_local_time_unmute_and_settings_show_states(bot: Harness) 
     assert ("🔔 Unmute", "mute:off") in edited.buttons()
     settings = await bot.say(chat, "/settings")
     assert f"Alerts muted until {local} (Europe/Kyiv)." in settings.plain
+    # A button names what a tap does, never the state the line above shows.
+    assert ("Skip empty briefings", "set:skip") in settings.buttons()
     since = bot.emu.mark()
     await bot.press(chat, settings, "set:unmute")
     redrawn = await bot.emu.wait_for(lambda m: m.chat_id == chat and m.edited, REPLY_TIMEOUT,
