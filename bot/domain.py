@@ -29,6 +29,7 @@ class DeliveryKind(StrEnum):
     ALERT = "alert"
     BRIEFING = "briefing"
     BROADCAST = "broadcast"
+    NOTICE = "notice"  # Herald telling an admin about something (a channel paused)
     EDIT = "edit"  # an alert edited in place ("+3 sources"): Delivery.edit_message_id
 
 
@@ -194,6 +195,20 @@ class Chat:
     language: str = "en"
     timezone: str = "UTC"
     status: ChatStatus = ChatStatus.ACTIVE
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A Telegram channel Herald posts to (its follows and settings are its chat's)."""
+
+    chat_id: int
+    username: str | None = None  # without the @; None for a private channel
+    title: str | None = None
+    link_button: bool = False  # a URL button to the bot under each post
+    admin_ids: tuple[int, ...] = ()  # who set it up: told when it is paused
+    paused_reason: str | None = None  # None = posting; why Herald stopped otherwise
+    paused_at: datetime | None = None
     created_at: datetime | None = None
 
 

@@ -25,6 +25,7 @@ from bot.alerts.service import AlertService
 from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.broadcast import BroadcastService
+from bot.delivery.channel_pause import pause_channel
 from bot.delivery.sender import Sender
 from bot.delivery.transport import LeanRequest
 from bot.domain import Story
@@ -74,6 +75,7 @@ class Runtime:
         self._work: list[asyncio.Task[Any]] = []
         self._always: list[asyncio.Task[Any]] = []
         self._jobs: list[Any] = []
+        self._notices: set[asyncio.Task[None]] = set()  # channel pauses under way
         # Every background task restarts after an error; one that cannot run for
         # ops.fatal_after stops the process (exit code 70) for its supervisor to restart.
         self.supervisor = Supervisor(self.clock, fatal_after=cfg.ops.fatal_after,
@@ -102,7 +104,8 @@ class Runtime:
         services.alerts = AlertService(store, classifier, self.clock, on_enqueued=wake,
                                        max_age=max_age,
                                        important_sources=cfg.alerts.important_sources,
-                                       max_edits=cfg.alerts.max_edits)
+                                       max_edits=cfg.alerts.max_edits,
+                                       channel_per_minute=cfg.delivery.group_per_minute)
         await services.alerts.load()
 
         # Worker processes start on the first feed with new content, not before.
@@ -150,8 +153,26 @@ class Runtime:
             await alerts.on_new_stories(stories)
 
     def _delivery_event(self, event: str, delivery: Any, error: Any = None) -> None:
+        sender = self.services.sender if self.services is not None else None
+        channel = sender is not None and sender.limiter.is_channel(delivery.chat_id)
         if self.metrics is not None:
-            self.metrics.delivery_event(event, delivery, error)
+            self.metrics.delivery_event(event, delivery, error, channel=channel)
+        if event == "blocked" and channel:
+            # Telegram refused a post (Herald removed, rights cut): pause, tell the admins.
+            task = asyncio.create_task(self._channel_refused(delivery.chat_id, str(error)))
+            self._notices.add(task)
+            task.add_done_callback(self._notices.discard)
+
+    async def _channel_refused(self, chat_id: int, error: str) -> None:
+        assert self.services is not None
+        s = self.services
+        try:
+            await pause_channel(s.store, self.clock, chat_id, "refused", error,
+                                default_language=self.cfg.briefings.default_language,
+                                fallback_admins=self.cfg.admins,
+                                notify=s.sender.wake if s.sender else None)
+        except Exception:
+            log.exception("could not pause a channel", extra={"chat_id": chat_id})
 
     def sender_alive(self) -> bool:
         """True while this process's sender task runs (not while it waits to restart)."""
@@ -248,6 +269,7 @@ class Runtime:
         if self.metrics is not None and self.services is not None:
             self.metrics.observe_cycle(report)
             self.metrics.set_queue_depth(await self.services.store.outbox.pending_count())
+            self.metrics.set_channels(await self.services.store.channels.counts())
 
     async def _on_lost(self) -> None:
         """Another process leads now (or this one stops): stop the leader-only work."""

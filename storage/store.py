@@ -11,6 +11,7 @@ from storage.engine import create_engine, is_sqlite, sessionmaker, sqlite_pragma
 from storage.migrate import upgrade
 from storage.repos.briefings import BriefingRepo
 from storage.repos.broadcasts import BroadcastRepo
+from storage.repos.channels import ChannelRepo
 from storage.repos.chats import ChatRepo
 from storage.repos.counters import CounterRepo
 from storage.repos.news import NewsRepo
@@ -34,6 +35,7 @@ class Store:
         self.broadcasts = BroadcastRepo(self)
         self.briefings = BriefingRepo(self)
         self.counters = CounterRepo(self)
+        self.channels = ChannelRepo(self)
 
     @property
     def is_sqlite(self) -> bool:

@@ -142,6 +142,22 @@ chats = Table(
     Column("updated_at", TS, nullable=False),
 )
 
+# Chats of type "channel" Herald posts to: who set each one up (told when it is paused)
+# and its channel-only settings. Follows, language and briefing times are its chat's.
+channels = Table(
+    "channels",
+    metadata,
+    Column("chat_id", BigInteger, ForeignKey("chats.id", ondelete="CASCADE"),
+           primary_key=True, autoincrement=False),
+    Column("username", String(64), index=True),  # lower case, without the @
+    Column("link_button", Boolean, nullable=False, default=False),
+    Column("admin_ids", JSON, nullable=False, default=list),  # Telegram user ids
+    Column("paused_reason", Text),  # None = posting
+    Column("paused_at", TS),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
 subscriptions = Table(
     "subscriptions",
     metadata,

@@ -103,8 +103,10 @@ def _compose(title_html: str, summary: str, source_html: str, tags: str, follow:
 
 
 def render_alert(story: Story, matched: Sequence[Subscription], *, focused_summary: str,
-                 lang: str, labels: Labeller, limit: int = MAX_MESSAGE) -> RenderedMessage:
-    """The alert for one chat about one story, saying which of its subscriptions matched."""
+                 lang: str, labels: Labeller, limit: int = MAX_MESSAGE,
+                 channel: bool = False) -> RenderedMessage:
+    """The alert for one chat about one story, saying which of its subscriptions matched
+    (a channel's post does not: its readers follow the channel, not the places)."""
     _ = translator(lang)
     ngettext = ngettext_for(lang)
     url = story.url if is_http_url(story.url) else None
@@ -132,7 +134,7 @@ def render_alert(story: Story, matched: Sequence[Subscription], *, focused_summa
 
     names = _unique([clean_line(s.label) or s.key for s in matched])
     follow = truncate_text(_("You follow: {names}").format(names=", ".join(names)),
-                           FOLLOW_MAX) if names else ""
+                           FOLLOW_MAX) if names and not channel else ""
 
     summary = clean_line(focused_summary)
     text = _compose(title_html, summary, source_html, tags, follow)

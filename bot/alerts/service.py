@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot.alerts.channel_posts import next_post_at, post_spacing
 from bot.alerts.growth import EditPlan, Step, plan_edit
 from bot.alerts.match import SubscriptionIndex
 from bot.alerts.noise import is_excluded, is_important, story_stems
@@ -32,12 +33,16 @@ from bot.domain import (
 from bot.news.summarize import summarize_focused
 from bot.news.text import strip_invisible
 from bot.ops.faults import crash_point
+from storage.repos.channels import PostTarget
 from storage.repos.outbox import AlertState
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 CAP_WINDOW = timedelta(hours=1)
 MAX_AGE = timedelta(seconds=AlertsConfig().max_age)
+# The markup under a channel's post (a URL button to the bot, or None): built by the
+# Telegram layer, which knows the bot's name and the shortcut commands.
+ChannelMarkup = Callable[[Sequence[Subscription], str], dict[str, Any] | None]
 
 
 class Mentions(Protocol):
@@ -77,7 +82,8 @@ class AlertService:
                  on_enqueued: Callable[[], None] | None = None,
                  max_age: timedelta = MAX_AGE,
                  important_sources: int = AlertsConfig().important_sources,
-                 max_edits: int = AlertsConfig().max_edits) -> None:
+                 max_edits: int = AlertsConfig().max_edits, channel_per_minute: int = 20,
+                 channel_markup: ChannelMarkup | None = None) -> None:
         self.store = store
         self.classifier = classifier
         self.clock = clock
@@ -88,6 +94,8 @@ class AlertService:
         # "important only" follows: this many outlets (or an official one) make a story due
         self.important_sources = important_sources
         self.max_edits = max_edits  # edits of one alert as its story grows (growth.py)
+        self.channel_spacing = post_spacing(channel_per_minute)
+        self.channel_markup = channel_markup
         self.index = SubscriptionIndex()
         self._loaded = asyncio.Event()
         self._loading = False
@@ -267,6 +275,10 @@ class AlertService:
         # it has just become important enough for (the others had their chance when new).
         regrown = await self.store.news.grown_marks(ids)
         targets = await self.store.chats.alert_targets(sorted(chat_ids), now - CAP_WINDOW)
+        # Channels (negative ids among them): no per-reader buttons, posts spaced out.
+        channels = await self.store.channels.post_targets(
+            [c for c in chat_ids if c < 0]) if min(chat_ids) < 0 else {}
+        channel_due = {c: t.last_due for c, t in channels.items()}
         queued: Counter[int] = Counter()
         messages: list[OutgoingMessage] = []
         edits: list[tuple[EditPlan, OutgoingMessage]] = []
@@ -292,6 +304,10 @@ class AlertService:
                                                and story.id not in regrown)
                         or (important and s.id in target.important)]
                 lang = target.settings.language
+                post = channels.get(chat_id)
+                not_before = None
+                if post is not None:  # a channel: the next free post time, in the outbox
+                    not_before = next_post_at(channel_due[chat_id], now, self.channel_spacing)
                 state = sent.get((chat_id, story.id))
                 if state is not None:  # the chat has its alert: edit it if the story grew
                     shown = [s for s in matched if s.id in target.instant
@@ -302,9 +318,13 @@ class AlertService:
                         # rendered as a new alert would be: the edit replaces it as a whole
                         edits.append((plan, OutgoingMessage(
                             chat_id=chat_id, kind=DeliveryKind.EDIT,
-                            text=texts.text(shown, lang), reply_markup=texts.markup(shown, lang),
+                            text=texts.text(shown, lang, post is not None),
+                            reply_markup=texts.markup(shown, lang, post),
                             story_id=story.id, dedup_key=f"edit:{story.id}:{story.source_count}",
-                            edit_message_id=plan.message_id, expires_at=plan.expires_at)))
+                            edit_message_id=plan.message_id, expires_at=plan.expires_at,
+                            not_before=not_before)))
+                        if post is not None:
+                            channel_due[chat_id] = not_before
                     continue
                 if not fresh:
                     continue
@@ -313,10 +333,14 @@ class AlertService:
                 if not subs or not send:
                     continue
                 messages.append(OutgoingMessage(
-                    chat_id=chat_id, kind=DeliveryKind.ALERT, text=texts.text(subs, lang),
+                    chat_id=chat_id, kind=DeliveryKind.ALERT,
+                    text=texts.text(subs, lang, post is not None),
                     disable_notification=silent,
-                    reply_markup=texts.markup(subs, lang),
-                    story_id=story.id, dedup_key=f"story:{story.id}"))
+                    reply_markup=texts.markup(subs, lang, post),
+                    story_id=story.id, not_before=not_before,
+                    dedup_key=f"story:{story.id}"))
+                if post is not None:
+                    channel_due[chat_id] = not_before
                 queued[chat_id] += 1
         n = await self._apply_edits(edits, now)
         if messages:
@@ -369,13 +393,21 @@ class _TextCache:
             self._summaries[keys] = focused or self.story.summary
         return self._summaries[keys]
 
-    def markup(self, subs: Sequence[Subscription], lang: str) -> str:
+    def markup(self, subs: Sequence[Subscription], lang: str,
+               channel: PostTarget | None = None) -> str | None:
+        """Unfollow/Mute for a chat; for a channel no per-reader button, only the URL
+        button to the bot when the channel has it on."""
+        if channel is not None:
+            make = self.service.channel_markup
+            markup = make(subs, lang) if channel.link_button and make is not None else None
+            return json.dumps(markup, ensure_ascii=False) if markup else None
         return json.dumps(alert_keyboard(subs, lang, story=self.story), ensure_ascii=False)
 
-    def text(self, subs: Sequence[Subscription], lang: str) -> str:
-        key = (lang, tuple((s.kind, s.key, s.label) for s in subs))
+    def text(self, subs: Sequence[Subscription], lang: str, channel: bool = False) -> str:
+        key = (lang, channel, tuple((s.kind, s.key, s.label) for s in subs))
         if key not in self._texts:
             self._texts[key] = render_alert(
                 self.story, subs, focused_summary=self.summary(subs), lang=lang,
-                labels=lambda kind, tag: self.service.classifier.label(kind, tag, lang)).text
+                labels=lambda kind, tag: self.service.classifier.label(kind, tag, lang),
+                channel=channel).text
         return self._texts[key]

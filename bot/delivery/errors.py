@@ -47,7 +47,8 @@ class Outcome:
 # Forbidden texts that mean "never again" (the rest can pass later).
 _PERMANENT_403 = ("bot was blocked by the user", "user is deactivated",
                   "bot was kicked", "bot is not a member", "chat was deleted")
-_GONE_400 = ("chat not found", "peer_id_invalid", "user not found")
+_GONE_400 = ("chat not found", "peer_id_invalid", "user not found",
+             "need administrator rights in the channel chat")  # a channel's rights lost
 
 
 def _seconds(value: int | float | timedelta) -> float:

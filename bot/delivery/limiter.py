@@ -17,6 +17,7 @@ from bot.config import DeliveryConfig
 
 PRIVATE_BURST = 2  # messages a chat may get back to back (Telegram tolerates a few more)
 GROUP_WINDOW = 61.0  # seconds; Telegram counts 20 per 60 s, one second of margin for jitter
+CHANNEL_LOOKAHEAD = 2  # slots a channel's post may book ahead of now (see chat_wait)
 GLOBAL_SCOPE_CHATS = 3  # this many chats hit by 429 within a second means a global limit
 _PRUNE_EVERY = 5000
 
@@ -55,6 +56,8 @@ class RateLimiter:
         self._groups: dict[int, deque[float]] = {}
         self._recent_429: deque[tuple[float, int]] = deque()
         self._reply_tat = 0.0  # the next slot free for a reply
+        # Channels send only into slots private chats leave free (see chat_wait).
+        self._channels: set[int] = set()
         self._bookings = 0
 
     @classmethod
@@ -77,11 +80,27 @@ class RateLimiter:
             lane = self._chats[chat_id] = Lane(self.chat_rate, PRIVATE_BURST)
         return lane
 
+    def mark_channel(self, chat_id: int) -> None:
+        """This chat is a channel: its posts yield to every other chat's messages."""
+        self._channels.add(chat_id)
+
+    def is_channel(self, chat_id: int) -> bool:
+        return chat_id in self._channels
+
     def chat_wait(self, chat_id: int, paid: bool = False) -> float:
-        """Seconds until this chat may receive a message (0 = now); books nothing."""
+        """Seconds until this chat may receive a message (0 = now); books nothing.
+
+        A channel waits until its lane has at most CHANNEL_LOOKAHEAD slots booked ahead:
+        other chats book slots as far ahead as they like, a channel only one that is (almost)
+        free now, so a backlog of channel posts never delays a private chat by more than a
+        few slots (and the lane does not idle while channels wake up to take a slot).
+        """
         now = self.time()
         at = self._chat(chat_id).earliest(now)
         at = max(at, self._lane(paid).paused_until)
+        if chat_id in self._channels:
+            lane = self._lane(paid)
+            at = max(at, lane.earliest(now) - CHANNEL_LOOKAHEAD * lane.interval)
         if chat_id < 0:
             window = self._groups.get(chat_id)
             if window:

@@ -37,6 +37,7 @@ EventHook = Callable[[str, Delivery, str | None], None]
 DEFER_AFTER = 10.0  # seconds; a chat that must wait longer gives its rows back to the outbox
 FORBIDDEN_RETRIES = 3  # a 403 that is not "blocked" is retried this many times
 HOLD_SECONDS = 60.0  # after "Unauthorized" (token refused), try again this much later
+CHANNEL_HELD = 2  # a channel's rows held at once; the rest of a backlog stays in the outbox
 
 
 class Sender:
@@ -64,6 +65,7 @@ class Sender:
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._worker_chat: dict[asyncio.Task[None], int] = {}
         self._held: set[int] = set()  # claimed ids not yet resolved
+        self._kinds_known: set[int] = set()  # group/channel ids already asked about
         self._plain: set[int] = set()  # ids to resend as plain text
         self._done: list[tuple[int, int | None]] = []  # sent, not yet committed
         self._done_event = asyncio.Event()
@@ -183,16 +185,39 @@ class Sender:
             self._claiming = False
         if rows:
             crash_point("claimed")
+            await self._learn_channels(rows)
+        extra: list[int] = []
         for d in rows:
             if d.id in self._held:
                 # Our own row outlived claim_timeout while queued behind a slow chat: the
                 # claim refreshed claimed_at; queueing it again would send it twice.
                 continue
+            if (self.limiter.is_channel(d.chat_id)
+                    and len(self._queues.get(d.chat_id, ())) >= CHANNEL_HELD):
+                extra.append(d.id)  # a channel's backlog waits in the outbox, not here
+                continue
             self._held.add(d.id)
             self._queues.setdefault(d.chat_id, deque()).append(d)
             if d.chat_id not in self._workers:
                 self._start_worker(d.chat_id)
-        return len(rows)
+        if extra:
+            # Back to pending: the held rows before them keep them from the next claims,
+            # which take other chats' rows instead (a channel sends ~20 a minute).
+            await self.store.outbox.release(extra)
+        return len(rows) - len(extra)
+
+    async def _learn_channels(self, rows: list[Delivery]) -> None:
+        """Tell the limiter which of these chats are channels (asked once per chat)."""
+        unknown = {d.chat_id for d in rows if d.chat_id < 0} - self._kinds_known
+        if not unknown:
+            return
+        try:
+            for chat_id in await self.store.channels.which(sorted(unknown)):
+                self.limiter.mark_channel(chat_id)
+        except Exception:  # asked again at the next claim; sent meanwhile like a group
+            log.exception("could not tell channels apart")
+            return
+        self._kinds_known.update(unknown)
 
     def _start_worker(self, chat_id: int) -> None:
         task = asyncio.create_task(self._chat_worker(chat_id))
@@ -272,6 +297,10 @@ class Sender:
                 continue  # a 429 arrived while we waited for our slot
             outcome = await self._send(d, paid)
             if outcome is None:
+                if self.limiter.is_channel(chat_id):
+                    # Recorded before the channel's next post: a crash can repeat one post
+                    # of a channel at most, and never out of order.
+                    await self._flush()
                 continue
             if outcome.action is Action.MIGRATED and outcome.new_chat_id is not None:
                 moved_to = await self._migrate(d, outcome.new_chat_id)

@@ -58,15 +58,22 @@ class Metrics:
         self.last_send = Gauge("herald_last_send_timestamp_seconds",
                                "Unix time of the last message Telegram accepted", registry=r)
         self.leader = Gauge("herald_is_leader", "1 when this process leads", registry=r)
+        self.channel_posts = Counter("herald_channel_posts",
+                                     "Sender events of posts to channels, by outcome and kind",
+                                     ["outcome", "kind"], registry=r)
+        self.channels = Gauge("herald_channels", "Channels Herald posts to, by state",
+                              ["state"], registry=r)
         self.last_sent_at: float | None = None  # for /health (sender liveness)
 
     # --- hooks -----------------------------------------------------------------------
 
-    def delivery_event(self, event: str, delivery: Any, error: Any = None) -> None:
-        """Sender on_event hook: count the outcome; on "sent", the enqueue-to-sent latency."""
+    def delivery_event(self, event: str, delivery: Any, error: Any = None, *,
+                       channel: bool = False) -> None:
+        """Sender on_event hook: count the outcome; on "sent", the enqueue-to-sent latency.
+        A channel's posts are counted apart (herald_channel_posts_total), not as sends."""
         kind = str(getattr(getattr(delivery, "kind", None), "value", None)
                    or getattr(delivery, "kind", None) or "unknown")
-        self.sends.labels(outcome=event, kind=kind).inc()
+        (self.channel_posts if channel else self.sends).labels(outcome=event, kind=kind).inc()
         if event == "rate_limited":
             self.rate_limited.inc()
         if event in ("sent", "plain_fallback"):
@@ -74,7 +81,7 @@ class Metrics:
             self.last_sent_at = now
             self.last_send.set(now)
             created = getattr(delivery, "created_at", None)
-            if isinstance(created, datetime):
+            if isinstance(created, datetime) and not channel:  # channel posts wait on purpose
                 if created.tzinfo is None:
                     created = created.replace(tzinfo=UTC)
                 self.delivery_latency.labels(kind=kind).observe(
@@ -111,6 +118,11 @@ class Metrics:
 
     def set_queue_depth(self, n: int) -> None:
         self.queue_depth.set(n)
+
+    def set_channels(self, counts: dict[str, int]) -> None:
+        """Channels posting ("active") and paused."""
+        for state in ("active", "paused"):
+            self.channels.labels(state=state).set(counts.get(state, 0))
 
     def set_leader(self, leading: bool) -> None:
         self.leader.set(1 if leading else 0)
@@ -153,6 +165,7 @@ observe_match = METRICS.observe_match
 time_match = METRICS.time_match
 set_queue_depth = METRICS.set_queue_depth
 set_leader = METRICS.set_leader
+set_channels = METRICS.set_channels
 
 
 async def start_metrics_server(cfg: MetricsConfig, health: Callable[[], Any]) -> Any:

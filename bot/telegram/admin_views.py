@@ -94,6 +94,7 @@ async def stats_text(services: Services) -> str:
     chats = await store.chats.counts(top=10)
     n_items, n_stories = await store.news.counts_since(since)
     out = await store.broadcasts.delivery_stats(since)
+    channels = await store.channels.stats(since)
     sources = await store.sources.list_all()
     c = chats["chats"]
     subs = chats["subscriptions"]
@@ -101,6 +102,11 @@ async def stats_text(services: Services) -> str:
         "<b>Herald statistics</b>",
         f"Chats: {c.get('active', 0):,} active · {c.get('paused', 0):,} paused · "
         f"{c.get('blocked', 0):,} blocked",
+        f"Channels: {channels['active']:,} posting · {channels['paused']:,} paused · "
+        f"{count(channels['posts'], 'post', 'posts')} in 24 h "
+        f"({count(channels['alerts'], 'story', 'stories')}, "
+        f"{count(channels['briefings'], 'briefing', 'briefings')}) · "
+        f"{count(channels['edits'], 'edit', 'edits')}",
         "Subscriptions: " + " · ".join(
             count(subs.get(k.value, 0), *KIND_NAMES[k]) for k in TagKind),
     ]
@@ -111,7 +117,7 @@ async def stats_text(services: Services) -> str:
                 f"{escape(t['label'])} {t['followers']:,}" for t in top[:5]))
     lines.append(f"Last 24 h: {count(n_items, 'item', 'items')}, "
                  f"{count(n_stories, 'story', 'stories')}")
-    lines.append(_deliveries_line(out))
+    lines.append(_deliveries_line(out, channels))
     lines.append(f"Queue: {out.get('pending', 0):,} waiting · "
                  f"{out.get('sending', 0):,} in flight")
     failing = [s for s in sources if s.failure_count and not s.paused]
@@ -128,11 +134,13 @@ async def stats_text(services: Services) -> str:
     return "\n".join(lines)
 
 
-def _deliveries_line(out: dict[str, Any]) -> str:
+def _deliveries_line(out: dict[str, Any], channels: dict[str, int] | None = None) -> str:
     sent = out.get("sent_by_kind", {})
-    return (f"Sent in 24 h: {count(sent.get('alert', 0), 'alert', 'alerts')} · "
-            f"{count(sent.get('briefing', 0), 'briefing', 'briefings')} · "
-            f"{count(sent.get('broadcast', 0), 'broadcast message', 'broadcast messages')}"
+    posts = channels or {}  # a channel's posts are on the Channels line, not here
+    return (f"Sent in 24 h to chats: "
+            f"{count(sent.get('alert', 0) - posts.get('alerts', 0), 'alert', 'alerts')} · "
+            f"{count(sent.get('briefing', 0) - posts.get('briefings', 0), 'briefing', 'briefings')}"
+            f" · {count(sent.get('broadcast', 0), 'broadcast message', 'broadcast messages')}"
             f" · failures {out.get('failed', 0):,} (blocked {out.get('blocked', 0):,})")
 
 

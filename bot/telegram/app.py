@@ -14,6 +14,7 @@ from bot.telegram import error_handler
 from bot.telegram.commands import EXAMPLE_SHORTCUTS, publish_menus, shortcut_commands
 from bot.telegram.handlers import (
     admin,
+    channel,
     follow,
     follow_options,
     inline,
@@ -75,7 +76,8 @@ def build_application(services: Services) -> Application:
     register_throttle(application)  # group -1: before every handler area
     # Order matters inside group 0: the first matching handler wins, so the catch-all
     # city/topic dispatcher and the unknown-command answer come after every command.
-    for area in (admin, settings, start, follow, unfollow, news, maps, story, follow_options,
+    for area in (admin, channel, settings, start, follow, unfollow, news, maps, story,
+                 follow_options,
                  inline):
         area.register(application)
     application.add_handler(news.shortcut_handler(application))

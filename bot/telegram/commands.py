@@ -31,15 +31,18 @@ class Command:
     description: str  # marked with N_(); translated per menu language
     admin: bool = False  # only admins may run it; listed only in admins' own menus
     menu: bool = True  # listed in the menu and in /help (aliases and settings are not)
+    # Also run when an admin posts it in a channel Herald administers (a channel_post
+    # update, no user: see handlers/channel.py); the name it runs as there.
+    in_channel: str | None = None
 
 
 COMMANDS: tuple[Command, ...] = (
     Command("start", N_("What Herald does; resume alerts")),
-    Command("subscribe", N_("Follow a city, topic or phrase")),
-    Command("follow", N_("Follow a city, topic or phrase"), menu=False),
-    Command("list", N_("What this chat follows")),
-    Command("unsubscribe", N_("Stop following something")),
-    Command("unfollow", N_("Stop following something"), menu=False),
+    Command("subscribe", N_("Follow a city, topic or phrase"), in_channel="subscribe"),
+    Command("follow", N_("Follow a city, topic or phrase"), menu=False, in_channel="subscribe"),
+    Command("list", N_("What this chat follows"), in_channel="list"),
+    Command("unsubscribe", N_("Stop following something"), in_channel="unsubscribe"),
+    Command("unfollow", N_("Stop following something"), menu=False, in_channel="unsubscribe"),
     Command("latest", N_("Latest stories for what you follow")),
     Command("search", N_("Search recent stories")),
     Command("news", N_("The latest about any place or topic: /news NAME")),
@@ -47,7 +50,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("settings", N_("Time zone, language, briefings")),
     Command("briefing", N_("Send a briefing now")),
     Command("stop", N_("Pause all alerts")),
-    Command("help", N_("How to use Herald")),
+    Command("help", N_("How to use Herald"), in_channel="help"),
     Command("timezone", N_("Set the time zone"), menu=False),
     Command("language", N_("Set the language"), menu=False),
     Command("schedule", N_("Set the briefing times"), menu=False),
@@ -62,10 +65,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("pausesource", N_("Pause a source"), admin=True),
     Command("resumesource", N_("Resume a source"), admin=True),
     Command("why", N_("Why an item got its tags: LINK"), admin=True),
+    Command("channel", N_("Post to a channel: add, list, remove, set"), admin=True),
 )
 BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
 USER_COMMANDS: tuple[Command, ...] = tuple(c for c in COMMANDS if c.menu and not c.admin)
 ADMIN_COMMANDS: tuple[Command, ...] = tuple(c for c in COMMANDS if c.menu and c.admin)
+# Commands a channel's admins may post in the channel: name -> what it runs as.
+CHANNEL_COMMANDS: dict[str, str] = {c.name: c.in_channel for c in COMMANDS if c.in_channel}
 # A few place/topic shortcuts shown in the menu (all known ones work when typed).
 EXAMPLE_SHORTCUTS: tuple[str, ...] = ("kyiv", "kherson", "odesa", "kharkiv", "sanctions")
 

@@ -31,6 +31,7 @@ from bot.testing.botapi_methods import (
     InlineAnswer,
     SentMessage,
     Upload,
+    _bot_user,
 )
 
 _BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_])")
@@ -123,6 +124,7 @@ class BotApiEmulator:
         self._migrated: dict[int, int] = {}
         self._admins: dict[int, set[int]] = {}  # group chat id -> administrator user ids
         self._owners: dict[int, set[int]] = {}
+        self._bot_members: dict[int, JsonDict] = {}  # channel id -> the bot's ChatMember
         self._faults: list[_Fault] = []
         self._delays: dict[str | None, float] = {}
         self._server: tornado.httpserver.HTTPServer | None = None
@@ -208,6 +210,63 @@ class BotApiEmulator:
         self._queries[query_id] = query
         self._queue_update({"callback_query": query})
         return query_id
+
+    def add_channel(self, chat_id: int, *, username: str | None = None,
+                    title: str | None = None, status: str = "administrator",
+                    can_post: bool = True, can_delete: bool = True,
+                    by_user_id: int | None = 1000) -> JsonDict:
+        """A channel (id like -100...) with Herald in it: status "administrator" (with or
+        without the rights to post and delete), "member", "left" or "kicked". When
+        `by_user_id` is given, the bot gets the my_chat_member update of that user adding it."""
+        chat = self._chat(chat_id, chat_type="channel", title=title, username=username)
+        self.set_bot_member(chat_id, status, can_post=can_post, can_delete=can_delete,
+                            by_user_id=by_user_id)
+        return chat
+
+    def set_bot_member(self, chat_id: int, status: str, *, can_post: bool = True,
+                       can_delete: bool = True, by_user_id: int | None = 1000) -> None:
+        """Change Herald's place in a channel (promote, demote, remove); with `by_user_id`,
+        queue the my_chat_member update Telegram sends the bot about it."""
+        old = self._bot_members.get(chat_id) or {"status": "left", "user": _bot_user(self)}
+        new: JsonDict = {"status": status, "user": _bot_user(self)}
+        if status == "administrator":
+            flags = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+                     "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+                     "can_change_info", "can_invite_users", "can_post_stories",
+                     "can_edit_stories", "can_delete_stories")
+            new.update({f: False for f in flags})
+            new.update(can_manage_chat=True, can_delete_messages=can_delete,
+                       can_post_messages=can_post, can_edit_messages=can_post)
+        elif status == "kicked":
+            new["until_date"] = 0
+        self._bot_members[chat_id] = new
+        if by_user_id is not None:
+            self._queue_update({"my_chat_member": {
+                "chat": self._chats[chat_id], "date": int(time.time()),
+                "from": {"id": by_user_id, "is_bot": False, "first_name": "Olena"},
+                "old_chat_member": old, "new_chat_member": new}})
+
+    def channel_post(self, chat_id: int, text: str, *,
+                     author_signature: str | None = None) -> int:
+        """Queue a channel_post Update: a post in the channel by one of its admins (channel
+        posts carry the channel as sender_chat and no user). Returns its message_id."""
+        chat = self._chats.get(chat_id)
+        if chat is None or chat["type"] != "channel":
+            raise KeyError(f"no channel {chat_id}: add_channel first")
+        msg: JsonDict = {"message_id": self._new_message_id(chat_id), "sender_chat": chat,
+                         "chat": chat, "date": int(time.time()), "text": text}
+        if author_signature:
+            msg["author_signature"] = author_signature
+        if text.startswith("/"):
+            word = text.split(None, 1)[0]
+            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(word)}]
+        self._messages[(chat_id, msg["message_id"])] = msg
+        self._queue_update({"channel_post": msg})
+        return int(msg["message_id"])
+
+    def bot_member(self, chat_id: int) -> JsonDict | None:
+        """Herald's ChatMember in a channel (None when it was never added)."""
+        return self._bot_members.get(chat_id)
 
     def inline_query(self, user_id: int, query: str, *, chat_type: str = "private",
                      language_code: str = "en", offset: str = "") -> str:
@@ -320,7 +379,10 @@ class BotApiEmulator:
                 if username:
                     chat["username"] = username
             else:
-                chat["title"] = title or f"Group {abs(chat_id)}"
+                kind = "Channel" if chat_type == "channel" else "Group"
+                chat["title"] = title or f"{kind} {abs(chat_id)}"
+                if username and chat_type in ("channel", "supergroup"):
+                    chat["username"] = username
             self._chats[chat_id] = chat
         if is_forum:
             chat["is_forum"] = True

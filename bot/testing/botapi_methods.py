@@ -166,6 +166,12 @@ def _markup(p: JsonDict) -> JsonDict | None:
 
 
 def _check_sendable(emu: BotApiEmulator, chat_id: int) -> None:
+    if emu._chats.get(chat_id, {}).get("type") == "channel":
+        member = emu._bot_members.get(chat_id, {})
+        if member.get("status") not in ("administrator", "creator", "member"):
+            raise ApiError(403, "Forbidden: bot is not a member of the channel chat")
+        if not member.get("can_post_messages") and member.get("status") != "creator":
+            raise ApiError(400, "Bad Request: need administrator rights in the channel chat")
     if chat_id in emu._migrated:
         raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
                        {"migrate_to_chat_id": emu._migrated[chat_id]})
@@ -426,8 +432,17 @@ def answer_inline_query(emu: BotApiEmulator, p: JsonDict) -> bool:
 def delete_message(emu: BotApiEmulator, p: JsonDict) -> bool:
     chat_id = _chat_id(emu, p)
     message_id = _int(p, "message_id") or 0
-    if emu._messages.pop((chat_id, message_id), None) is None:
+    msg = emu._messages.get((chat_id, message_id))
+    if msg is None:
         raise ApiError(400, "Bad Request: message to delete not found")
+    if emu._chats.get(chat_id, {}).get("type") == "channel":
+        # In a channel: its own posts with the right to post, any post with the right to
+        # delete (Telegram's rules for bots).
+        member = emu._bot_members.get(chat_id, {})
+        own = msg.get("from", {}).get("id") == emu.bot_id
+        if not (member.get("can_delete_messages") or (own and member.get("can_post_messages"))):
+            raise ApiError(400, "Bad Request: message can't be deleted")
+    del emu._messages[(chat_id, message_id)]
     emu.deleted.append((chat_id, message_id))
     return True
 
@@ -461,6 +476,8 @@ def get_chat_member(emu: BotApiEmulator, p: JsonDict) -> JsonDict:
         raise ApiError(400, "Bad Request: invalid user_id specified") from None
     if chat_id not in emu._chats:
         raise ApiError(400, "Bad Request: chat not found")
+    if user_id == emu.bot_id and chat_id in emu._bot_members:
+        return emu._bot_members[chat_id]
     user = {"id": user_id, "is_bot": False, "first_name": "Olena"}
     if chat_id == user_id:
         return {"status": "member", "user": user}

@@ -6,10 +6,11 @@ per line and prints the transcript.
 Script lines: a message or command (`/subscribe kherson`, `Херсон`), `[press TEXT]` to press
 the button whose label contains TEXT under the latest message that has buttons, `[inline
 TEXT]` to type "@HeraldBot TEXT" in a chat (inline mode: the stories offered to share),
-`[wait N]` to let N seconds pass, `[repeat N TEXT]` to send TEXT N times at once, `[crowd N]`
-to have N more chats follow what you follow (a fan-out), `# comment`. After the last line the
-demo waits (up to --linger seconds) for stories it is about to publish and the alerts they
-cause.
+`[channel] TEXT` to post TEXT in the demo channel @demo_kherson (where Herald is an
+administrator and the demo user its owner), `[wait N]` to let N seconds pass, `[repeat N
+TEXT]` to send TEXT N times at once, `[crowd N]` to have N more chats follow what you follow
+(a fan-out), `# comment`. After the last line the demo waits (up to --linger seconds) for
+stories it is about to publish and the alerts they cause.
 """
 
 from __future__ import annotations
@@ -40,12 +41,15 @@ from bot.testing.feed_server import FeedServer
 from storage.store import Store
 
 DEMO_CHAT = 1001  # the demo user's private chat (and user id); an admin of the demo
+DEMO_CHANNEL = -1001000000100  # a channel the demo user owns, Herald an administrator in it
+DEMO_CHANNEL_NAME = "demo_kherson"
 DEMO_DATABASE = "sqlite+aiosqlite:///herald-demo.db"
 DEMO_FEED_PORT = 18765
 ANSWER_TIMEOUT = 10.0  # seconds to wait for the bot's first answer to a line
 QUIET = 0.8  # an answer is complete after this long without another message
 _WAIT = re.compile(r"^\[wait\s+(\d+(?:\.\d+)?)\s*s?\]$", re.I)
 _PRESS = re.compile(r"^\[press\s+(.+?)\]$", re.I)
+_CHANNEL = re.compile(r"^\[channel\]\s*(.+)$", re.I)
 _INLINE = re.compile(r"^\[inline\s+(.+?)\]$", re.I)
 _REPEAT = re.compile(r"^\[repeat\s+(\d{1,3})\s+(.+?)\]$", re.I)
 _CROWD = re.compile(r"^\[crowd\s+(\d{1,5})\]$", re.I)
@@ -93,10 +97,12 @@ def demo_config(cfg: Config, base_url: str, desk: NewsDesk, *, own_database: boo
 class Transcript:
     """Prints what the bot sends to the demo chat (and button toasts) as it arrives."""
 
-    def __init__(self, emu: BotApiEmulator, out: TextIO, chat_id: int = DEMO_CHAT) -> None:
-        self.emu, self.out, self.chat_id = emu, out, chat_id
+    def __init__(self, emu: BotApiEmulator, out: TextIO, chat_id: int = DEMO_CHAT,
+                 channel_id: int | None = DEMO_CHANNEL) -> None:
+        self.emu, self.out, self.chat_id, self.channel_id = emu, out, chat_id, channel_id
         self.seen = 0
         self.toasts_seen = 0
+        self.deleted_seen = 0
         self.last_change = time.monotonic()
         self.pictures: Path | None = None  # where pictures the bot sends are written
 
@@ -104,13 +110,22 @@ class Transcript:
         return self.emu.sent(self.chat_id)
 
     def flush(self) -> int:
-        """Print new messages and toasts; how many were printed."""
+        """Print new messages (to the chat and the demo channel), deletions in the channel
+        and toasts; how many were printed."""
         printed = 0
-        new = self._messages()[self.seen:]
+        shown = [m for m in self.emu.sent()
+                 if m.chat_id in (self.chat_id, self.channel_id)]
+        new = shown[self.seen:]
         self.seen += len(new)
         for m in new:
             self.print_message(m)
             printed += 1
+        deleted = self.emu.deleted[self.deleted_seen:]
+        self.deleted_seen += len(deleted)
+        for chat_id, message_id in deleted:
+            if chat_id == self.channel_id:
+                self.write(f"@{DEMO_CHANNEL_NAME}> ", f"(Herald deleted post {message_id})")
+                printed += 1
         answers = self.emu.callback_answers[self.toasts_seen:]
         self.toasts_seen += len(answers)
         for a in answers:
@@ -130,6 +145,8 @@ class Transcript:
     def print_message(self, m: SentMessage) -> None:
         is_alert = any(data.startswith("unf:") for _t, data in m.buttons())
         prefix = "bot (edited)> " if m.edited else ("alert> " if is_alert else "bot> ")
+        if m.chat_id == self.channel_id:
+            prefix = f"@{DEMO_CHANNEL_NAME} (edited)> " if m.edited else f"@{DEMO_CHANNEL_NAME}> "
         text = m.plain
         if m.photo is not None:
             text = f"[picture: {self.save_picture(m)}]" + (f"\n{text}" if text else "")
@@ -210,6 +227,9 @@ class DemoSession:
             self.runtime = runtime
             self.ready.set()
 
+        # A channel the demo user owns, with Herald as an administrator that may post.
+        self.emu.add_channel(DEMO_CHANNEL, username=DEMO_CHANNEL_NAME, title="Kherson (demo)",
+                             by_user_id=DEMO_CHAT)
         bot = serve(cfg, clock=self.clock, stop=self.stop, ready=on_ready)
         self._tasks.append(asyncio.create_task(bot, name="bot"))
         ready = asyncio.create_task(self.ready.wait())
@@ -248,6 +268,14 @@ class DemoSession:
         self.transcript.write("you> ", text)
         self.emu.user_message(DEMO_CHAT, text, user_id=DEMO_CHAT, language_code=self.language)
         if not await self.transcript.wait_answer():
+            self.transcript.write("", "(no answer)")
+
+    async def post_in_channel(self, text: str) -> None:
+        """The demo user posts in the demo channel (a channel_post: no user is attached)."""
+        self.transcript.flush()
+        self.transcript.write(f"you in @{DEMO_CHANNEL_NAME}> ", text)
+        self.emu.channel_post(DEMO_CHANNEL, text)
+        if not self.interactive and not await self.transcript.wait_answer():
             self.transcript.write("", "(no answer)")
 
     async def press(self, label: str) -> None:
@@ -324,6 +352,8 @@ class DemoSession:
             await self.press(m.group(1))
         elif m := _INLINE.match(text):
             await self.inline(m.group(1))
+        elif m := _CHANNEL.match(text):
+            await self.post_in_channel(m.group(1))
         else:
             await self.say(text)
 
@@ -371,7 +401,8 @@ async def run_interactive(session: DemoSession) -> None:
     print("Herald demo: you are chatting with the bot as a Telegram user (an admin too).\n"
           "Try /start, /subscribe kherson, /kherson, Херсон, /list, /map, /settings ...\n"
           "[press TEXT] presses a button, [inline TEXT] types @bot TEXT, [wait N] lets time "
-          "pass, /quit or Ctrl-D ends.",
+          "pass,\n[channel] TEXT posts in the demo channel "
+          f"@{DEMO_CHANNEL_NAME} (try [channel] /subscribe kherson), /quit or Ctrl-D ends.",
           file=session.out, flush=True)
     loop = asyncio.get_running_loop()
     session.interactive = True

@@ -386,7 +386,8 @@ class ChatRepo(Repo):
             last = rows[-1][0]
 
     def _followers_query(self, kind: TagKind | None, key: str | None) -> Any:
-        active = chats.c.status == ChatStatus.ACTIVE.value
+        # Broadcasts are for people: a channel's readers never get an admin announcement.
+        active = and_(chats.c.status == ChatStatus.ACTIVE.value, chats.c.type != "channel")
         if kind is None:
             return select(chats.c.id).where(active)
         conds = [subscriptions.c.kind == TagKind(kind).value, active]
@@ -410,10 +411,12 @@ class ChatRepo(Repo):
             return int((await s.execute(q)).scalar_one())
 
     async def counts(self, top: int = 10) -> dict[str, Any]:
-        """Figures for /stats: chats by status, subscriptions by kind, the most followed keys."""
+        """Figures for /stats: chats by status (channels apart: ChannelRepo.stats),
+        subscriptions by kind, the most followed keys."""
         async with self.session.begin() as s:
             by_status = {st.value: 0 for st in ChatStatus}
             for status, n in (await s.execute(select(chats.c.status, func.count())
+                                              .where(chats.c.type != "channel")
                                               .group_by(chats.c.status))).all():
                 by_status[status] = n
             by_kind = {k.value: 0 for k in TagKind}

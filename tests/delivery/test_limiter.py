@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from bot.config import DeliveryConfig
-from bot.delivery.limiter import GROUP_WINDOW, PRIVATE_BURST, RateLimiter
+from bot.delivery.limiter import CHANNEL_LOOKAHEAD, GROUP_WINDOW, PRIVATE_BURST, RateLimiter
 
 
 class FakeTime:
@@ -155,3 +155,24 @@ def test_a_reply_goes_ahead_of_the_booked_outbox_and_pushes_it_back() -> None:
     # A 429 pause covers replies too.
     lim.on_rate_limited(504, 5.0)
     assert lim.reserve_reply(504) == (pytest.approx(5.0), False)
+
+
+def test_a_channel_takes_only_slots_no_other_chat_booked() -> None:
+    clock = FakeTime()
+    lim = RateLimiter(10.0, time_fn=clock)
+    lim.mark_channel(-1001)
+    assert lim.is_channel(-1001) and not lim.is_channel(-200)
+    # Five private chats book the next half second of the lane ahead of time.
+    assert [round(lim.reserve(chat), 3) for chat in range(1, 6)] == [0, 0.1, 0.2, 0.3, 0.4]
+    # The channel waits until no more than two slots are booked ahead of it.
+    ahead = CHANNEL_LOOKAHEAD * 0.1
+    assert lim.chat_wait(-1001) == pytest.approx(0.5 - ahead)
+    assert lim.chat_wait(-200) == 0  # a group books ahead like a private chat
+    assert lim.chat_wait(6) == 0
+    clock.t += lim.chat_wait(-1001)
+    assert lim.chat_wait(-1001) == pytest.approx(0)
+    assert lim.reserve(-1001) == pytest.approx(ahead)
+    # A private chat arriving now waits behind the channel's post: a few slots at most.
+    assert lim.reserve(7) == pytest.approx(ahead + 0.1)
+    lim.mark_channel(-1002)  # another channel: the lane is booked too far ahead for it
+    assert lim.chat_wait(-1002) == pytest.approx(ahead + 0.2 - ahead)

@@ -509,3 +509,45 @@ async def test_edits_are_paced_by_the_per_chat_limit(sqlite_store: Store) -> Non
     finally:
         await rig.bot.shutdown()
         await rig.emu.stop()
+
+
+async def test_a_channels_backlog_waits_in_the_outbox_and_private_chats_go_first(
+        sqlite_store: Store) -> None:
+    """60 posts due at once for one channel (as after an outage), then 10 private alerts:
+    the sender holds two of the channel's rows, leaves the rest in the outbox, and the
+    private chats are served at once instead of after the channel's batch."""
+    store = sqlite_store
+    channel = -1001000000001
+    rig = await make_rig(store, global_rate=30.0, chat_rate=2.0, group_per_minute=20,
+                         chat_burst=3.0)
+    try:
+        rig.emu.add_channel(channel, username="kherson_news", by_user_id=None)
+        await store.channels.register(channel, username="kherson_news", title="K",
+                                      admin_id=None, language="en", timezone="UTC",
+                                      now=Clock().now())
+        await store.outbox.enqueue([alert(channel, f"post {i}", dedup_key=f"story:{i}")
+                                    for i in range(60)])
+        await store.outbox.enqueue([alert(chat, "private") for chat in range(1, 11)])
+        # Without the two-row hold the first claim takes 40 of the channel's rows and the
+        # private alerts wait until ten of them are sent (room for a claim): after post 9.
+        cfg = DeliveryConfig(global_rate=25.0, private_chat_rate=2.0, group_per_minute=20,
+                             batch_size=40)
+        sender = rig.sender(cfg)
+        stop = asyncio.Event()
+        task = asyncio.create_task(sender.run(stop))
+        try:
+            await rig.emu.wait_for(lambda m: m.plain == "post 7", 60.0, since=0)
+        finally:
+            stop.set()
+            await task
+        order = [m.plain for m in rig.emu.sent()]
+        assert order.count("private") == 10
+        last_private = max(i for i, text in enumerate(order) if text == "private")
+        assert last_private < order.index("post 7")  # not after a batch of channel posts
+        posts = [m.plain for m in rig.emu.sent(channel)]
+        assert posts == [f"post {i}" for i in range(len(posts))]  # in order
+        assert rig.emu.stats.rate_limited == 0
+        assert (await store.outbox.counts())["pending"] == 60 - len(posts)
+    finally:
+        await rig.bot.shutdown()
+        await rig.emu.stop()

@@ -22,7 +22,8 @@ async def test_demo_script_prints_answers_and_one_alert(tmp_path: Path) -> None:
     try:
         await session.start()
         await run_script(session, ["/start", "# a comment", "/subscribe kherson", "/kherson",
-                                   "[press Follow nothing]"], linger=20)
+                                   "[press Follow nothing]", "[channel] /subscribe kherson"],
+                         linger=20)
     finally:
         await session.close()
     text = out.getvalue()
@@ -34,6 +35,12 @@ async def test_demo_script_prints_answers_and_one_alert(tmp_path: Path) -> None:
     # The same story from World Wire (demo) is published too, and does not alert again.
     assert "World Wire (demo) published: Power restored" in text
     assert text.count(alert) == 1, text
+    # The demo channel: set up by a post in it, which Herald deletes; then it gets the story.
+    assert "you in @demo_kherson> /subscribe kherson" in text
+    assert "@demo_kherson> Following Kherson." in text
+    assert "@demo_kherson> (Herald deleted post 1)" in text
+    post = "@demo_kherson> Power restored to 12,000 homes in Kherson after overnight strike"
+    assert text.count(post) == 1, text
 
 
 def test_bundled_demo_news_renders_valid_feeds() -> None:

@@ -75,3 +75,20 @@ def test_cycle_report_match_timer_queue_and_errors() -> None:
     assert _value(m, "herald_errors_total", {"logger": "test.metrics.errors"}) == 1
     text = generate_latest(m.registry).decode()
     assert "herald_outbox_pending 42.0" in text and "herald_is_leader 1.0" in text
+
+
+def test_channel_posts_are_counted_apart_from_chats() -> None:
+    m = Metrics(CollectorRegistry())
+    d = _delivery(DeliveryKind.ALERT, datetime.now(UTC))
+    for event in ("sent", "sent", "rate_limited", "blocked"):
+        m.delivery_event(event, d, None, channel=True)
+    m.delivery_event("sent", d, None)
+    assert _value(m, "herald_channel_posts_total", {"outcome": "sent", "kind": "alert"}) == 2
+    assert _value(m, "herald_channel_posts_total", {"outcome": "blocked", "kind": "alert"}) == 1
+    assert _value(m, "herald_send_total", {"outcome": "sent", "kind": "alert"}) == 1
+    assert _value(m, "herald_telegram_429_total") == 1
+    # A channel's post waits on purpose: it is not in the alert latency.
+    assert _value(m, "herald_delivery_latency_seconds_count", {"kind": "alert"}) == 1
+    m.set_channels({"active": 3, "paused": 1})
+    assert _value(m, "herald_channels", {"state": "active"}) == 3
+    assert _value(m, "herald_channels", {"state": "paused"}) == 1
