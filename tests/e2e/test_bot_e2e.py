@@ -283,6 +283,7 @@ async def test_latest_and_search(bot: Harness) -> None:
     await bot.publish("beta", item("g-1", "Ports extend the grain deal for a year",
                                    "Exporters welcomed the grain deal extension. Ships will "
                                    "keep using the corridor.", source="beta"))
+    await bot.settled()  # the alerts are out: the next message to the chat is the answer
     latest = await bot.say(113, "/latest")
     assert "Latest for what you follow" in latest.plain
     assert "Kherson ferry timetable changes" in latest.plain
