@@ -4,7 +4,7 @@ between them. You chat as a user in the terminal; `--script FILE|-` plays one us
 per line and prints the transcript.
 
 Script lines: a message or command (`/subscribe kherson`, `Херсон`), `[press TEXT]` to press
-the button whose label contains TEXT under the latest message that has buttons, `[inline
+the button whose label contains TEXT under the latest message that has one, `[inline
 TEXT]` to type "@HeraldBot TEXT" in a chat (inline mode: the stories offered to share),
 `[channel] TEXT` to post TEXT in the demo channel @demo_kherson (where Herald is an
 administrator and the demo user its owner), `[wait N]` to let N seconds pass, `[repeat N
@@ -163,9 +163,6 @@ class Transcript:
         path.write_bytes(m.photo or b"")
         return path
 
-    def last_with_buttons(self) -> SentMessage | None:
-        return next((m for m in reversed(self._messages()) if m.buttons()), None)
-
     async def wait_answer(self, timeout: float = ANSWER_TIMEOUT) -> bool:
         """Wait for the first new message or toast, then until the bot has gone quiet."""
         deadline = time.monotonic() + timeout
@@ -279,13 +276,16 @@ class DemoSession:
             self.transcript.write("", "(no answer)")
 
     async def press(self, label: str) -> None:
-        """Press the button whose text contains `label` under the latest message with buttons."""
+        """Press the button whose text contains `label` under the latest message that has
+        one (an alert arriving after a question does not hide the question's buttons)."""
         self.transcript.flush()
-        message = self.transcript.last_with_buttons()
         wanted = label.casefold()
-        button = None
-        if message is not None:
-            button = next(((t, d) for t, d in message.buttons() if wanted in t.casefold()), None)
+        message = button = None
+        for m in reversed(self.emu.sent(DEMO_CHAT)):
+            button = next(((t, d) for t, d in m.buttons() if wanted in t.casefold()), None)
+            if button is not None:
+                message = m
+                break
         if message is None or button is None:
             self.transcript.write("", f"(no button {label!r} to press)")
             return
