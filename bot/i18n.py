@@ -14,6 +14,7 @@ import gettext
 import io
 import logging
 from collections.abc import Callable
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
@@ -81,3 +82,20 @@ def ngettext_for(lang: str) -> Callable[[str, str, int], str]:
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it here."""
     return message
+
+
+def n_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a plural pair for extraction; translate it later with ngettext_for(lang)."""
+    return singular, plural
+
+
+def format_day(when: datetime | date, lang: str, *, time: bool = False, year: bool = False
+               ) -> str:
+    """A date as people of the language write it: "7 Dec" / "7 груд." (with "14:30" when
+    `time`, with the year when `year`); never "07.12", which reads as July 12 in English."""
+    from babel.dates import format_date, format_datetime
+
+    pattern = "d MMM" + (" y" if year else "")
+    if time and isinstance(when, datetime):
+        return str(format_datetime(when, pattern + " HH:mm", tzinfo=when.tzinfo, locale=lang))
+    return str(format_date(when, pattern, locale=lang))

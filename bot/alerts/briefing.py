@@ -14,7 +14,7 @@ from datetime import datetime
 
 from bot.alerts.html import MAX_MESSAGE, bold, escape, link, truncate_text, utf16_len
 from bot.domain import Story, Subscription, TagKind
-from bot.i18n import ngettext_for, translator
+from bot.i18n import format_day, ngettext_for, translator
 
 TITLE_MAX = 250
 SUMMARY_MAX = 400
@@ -46,8 +46,8 @@ def rank(stories: Sequence[tuple[Story, tuple[Match, ...]]]
                                            -sm[0].published_at.timestamp(), -sm[0].id))
 
 
-def _fmt(when: datetime) -> str:
-    return when.strftime("%d.%m %H:%M")
+def _fmt(when: datetime, lang: str) -> str:
+    return format_day(when, lang, time=True)
 
 
 def _story_lines(story: Story, summary: str | None, lang: str) -> str:
@@ -73,12 +73,12 @@ def _group_header(follow: Subscription, continued: bool, lang: str) -> str:
 def _header(inp: BriefingInput, shown: int, total: int) -> str:
     _ = translator(inp.lang)
     ngettext = ngettext_for(inp.lang)
-    head = bold(escape(_("Herald briefing · {when}").format(when=_fmt(inp.when))))
+    head = bold(escape(_("Herald briefing · {when}").format(when=_fmt(inp.when, inp.lang))))
     if total == 0:
         return head
     count = ngettext("{n} story", "{n} stories", total).format(n=total)
     if inp.since is not None:
-        count = _("{count} since {since}").format(count=count, since=_fmt(inp.since))
+        count = _("{count} since {since}").format(count=count, since=_fmt(inp.since, inp.lang))
     return head + "\n" + escape(count)
 
 

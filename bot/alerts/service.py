@@ -152,6 +152,17 @@ class AlertService:
         self.index.add(sub)
         return sub, created
 
+    async def subscribe_many(self, chat_id: int,
+                             wanted: Sequence[tuple[TagKind, str, str]],
+                             ) -> list[tuple[Subscription, bool]]:
+        """Follow several (kind, key, label) at once, in one transaction (all or none)."""
+        rows = [(kind, key, strip_invisible(label), SubscriptionMode.INSTANT)
+                for kind, key, label in wanted]
+        result = await self.store.chats.subscribe_many(chat_id, rows, now=self.clock.now())
+        for sub, _created in result:
+            self.index.add(sub)
+        return result
+
     async def catch_up(self) -> int:
         """Add follows made since the index was built, possibly by another process.
 

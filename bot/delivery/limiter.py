@@ -55,6 +55,7 @@ class RateLimiter:
         self._chats: dict[int, Lane] = {}
         self._groups: dict[int, deque[float]] = {}
         self._recent_429: deque[tuple[float, int]] = deque()
+        self._reply_tat = 0.0  # the next slot free for a reply
         # Channels send only into slots private chats leave free (see chat_wait).
         self._channels: set[int] = set()
         self._bookings = 0
@@ -124,6 +125,33 @@ class RateLimiter:
         if self._bookings % _PRUNE_EVERY == 0:
             self._prune(now)
         return at - now
+
+    def reserve_reply(self, chat_id: int) -> tuple[float, bool]:
+        """Book a reply to a user: (seconds to wait, whether a slot was booked).
+
+        Replies go ahead of the outbox: on the global lane a reply takes the earliest slot
+        (not the end of the queue of alerts booked ahead) and pushes the booked stream back
+        by one interval, so the total rate stays within the limit; replies among themselves
+        keep that rate too. On its chat a reply waits its turn like any message (the chat's
+        spacing, a group's window, any 429 pause): while it must, nothing is booked and the
+        answer is (the wait, False), so a reply waiting for a busy chat holds up no other.
+        """
+        now = self.time()
+        wait = self.chat_wait(chat_id)
+        if wait > 0:
+            return wait, False
+        lane = self.global_lane
+        at = max(now, self._reply_tat)
+        self._reply_tat = at + lane.interval
+        lane.tat = max(lane.tat, at) + lane.interval
+        lane.sent_tat = max(lane.sent_tat, at) + lane.interval
+        self._chat(chat_id).book(at)
+        if chat_id < 0:
+            self._groups.setdefault(chat_id, deque()).append(at)
+        self._bookings += 1
+        if self._bookings % _PRUNE_EVERY == 0:
+            self._prune(now)
+        return at - now, True
 
     def pace(self, paid: bool = False) -> float:
         """Call right before sending a reserved message: seconds to wait first.

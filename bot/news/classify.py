@@ -15,7 +15,14 @@ from functools import cache, lru_cache
 
 from bot.domain import Evidence, TagKind, Tags
 from bot.news.gazetteer import FLAG_NAME, FLAG_REGION, CityMatch, Gazetteer
-from bot.news.places import mentions_place, place_codes, text_places
+from bot.news.places import (
+    COUNTRY,
+    COUNTRY_LABELS,
+    COUNTRY_NAMES,
+    mentions_place,
+    place_codes,
+    text_places,
+)
 from bot.news.places import units as place_units
 from bot.news.text import Tokens, normalize_phrase, stem, words
 from bot.news.topics import Pattern, Topics, compile_term
@@ -191,6 +198,8 @@ class Classifier:
         if kind is TagKind.TOPIC:
             return self.topic_label(key, lang)
         if kind is TagKind.PLACE:
+            if key == COUNTRY:
+                return COUNTRY_LABELS.get(lang, COUNTRY_LABELS["en"])
             return place_units().label(key, lang) if place_units().get(key) else key
         return key
 
@@ -221,6 +230,8 @@ class Classifier:
         q = normalize_phrase(query.strip().lstrip("/#"))
         if not q:
             return []
+        if q in COUNTRY_NAMES:  # the whole country, not Ukrainka or Ukrainsk
+            return [Resolution(TagKind.PLACE, COUNTRY, self.label(TagKind.PLACE, COUNTRY), 1.0)]
         found: dict[tuple[TagKind, str], float] = {}
         for kind, key in self._exact(q):
             found[(kind, key)] = 1.0

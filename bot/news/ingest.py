@@ -7,7 +7,10 @@ import asyncio
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TextIO
+
+from sqlalchemy.engine import make_url
 
 from bot.clock import Clock
 from bot.config import Config, ConfigError
@@ -58,12 +61,23 @@ async def _final_stories(store: Store, report: CycleReport) -> list[Story]:
     return out
 
 
+def sqlite_file(url: str) -> tuple[Path, bool] | None:
+    """The SQLite file a database URL names, and whether opening it will create it (None
+    for other databases and in-memory SQLite)."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database or "").resolve()
+    return path, not path.exists()
+
+
 async def run_ingest(cfg: Config, *, once: bool, out: TextIO | None = None) -> int:
     """Open the store (migrating), sync the sources, then poll once or until stopped."""
     out = out or sys.stdout
     from bot.news.classify import get_classifier
     from bot.news.pipeline import Pipeline
 
+    where = sqlite_file(cfg.database.url)
     store = await Store.open(cfg.database.url, echo=cfg.database.echo)
     fetcher = Fetcher(cfg.poller)
     cpu = CpuRunner(cfg.poller.cpu_workers)
@@ -86,7 +100,15 @@ async def run_ingest(cfg: Config, *, once: bool, out: TextIO | None = None) -> i
 
         if once:
             # A manual run checks every source now (conditional GETs keep it cheap).
-            await show(await poller.run_cycle(every_source=True))
+            report = await poller.run_cycle(every_source=True)
+            await show(report)
+            if where is not None:
+                print(f"herald: stories are stored in {where[0]}"
+                      + (" (created now)" if where[1] else ""), file=sys.stderr)
+            if report.failed and not (report.fetched or report.not_modified):
+                print(f"herald: no source could be fetched ({report.failed} failed)",
+                      file=sys.stderr)
+                return 1
             return 0
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -66,9 +66,20 @@ def text_places(text: str, field: str, tokens: Tokens | None,
     return evidence, drop
 
 
+# The whole country: the root above every oblast. Every story with a place in Ukraine
+# carries it, so "/subscribe Ukraine" follows them all. (Other countries are not places
+# here: Herald knows their large cities, and their names can be followed as phrases.)
+COUNTRY = "UA"
+COUNTRY_LABELS = {"en": "Ukraine", "uk": "Україна", "ru": "Украина"}
+COUNTRY_NAMES = frozenset({
+    "ukraine", "all of ukraine", "whole of ukraine", "ukraina", "україна", "україни",
+    "україні", "україну", "вся україна", "вся країна", "украина", "украины", "украине",
+    "украину", "вся украина"})
+
+
 def place_codes(found: Iterable[str], cities: Iterable[str]) -> tuple[str, ...]:
     """Codes for Tags.places: the units found and the units of the tagged Ukrainian towns,
-    most specific first, then every ancestor once."""
+    most specific first, then every ancestor once, then the country (COUNTRY)."""
     data = units()
     leaves: list[str] = []
     for slug in cities:
@@ -81,6 +92,8 @@ def place_codes(found: Iterable[str], cities: Iterable[str]) -> tuple[str, ...]:
     out = list(specific)
     for code in specific:
         out.extend(data.ancestors(code))
+    if out:
+        out.append(COUNTRY)
     return tuple(dict.fromkeys(out))
 
 
@@ -104,7 +117,7 @@ def shown_places(places: Sequence[str], cities: Iterable[str]) -> list[str]:
     data = units()
     towns = set(cities)
     out = []
-    for code in data.most_specific(places):
+    for code in data.most_specific(p for p in places if p != COUNTRY):
         unit = data.get(code)
         if unit is not None and unit.city_slug in towns:
             continue

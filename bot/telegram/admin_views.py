@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from bot.alerts.html import escape, link, truncate_text
 from bot.domain import Source, SourceConfig, TagKind
 from bot.errors import FeedParseError, FetchError, UnsafeURLError, UserInputError
+from bot.i18n import ngettext_for
 from bot.news.channels import channel_of, channel_source_url, parse_channel_ref
 from bot.news.clean import canonical_url
 from bot.news.text import strip_invisible
@@ -79,7 +80,7 @@ def sources_text(sources: list[Source], now: datetime) -> str:
                      else f"   {escape(src.url)}")
         state = f"   last success {ago(src.last_success_at, now)}"
         if src.failure_count:
-            state += f" · {src.failure_count} failures in a row"
+            state += f" · {count(src.failure_count, 'failure', 'failures')} in a row"
         lines.append(state)
         if src.last_error:
             lines.append(f"   last error: <i>{escape(truncate_text(src.last_error, 200))}</i>")
@@ -96,22 +97,26 @@ async def stats_text(services: Services) -> str:
     channels = await store.channels.stats(since)
     sources = await store.sources.list_all()
     c = chats["chats"]
+    subs = chats["subscriptions"]
     lines = [
         "<b>Herald statistics</b>",
         f"Chats: {c.get('active', 0):,} active · {c.get('paused', 0):,} paused · "
         f"{c.get('blocked', 0):,} blocked",
         f"Channels: {channels['active']:,} posting · {channels['paused']:,} paused · "
-        f"{channels['posts']:,} posts in 24 h ({channels['alerts']:,} stories, "
-        f"{channels['briefings']:,} briefings) · {channels['edits']:,} edits",
+        f"{count(channels['posts'], 'post', 'posts')} in 24 h "
+        f"({count(channels['alerts'], 'story', 'stories')}, "
+        f"{count(channels['briefings'], 'briefing', 'briefings')}) · "
+        f"{count(channels['edits'], 'edit', 'edits')}",
         "Subscriptions: " + " · ".join(
-            f"{chats['subscriptions'].get(k.value, 0):,} {k.value}" for k in TagKind),
+            count(subs.get(k.value, 0), *KIND_NAMES[k]) for k in TagKind),
     ]
     for kind in (TagKind.CITY, TagKind.PLACE, TagKind.TOPIC):
         top = [t for t in chats["top"] if t["kind"] == kind.value]
         if top:
-            lines.append(f"  top {kind.value}s: " + ", ".join(
+            lines.append(f"  top {KIND_NAMES[kind][1]}: " + ", ".join(
                 f"{escape(t['label'])} {t['followers']:,}" for t in top[:5]))
-    lines.append(f"Last 24 h: {n_items:,} items, {n_stories:,} stories")
+    lines.append(f"Last 24 h: {count(n_items, 'item', 'items')}, "
+                 f"{count(n_stories, 'story', 'stories')}")
     lines.append(_deliveries_line(out, channels))
     lines.append(f"Queue: {out.get('pending', 0):,} waiting · "
                  f"{out.get('sending', 0):,} in flight")
@@ -124,7 +129,7 @@ async def stats_text(services: Services) -> str:
     for src in shown:
         state = f"last success {ago(src.last_success_at, now)}"
         if src.failure_count:
-            state = f"{src.failure_count} failures, {state}"
+            state = f"{count(src.failure_count, 'failure', 'failures')}, {state}"
         lines.append(f"  {source_health(src)} #{src.id} {escape(src.name)}: {state}")
     return "\n".join(lines)
 
@@ -132,11 +137,23 @@ async def stats_text(services: Services) -> str:
 def _deliveries_line(out: dict[str, Any], channels: dict[str, int] | None = None) -> str:
     sent = out.get("sent_by_kind", {})
     posts = channels or {}  # a channel's posts are on the Channels line, not here
-    return (f"Sent in 24 h to chats: {sent.get('alert', 0) - posts.get('alerts', 0):,} alerts · "
-            f"{sent.get('briefing', 0) - posts.get('briefings', 0):,} briefings · "
-            f"{sent.get('broadcast', 0):,} "
-            f"broadcast messages · failures {out.get('failed', 0):,} "
-            f"(blocked {out.get('blocked', 0):,})")
+    return (f"Sent in 24 h to chats: "
+            f"{count(sent.get('alert', 0) - posts.get('alerts', 0), 'alert', 'alerts')} · "
+            f"{count(sent.get('briefing', 0) - posts.get('briefings', 0), 'briefing', 'briefings')}"
+            f" · {count(sent.get('broadcast', 0), 'broadcast message', 'broadcast messages')}"
+            f" · failures {out.get('failed', 0):,} (blocked {out.get('blocked', 0):,})")
+
+
+# The admin views speak English (admins share one working language); their counts agree
+# with their nouns through gettext's plural rules all the same.
+_plural = ngettext_for("en")
+KIND_NAMES = {TagKind.CITY: ("city", "cities"), TagKind.PLACE: ("place", "places"),
+              TagKind.TOPIC: ("topic", "topics"), TagKind.PHRASE: ("phrase", "phrases")}
+
+
+def count(n: int, one: str, many: str) -> str:
+    """"1 story", "2 stories", "1,024 stories"."""
+    return f"{n:,} {_plural(one, many, n)}"
 
 
 async def add_source(services: Services, args: str) -> tuple[Source, Any]:

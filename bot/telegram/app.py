@@ -29,7 +29,11 @@ from bot.telegram.handlers import (
 from bot.telegram.throttle import register_throttle
 
 log = logging.getLogger(__name__)
-CONCURRENT_UPDATES = 32  # one slow reply must not hold up everybody else's
+# One slow reply must not hold up everybody else's: a reply waits for its chat's turn
+# (about 1 a second per chat, bot.delivery.replies), so a user who sends 20 commands at once
+# keeps 20 updates waiting for up to 20 s; those waits cost no CPU and no database
+# connection, so there is room for many of them.
+CONCURRENT_UPDATES = 256
 # RetryAfter.retry_after becomes a timedelta in a future PTB; Herald reads both forms.
 warnings.filterwarnings("ignore", message=r".*`retry_after` will be of type",
                         category=PTBDeprecationWarning)

@@ -3,11 +3,8 @@ typed, who may change the chat, a reply."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import warnings
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from telegram import (
@@ -20,9 +17,11 @@ from telegram import (
 )
 from telegram import Chat as TgChat
 from telegram.constants import ParseMode
-from telegram.error import RetryAfter, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes, filters
 
+from bot.delivery.limiter import RateLimiter
+from bot.delivery.replies import ReplyGate
 from bot.domain import Chat
 from bot.i18n import pick_language, translator
 from bot.news.text import strip_invisible
@@ -30,8 +29,6 @@ from bot.services import Services
 
 Context = ContextTypes.DEFAULT_TYPE
 MAX_TEXT = 4096
-REPLY_ATTEMPTS = 3
-MAX_REPLY_WAIT = 10.0  # seconds; a longer 429 wait is not worth holding a reply for
 _COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?:\s|$)")
 _QUOTED = re.compile(r'^\s*["“«„\'](.+?)["”»“\']\s*$', re.S)
 MSG = filters.UpdateType.MESSAGE  # new messages only: an edited command is not run again
@@ -162,50 +159,53 @@ def thread_of(message: Message | None) -> int | None:
     return message.message_thread_id
 
 
+def reply_gate(context: Context) -> ReplyGate:
+    """The application's ReplyGate: on the sender's RateLimiter when this process runs the
+    sender, else on its own limiter with the configured rates."""
+    gate = context.application.bot_data.get("reply_gate")
+    if isinstance(gate, ReplyGate):
+        return gate
+    services = services_of(context)
+    limiter = (services.sender.limiter if services.sender is not None
+               else RateLimiter.from_config(services.config.delivery))
+    gate = context.application.bot_data["reply_gate"] = ReplyGate(limiter)
+    return gate
+
+
 async def reply(update: Update, context: Context, text: str,
                 markup: InlineKeyboardMarkup | None = None, *, preview: bool = False) -> Any:
-    """Answer in the update's chat (and forum topic) at once: replies never queue."""
+    """Answer in the update's chat (and forum topic): ahead of the outbox, within the
+    rate limits, and after a 429 late but not lost (bot.delivery.replies)."""
     chat = update.effective_chat
     if chat is None:
         return None
-    for attempt in range(REPLY_ATTEMPTS):
-        try:
-            return await context.bot.send_message(
-                chat_id=chat.id, text=text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                message_thread_id=thread_of(update.effective_message),
-                link_preview_options=LinkPreviewOptions(is_disabled=not preview))
-        except RetryAfter as exc:
-            # A user typing fast hits the per-chat limit: the answer is late, not lost.
-            with warnings.catch_warnings():  # PTB 22 warns that the type will change
-                warnings.simplefilter("ignore")
-                wait = _seconds(exc.retry_after)
-            if attempt == REPLY_ATTEMPTS - 1 or wait > MAX_REPLY_WAIT:
-                raise
-            await asyncio.sleep(wait)
-    return None
+    return await reply_gate(context).send(chat.id, lambda: context.bot.send_message(
+        chat_id=chat.id, text=text, parse_mode=ParseMode.HTML, reply_markup=markup,
+        message_thread_id=thread_of(update.effective_message),
+        link_preview_options=LinkPreviewOptions(is_disabled=not preview)))
+
+
+async def edit(context: Context, message: Message, text: str | None,
+               markup: InlineKeyboardMarkup | None = None, *,
+               preview: LinkPreviewOptions | None = None) -> Any:
+    """Edit one of our messages (its text, or only its buttons when text is None) through
+    the same gate as replies: an edit counts against Telegram's limits too. Without
+    `preview` options the edited message has no link preview."""
+    if text is None:
+        return await reply_gate(context).send(
+            message.chat_id, lambda: message.edit_reply_markup(markup))
+    return await reply_gate(context).send(message.chat_id, lambda: message.edit_text(
+        text, parse_mode=ParseMode.HTML, reply_markup=markup,
+        link_preview_options=preview or LinkPreviewOptions(is_disabled=True)))
 
 
 async def reply_photo(update: Update, context: Context, photo: bytes, caption: str, *,
                       filename: str = "picture.png") -> Any:
-    """Answer with a picture (PNG bytes) and an HTML caption, at once, like `reply`."""
+    """Answer with a picture (PNG bytes) and an HTML caption, through the same gate as
+    `reply`."""
     chat = update.effective_chat
     if chat is None:
         return None
-    for attempt in range(REPLY_ATTEMPTS):
-        try:
-            return await context.bot.send_photo(
-                chat_id=chat.id, photo=photo, filename=filename, caption=caption,
-                parse_mode=ParseMode.HTML,
-                message_thread_id=thread_of(update.effective_message))
-        except RetryAfter as exc:
-            with warnings.catch_warnings():  # PTB 22 warns that the type will change
-                warnings.simplefilter("ignore")
-                wait = _seconds(exc.retry_after)
-            if attempt == REPLY_ATTEMPTS - 1 or wait > MAX_REPLY_WAIT:
-                raise
-            await asyncio.sleep(wait)
-    return None
-
-
-def _seconds(value: Any) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+    return await reply_gate(context).send(chat.id, lambda: context.bot.send_photo(
+        chat_id=chat.id, photo=photo, filename=filename, caption=caption,
+        parse_mode=ParseMode.HTML, message_thread_id=thread_of(update.effective_message)))

@@ -11,7 +11,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.errors import UserInputError
 from bot.i18n import translator
-from bot.telegram.context import thread_of
+from bot.telegram.context import reply_gate, thread_of
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +56,13 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         except TelegramError:
             pass
         return
+    chat_id = update.effective_chat.id
+    apology = text or _("Sorry, something went wrong. Please try again in a moment.")
     try:
-        await context.bot.send_message(
-            update.effective_chat.id,
-            text or _("Sorry, something went wrong. Please try again in a moment."),
-            message_thread_id=thread_of(update.effective_message))
-    except TelegramError:
+        # Through the replies' gate, like every answer (bot.delivery.replies).
+        await reply_gate(context).send(chat_id, lambda: context.bot.send_message(
+            chat_id, apology, message_thread_id=thread_of(update.effective_message)))
+    except (TelegramError, RuntimeError):  # RuntimeError: an application without services
         pass
 
 

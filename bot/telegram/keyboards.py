@@ -2,7 +2,8 @@
 
 Prefixes owned here: "f:" follow (f:c:<city>, f:t:<topic>, f:p:<phrase>, f:x:<token> for a
 phrase kept server-side), "uns:<subscription id>" remove from a list, "unf:<subscription
-id>" / "mute:1h" under alerts (rendered by bot.alerts.render), "lst:<kind>:<key>" latest.
+id>" / "mute:1h" under alerts (rendered by bot.alerts.render; "mute:off" unmutes),
+"undo:<removed subscription id>" under /list right after a removal, "lst:<kind>:<key>" latest.
 """
 
 from __future__ import annotations

@@ -3,22 +3,18 @@ Pure; each list owns its callback data (kept within 64 bytes by the caller)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, RetryAfter
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest
 
 from bot.i18n import translator
+from bot.telegram.context import edit
 
 log = logging.getLogger(__name__)
-EDIT_ATTEMPTS = 3
-MAX_EDIT_WAIT = 10.0  # seconds; a longer 429 wait is not worth holding a page for
 
 PAGE_SIZE = 8  # follows per page of /list and /mode
 MAX_PAGES = 100  # a forged page number beyond this is clamped
@@ -61,25 +57,14 @@ def page_label(page: Page, lang: str) -> str:
     return _("page {n} of {total}").format(n=page.number + 1, total=page.pages)
 
 
-async def show(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+async def show(message: Message, text: str, markup: InlineKeyboardMarkup | None,
+               context: Any) -> None:
     """Replace a list message with another page or view. An edit counts against Telegram's
-    limits like a message: a short 429 (fast taps on More) is waited out, not lost; "not
-    modified" (a double tap) is fine."""
-    for attempt in range(EDIT_ATTEMPTS):
-        try:
-            await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                                    link_preview_options=LinkPreviewOptions(is_disabled=True))
-            return
-        except RetryAfter as exc:
-            with warnings.catch_warnings():  # PTB 22 warns that the type will change
-                warnings.simplefilter("ignore")
-                after = exc.retry_after
-            wait = after.total_seconds() if isinstance(after, timedelta) else float(after)
-            if attempt == EDIT_ATTEMPTS - 1 or wait > MAX_EDIT_WAIT:
-                raise
-            await asyncio.sleep(wait)
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                raise
-            log.debug("page not redrawn", extra={"error": str(exc)})
-            return
+    limits like a message: it goes through the replies' gate (bot.delivery.replies: paced
+    with the alerts, a 429 waited out, not lost); "not modified" (a double tap) is fine."""
+    try:
+        await edit(context, message, text, markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+        log.debug("page not redrawn", extra={"error": str(exc)})

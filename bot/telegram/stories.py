@@ -17,7 +17,7 @@ from bot.alerts.html import (
 )
 from bot.alerts.render import clean_line, source_host
 from bot.domain import Story, TagKind
-from bot.i18n import ngettext_for, translator
+from bot.i18n import format_day, ngettext_for, translator
 from bot.news.summarize import summarize_focused
 
 TITLE_MAX = 300
@@ -56,7 +56,7 @@ def age(when: datetime, now: datetime, lang: str) -> str:
         return _("{n} h ago").format(n=hours)
     days = hours // 24
     if days >= DATE_AFTER_DAYS:
-        return when.date().isoformat()
+        return format_day(when, lang, year=True)
     return ngettext("{n} day ago", "{n} days ago", days).format(n=days)
 
 

@@ -21,7 +21,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.i18n import pick_language, translator
-from bot.telegram.context import Context
+from bot.telegram.context import Context, reply_gate
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +69,12 @@ class FloodLimiter:
         now = self.now()
         b = self._bucket(user_id, now)
         if b.tokens >= 1.0:
+            if b.tokens >= self.capacity / 2:
+                # The flood is over only once the bucket has refilled halfway: a user who
+                # keeps typing at a steady pace above the limit is told once, not at every
+                # token that trickles back.
+                b.warned = False
             b.tokens -= 1.0
-            b.warned = False
             return 0.0
         return (1.0 - b.tokens) / self.rate
 
@@ -116,8 +120,10 @@ def make_throttle(limiter: FloodLimiter, exempt: frozenset[int] = frozenset(),
             except Exception as exc:
                 log.debug("throttle answer failed", extra={"error": repr(exc)})
         elif limiter.first_refusal(user.id) and update.effective_chat is not None:
-            await context.bot.send_message(update.effective_chat.id, note,
-                                           parse_mode=ParseMode.HTML)
+            chat_id = update.effective_chat.id
+            # Through the replies' gate: the notice must not be lost to a 429 either.
+            await reply_gate(context).send(chat_id, lambda: context.bot.send_message(
+                chat_id, note, parse_mode=ParseMode.HTML))
         raise ApplicationHandlerStop
 
     return throttle

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import math
+import re
 import signal
 import time
 from collections import Counter, deque
@@ -33,6 +34,7 @@ from bot.testing.botapi_methods import (
     _bot_user,
 )
 
+_BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_])")
 DEFAULT_TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 - a fake token
 JsonDict = dict[str, Any]
 __all__ = ["DEFAULT_TOKEN", "ApiError", "BotApiEmulator", "CallbackAnswer", "InlineAnswer",
@@ -174,9 +176,10 @@ class BotApiEmulator:
                           first_name=first_name, username=username)
         msg: JsonDict = {"message_id": self._new_message_id(chat_id), "from": user,
                          "chat": chat, "date": int(time.time()), "text": text}
-        if text.startswith("/"):
-            word = text.split(None, 1)[0]
-            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(word)}]
+        command = _BOT_COMMAND.match(text)
+        if command:  # as Telegram: Latin letters, digits and _ only ("/херсон" is plain text)
+            msg["entities"] = [{"type": "bot_command", "offset": 0,
+                                "length": len(command.group(0))}]
         if thread_id is not None:
             msg["message_thread_id"] = thread_id
             if chat.get("is_forum"):

@@ -4,12 +4,13 @@ between them. You chat as a user in the terminal; `--script FILE|-` plays one us
 per line and prints the transcript.
 
 Script lines: a message or command (`/subscribe kherson`, `Херсон`), `[press TEXT]` to press
-the button whose label contains TEXT under the latest message that has buttons, `[inline
+the button whose label contains TEXT under the latest message that has one, `[inline
 TEXT]` to type "@HeraldBot TEXT" in a chat (inline mode: the stories offered to share),
 `[channel] TEXT` to post TEXT in the demo channel @demo_kherson (where Herald is an
-administrator and the demo user its owner), `[wait N]` to let N seconds pass, `# comment`.
-After the last line the demo waits (up to --linger seconds) for stories it is about to
-publish and the alerts they cause.
+administrator and the demo user its owner), `[wait N]` to let N seconds pass, `[repeat N
+TEXT]` to send TEXT N times at once, `[crowd N]` to have N more chats follow what you follow
+(a fan-out), `# comment`. After the last line the demo waits (up to --linger seconds) for
+stories it is about to publish and the alerts they cause.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ _WAIT = re.compile(r"^\[wait\s+(\d+(?:\.\d+)?)\s*s?\]$", re.I)
 _PRESS = re.compile(r"^\[press\s+(.+?)\]$", re.I)
 _CHANNEL = re.compile(r"^\[channel\]\s*(.+)$", re.I)
 _INLINE = re.compile(r"^\[inline\s+(.+?)\]$", re.I)
+_REPEAT = re.compile(r"^\[repeat\s+(\d{1,3})\s+(.+?)\]$", re.I)
+_CROWD = re.compile(r"^\[crowd\s+(\d{1,5})\]$", re.I)
+CROWD_FIRST_CHAT = 2_000_000  # the crowd's private chats
+REPEAT_GAP = 3.0  # seconds without an answer that end a [repeat]
 
 
 class DemoClock(Clock):
@@ -165,9 +170,6 @@ class Transcript:
         path = self.pictures / f"picture-{m.message_id}.png"
         path.write_bytes(m.photo or b"")
         return path
-
-    def last_with_buttons(self) -> SentMessage | None:
-        return next((m for m in reversed(self._messages()) if m.buttons()), None)
 
     async def wait_answer(self, timeout: float = ANSWER_TIMEOUT) -> bool:
         """Wait for the first new message or toast, then until the bot has gone quiet."""
@@ -290,13 +292,16 @@ class DemoSession:
             self.transcript.write("", "(no answer)")
 
     async def press(self, label: str) -> None:
-        """Press the button whose text contains `label` under the latest message with buttons."""
+        """Press the button whose text contains `label` under the latest message that has
+        one (an alert arriving after a question does not hide the question's buttons)."""
         self.transcript.flush()
-        message = self.transcript.last_with_buttons()
         wanted = label.casefold()
-        button = None
-        if message is not None:
-            button = next(((t, d) for t, d in message.buttons() if wanted in t.casefold()), None)
+        message = button = None
+        for m in reversed(self.emu.sent(DEMO_CHAT)):
+            button = next(((t, d) for t, d in m.buttons() if wanted in t.casefold()), None)
+            if button is not None:
+                message = m
+                break
         if message is None or button is None:
             self.transcript.write("", f"(no button {label!r} to press)")
             return
@@ -304,6 +309,33 @@ class DemoSession:
         self.emu.press_button(DEMO_CHAT, message.message_id, button[1], user_id=DEMO_CHAT)
         if not self.interactive:
             await self.transcript.wait_answer()
+
+    async def repeat(self, times: int, text: str) -> None:
+        """Send `text` `times` times at once, as a fast typist (or a flood) would; print the
+        answers as they come (every one, paced within Telegram's per-chat limit)."""
+        self.transcript.flush()
+        self.transcript.write("you> ", f"{text}  (×{times}, at once)")
+        before = len(self.emu.sent(DEMO_CHAT))
+        for _ in range(times):
+            self.emu.user_message(DEMO_CHAT, text, user_id=DEMO_CHAT, language_code=self.language)
+        # The answers are paced (about one a second): wait while they keep coming.
+        while len(self.emu.sent(DEMO_CHAT)) - before < times:
+            if not await self.transcript.wait_answer(REPEAT_GAP):
+                break
+        self.transcript.flush()
+
+    async def crowd(self, size: int) -> None:
+        """`size` more chats follow what the demo user follows, so that alerts fan out to
+        all of them (and share Telegram's budget with the answers to the demo user)."""
+        assert self.runtime is not None and self.runtime.services is not None
+        services = self.runtime.services
+        store, alerts, now = services.store, services.need_alerts(), services.clock.now()
+        mine = await store.chats.subscriptions(DEMO_CHAT)
+        for chat_id in range(CROWD_FIRST_CHAT, CROWD_FIRST_CHAT + size):
+            await store.chats.upsert(chat_id, type="private", title=None, language="en",
+                                     timezone="UTC", now=now)
+            await alerts.subscribe_many(chat_id, [(s.kind, s.key, s.label) for s in mine])
+        self.transcript.write("", f"({size} more chats now follow what you follow)")
 
     async def inline(self, query: str) -> None:
         """Type "@HeraldBot <query>" in a chat: print the stories offered to share."""
@@ -328,6 +360,10 @@ class DemoSession:
             return
         if m := _WAIT.match(text):
             await self.transcript.pass_time(float(m.group(1)))
+        elif m := _REPEAT.match(text):
+            await self.repeat(int(m.group(1)), m.group(2))
+        elif m := _CROWD.match(text):
+            await self.crowd(int(m.group(1)))
         elif m := _PRESS.match(text):
             await self.press(m.group(1))
         elif m := _INLINE.match(text):
@@ -416,7 +452,7 @@ async def run_interactive(session: DemoSession) -> None:
 async def _demo(cfg: Config, args: argparse.Namespace, lines: list[str] | None) -> int:
     session = DemoSession(cfg, own_database=bool(getattr(args, "config", None)),
                           out=sys.stdout, language=getattr(args, "language", "en") or "en",
-                          speed=float(getattr(args, "speed", 1.0) or 1.0))
+                          speed=float(getattr(args, "speed", 1.0)))
     main = asyncio.current_task()
     assert main is not None
     loop = asyncio.get_running_loop()
@@ -444,6 +480,11 @@ def demo_command(cfg: Config, args: argparse.Namespace) -> int:
     if logging.getLogger().level <= logging.INFO and not getattr(args, "verbose", False):
         # The conversation is the output; log lines would bury it (use --verbose to see them).
         logging.getLogger().setLevel(logging.WARNING)
+    speed = float(getattr(args, "speed", 1.0))
+    if not 0 < speed < float("inf"):  # also NaN
+        print(f"herald: --speed must be a number greater than 0 (got {speed:g})",
+              file=sys.stderr)
+        return 2
     lines: list[str] | None = None
     script = getattr(args, "script", None)
     if script == "-":

@@ -267,6 +267,38 @@ class ChatRepo(Repo):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def subscribe_many(self, chat_id: int,
+                             wanted: Sequence[tuple[TagKind, str, str, SubscriptionMode]], *,
+                             now: datetime) -> list[tuple[Subscription, bool]]:
+        """Follow several (kind, key, label, mode) in one transaction: all or none; each
+        with whether it is new (a repeated key counts once)."""
+        for attempt in (1, 2):
+            try:
+                async with self.session.begin() as s:
+                    known = (await s.execute(select(chats.c.id)
+                                             .where(chats.c.id == chat_id))).first()
+                    if known is None:
+                        raise ValueError(f"chat {chat_id} is not known; upsert it first")
+                    out: list[tuple[Subscription, bool]] = []
+                    for kind, key, label, mode in wanted:
+                        where = and_(subscriptions.c.chat_id == chat_id,
+                                     subscriptions.c.kind == TagKind(kind).value,
+                                     subscriptions.c.key == key)
+                        row = (await s.execute(select(subscriptions).where(where))).first()
+                        created = row is None
+                        if created:
+                            await s.execute(insert(subscriptions).values(
+                                chat_id=chat_id, kind=TagKind(kind).value, key=key,
+                                label=label[:200], mode=SubscriptionMode(mode).value,
+                                created_at=now))
+                            row = (await s.execute(select(subscriptions).where(where))).one()
+                        out.append((_subscription(row), created))
+                    return out
+            except IntegrityError:
+                if attempt == 2:  # raced with another follow of the same key: read again
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
     async def unsubscribe(self, chat_id: int, subscription_id: int) -> Subscription | None:
         """Remove one of this chat's own subscriptions; None when it is not theirs/absent."""
         async with self.session.begin() as s:

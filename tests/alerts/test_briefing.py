@@ -119,6 +119,10 @@ def test_ukrainian_strings_and_plurals() -> None:
     assert "5 новин" in msg5 and "+5 джерел" in msg5
     [empty] = compose_briefing(make([], lang="uk"))
     assert "Нічого нового" in empty
+    # Dates as each language writes them: never "26.11" or "07.12" (July 12 in English).
+    assert "Брифінг Herald · 26 лист. 06:00" in msg and "від 25 лист. 06:00" in msg
+    [en] = compose_briefing(make(one))
+    assert "Herald briefing · 26 Nov 06:00" in en and "since 25 Nov 06:00" in en
 
 
 def test_a_full_briefing_is_a_pure_function_of_its_input() -> None:

@@ -288,7 +288,7 @@ def test_truncate_html_never_cuts_inside_a_tag_entity_or_word(source: str, limit
 def test_ukrainian_interface_words() -> None:
     r = render_alert(story(source_count=5), [sub(11, TagKind.CITY, "kherson", "Херсон")],
                      focused_summary="Автобуси виїхали.", lang="uk", labels=labels)
-    assert "Ви стежите за: Херсон" in r.text
+    assert "Ваші підписки: Херсон" in r.text  # no case needed after a colon
     assert "Джерело: <a " in r.text and "+4 джерела" in r.text
-    assert buttons(r.reply_markup)[0]["text"] == "Не стежити: Херсон"
+    assert buttons(r.reply_markup)[0]["text"] == "Відписатися: Херсон"
     check_html(r.text)

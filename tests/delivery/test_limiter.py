@@ -132,6 +132,31 @@ def test_pace_spreads_senders_that_wake_together_after_a_stall() -> None:
     assert lim.pace() == 0.0
 
 
+def test_a_reply_goes_ahead_of_the_booked_outbox_and_pushes_it_back() -> None:
+    clock = FakeTime()
+    lim = RateLimiter(10.0, time_fn=clock)
+    booked = [lim.reserve(chat) for chat in range(1, 11)]  # one second of alerts booked ahead
+    assert booked[-1] == pytest.approx(0.9)
+    assert lim.reserve_reply(500) == (0.0, True)  # the reply goes now, not after a second
+    # The next alert comes one interval later than it would have: the rate holds.
+    assert lim.reserve(11) == pytest.approx(1.1)
+    # Replies among themselves keep the global rate, and a chat's own spacing.
+    assert lim.reserve_reply(501) == (pytest.approx(0.1), True)
+    assert lim.reserve_reply(502) == (pytest.approx(0.2), True)  # booked 0.2 s ahead
+    # Another reply to 502 waits until that one's time comes; nothing is booked for it
+    # meanwhile, so a reply to another chat is not held up behind it.
+    assert lim.reserve_reply(502) == (pytest.approx(0.2), False)
+    assert lim.reserve_reply(503) == (pytest.approx(0.3), True)
+    clock.t += 0.2
+    assert lim.reserve_reply(502) == (pytest.approx(0.2), True)  # after 503's slot
+    clock.t += 0.2
+    # PRIVATE_BURST (2) replies in a row; the third a second after the first (at 1.2).
+    assert lim.reserve_reply(502) == (pytest.approx(0.8), False)
+    # A 429 pause covers replies too.
+    lim.on_rate_limited(504, 5.0)
+    assert lim.reserve_reply(504) == (pytest.approx(5.0), False)
+
+
 def test_a_channel_takes_only_slots_no_other_chat_booked() -> None:
     clock = FakeTime()
     lim = RateLimiter(10.0, time_fn=clock)

@@ -137,10 +137,14 @@ class Harness:
 
     async def say(self, chat_id: int, text: str, *, timeout: float = REPLY_TIMEOUT,
                   **kwargs: Any) -> SentMessage:
-        """Send a user message and return the bot's first message to that chat after it."""
+        """Send a user message and return the bot's first message to that chat after it (an
+        alert that happens to arrive first is not the answer: answers wait their chat's turn
+        behind an alert already on its way)."""
         since = self.emu.mark()
         self.emu.user_message(chat_id, text, **kwargs)
-        return await self.emu.wait_for(lambda m: m.chat_id == chat_id, timeout, since=since)
+        return await self.emu.wait_for(
+            lambda m: m.chat_id == chat_id and not any(
+                d.startswith("mute:") for _t, d in m.buttons()), timeout, since=since)
 
     async def press(self, chat_id: int, message: SentMessage, text_or_data: str, *,
                     user_id: int | None = None) -> str:

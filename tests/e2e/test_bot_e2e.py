@@ -117,16 +117,28 @@ async def test_alert_buttons_unfollow_and_mute_and_forged_presses_are_refused(
     assert "muted for 1 hour" in (await bot.answer_of(muted) or "")
     settings = await bot.services.store.chats.settings(104)
     assert settings.muted_until is not None
+    await bot.emu.wait_for(lambda m: m.chat_id == 104 and m.edited and "mute:off" in [
+        d for _t, d in m.buttons()], REPLY_TIMEOUT, since=0)  # Mute became Unmute
     query = await bot.press(104, alert, unf)
     assert "no longer follow Kherson" in (await bot.answer_of(query) or "")
     assert await bot.services.store.chats.subscriptions(104) == []
-    edited = await bot.emu.wait_for(lambda m: m.chat_id == 104 and m.edited, REPLY_TIMEOUT, since=0)
-    assert unf not in [d for _t, d in edited.buttons()]
+    edited = await bot.emu.wait_for(
+        lambda m: m.chat_id == 104 and m.edited and unf not in [d for _t, d in m.buttons()]
+        and "shelters" in m.plain, REPLY_TIMEOUT, since=0)
+    # The alert keeps its bold linked headline and source link; the follow line says what
+    # changed; Mute became Unmute.
+    kept = [e for e in alert.entities if e["offset"] < alert.plain.index("You follow")]
+    assert {e["type"] for e in kept} >= {"bold", "text_link"}
+    assert all(e in edited.entities for e in kept), (kept, edited.entities)
+    assert edited.plain.startswith(alert.plain[:alert.plain.index("You follow")])
+    assert "You follow: Kherson" not in edited.plain
+    assert "You no longer follow Kherson." in edited.plain
+    assert [d for _t, d in edited.buttons()] == ["mute:off"]
 
 
 async def test_list_removes_and_plain_message_offers_to_follow(bot: Harness) -> None:
-    offer = await bot.say(106, "Херсон")
-    assert "Follow Kherson?" in offer.plain
+    offer = await bot.say(106, "Херсон")  # its latest news, and a button to follow it
+    assert "Latest: Kherson" in offer.plain
     since = bot.emu.mark()
     query = await bot.press(106, offer, "Follow Kherson")
     assert "Following Kherson" in (await bot.answer_of(query) or "")
@@ -271,6 +283,7 @@ async def test_latest_and_search(bot: Harness) -> None:
     await bot.publish("beta", item("g-1", "Ports extend the grain deal for a year",
                                    "Exporters welcomed the grain deal extension. Ships will "
                                    "keep using the corridor.", source="beta"))
+    await bot.settled()  # the alerts are out: the next message to the chat is the answer
     latest = await bot.say(113, "/latest")
     assert "Latest for what you follow" in latest.plain
     assert "Kherson ferry timetable changes" in latest.plain

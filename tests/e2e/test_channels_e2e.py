@@ -102,7 +102,7 @@ async def test_set_up_inside_the_channel_posts_each_story_once_without_reader_bu
     assert "Follows: Kherson" in listed.plain
     stats = await _admin_says(bot, "/stats")
     assert ("Channels: 1 posting · 0 paused · 2 posts in 24 h (2 stories, 0 briefings) · "
-            "1 edits") in stats
+            "1 edit") in stats  # the count agrees with its noun
     assert "Sent in 24 h to chats: 0 alerts" in stats
 
 

@@ -80,3 +80,22 @@ async def test_demo_channel_page_is_a_preview_whose_posts_appear_over_time() -> 
     assert posts()[-1] == "У Балаклії відновили водопостачання після ремонту насосної станції"
     assert desk.news.item_of_post(f"https://t.me/{channel.slug}/1001") == "ch-curfew"
     assert desk.news.item_of_post(f"https://t.me/{channel.slug}/1005") == "ch-kharkiv-drones"
+
+
+async def test_demo_script_plays_a_flood_of_commands_and_a_fan_out(tmp_path: Path) -> None:
+    cfg = Config(database=DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"))
+    out = io.StringIO()
+    session = DemoSession(cfg, own_database=True, out=out)
+    try:
+        await session.start()
+        await run_script(session, ["/subscribe kherson", "[crowd 5]", "[repeat 3 /kherson]"],
+                         linger=0)
+        assert session.runtime is not None and session.runtime.services is not None
+        store = session.runtime.services.store
+        assert [s.key for s in await store.chats.subscriptions(2_000_004)] == ["kherson"]
+    finally:
+        await session.close()
+    text = out.getvalue()
+    assert "(5 more chats now follow what you follow)" in text
+    assert "you> /kherson  (×3, at once)" in text
+    assert text.count("bot> Latest: Kherson") == 3, text

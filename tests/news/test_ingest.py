@@ -119,11 +119,18 @@ def test_a_dead_source_is_reported_not_fatal(tmp_path: Path,
     config = tmp_path / "herald.toml"
     with serve_in_thread() as server:
         server.set_status("/down.xml", 503, {"Retry-After": "120"})
-        write_config(config, db, server.base_url, ["down.xml"])
+        server.set_feed("/up.xml", b'<?xml version="1.0"?><rss version="2.0"><channel>'
+                        b"<title>up</title><link>https://up.example/</link>"
+                        b"<description>up</description></channel></rss>")
+        write_config(config, db, server.base_url, ["down.xml", "up.xml"])
         assert main(["--config", str(config), "ingest", "--once"]) == 0
-    out = capsys.readouterr().out
-    assert "! down: HTTP 503 Service Unavailable (retry after 120 s)" in out
-    assert "failed 1" in out.splitlines()[-1]
+        out = capsys.readouterr().out
+        assert "! down: HTTP 503 Service Unavailable (retry after 120 s)" in out
+        assert "failed 1" in out.splitlines()[-1]
+        # With no source left that answers, nothing could be fetched: a non-zero exit.
+        write_config(config, db, server.base_url, ["down.xml"])
+        assert main(["--config", str(config), "ingest", "--once"]) == 1
+    assert "no source could be fetched" in capsys.readouterr().err
 
 
 def test_python_m_bot_ingest_runs_its_worker_processes(tmp_path: Path) -> None:

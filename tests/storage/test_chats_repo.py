@@ -91,6 +91,24 @@ async def test_subscribe_is_idempotent_and_unsubscribe_only_own(store: Store) ->
     assert await store.chats.unsubscribe(1, sub.id) is None
 
 
+async def test_subscribe_many_is_one_transaction(store: Store) -> None:
+    await store.chats.upsert(1, type="private", title=None, now=NOW)
+    await store.chats.subscribe(1, TagKind.CITY, "kherson", "Kherson", now=NOW)
+    got = await store.chats.subscribe_many(1, [
+        (TagKind.CITY, "kyiv", "Kyiv", SubscriptionMode.INSTANT),
+        (TagKind.CITY, "kherson", "Kherson", SubscriptionMode.INSTANT),
+        (TagKind.PHRASE, "no fly zone", "no-fly zone", SubscriptionMode.BRIEFING)], now=NOW)
+    assert [(s.key, new) for s, new in got] == [
+        ("kyiv", True), ("kherson", False), ("no fly zone", True)]
+    assert got[2][0].mode is SubscriptionMode.BRIEFING
+    assert len(await store.chats.subscriptions(1)) == 3
+    # A chat that is not known follows nothing.
+    with pytest.raises(ValueError, match="not known"):
+        await store.chats.subscribe_many(77, [(TagKind.CITY, "kyiv", "Kyiv",
+                                                SubscriptionMode.INSTANT)], now=NOW)
+    assert await store.chats.subscriptions(77) == []
+
+
 async def test_unsubscribe_key_set_mode_and_listing(store: Store) -> None:
     await store.chats.upsert(1, type="private", title=None, now=NOW)
     a, _ = await store.chats.subscribe(1, TagKind.CITY, "kyiv", "Kyiv", now=NOW)

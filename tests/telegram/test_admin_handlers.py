@@ -16,6 +16,7 @@ from bot.config import Config, LimitsConfig
 from bot.delivery.broadcast import BroadcastService
 from bot.domain import BroadcastStatus, SourceConfig
 from bot.services import Services
+from bot.telegram.admin_views import count
 from bot.telegram.handlers import admin
 from bot.telegram.throttle import register_throttle
 from bot.testing.botapi import BotApiEmulator, SentMessage
@@ -156,12 +157,13 @@ async def test_sources_stats_and_source_management(harness: Harness) -> None:
                                                    error="HTTP 503 <oops>")])
     listing = await h.say(ADMIN, "/sources")
     assert "Kyiv <Post>" in listing.plain and "HTTP 503 <oops>" in listing.plain
-    assert "1 failures in a row" in listing.plain and "⚠️" in listing.plain
+    assert "1 failure in a row" in listing.plain and "⚠️" in listing.plain
     stats = await h.say(ADMIN, "/stats")
     assert "Chats: 1 active · 0 paused · 0 blocked" in stats.plain
     assert "Sources: 1 · 0 healthy · 1 failing · 0 paused" in stats.plain
     assert "Queue: 0 waiting" in stats.plain
-    assert "⚠️ #1 Kyiv <Post>: 1 failures, last success never" in stats.plain
+    assert "⚠️ #1 Kyiv <Post>: 1 failure, last success never" in stats.plain
+    assert "0 cities · 0 topics · 0 phrases · 0 places" in stats.plain
     paused = await h.say(ADMIN, f"/pausesource {src.id}")
     assert "paused" in paused.plain and (await store.sources.get(src.id)).paused  # type: ignore[union-attr]
     resumed = await h.say(ADMIN, "/resumesource https://a.example/rss/")
@@ -335,3 +337,8 @@ async def test_addsource_takes_a_channel_in_any_spelling_and_sources_shows_it(
             assert "aused" in paused.plain
         finally:
             await feeds.stop()
+
+
+def test_admin_counts_agree_with_their_nouns() -> None:
+    assert [count(n, "chat", "chats") for n in (0, 1, 2, 1234)] == [
+        "0 chats", "1 chat", "2 chats", "1,234 chats"]

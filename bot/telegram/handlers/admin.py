@@ -169,8 +169,9 @@ async def cmd_broadcast(update: Update, context: Context) -> None:
     # ... and the question under it carries the buttons.
     eta = fmt_duration(b.total / max(service.lane_rate, 0.1))
     await reply(update, context,
-                f"📣 Broadcast #{b.id}: send the message above to <b>{b.total:,}</b> "
-                f"chats ({escape(segment.describe())})?\nAt the configured rate this takes "
+                f"📣 Broadcast #{b.id}: send the message above to "
+                f"<b>{views.count(b.total, 'chat', 'chats')}</b> "
+                f"({escape(segment.describe())})?\nAt the configured rate this takes "
                 f"about {eta}.", _confirm_keyboard(b.id))
 
 

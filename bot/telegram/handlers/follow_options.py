@@ -79,7 +79,8 @@ async def on_options_button(update: Update, context: Context) -> None:
         subs = await services.store.chats.subscriptions(chat.id)
         page = page_holding(subs, sub.id)
         await query.answer()
-        await pages.show(message, list_text(chat, subs, page), list_keyboard(chat, subs, page))
+        await pages.show(message, list_text(chat, subs, page), list_keyboard(chat, subs, page),
+                         context)
         return
     note = None
     if len(action) == 2 and action[0] == "m" and action[1] in CODE_MODE:
@@ -99,7 +100,8 @@ async def on_options_button(update: Update, context: Context) -> None:
         return
     await query.answer(note)
     important = services.config.alerts.important_sources
-    await pages.show(message, options_text(chat, sub, important), options_keyboard(chat, sub))
+    await pages.show(message, options_text(chat, sub, important),
+                     options_keyboard(chat, sub), context)
 
 
 

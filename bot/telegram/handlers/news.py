@@ -251,7 +251,7 @@ async def on_more_button(update: Update, context: Context) -> None:
         text, markup = await search_page(services, context, chat,
                                          " ".join(_search_words(words)), int(number))
     await query.answer()
-    await pages.show(message, text, markup)
+    await pages.show(message, text, markup, context)
 
 
 class ShortcutFilter(filters.MessageFilter):

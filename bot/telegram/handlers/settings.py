@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
@@ -30,8 +31,15 @@ from bot.alerts.prefs import (
     parse_timezone,
 )
 from bot.alerts.slots import zone_for
-from bot.domain import Chat, ChatSettings, Subscription, SubscriptionMode, TagKind
-from bot.i18n import N_, translator
+from bot.domain import (
+    Chat,
+    ChatSettings,
+    ChatStatus,
+    Subscription,
+    SubscriptionMode,
+    TagKind,
+)
+from bot.i18n import N_, n_, ngettext_for, translator
 from bot.services import Services
 from bot.telegram import keyboards as kb
 from bot.telegram import pages
@@ -40,11 +48,13 @@ from bot.telegram.context import (
     MSG,
     Context,
     args_text,
+    edit,
     ensure_chat,
     may_change_chat,
     reply,
     services_of,
 )
+from bot.telegram.handlers.unfollow import local_clock
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +102,9 @@ async def _save(services: Services, chat_id: int, **fields: Any) -> None:
 # --- the overview -----------------------------------------------------------------------
 
 
-def overview(s: ChatSettings, subs: list[Subscription], services: Services) -> str:
-    """The chat's choices at a glance (HTML)."""
+def overview(s: ChatSettings, subs: list[Subscription], services: Services,
+             paused: bool = False) -> str:
+    """The chat's choices at a glance (HTML); a pause (/stop) and a mute come first."""
     _ = translator(s.language)
     now = services.clock.now()
     try:
@@ -101,7 +112,15 @@ def overview(s: ChatSettings, subs: list[Subscription], services: Services) -> s
     except ValueError:
         local = "?"
     title = _("Settings")
-    lines = [f"<b>{escape(title)}</b>",
+    lines = [f"<b>{escape(title)}</b>"]
+    if paused:
+        lines.append("⏸ " + escape(_("Alerts and briefings are paused (/stop): /start resumes "
+                                     "them.")))
+    if muted(s, now):
+        assert s.muted_until is not None
+        lines.append("🔕 " + escape(_("Alerts muted until {time}.").format(
+            time=local_clock(s.muted_until, s.timezone))))
+    lines += [
              escape(_("Time zone: {zone} (now {time})").format(zone=s.timezone, time=local)),
              escape(_("Language: {name}").format(name=LANGUAGE_NAMES.get(s.language,
                                                                           s.language)))]
@@ -128,21 +147,34 @@ def overview(s: ChatSettings, subs: list[Subscription], services: Services) -> s
     return "\n".join(lines)
 
 
+def muted(s: ChatSettings, now: datetime) -> bool:
+    """True while a "Mute 1 h" lasts."""
+    return s.muted_until is not None and s.muted_until > now
+
+
 def _btn(text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=data)
 
 
-def home_keyboard(s: ChatSettings) -> InlineKeyboardMarkup:
+def home_keyboard(s: ChatSettings, *, paused: bool = False, is_muted: bool = False
+                  ) -> InlineKeyboardMarkup:
     _ = translator(s.language)
-    skip = (_("Empty briefings: skip") if not s.skip_empty_briefing
-            else _("Empty briefings: send"))
-    return InlineKeyboardMarkup([
+    # The button says what a tap does; the line above it says how things are now.
+    skip = (_("Skip empty briefings") if not s.skip_empty_briefing
+            else _("Send empty briefings too"))
+    rows = []
+    if paused:
+        rows.append([_btn("▶ " + _("Resume alerts"), "set:resume")])
+    if is_muted:
+        rows.append([_btn("🔔 " + _("Unmute"), "set:unmute")])
+    rows += [
         [_btn("🕒 " + _("Time zone"), "set:tz"), _btn("🌐 " + _("Language"), "set:lang")],
         [_btn("📰 " + _("Briefings"), "set:sch"), _btn("🔕 " + _("Quiet hours"), "set:q")],
         [_btn("⏱ " + _("Alert cap"), "set:cap"), _btn("📋 " + _("Per subscription"),
                                                      "set:subs")],
         [_btn(skip, "set:skip")],
-    ])
+    ]
+    return InlineKeyboardMarkup(rows)
 
 
 def _back(lang: str) -> list[InlineKeyboardButton]:
@@ -218,7 +250,9 @@ async def cmd_settings(update: Update, context: Context) -> None:
     services, chat = got
     s = await services.store.chats.settings(chat.id)
     subs = await services.store.chats.subscriptions(chat.id)
-    await reply(update, context, overview(s, subs, services), home_keyboard(s))
+    paused = chat.status == ChatStatus.PAUSED
+    await reply(update, context, overview(s, subs, services, paused),
+                home_keyboard(s, paused=paused, is_muted=muted(s, services.clock.now())))
 
 
 def _setting_command(apply: Callable[[Services, Chat, str], Any], section: str
@@ -248,7 +282,12 @@ def _setting_command(apply: Callable[[Services, Chat, str], Any], section: str
             return
         s = await services.store.chats.settings(chat.id)
         _ = translator(s.language)  # the reply speaks the language just chosen
-        await reply(update, context, escape(_(done[0]).format(**done[1])))
+        message, params = done
+        if isinstance(message, tuple):  # a plural pair (n_): the count picks the form
+            text = ngettext_for(s.language)(message[0], message[1], params["n"])
+        else:
+            text = _(message)
+        await reply(update, context, escape(text.format(**params)))
     return handler
 
 
@@ -290,15 +329,19 @@ async def apply_quiet(services: Services, chat: Chat, text: str) -> tuple[str, d
     return N_("Quiet hours {start}–{end}: alerts arrive silently."), {"start": start, "end": end}
 
 
-async def apply_cap(services: Services, chat: Chat, text: str) -> tuple[str, dict[str, Any]]:
+async def apply_cap(services: Services, chat: Chat, text: str
+                    ) -> tuple[str | tuple[str, str], dict[str, Any]]:
     cap = parse_cap(text)
     await _save(services, chat.id, alerts_per_hour=cap)
     if not cap:
         return N_("No cap on alerts."), {}
     if not (await services.store.chats.settings(chat.id)).briefing_times:
-        return N_("At most {n} alerts an hour; the rest go into the next briefing. Briefings "
+        return n_("At most {n} alert an hour; the rest go into the next briefing. Briefings "
+                  "are off: turn them on with /schedule morning.",
+                  "At most {n} alerts an hour; the rest go into the next briefing. Briefings "
                   "are off: turn them on with /schedule morning."), {"n": cap}
-    return N_("At most {n} alerts an hour; the rest go into the next briefing."), {"n": cap}
+    return n_("At most {n} alert an hour; the rest go into the next briefing.",
+              "At most {n} alerts an hour; the rest go into the next briefing."), {"n": cap}
 
 
 async def apply_mode(services: Services, chat: Chat, text: str) -> tuple[str, dict[str, Any]]:
@@ -359,7 +402,7 @@ async def on_callback(update: Update, context: Context) -> None:
     elif section == "m" and value and value.count(":") == 2:
         tail = value.rsplit(":", 1)[1]
         page = int(tail) if tail.isdigit() and len(tail) < 4 else 0
-    if value is not None or section == "skip":
+    if value is not None or section in ("skip", "unmute", "resume"):
         if not await may_change_chat(update, context):
             await query.answer(_("Only group administrators can change settings here."),
                                show_alert=True)
@@ -375,15 +418,19 @@ async def on_callback(update: Update, context: Context) -> None:
         section = "subs" if note == "subs" else "home"
     s = await services.store.chats.settings(chat.id)
     subs = await services.store.chats.subscriptions(chat.id)
-    changed = value is not None or section_pressed == "skip"
+    changed = value is not None or section_pressed in ("skip", "unmute", "resume")
     _ = translator(s.language)
     await query.answer(_("Saved.") if changed else None)
     if section in ("tz", "lang", "sch", "q", "cap", "subs"):
         text, markup = picker(section, s, subs, page)
     else:
-        text, markup = overview(s, subs, services), home_keyboard(s)
+        now_chat = await services.store.chats.get(chat.id)
+        paused = now_chat is not None and now_chat.status == ChatStatus.PAUSED
+        text = overview(s, subs, services, paused)
+        markup = home_keyboard(s, paused=paused, is_muted=muted(s, services.clock.now()))
     try:
-        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
+        if isinstance(query.message, Message):
+            await edit(context, query.message, text, markup)
     except BadRequest as exc:  # "message is not modified" after a double tap
         log.debug("settings message not redrawn", extra={"error": str(exc)})
 
@@ -416,6 +463,10 @@ async def _press(services: Services, chat: Chat, section: str, value: str | None
         if not await services.store.chats.set_mode(chat.id, int(sub_id), mode):
             return None
         return "subs"
+    elif section == "unmute":
+        await _save(services, chat.id, muted_until=None)
+    elif section == "resume":
+        await services.store.chats.set_status(chat.id, ChatStatus.ACTIVE, services.clock.now())
     elif section == "skip":
         s = await services.store.chats.settings(chat.id)
         await _save(services, chat.id, skip_empty_briefing=not s.skip_empty_briefing)

@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.alerts.html import escape
+from bot.alerts.slots import zone_for
 from bot.domain import Chat, ChatStatus, Subscription, TagKind
 from bot.telegram import keyboards as kb
 from bot.telegram import pages
@@ -23,6 +30,7 @@ from bot.telegram.context import (
     MSG,
     Context,
     args_text,
+    edit,
     gettext_for,
     pressed,
     quoted_phrase,
@@ -34,6 +42,7 @@ from bot.telegram.context import (
 
 log = logging.getLogger(__name__)
 MUTE = {"1h": timedelta(hours=1)}
+UNDO_FOR = timedelta(minutes=10)  # how long Undo under /list brings a follow back
 
 
 def list_text(chat: Chat, subs: Sequence[Subscription], page: int = 0) -> str:
@@ -139,29 +148,67 @@ async def on_unfollow_button(update: Update, context: Context) -> None:
     if removed is None:
         await query.answer(_("That is not something this chat follows."))
         if head == "uns":
-            await _refresh_list(message, chat, services)
+            await _refresh_list(message, chat, services, context)
         return
     await query.answer(_("You no longer follow {name}.").format(name=kb.short(removed.label)))
     if head == "uns":
-        await _refresh_list(message, chat, services, removed.id)
+        if context.chat_data is not None:  # what Undo brings back, for UNDO_FOR
+            context.chat_data.setdefault("undo", {})[removed.id] = removed
+        await _refresh_list(message, chat, services, context, removed.id, undo=removed)
     else:
-        await _drop_button(message, data)
+        await _drop_button(context, message, data, removed, _)
+
+
+def local_clock(when: datetime, zone: str) -> str:
+    """"14:30" in the chat's time zone (UTC when its zone is unknown), with the zone's
+    name: the time a chat reads must be its own."""
+    try:
+        return when.astimezone(zone_for(zone)).strftime("%H:%M") + f" ({zone})"
+    except ValueError:
+        return when.astimezone(UTC).strftime("%H:%M") + " (UTC)"
+
+
+def _swap_mute(markup: InlineKeyboardMarkup | None, muted: bool, _: Any
+               ) -> InlineKeyboardMarkup | None:
+    """The alert's buttons with "Mute 1 h" turned into "Unmute" (or back)."""
+    if markup is None:
+        return None
+    new = (_("🔔 Unmute"), "mute:off") if muted else (_("Mute 1 h"), "mute:1h")
+    rows = [[InlineKeyboardButton(new[0], callback_data=new[1])
+             if isinstance(b.callback_data, str) and b.callback_data.startswith("mute:")
+             else b for b in row]
+            for row in markup.inline_keyboard]
+    return InlineKeyboardMarkup(rows)
 
 
 async def on_mute_button(update: Update, context: Context) -> None:
-    """Mute under an alert: no alerts for this chat for a while."""
+    """Mute under an alert: no alerts for this chat for a while; Unmute ends it."""
     got = await pressed(update, context, changes=True)
     if got is None:
         return
-    query, _message, chat, _ = got
-    span = MUTE.get((query.data or "").partition(":")[2])
-    if span is None:
+    query, message, chat, _ = got
+    services = services_of(context)
+    arg = (query.data or "").partition(":")[2]
+    span = MUTE.get(arg)
+    if span is None and arg != "off":
         await query.answer(_("This button no longer works."))
         return
-    until = await services_of(context).need_alerts().mute(chat.id, int(span.total_seconds()))
-    log.info("muted", extra={"chat": chat.id, "until": until.isoformat()})
-    await query.answer(_("Alerts muted for 1 hour (until {time} UTC).").format(
-        time=until.strftime("%H:%M")))
+    if span is None:
+        await services.store.chats.update_settings(chat.id, services.clock.now(),
+                                                   muted_until=None)
+        log.info("unmuted", extra={"chat": chat.id})
+        await query.answer(_("Alerts are on again."))
+    else:
+        until = await services.need_alerts().mute(chat.id, int(span.total_seconds()))
+        log.info("muted", extra={"chat": chat.id, "until": until.isoformat()})
+        await query.answer(_("Alerts muted for 1 hour (until {time}).").format(
+            time=local_clock(until, chat.timezone)))
+    markup = _swap_mute(message.reply_markup, span is not None, _)
+    if markup is not None and markup != message.reply_markup:
+        try:
+            await edit(context, message, None, markup)
+        except BadRequest as exc:  # "message is not modified" after a double tap
+            log.debug("alert buttons not updated", extra={"error": str(exc)})
 
 
 async def on_list_page(update: Update, context: Context) -> None:
@@ -172,28 +219,88 @@ async def on_list_page(update: Update, context: Context) -> None:
     query, message, chat, _ = got
     page = kb.parse_id(query.data or "", "ulp")
     await query.answer()
-    await _refresh_list(message, chat, services_of(context), page=page or 0)
+    await _refresh_list(message, chat, services_of(context), context, page=page or 0)
 
 
-async def _refresh_list(message: Message, chat: Chat, services: Any,
-                        near: int | None = None, *, page: int = 0) -> None:
-    """Show the list again: page `page`, or the page where follow `near` was."""
+async def _refresh_list(message: Message, chat: Chat, services: Any, context: Context,
+                        near: int | None = None, *, page: int = 0,
+                        undo: Subscription | None = None) -> None:
+    """Show the list again: page `page`, or the page where follow `near` was; right after a
+    removal (`undo`) it says so and offers Undo for a while."""
+    _ = gettext_for(chat)
     subs = await services.store.chats.subscriptions(chat.id)
     if near is not None:
         page = page_holding(subs, near)
-    await pages.show(message, list_text(chat, subs, page), list_keyboard(chat, subs, page))
+    text = list_text(chat, subs, page)
+    markup = list_keyboard(chat, subs, page)
+    if undo is not None:
+        text = _("You no longer follow <b>{name}</b>.").format(name=escape(undo.label)) + \
+            "\n\n" + text
+        rows = [[InlineKeyboardButton(_("↩ Undo: {name}").format(name=kb.short(undo.label)),
+                                      callback_data=f"undo:{undo.id}")]]
+        markup = InlineKeyboardMarkup(rows + list(markup.inline_keyboard if markup else ()))
+    await pages.show(message, text, markup, context)
 
 
-async def _drop_button(message: Message, data: str) -> None:
-    """Remove the pressed button from the alert, keeping the others."""
-    markup = message.reply_markup
-    if markup is None:
+async def on_undo_button(update: Update, context: Context) -> None:
+    """Undo under /list: follow again what was just removed (with its mode and excluded
+    words), for a while."""
+    got = await pressed(update, context, changes=True)
+    if got is None:
         return
-    rows = [[b for b in row if b.callback_data != data] for row in markup.inline_keyboard]
+    query, message, chat, _ = got
+    services = services_of(context)
+    sub_id = kb.parse_id(query.data or "", "undo")
+    kept = (context.chat_data or {}).get("undo", {})
+    removed = kept.pop(sub_id, None) if sub_id is not None else None
+    edited = message.edit_date or message.date
+    fresh = edited is not None and services.clock.now() - edited <= UNDO_FOR
+    if not isinstance(removed, Subscription) or removed.chat_id != chat.id or not fresh:
+        await query.answer(_("Too late to undo: /subscribe brings it back."), show_alert=True)
+        await _refresh_list(message, chat, services, context)
+        return
+    sub, _created = await services.need_alerts().subscribe(chat.id, removed.kind, removed.key,
+                                                           removed.label, removed.mode)
+    if removed.exclude:  # its excluded words come back with it
+        await services.store.chats.set_exclude(chat.id, sub.id, removed.exclude)
+    await query.answer(_("Following {name} again.").format(name=kb.short(sub.label)))
+    await _refresh_list(message, chat, services, context)
+
+
+def without_follow(html: str, label: str, _: Any) -> str:
+    """The alert's HTML with `label` taken out of its "You follow: ..." line (the line says
+    that it was unfollowed when nothing is left); everything else as it was."""
+    head = escape(_("You follow: {names}").split("{names}")[0])
+    lines = html.split("\n")
+    for i in range(len(lines) - 1, -1, -1):
+        if not head or not lines[i].startswith(head):
+            continue
+        names = [n for n in lines[i][len(head):].split(", ")
+                 if n.strip() and n.strip() != escape(label.strip())]
+        lines[i] = (head + ", ".join(names) if names else
+                    escape(_("You no longer follow {name}.").format(name=label.strip())))
+        break
+    return "\n".join(lines)
+
+
+async def _drop_button(context: Context, message: Message, data: str, removed: Subscription,
+                       _: Any) -> None:
+    """The alert after Unfollow: its text and formatting kept (the bold linked headline, the
+    source link), the follow line updated, the pressed button gone."""
+    markup = message.reply_markup
+    rows = [[b for b in row if b.callback_data != data] for row in markup.inline_keyboard
+            ] if markup is not None else []
+    new_markup = InlineKeyboardMarkup([r for r in rows if r]) if rows else None
     try:
-        await message.edit_reply_markup(InlineKeyboardMarkup([r for r in rows if r]))
+        if message.text is None:
+            await edit(context, message, None, new_markup)
+            return
+        text = without_follow(message.text_html, removed.label, _)
+        # As it was sent: with the preview of its link, unless it had other options.
+        await edit(context, message, text, new_markup, preview=message.link_preview_options
+                   or LinkPreviewOptions(is_disabled=False))
     except BadRequest as exc:
-        log.debug("alert buttons not updated", extra={"error": str(exc)})
+        log.debug("alert not updated", extra={"error": str(exc)})
 
 
 def register(application: Application) -> None:
@@ -203,4 +310,5 @@ def register(application: Application) -> None:
         application.add_handler(command_handler(name, cmd_unsubscribe, filters=MSG))
     application.add_handler(CallbackQueryHandler(on_unfollow_button, pattern=r"^(uns|unf):"))
     application.add_handler(CallbackQueryHandler(on_mute_button, pattern=r"^mute:"))
+    application.add_handler(CallbackQueryHandler(on_undo_button, pattern=r"^undo:"))
     application.add_handler(CallbackQueryHandler(on_list_page, pattern=r"^ulp:"))
