@@ -50,6 +50,11 @@ async def test_followers_get_alert_and_all_clear_and_can_say_no(tmp_path: Path) 
             assert not alert.disable_notification
             status = await bot.say(801, "/alerts")
             assert "Izium raion" in status.plain and "since" in status.plain, status.plain
+            # ... then the map of the alerts active now: Kharkiv oblast in part of it
+            picture = await bot.emu.wait_for(lambda m: m.chat_id == 801 and m.photo is not None,
+                                             timeout=20, since=0)
+            assert picture.photo is not None and picture.photo.startswith(b"\x89PNG")
+            assert "whole oblast (0)" in picture.plain and "part of it (1)" in picture.plain
             api.end_alert(1)
             clear = await bot.emu.wait_for(lambda m: m.chat_id == 801 and "🟢" in m.plain,
                                            timeout=30, since=0)
@@ -57,12 +62,15 @@ async def test_followers_get_alert_and_all_clear_and_can_say_no(tmp_path: Path) 
             assert clear.plain.endswith("(0 min)")
             quiet = await bot.say(801, "/alerts")
             assert "No alerts for your places now" in quiet.plain
+            maps = [m.message_id for m in bot.emu.sent(801) if m.photo is not None]
             await bot.settled()
             assert not [m for m in bot.emu.sent(802) if "🔴" in m.plain or "🟢" in m.plain]
             assert not [m for m in bot.emu.sent(803) if "🔴" in m.plain]
             assert not [m for m in bot.emu.sent(801)[mark:] if "sir:on" in str(m.buttons())]
             types = await bot.say(801, "/alerts types")
             assert ("✅ Air-raid alert", "sir:t:air_raid") in types.buttons()
+            # no alert is active anywhere after the all-clear: no map with that answer
+            assert [m.message_id for m in bot.emu.sent(801) if m.photo is not None] == maps
             await bot.press(801, types, "sir:t:air_raid")
             edited = await bot.emu.wait_for(lambda m: m.chat_id == 801 and m.edited and any(
                 t == "▫️ Air-raid alert" for t, _d in m.buttons()), timeout=20, since=0)

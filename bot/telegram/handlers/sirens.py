@@ -18,6 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.alerts.html import escape
 from bot.domain import SIREN_TYPES, Chat, SirenPrefs, TagKind
+from bot.maps import AlertLevel, render_alerts_map
 from bot.news.admin_units import get_admin_units
 from bot.services import Services
 from bot.sirens.render import render_active, type_name
@@ -32,6 +33,7 @@ from bot.telegram.context import (
     pressed,
     refuse_unless_allowed,
     reply,
+    reply_photo,
     services_of,
     start_chat,
 )
@@ -125,6 +127,7 @@ async def cmd_alerts(update: Update, context: Context) -> None:
     now = services.clock.now()
     if not arg:
         await reply(update, context, await active_text(services, chat, _))
+        await send_alerts_map(update, context, chat, _)
         return
     if arg not in ("on", "off", "loud", "quiet", "types"):
         await reply(update, context, _("Usage: /alerts, /alerts on, /alerts off, /alerts "
@@ -142,6 +145,26 @@ async def cmd_alerts(update: Update, context: Context) -> None:
     prefs = await store.set_prefs(chat.id, now, asked=True, **values)
     log.info("sirens_prefs", extra={"chat": chat.id, "change": arg})
     await reply(update, context, prefs_text(prefs, _, chat.language))
+
+
+async def send_alerts_map(update: Update, context: Context, chat: Chat,
+                          _: Callable[[str], str]) -> None:
+    """When alerts are active anywhere, the map of them (as the official alert maps shade
+    it) after the /alerts answer."""
+    services = services_of(context)
+    sirens = sirens_of(services)
+    if sirens is None:
+        return
+    levels = await sirens.oblast_levels()
+    if not levels:
+        return
+    shades = {code: AlertLevel(level) for code, level in levels.items()}
+    png = await asyncio.to_thread(render_alerts_map, shades, chat.language,
+                                  now=services.clock.now())
+    full = sum(level is AlertLevel.FULL for level in shades.values())
+    await reply_photo(update, context, png, _(
+        "Official alerts now: red, the whole oblast ({full}); light red, part of it "
+        "({partial}).").format(full=full, partial=len(shades) - full), filename="alerts.png")
 
 
 def note_follow(context: Context, kind: TagKind, key: str, name: str) -> None:

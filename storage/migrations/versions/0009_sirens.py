@@ -1,7 +1,7 @@
 """Official air-raid alerts (issue 12): the API poller's state, the active alerts, the
 durable start/end events, per-chat choices, and an outbox index for their priority.
 
-Revision ID: 0006
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-07
 """
@@ -9,7 +9,7 @@ Create Date: 2026-12-07
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
