@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 
 from bot.domain import Broadcast, BroadcastStatus, ChatStatus, OutboxStatus, TagKind
 from storage.repos.base import Repo
@@ -97,7 +97,9 @@ class BroadcastRepo(Repo):
                          limit: int) -> list[int]:
         """The next `limit` active chats of a segment with an id above `after`, in id order
         (keyset paging: the fan-out never holds the whole audience in memory)."""
-        active = chats.c.status == ChatStatus.ACTIVE.value
+        # Broadcasts are for people: a channel's readers never get an admin announcement
+        # (the same segment as ChatRepo.followers, which counts the preview).
+        active = and_(chats.c.status == ChatStatus.ACTIVE.value, chats.c.type != "channel")
         if kind is None:
             q = select(chats.c.id).where(active)
         else:

@@ -35,6 +35,12 @@ async def test_register_creates_the_chat_and_adds_admins_once(store: Store) -> N
     await store.chats.upsert(5, type="private", title=None, now=NOW)
     assert (await store.chats.counts())["chats_total"] == 1
     assert await store.chats.followers() == [5]
+    # ... nor in the broadcast's fan-out itself (everyone, or a segment the channel follows)
+    await store.chats.subscribe(CH, TagKind.CITY, "kherson", "Kherson", now=NOW)
+    await store.chats.subscribe(5, TagKind.CITY, "kherson", "Kherson", now=NOW)
+    assert await store.broadcasts.recipients(None, None, after=None, limit=10) == [5]
+    assert await store.broadcasts.recipients(TagKind.CITY, "kherson", after=None,
+                                             limit=10) == [5]
 
 
 async def test_pause_is_reported_once_cancels_waiting_posts_and_resume_lifts_it(
