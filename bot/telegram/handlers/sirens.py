@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, RetryAfter
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.alerts.html import escape
@@ -29,6 +27,7 @@ from bot.telegram.context import (
     MSG,
     Context,
     args_text,
+    edit,
     gettext_for,
     pressed,
     refuse_unless_allowed,
@@ -40,8 +39,6 @@ from bot.telegram.context import (
 
 log = logging.getLogger(__name__)
 ACTIVE_SHOWN = 20  # lines of /alerts; more are counted
-EDIT_ATTEMPTS = 3
-MAX_EDIT_WAIT = 10.0  # seconds; a longer 429 wait is not worth holding a button's answer for
 
 
 def sirens_of(services: Services) -> SirenService | None:
@@ -212,7 +209,7 @@ async def on_button(update: Update, context: Context) -> None:
     if data in ("sir:on", "sir:off"):
         prefs = await store.set_prefs(chat.id, now, asked=True, enabled=data == "sir:on")
         await query.answer()
-        await _edit(message, prefs_text(prefs, _, chat.language), None)
+        await _edit(context, message, prefs_text(prefs, _, chat.language), None)
         return
     parts = data.split(":", 2)
     if len(parts) == 3 and parts[1] == "t" and parts[2] in SIREN_TYPES:
@@ -220,30 +217,21 @@ async def on_button(update: Update, context: Context) -> None:
         types = set(current.types) ^ {parts[2]}
         prefs = await store.set_prefs(chat.id, now, types=sorted(types))
         await query.answer()
-        await _edit(message, _("Which official alerts should this chat get? Tap to switch."),
-                    types_keyboard(prefs, chat.language))
+        await _edit(context, message, _("Which official alerts should this chat get? Tap "
+                                        "to switch."), types_keyboard(prefs, chat.language))
         return
     await query.answer(_("This button no longer works."))
 
 
-async def _edit(message: Any, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """Redraw the pressed message; an edit counts against the chat's limit, so a 429 is
-    waited out (briefly), as replies do."""
-    for attempt in range(EDIT_ATTEMPTS):
-        try:
-            await message.edit_text(text, parse_mode="HTML", reply_markup=markup)
-            return
-        except BadRequest as exc:  # "message is not modified": a double tap
-            log.debug("edit skipped", extra={"error": str(exc)})
-            return
-        except RetryAfter as exc:
-            with warnings.catch_warnings():  # PTB 22 warns that the type will change
-                warnings.simplefilter("ignore")
-                wait = exc.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            if attempt == EDIT_ATTEMPTS - 1 or seconds > MAX_EDIT_WAIT:
-                raise
-            await asyncio.sleep(seconds)
+async def _edit(context: Context, message: Any, text: str,
+                markup: InlineKeyboardMarkup | None) -> None:
+    """Redraw the pressed message through the replies' gate, as every other button does: an
+    edit counts against the chat's and the bot's limits, is booked ahead of the outbox
+    and waits out a 429 (bot.delivery.replies)."""
+    try:
+        await edit(context, message, text, markup)
+    except BadRequest as exc:  # "message is not modified": a double tap
+        log.debug("edit skipped", extra={"error": str(exc)})
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
