@@ -165,6 +165,8 @@ def run_command(cfg: Config, args: argparse.Namespace) -> int:
     register_secret(token)
     if cfg.webhook.secret_token:
         register_secret(cfg.webhook.secret_token)
+    if cfg.alerts.token:  # the alerts.in.ua token: never in a log line or an error report
+        register_secret(cfg.alerts.token)
     cfg = replace(cfg, telegram=replace(cfg.telegram, token=token))
     return asyncio.run(_main(cfg, webhook, getattr(args, "role", "all") or "all"))
 

@@ -60,3 +60,19 @@ def test_unreachable_bot_api_is_one_line_exit_1(tmp_path: Path,
     err = capsys.readouterr().err.strip()
     assert err.startswith("herald: cannot reach the Bot API") and "\n" not in err
     assert "a" * 35 not in err  # the token is never printed
+
+
+def test_the_alerts_api_token_is_masked_in_logs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import AlertsConfig
+    from bot.logs import redact
+    from bot.telegram import runner
+
+    async def no_main(*args: object) -> int:
+        return 0
+
+    monkeypatch.setattr(runner, "_main", no_main)
+    secret = "alerts-token-" + "q" * 24
+    cfg = Config(telegram=TelegramConfig(token="123456:" + "a" * 35),
+                 alerts=AlertsConfig(token=secret))
+    assert run_command(cfg, _args()) == 0
+    assert secret not in redact(f"GET failed: Authorization: Bearer {secret}")
