@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from telegram import Chat as TgChat
-from telegram import ChatMember, Update
+from telegram import ChatMember, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
@@ -26,7 +26,15 @@ from bot.i18n import translator
 from bot.services import Services
 from bot.telegram import channels as ch
 from bot.telegram.commands import CHANNEL_COMMANDS, command_handler
-from bot.telegram.context import MSG, Context, args_text, parse_command, reply, services_of
+from bot.telegram.context import (
+    MSG,
+    Context,
+    args_text,
+    parse_command,
+    reply,
+    reply_gate,
+    services_of,
+)
 from bot.telegram.handlers.admin import admin_only
 
 log = logging.getLogger(__name__)
@@ -165,15 +173,21 @@ async def on_channel_post(update: Update, context: Context) -> None:
     log.info("channel command", extra={"chat_id": tg_chat.id, "command": command})
     deleted = await _delete(context, tg_chat.id, msg.message_id)
     try:
-        answer = await context.bot.send_message(tg_chat.id, "\n".join(lines),
-                                                parse_mode=ParseMode.HTML,
-                                                disable_notification=True)
+        answer = await _answer(context, tg_chat.id, "\n".join(lines))
     except TelegramError as exc:
         log.warning("channel answer failed", extra={"chat_id": tg_chat.id, "error": str(exc)})
         return
     if deleted:
         context.application.create_task(
             _delete_later(context, tg_chat.id, answer.message_id, ANSWER_SECONDS))
+
+
+async def _answer(context: Context, chat_id: int, text: str) -> Message:
+    """Herald's answer in the channel, silent, through the replies' gate like every answer:
+    booked on the sender's limiter (a channel's posts count ~20 a minute) and not lost to a
+    429 during a fan-out."""
+    return await reply_gate(context).send(chat_id, lambda: context.bot.send_message(
+        chat_id, text, parse_mode=ParseMode.HTML, disable_notification=True))
 
 
 async def _delete(context: Context, chat_id: int, message_id: int) -> bool:
