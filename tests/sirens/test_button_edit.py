@@ -1,5 +1,6 @@
-"""The "sir:" buttons redraw their message through the replies' gate (booked on the
-sender's limiter, like every other button's edit), not beside it."""
+"""Official alerts in a chat: the "sir:" buttons redraw their message through the replies'
+gate (booked on the sender's limiter, like every other button's edit), and /alerts counts
+the active alerts with plural rules."""
 
 from __future__ import annotations
 
@@ -42,3 +43,12 @@ async def test_the_redraw_goes_through_the_replies_gate() -> None:
     await sirens._edit(context, message, "Official alerts are on", None)
     assert message.edits == ["Official alerts are on"]
     assert gate.chats == [CHAT]
+
+
+def test_the_count_of_active_alerts_reads_right_for_one() -> None:
+    assert sirens.active_count_line(1, 1, "en") == \
+        "Active in Ukraine: 1 alert, in 1 of 27 regions."
+    assert sirens.active_count_line(12, 9, "en") == \
+        "Active in Ukraine: 12 alerts, in 9 of 27 regions."
+    assert sirens.active_count_line(1, 1, "uk") == \
+        "Усього в Україні: тривог — 1, у 1 з 27 регіонів."

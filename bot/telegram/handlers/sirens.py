@@ -16,6 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.alerts.html import escape
 from bot.domain import SIREN_TYPES, Chat, SirenPrefs, TagKind
+from bot.i18n import ngettext_for
 from bot.maps import AlertLevel, render_alerts_map
 from bot.news.admin_units import get_admin_units
 from bot.services import Services
@@ -74,6 +75,14 @@ def types_keyboard(prefs: SirenPrefs, lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
+def active_count_line(n: int, oblasts: int, lang: str) -> str:
+    """"Active in Ukraine: 3 alerts, in 2 of 27 regions." (plural-aware)."""
+    ngettext = ngettext_for(lang)
+    return ngettext("Active in Ukraine: {n} alert, in {oblasts} of 27 regions.",
+                    "Active in Ukraine: {n} alerts, in {oblasts} of 27 regions.", n).format(
+        n=n, oblasts=oblasts)
+
+
 async def active_text(services: Services, chat: Chat, _: Callable[[str], str]) -> str:
     """/alerts: the alerts active now for the chat's places, and the chat's choices."""
     sirens = sirens_of(services)
@@ -100,8 +109,7 @@ async def active_text(services: Services, chat: Chat, _: Callable[[str], str]) -
             lines.append(_("🟢 No alerts for your places now."))
     if everywhere:
         oblasts = len(await sirens.oblast_levels())
-        lines.append(_("Active in Ukraine: {n} alerts, in {oblasts} of 27 regions.").format(
-            n=len(everywhere), oblasts=oblasts))
+        lines.append(active_count_line(len(everywhere), oblasts, chat.language))
     lines.append("")
     lines.append(prefs_text(prefs, _, chat.language))
     return "\n".join(lines)
