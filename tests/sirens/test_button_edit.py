@@ -52,3 +52,14 @@ def test_the_count_of_active_alerts_reads_right_for_one() -> None:
         "Active in Ukraine: 12 alerts, in 9 of 27 regions."
     assert sirens.active_count_line(1, 1, "uk") == \
         "Усього в Україні: тривог — 1, у 1 з 27 регіонів."
+
+
+def test_the_one_time_question_in_ukrainian_needs_no_case_of_the_name() -> None:
+    from bot.i18n import translator
+
+    text = translator("uk")(
+        "Herald also sends the official air-raid alerts for <b>{name}</b> and for the larger "
+        "units it lies in (its hromada, raion, oblast), loud even in quiet hours, and the "
+        "all-clear. Keep them on?").format(name="Харків")
+    assert "для <b>Харків</b>" not in text  # "для" wants the genitive: "для Харкова"
+    assert "(<b>Харків</b>)" in text
