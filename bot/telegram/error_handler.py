@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from telegram import Chat as TgChat
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
@@ -46,6 +47,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("unexpected error in handler", extra=fields, exc_info=err)
         text = ""
     if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type == TgChat.CHANNEL:
+        # A channel's readers are not the admin who posted the command: no apology is
+        # posted to all of them (the error is logged above).
         return
     lang = context.chat_data.get("lang", "en") if context.chat_data is not None else "en"
     _ = translator(lang)
