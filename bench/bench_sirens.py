@@ -216,7 +216,8 @@ async def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--changes", type=int, default=20)
     p.add_argument("--chats", type=int, default=10_000)
-    p.add_argument("--rate", type=float, default=100.0, help="Herald's delivery.global_rate")
+    p.add_argument("--rate", type=float, default=DeliveryConfig().global_rate,
+                   help="Herald's delivery.global_rate (default: Herald's default)")
     p.add_argument("--rpm", type=float, default=8.0, help="alerts.requests_per_minute")
     p.add_argument("--only", default="latency,fanout")
     args = p.parse_args()
