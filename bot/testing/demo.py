@@ -48,7 +48,10 @@ DEMO_CHANNEL_NAME = "demo_kherson"
 DEMO_DATABASE = "sqlite+aiosqlite:///herald-demo.db"
 DEMO_FEED_PORT = 18765
 ANSWER_TIMEOUT = 10.0  # seconds to wait for the bot's first answer to a line
-QUIET = 0.8  # an answer is complete after this long without another message
+# An answer is complete after this long without another message: longer than the spacing
+# of two messages to one chat (1 s at delivery.private_chat_rate 1), else the second
+# message of an answer (the map after /alerts) is printed under the next line.
+QUIET = 1.3
 _WAIT = re.compile(r"^\[wait\s+(\d+(?:\.\d+)?)\s*s?\]$", re.I)
 _PRESS = re.compile(r"^\[press\s+(.+?)\]$", re.I)
 _CHANNEL = re.compile(r"^\[channel\]\s*(.+)$", re.I)

@@ -99,3 +99,22 @@ async def test_demo_script_plays_a_flood_of_commands_and_a_fan_out(tmp_path: Pat
     assert "(5 more chats now follow what you follow)" in text
     assert "you> /kherson  (×3, at once)" in text
     assert text.count("bot> Latest: Kherson") == 3, text
+
+
+async def test_a_two_message_answer_stays_with_its_command(tmp_path: Path) -> None:
+    """/alerts answers with its text and the map: the map, a second message to the chat,
+    waits for the chat's turn (about a second); the next line's answer must not be shifted
+    under it."""
+    cfg = Config(database=DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"))
+    out = io.StringIO()
+    session = DemoSession(cfg, own_database=True, out=out)
+    try:
+        await session.start()
+        await run_script(session, ["/start", "/subscribe kharkiv", "/alerts", "/help", "/list"],
+                         linger=3)
+    finally:
+        await session.close()
+    text = out.getvalue()
+    assert "[picture: " in text, text
+    assert text.index("[picture: ") < text.index("you> /help"), text
+    assert text.index("you> /help") < text.index("/start — "), text
