@@ -21,8 +21,10 @@ async def test_demo_script_prints_answers_and_one_alert(tmp_path: Path) -> None:
     session = DemoSession(cfg, own_database=True, out=out)
     try:
         await session.start()
-        await run_script(session, ["/start", "# a comment", "/subscribe kherson", "/kherson",
-                                   "[press Follow nothing]", "[channel] /subscribe kherson"],
+        # The channel subscribes first: the demo publishes the Kherson story a few seconds
+        # in, and a follow made after it would (rightly) get no post of it.
+        await run_script(session, ["/start", "[channel] /subscribe kherson", "# a comment",
+                                   "/subscribe kherson", "/kherson", "[press Follow nothing]"],
                          linger=20)
     finally:
         await session.close()
