@@ -70,7 +70,7 @@ class Classifier:
         cities = self.gaz.find(text, tokens)
         ua = [i for i, m in enumerate(cities) if (p := self.gaz.by_slug.get(m.slug)) is not None
               and p.cc == "UA" and not m.region]
-        abroad = not ua and any(m.slug in self.gaz.by_slug and not m.region for m in cities)
+        abroad = not ua and any(not m.region for m in cities)  # towns, none in Ukraine
         places, drop = text_places(text, field, tokens, [(cities[i].slug, cities[i].start,
                                                           cities[i].end) for i in ua],
                                    abroad=abroad)

@@ -76,10 +76,19 @@ russia russian russians ukraine ukrainian ukrainians
 _STOP_STEMS = frozenset({"russi", "ukrai", "росси", "украи", "украї", "росій", "zelen", "зелен"})
 
 
+def _tokens(text: str) -> list[str]:
+    """The normalized words (and whole numbers) of a text."""
+    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
 def stems(text: str) -> set[str]:
     """Normalized word stems of a text, stop words dropped."""
+    return _stems(_tokens(text))
+
+
+def _stems(words: list[str]) -> set[str]:
     out: set[str] = set()
-    for w in _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold()):
+    for w in words:
         if w in _STOP or (len(w) < 2 and not w.isdigit()):
             continue
         if w[0].isdigit():
@@ -284,7 +293,8 @@ def _lead(text: str) -> str:
 def fingerprint(title: str, text: str) -> tuple[int, ...]:
     """MinHash signature of a title and the lead of its text (2 x K ints), then the
     hashed specifics (each key's weight class in its two low bits: see `split`)."""
-    t = stems(title)
+    title_words = _tokens(title)
+    t = _stems(title_words)
     title_mh = _minhash(t)
     rest = stems(_lead(text)) - t
     if not rest:
@@ -293,16 +303,16 @@ def fingerprint(title: str, text: str) -> tuple[int, ...]:
         # min over title+lead = min(min over title, min over the rest): title rows once.
         mh = title_mh + tuple(map(min, title_mh, _minhash(rest)))
     keys = specifics(title, text)
-    return mh + tuple(_encode(k) for k in keys) + _title_words(title, keys)
+    return mh + tuple(_encode(k) for k in keys) + _title_words(title_words, keys)
 
 
-def _title_words(title: str, keys: list[str]) -> tuple[int, ...]:
+def _title_words(words: list[str], keys: list[str]) -> tuple[int, ...]:
     """Keys (class 3) of the title's other content words, as name skeletons: a word one
     title writes with a capital ("Pontoon crossings coming to Kyiv") is then the same as
     another's lower-case one ("building pontoon bridges")."""
     names = {k[1:] for k in keys if k[0] == "w"}
     out: list[int] = []
-    for w in _TOKEN.findall(title.casefold()):
+    for w in words:
         if len(w) < 4 or w in _STOP or not w.isalpha():
             continue
         sk = _skeleton(w)
@@ -373,7 +383,7 @@ def _conflict(a: frozenset[int], b: frozenset[int], *, names: bool = True) -> bo
         ka = {k for k in a if k & 3 == cls}
         kb = {k for k in b if k & 3 == cls}
         if ka and kb and len(ka) + len(kb) >= least and ka.isdisjoint(kb):
-            if cls == 2 and (_as_words(ka) & _words(b) or _as_words(kb) & _words(a)):
+            if cls == 2 and (_as_words(ka) & _word_keys(b) or _as_words(kb) & _word_keys(a)):
                 continue  # a name of one is a title word of the other: one thing named
             return True
     return False
@@ -388,7 +398,7 @@ def _numbers_apart(a: frozenset[int], b: frozenset[int]) -> bool:
     return bool(na) and bool(nb) and na.isdisjoint(nb)
 
 
-def _words(keys: frozenset[int]) -> set[int]:
+def _word_keys(keys: frozenset[int]) -> set[int]:
     return {k for k in keys if k & 3 == 3}
 
 
