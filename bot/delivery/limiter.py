@@ -118,13 +118,17 @@ class RateLimiter:
         now = self.time()
         at = max(self._lane(paid).earliest(now), now + self.chat_wait(chat_id, paid))
         self._lane(paid).book(at)
+        self._book_chat(chat_id, at, now)
+        return at - now
+
+    def _book_chat(self, chat_id: int, at: float, now: float) -> None:
+        """Book `at` on the chat (and a group's one-minute window)."""
         self._chat(chat_id).book(at)
         if chat_id < 0:
             self._groups.setdefault(chat_id, deque()).append(at)
         self._bookings += 1
         if self._bookings % _PRUNE_EVERY == 0:
             self._prune(now)
-        return at - now
 
     def reserve_reply(self, chat_id: int) -> tuple[float, bool]:
         """Book a reply to a user: (seconds to wait, whether a slot was booked).
@@ -145,12 +149,7 @@ class RateLimiter:
         self._reply_tat = at + lane.interval
         lane.tat = max(lane.tat, at) + lane.interval
         lane.sent_tat = max(lane.sent_tat, at) + lane.interval
-        self._chat(chat_id).book(at)
-        if chat_id < 0:
-            self._groups.setdefault(chat_id, deque()).append(at)
-        self._bookings += 1
-        if self._bookings % _PRUNE_EVERY == 0:
-            self._prune(now)
+        self._book_chat(chat_id, at, now)
         return at - now, True
 
     def pace(self, paid: bool = False) -> float:
