@@ -196,21 +196,13 @@ class Poller:
     async def _poll_source(self, source: Source, tally: _Tally) -> SourceCheck:
         """Fetch, parse and process one source; every outcome becomes a SourceCheck."""
         channel = channel_of(source.url)
-        if channel is not None:
-            return await self._poll_channel(source, channel, tally)
+        if channel is not None:  # never more often than telegram_interval, whatever it says
+            source = dataclasses.replace(
+                source, poll_interval=max(source.poll_interval, self.cfg.telegram_interval))
         try:
-            result = await self.fetcher.fetch(source.url, etag=source.etag,
-                                              last_modified=source.last_modified)
-            if result.status == "not_modified":
-                tally.not_modified += 1
-                return self._not_modified(source, result)
-            async with self._cpu_lane:
-                parsed, outcome = await self.pipeline.process_body(
-                    source, result.body, url=result.final_url,
-                    content_type=result.content_type)
-            check = await self._processed(source, result, parsed, outcome, tally)
-            tally.fetched += 1
-            return check
+            if channel is not None:
+                return await self._poll_channel(source, channel, tally)
+            return await self._poll_feed(source, tally)
         except (FetchError, FeedParseError) as exc:
             return self._failure(source, str(exc), getattr(exc, "retry_after", None), tally)
         except Exception as exc:  # a bug must cost one source, not the cycle
@@ -218,11 +210,22 @@ class Poller:
             return self._failure(source, f"internal error: {type(exc).__name__}: {exc}",
                                  None, tally)
 
+    async def _poll_feed(self, source: Source, tally: _Tally) -> SourceCheck:
+        """Read one feed (errors are _poll_source's)."""
+        result = await self.fetcher.fetch(source.url, etag=source.etag,
+                                          last_modified=source.last_modified)
+        if result.status == "not_modified":
+            tally.not_modified += 1
+            return self._not_modified(source, result)
+        async with self._cpu_lane:
+            parsed, outcome = await self.pipeline.process_body(
+                source, result.body, url=result.final_url, content_type=result.content_type)
+        check = await self._processed(source, result, parsed, outcome, tally)
+        tally.fetched += 1
+        return check
+
     async def _poll_channel(self, source: Source, channel: str, tally: _Tally) -> SourceCheck:
-        """Read one Telegram channel's preview page; every outcome becomes a SourceCheck."""
-        # Never more often than telegram_interval, whatever the source says.
-        source = dataclasses.replace(
-            source, poll_interval=max(source.poll_interval, self.cfg.telegram_interval))
+        """Read one Telegram channel's preview page (errors are _poll_source's)."""
         now = self.clock.now()
         wait = self.channels.reserve(now)
         if wait:
@@ -230,29 +233,22 @@ class Poller:
             return SourceCheck(source.id, "deferred", now,
                                now + timedelta(seconds=wait + random.uniform(0, 5)))
         first_read = source.last_success_at is None
-        try:
-            result = await self.channels.fetch(channel, etag=source.etag,
-                                               last_modified=source.last_modified)
-            if result.status == "not_modified":
-                tally.not_modified += 1
-                return self._not_modified(source, result, jitter=CHANNEL_JITTER)
-            async with self._cpu_lane:
-                # The posts already there on the first read are the channel's past: stored,
-                # searchable, never alerted.
-                parsed, outcome = await self.pipeline.process_preview(
-                    source, channel, result.body, queue_alerts=not first_read)
-            check = await self._processed(source, result, parsed, outcome, tally,
-                                          alert=not first_read, jitter=CHANNEL_JITTER)
-            tally.fetched += 1
-            if not first_read:
-                await self._catch_up(source, channel, parsed, outcome, tally)
-            return check
-        except (FetchError, FeedParseError) as exc:
-            return self._failure(source, str(exc), getattr(exc, "retry_after", None), tally)
-        except Exception as exc:  # a bug must cost one source, not the cycle
-            log.exception("source failed unexpectedly", extra={"source": source.name})
-            return self._failure(source, f"internal error: {type(exc).__name__}: {exc}",
-                                 None, tally)
+        result = await self.channels.fetch(channel, etag=source.etag,
+                                           last_modified=source.last_modified)
+        if result.status == "not_modified":
+            tally.not_modified += 1
+            return self._not_modified(source, result, jitter=CHANNEL_JITTER)
+        async with self._cpu_lane:
+            # The posts already there on the first read are the channel's past: stored,
+            # searchable, never alerted.
+            parsed, outcome = await self.pipeline.process_preview(
+                source, channel, result.body, queue_alerts=not first_read)
+        check = await self._processed(source, result, parsed, outcome, tally,
+                                      alert=not first_read, jitter=CHANNEL_JITTER)
+        tally.fetched += 1
+        if not first_read:
+            await self._catch_up(source, channel, parsed, outcome, tally)
+        return check
 
     async def _catch_up(self, source: Source, channel: str, parsed: ParsedFeed,
                         outcome: PipelineResult, tally: _Tally) -> None:
