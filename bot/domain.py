@@ -32,6 +32,14 @@ class DeliveryKind(StrEnum):
     SIREN = "siren"  # an official air-raid alert or all-clear: sent ahead of everything
     NOTICE = "notice"  # Herald telling an admin about something (a channel paused)
     EDIT = "edit"  # an alert edited in place ("+3 sources"): Delivery.edit_message_id
+    # A channel's official air-raid alert pinned while active, unpinned at the all-clear
+    # (bot.sirens.pins: the row's dedup_key names the alert's own row).
+    PIN = "pin"
+    UNPIN = "unpin"
+
+
+# Sent ahead of everything else: official air-raid alerts and the pinning of them.
+URGENT_KINDS = frozenset({DeliveryKind.SIREN, DeliveryKind.PIN, DeliveryKind.UNPIN})
 
 
 class OutboxStatus(StrEnum):
@@ -207,6 +215,7 @@ class Channel:
     username: str | None = None  # without the @; None for a private channel
     title: str | None = None
     link_button: bool = False  # a URL button to the bot under each post
+    pin_alerts: bool = False  # pin official air-raid alerts while active (operator's choice)
     admin_ids: tuple[int, ...] = ()  # who set it up: told when it is paused
     paused_reason: str | None = None  # None = posting; why Herald stopped otherwise
     paused_at: datetime | None = None
@@ -283,6 +292,7 @@ class Delivery:
     error: str | None = None
     edit_message_id: int | None = None
     expires_at: datetime | None = None
+    dedup_key: str | None = None
 
 
 class BroadcastStatus(StrEnum):

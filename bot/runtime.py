@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from types import ModuleType
 from typing import Any
@@ -25,10 +25,10 @@ from bot.alerts.service import AlertService
 from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.broadcast import BroadcastService
-from bot.delivery.channel_pause import pause_channel
+from bot.delivery.channel_pause import pause_channel, pin_refused
 from bot.delivery.sender import Sender
 from bot.delivery.transport import LeanRequest
-from bot.domain import Story
+from bot.domain import DeliveryKind, Story
 from bot.news.classify import get_classifier
 from bot.news.cpu import CpuRunner
 from bot.news.fetch import Fetcher
@@ -40,6 +40,7 @@ from bot.ops.health import HealthChecks
 from bot.ops.leader import Leader, worker_name
 from bot.ops.supervisor import Supervisor, TaskFactory
 from bot.services import Services
+from bot.sirens.pins import rights_refused
 from bot.sirens.service import SirenService, open_sirens
 from storage.store import Store
 
@@ -163,9 +164,16 @@ class Runtime:
             self.metrics.delivery_event(event, delivery, error, channel=channel)
         if event == "blocked" and channel:
             # Telegram refused a post (Herald removed, rights cut): pause, tell the admins.
-            task = asyncio.create_task(self._channel_refused(delivery.chat_id, str(error)))
-            self._notices.add(task)
-            task.add_done_callback(self._notices.discard)
+            self._notice_task(self._channel_refused(delivery.chat_id, str(error)))
+        elif (event == "failed" and channel and delivery.kind is DeliveryKind.PIN
+              and rights_refused(str(error))):
+            # Telegram refused to pin an air-raid alert: pinning off, the admins told.
+            self._notice_task(self._pin_refused(delivery.chat_id, str(error)))
+
+    def _notice_task(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._notices.add(task)
+        task.add_done_callback(self._notices.discard)
 
     async def _channel_refused(self, chat_id: int, error: str) -> None:
         assert self.services is not None
@@ -177,6 +185,17 @@ class Runtime:
                                 notify=s.sender.wake if s.sender else None)
         except Exception:
             log.exception("could not pause a channel", extra={"chat_id": chat_id})
+
+    async def _pin_refused(self, chat_id: int, error: str) -> None:
+        assert self.services is not None
+        s = self.services
+        try:
+            await pin_refused(s.store, self.clock, chat_id, error,
+                              default_language=self.cfg.briefings.default_language,
+                              fallback_admins=self.cfg.admins,
+                              notify=s.sender.wake if s.sender else None)
+        except Exception:
+            log.exception("could not turn a channel's pinning off", extra={"chat_id": chat_id})
 
     def sender_alive(self) -> bool:
         """True while this process's sender task runs (not while it waits to restart)."""

@@ -151,6 +151,8 @@ channels = Table(
            primary_key=True, autoincrement=False),
     Column("username", String(64), index=True),  # lower case, without the @
     Column("link_button", Boolean, nullable=False, default=False),
+    # pin official air-raid alerts while active, unpin at the all-clear
+    Column("pin_alerts", Boolean, nullable=False, default=False),
     Column("admin_ids", JSON, nullable=False, default=list),  # Telegram user ids
     Column("paused_reason", Text),  # None = posting
     Column("paused_at", TS),

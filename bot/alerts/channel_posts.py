@@ -10,12 +10,10 @@ channel's post is an ordinary outbox row (kind alert, story_id, dedup_key "story
 Telegram's message_id recorded when sent); AlertService renders the edit the channel's way
 (no "You follow", no Unfollow/Mute, the URL button if on) and spaces it like a post.
 
-Left to the work on official air-raid alerts (issue 15 does not build it):
-- Official air-raid alerts: a channel is a chat of type "channel" following places, so an
-  air-raid fan-out by place includes it. Pinned while active needs pinChatMessage /
-  unpinChatMessage and, in a channel, the administrator right can_edit_messages (check it
-  like bot.telegram.channels.missing_right checks can_post_messages); whether the operator
-  allows pinning would be a new column of the `channels` table (ChannelRepo).
+Official air-raid alerts: a channel is a chat of type "channel" following places, so the
+air-raid fan-out by place (bot.sirens.service) includes it once its operator turns them on
+(`/channel set @name sirens on`; off by default for a channel); pinned while active and
+unpinned at the all-clear with `... pin on` (bot.sirens.pins).
 """
 
 from __future__ import annotations

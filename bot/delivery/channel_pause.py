@@ -1,6 +1,9 @@
 """A channel Herald may no longer post to is paused, and the admins who set it up are told
 once (through the outbox, like every message that is not a reply).
 
+Telegram refusing to pin an air-raid alert (Herald lacks the right to edit messages)
+turns pinning off for that channel and tells its admins once, the same way.
+
 Three ways to get here: Telegram's my_chat_member update (Herald removed or its rights
 cut), a send refused with 403/400 (the sender's "blocked" event), or an operator's
 /channel remove (no notice: they did it). ChannelRepo.pause changes the state only once,
@@ -59,14 +62,54 @@ async def pause_channel(store: Store, clock: Clock, chat_id: int, reason: str,
     log.warning("channel paused", extra={"chat_id": chat_id, "reason": reason,
                                          "error": error[:200]})
     stamp = int((channel.paused_at or clock.now()).timestamp())
+    await _tell_admins(store, clock, channel, lambda lang: paused_text(channel, reason, error,
+                                                                       lang),
+                       f"channel-paused:{chat_id}:{stamp}", default_language,
+                       fallback_admins, notify)
+    return True
+
+
+def pin_refused_text(channel: Channel, error: str, lang: str) -> str:
+    """The notice that Herald could not pin an air-raid alert (HTML)."""
+    _ = translator(lang)
+    return "\n".join([
+        _("Herald could not pin an air-raid alert in {channel}: {error}").format(
+            channel=channel_name(channel), error=escape(error[:200])),
+        _("Pinning is off now. Give Herald the administrator right “Edit Messages of "
+          "Others”, then write /channel set {name} pin on.").format(
+            name=escape("@" + channel.username if channel.username else str(channel.chat_id)))])
+
+
+async def pin_refused(store: Store, clock: Clock, chat_id: int, error: str, *,
+                      default_language: str = "en", fallback_admins: Sequence[int] = (),
+                      notify: Callable[[], None] | None = None) -> bool:
+    """Telegram refused to pin (Herald lacks the right): pinning is turned off for the
+    channel and its admins are told, once; False when it was off already."""
+    if not await store.channels.set_pin_alerts(chat_id, False, clock.now()):
+        return False
+    channel = await store.channels.get(chat_id)
+    if channel is None:
+        return False
+    log.warning("channel pinning refused", extra={"chat_id": chat_id, "error": error[:200]})
+    stamp = int(clock.now().timestamp())
+    await _tell_admins(store, clock, channel, lambda lang: pin_refused_text(channel, error,
+                                                                            lang),
+                       f"channel-pin-refused:{chat_id}:{stamp}", default_language,
+                       fallback_admins, notify)
+    return True
+
+
+async def _tell_admins(store: Store, clock: Clock, channel: Channel,
+                       text: Callable[[str], str], key: str, default_language: str,
+                       fallback_admins: Sequence[int],
+                       notify: Callable[[], None] | None) -> None:
+    """One notice to each admin who set the channel up (Herald's admins when nobody known
+    did), in their language, through the outbox."""
     messages = []
     for admin_id in channel.admin_ids or tuple(fallback_admins):
         chat = await store.chats.get(admin_id)
         lang = chat.language if chat is not None else default_language
-        messages.append(OutgoingMessage(
-            chat_id=admin_id, kind=DeliveryKind.NOTICE,
-            text=paused_text(channel, reason, error, lang),
-            dedup_key=f"channel-paused:{chat_id}:{stamp}"))
+        messages.append(OutgoingMessage(chat_id=admin_id, kind=DeliveryKind.NOTICE,
+                                        text=text(lang), dedup_key=key))
     if messages and await store.outbox.enqueue(messages, clock.now()) and notify is not None:
         notify()
-    return True

@@ -27,8 +27,9 @@ from bot.clock import Clock, wait_any
 from bot.config import DeliveryConfig
 from bot.delivery.errors import Action, Outcome, classify, html_to_plain
 from bot.delivery.limiter import RateLimiter
-from bot.domain import Delivery, DeliveryKind
+from bot.domain import URGENT_KINDS, Delivery, DeliveryKind
 from bot.ops.faults import crash_point
+from bot.sirens.pins import PIN_KINDS, post_key
 from storage.store import Store
 
 log = logging.getLogger("herald.delivery")
@@ -198,10 +199,10 @@ class Sender:
                 continue
             self._held.add(d.id)
             queue = self._queues.setdefault(d.chat_id, deque())
-            if d.kind is DeliveryKind.SIREN and queue:
+            if d.kind in URGENT_KINDS and queue:
                 # An air-raid alert goes ahead of the chat's queued news, behind its earlier
                 # alerts, never ahead of the head (its worker may be sending it right now).
-                last = max((i for i, q in enumerate(queue) if q.kind is DeliveryKind.SIREN),
+                last = max((i for i, q in enumerate(queue) if q.kind in URGENT_KINDS),
                            default=0)
                 queue.insert(last + 1, d)
             else:
@@ -330,10 +331,19 @@ class Sender:
                 return Outcome(Action.FAIL, f"invalid reply_markup: {exc}")
         if d.expires_at is not None and self.clock.now() > d.expires_at:
             return Outcome(Action.FAIL, "expired before it could be sent")
+        pinned: int | None = None
+        if d.kind in PIN_KINDS:
+            await self._flush()  # the post just sent is recorded with its message id
+            key = post_key(d.dedup_key)
+            pinned = await self.store.outbox.sent_message_id(d.chat_id, key) if key else None
+            if pinned is None:
+                return Outcome(Action.FAIL, "the air-raid alert to pin was not sent")
         await self._send_slots.acquire()
         try:
             if d.kind is DeliveryKind.EDIT:
                 message_id = await self._edit(d, markup, plain)
+            elif pinned is not None:
+                message_id = await self._pin(d, pinned)
             else:
                 message = await self.bot.send_message(
                     chat_id=d.chat_id, text=html_to_plain(d.text) if plain else d.text,
@@ -367,6 +377,20 @@ class Sender:
             if "message is not modified" not in exc.message.lower():
                 raise
         return d.edit_message_id
+
+    async def _pin(self, d: Delivery, message_id: int) -> int:
+        """Pin (kind PIN, silently) or unpin (kind UNPIN) the channel's post `message_id`
+        (bot.sirens.pins). Unpinning what is no longer pinned or no longer there is done."""
+        if d.kind is DeliveryKind.PIN:
+            await self.bot.pin_chat_message(d.chat_id, message_id, disable_notification=True)
+            return message_id
+        try:
+            await self.bot.unpin_chat_message(d.chat_id, message_id)
+        except BadRequest as exc:
+            if "not found" not in exc.message.lower() and \
+                    "not pinned" not in exc.message.lower():
+                raise
+        return message_id
 
     def _finish(self, d: Delivery, event: str, detail: str | None) -> None:
         queue = self._queues.get(d.chat_id)

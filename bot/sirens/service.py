@@ -42,6 +42,7 @@ from bot.sirens.levels import Level, oblast_levels
 from bot.sirens.locations import LocationIndex, location_index
 from bot.sirens.pacing import backoff_s, interval_s, next_request_at
 from bot.sirens.parse import SirenDataError, parse_active
+from bot.sirens.pins import pin_key, unpin_key
 from bot.sirens.render import render_event
 from storage.store import Store
 
@@ -296,12 +297,15 @@ class SirenService:
         wanted = {(k.value, key) for k, key in follow_keys(event.code)}
         follows = await self.store.sirens.place_follows(sorted(chats))
         chats = {c for c in chats if follows.get(c, set()) & wanted}
+        unpin: set[int] = set()
         if event.kind is SirenEventKind.END:
             if event.start_event_id is None:
                 return 0
             chats = await self.store.sirens.got_start(sorted(chats), event.start_event_id)
             if not chats:
                 return 0
+            # whatever was pinned comes down, even where alerts were turned off since
+            unpin = await self.store.sirens.got(sorted(chats), pin_key(event.start_event_id))
         targets = await self.store.sirens.targets(sorted(chats))
         texts: dict[tuple[str, str], str] = {}
         messages: list[OutgoingMessage] = []
@@ -316,6 +320,7 @@ class SirenService:
                 chat_id=chat_id, kind=DeliveryKind.SIREN, text=texts[key],
                 disable_notification=silent_for(target, now),
                 dedup_key=f"siren:{event.id}"))
+        messages += await self._pins(event, [m.chat_id for m in messages], unpin)
         if not messages:
             return 0
         n = await self.store.outbox.enqueue(messages, now)
@@ -324,6 +329,20 @@ class SirenService:
         if n and self.on_enqueued is not None:
             self.on_enqueued()
         return n
+
+    async def _pins(self, event: SirenEvent, posted: Sequence[int],
+                    unpin: set[int]) -> list[OutgoingMessage]:
+        """After the posts: a PIN row for each channel that pins alerts (a start), an UNPIN
+        row for each channel whose start was pinned (an end); see bot.sirens.pins."""
+        if event.kind is SirenEventKind.START:
+            chats = await self.store.channels.pinning(posted)
+            kind, key = DeliveryKind.PIN, pin_key(event.id)
+        elif event.start_event_id is not None:
+            chats, kind, key = unpin, DeliveryKind.UNPIN, unpin_key(event.start_event_id)
+        else:
+            return []
+        return [OutgoingMessage(chat_id=c, kind=kind, text="", disable_notification=True,
+                                dedup_key=key) for c in sorted(chats)]
 
     # --- what /alerts and the map read ---------------------------------------------------
 

@@ -89,6 +89,22 @@ async def missing_right(bot: Bot, chat_id: int) -> str | None:
     return None
 
 
+NO_PIN = N_("Herald may not pin messages in {channel}: turn on “Edit Messages of Others” in "
+           "its administrator rights (pinning in a channel takes that right).")
+
+
+async def missing_pin_right(bot: Bot, chat_id: int) -> str | None:
+    """None when Herald may pin posts in the channel; otherwise what is missing (a msgid
+    with a {channel} field)."""
+    missing = await missing_right(bot, chat_id)
+    if missing is not None:
+        return missing
+    member = await bot.get_chat_member(chat_id, bot.id)
+    if member.status == ChatMember.OWNER or getattr(member, "can_edit_messages", False):
+        return None
+    return NO_PIN
+
+
 async def may_delete(bot: Bot, chat_id: int) -> bool:
     """Whether Herald may delete other posts in the channel (its admins' command posts)."""
     try:
@@ -193,19 +209,36 @@ async def describe(services: Services, channel: Channel, lang: str) -> str:
     state = (_("paused: {reason}").format(reason=escape(channel.paused_reason))
              if channel.paused_reason else _("posting"))
     times = ", ".join(settings.briefing_times) or _("off")
-    button = _("on") if channel.link_button else _("off")
+    on_off = {True: _("on"), False: _("off")}
+    sirens = (await store.sirens.prefs(channel.chat_id)).enabled
     return "\n".join([
         f"<b>{channel_name(channel)}</b> ({escape(channel.title or '')}) · {state}",
         "  " + follows_line(subs, lang),
         "  " + _("Language {lang} · briefings {times} ({zone}) · button {button} · "
                  "{posts} posts in 24 h").format(lang=settings.language, times=times,
                                                  zone=escape(settings.timezone),
-                                                 button=button, posts=posts)])
+                                                 button=on_off[channel.link_button],
+                                                 posts=posts),
+        "  " + _("Air-raid alerts {sirens} · pinned while active {pin}").format(
+            sirens=on_off[sirens], pin=on_off[channel.pin_alerts])])
 
 
-async def apply_setting(services: Services, channel: Channel, name: str, value: str) -> None:
+SIRENS = ("sirens", "airraid", "air-raid", "alerts")
+PIN = ("pin", "pinning")
+
+
+def _on_off(value: str, usage: str) -> bool:
+    word = value.strip().lower()
+    if word not in ("on", "off", "yes", "no"):
+        raise SettingError(usage)
+    return word in ("on", "yes")
+
+
+async def apply_setting(services: Services, bot: Bot, channel: Channel, name: str,
+                        value: str) -> None:
     """`/channel set @name <setting> <value>`: language, times (briefings), timezone,
-    button. SettingError for an unknown setting or value."""
+    button, sirens (official air-raid alerts), pin (them while active). SettingError for an
+    unknown setting or value, or a right Herald lacks."""
     store, now, chat_id = services.store, services.clock.now(), channel.chat_id
     setting = name.lower()
     if setting in ("language", "lang"):
@@ -216,12 +249,21 @@ async def apply_setting(services: Services, channel: Channel, name: str, value: 
     elif setting in ("timezone", "tz", "zone"):
         await store.chats.update_settings(chat_id, now, timezone=parse_timezone(value))
     elif setting == "button":
-        on = value.strip().lower()
-        if on not in ("on", "off", "yes", "no"):
-            raise SettingError(N_("Write button on or button off."))
-        await store.channels.set_link_button(chat_id, on in ("on", "yes"), now)
+        on = _on_off(value, N_("Write button on or button off."))
+        await store.channels.set_link_button(chat_id, on, now)
+    elif setting in SIRENS:
+        on = _on_off(value, N_("Write sirens on or sirens off."))
+        await store.sirens.set_prefs(chat_id, now, enabled=on, asked=True)
+    elif setting in PIN:
+        on = _on_off(value, N_("Write pin on or pin off."))
+        missing = await missing_pin_right(bot, chat_id) if on else None
+        if missing is not None:
+            name = "@" + channel.username if channel.username else str(chat_id)
+            raise SettingError(missing, channel=name)
+        await store.channels.set_pin_alerts(chat_id, on, now)
     else:
-        raise SettingError(N_("Settings of a channel: language, times, timezone, button."))
+        raise SettingError(N_("Settings of a channel: language, times, timezone, button, "
+                              "sirens, pin."))
     if setting in ("times", "briefings", "schedule", "briefing", "timezone", "tz", "zone") \
             and services.briefings is not None:
         await services.briefings.reschedule(chat_id)

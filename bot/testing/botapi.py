@@ -125,6 +125,7 @@ class BotApiEmulator:
         self._admins: dict[int, set[int]] = {}  # group chat id -> administrator user ids
         self._owners: dict[int, set[int]] = {}
         self._bot_members: dict[int, JsonDict] = {}  # channel id -> the bot's ChatMember
+        self.pinned: dict[int, list[int]] = {}  # chat id -> pinned message ids, newest last
         self._faults: list[_Fault] = []
         self._delays: dict[str | None, float] = {}
         self._server: tornado.httpserver.HTTPServer | None = None
@@ -214,17 +215,20 @@ class BotApiEmulator:
     def add_channel(self, chat_id: int, *, username: str | None = None,
                     title: str | None = None, status: str = "administrator",
                     can_post: bool = True, can_delete: bool = True,
+                    can_edit: bool | None = None,
                     by_user_id: int | None = 1000) -> JsonDict:
         """A channel (id like -100...) with Herald in it: status "administrator" (with or
         without the rights to post and delete), "member", "left" or "kicked". When
-        `by_user_id` is given, the bot gets the my_chat_member update of that user adding it."""
+        `by_user_id` is given, the bot gets the my_chat_member update of that user adding it.
+        `can_edit` (edit others' posts, which pinning takes) defaults to `can_post`."""
         chat = self._chat(chat_id, chat_type="channel", title=title, username=username)
         self.set_bot_member(chat_id, status, can_post=can_post, can_delete=can_delete,
-                            by_user_id=by_user_id)
+                            can_edit=can_edit, by_user_id=by_user_id)
         return chat
 
     def set_bot_member(self, chat_id: int, status: str, *, can_post: bool = True,
-                       can_delete: bool = True, by_user_id: int | None = 1000) -> None:
+                       can_delete: bool = True, can_edit: bool | None = None,
+                       by_user_id: int | None = 1000) -> None:
         """Change Herald's place in a channel (promote, demote, remove); with `by_user_id`,
         queue the my_chat_member update Telegram sends the bot about it."""
         old = self._bot_members.get(chat_id) or {"status": "left", "user": _bot_user(self)}
@@ -236,7 +240,8 @@ class BotApiEmulator:
                      "can_edit_stories", "can_delete_stories")
             new.update({f: False for f in flags})
             new.update(can_manage_chat=True, can_delete_messages=can_delete,
-                       can_post_messages=can_post, can_edit_messages=can_post)
+                       can_post_messages=can_post,
+                       can_edit_messages=can_post if can_edit is None else can_edit)
         elif status == "kicked":
             new["until_date"] = 0
         self._bot_members[chat_id] = new

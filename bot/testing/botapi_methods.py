@@ -447,6 +447,49 @@ def delete_message(emu: BotApiEmulator, p: JsonDict) -> bool:
     return True
 
 
+def _check_may_pin(emu: BotApiEmulator, chat_id: int) -> None:
+    """Telegram's rule for bots: in a channel, the right to edit messages; in a group, to
+    pin messages (the emulator's groups let every admin pin)."""
+    if emu._chats.get(chat_id, {}).get("type") == "channel":
+        _check_sendable(emu, chat_id)
+        member = emu._bot_members.get(chat_id, {})
+        if member.get("status") != "creator" and not member.get("can_edit_messages"):
+            raise ApiError(400, "Bad Request: not enough rights to manage pinned messages "
+                           "in the chat")
+
+
+def pin_chat_message(emu: BotApiEmulator, p: JsonDict) -> bool:
+    chat_id = _chat_id(emu, p)
+    message_id = _int(p, "message_id") or 0
+    _check_may_pin(emu, chat_id)
+    if (chat_id, message_id) not in emu._messages:
+        raise ApiError(400, "Bad Request: message to pin not found")
+    emu._check_rate(chat_id, False)  # pinning posts a service message: it counts
+    pins = emu.pinned.setdefault(chat_id, [])
+    if message_id in pins:
+        pins.remove(message_id)
+    pins.append(message_id)
+    emu._notify()
+    return True
+
+
+def unpin_chat_message(emu: BotApiEmulator, p: JsonDict) -> bool:
+    """Without message_id: the newest pinned message (Telegram's rule)."""
+    chat_id = _chat_id(emu, p)
+    _check_may_pin(emu, chat_id)
+    pins = emu.pinned.get(chat_id, [])
+    message_id = _int(p, "message_id")
+    if message_id is None:
+        if not pins:
+            raise ApiError(400, "Bad Request: message to unpin not found")
+        message_id = pins[-1]
+    if message_id not in pins:
+        raise ApiError(400, "Bad Request: message to unpin not found")
+    pins.remove(message_id)
+    emu._notify()
+    return True
+
+
 def send_chat_action(emu: BotApiEmulator, p: JsonDict) -> bool:
     chat_id = _chat_id(emu, p)
     _check_sendable(emu, chat_id)
@@ -599,6 +642,8 @@ METHODS: dict[str, Callable[[BotApiEmulator, JsonDict], Any]] = {
     "answercallbackquery": answer_callback_query,
     "answerinlinequery": answer_inline_query,
     "deletemessage": delete_message,
+    "pinchatmessage": pin_chat_message,
+    "unpinchatmessage": unpin_chat_message,
     "sendchataction": send_chat_action,
     "getchat": get_chat,
     "getchatmember": get_chat_member,

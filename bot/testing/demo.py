@@ -112,6 +112,7 @@ class Transcript:
         self.seen = 0
         self.toasts_seen = 0
         self.deleted_seen = 0
+        self.pinned_seen: list[int] = []  # the demo channel's pinned posts, as last shown
         self.last_change = time.monotonic()
         self.pictures: Path | None = None  # where pictures the bot sends are written
 
@@ -135,6 +136,16 @@ class Transcript:
             if chat_id == self.channel_id:
                 self.write(f"@{DEMO_CHANNEL_NAME}> ", f"(Herald deleted post {message_id})")
                 printed += 1
+        pinned = list(self.emu.pinned.get(self.channel_id or 0, []))
+        for message_id in pinned:
+            if message_id not in self.pinned_seen:
+                self.write(f"@{DEMO_CHANNEL_NAME}> ", f"(Herald pinned post {message_id})")
+                printed += 1
+        for message_id in self.pinned_seen:
+            if message_id not in pinned:
+                self.write(f"@{DEMO_CHANNEL_NAME}> ", f"(Herald unpinned post {message_id})")
+                printed += 1
+        self.pinned_seen = pinned
         answers = self.emu.callback_answers[self.toasts_seen:]
         self.toasts_seen += len(answers)
         for a in answers:

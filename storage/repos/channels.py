@@ -25,7 +25,7 @@ _WAITING = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
 
 def _channel(row: Any) -> Channel:
     return Channel(chat_id=row.chat_id, username=row.username, title=row.title,
-                   link_button=bool(row.link_button),
+                   link_button=bool(row.link_button), pin_alerts=bool(row.pin_alerts),
                    admin_ids=tuple(int(a) for a in (row.admin_ids or ())),
                    paused_reason=row.paused_reason, paused_at=aware_or_none(row.paused_at),
                    created_at=aware_or_none(row.created_at))
@@ -126,6 +126,25 @@ class ChannelRepo(Repo):
             res = await s.execute(update(channels).where(channels.c.chat_id == chat_id)
                                   .values(link_button=on, updated_at=aware(now)))
         return bool(res.rowcount)
+
+    async def set_pin_alerts(self, chat_id: int, on: bool, now: datetime) -> bool:
+        """Pin official air-raid alerts while active (or not); True when this changed it."""
+        async with self.session.begin() as s:
+            res = await s.execute(update(channels).where(
+                channels.c.chat_id == chat_id, channels.c.pin_alerts.is_not(on))
+                .values(pin_alerts=on, updated_at=aware(now)))
+        return bool(res.rowcount)
+
+    async def pinning(self, chat_ids: Sequence[int]) -> set[int]:
+        """Those of these chats that are channels posting now and pinning air-raid alerts."""
+        ids = sorted({c for c in chat_ids if c < 0})
+        found: set[int] = set()
+        async with self.session.begin() as s:
+            for part in chunks(ids, _CHUNK):
+                found.update((await s.execute(select(channels.c.chat_id).where(
+                    channels.c.chat_id.in_(part), channels.c.pin_alerts.is_(True),
+                    channels.c.paused_reason.is_(None)))).scalars())
+        return found
 
     async def pause(self, chat_id: int, reason: str, now: datetime) -> Channel | None:
         """Stop posting (rights lost, removed): the channel when this call paused it, None

@@ -27,7 +27,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.domain import Delivery, DeliveryKind, OutboxStatus, OutgoingMessage, utcnow
+from bot.domain import (
+    URGENT_KINDS,
+    Delivery,
+    DeliveryKind,
+    OutboxStatus,
+    OutgoingMessage,
+    utcnow,
+)
 from storage.repos.base import Repo
 from storage.repos.values import aware, aware_or_none, chunks
 from storage.tables import outbox
@@ -35,7 +42,8 @@ from storage.tables import outbox
 _CHUNK = 1000
 _ACTIVE = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
 _CLAIM_LOCK = 0x4845524C  # pg_advisory_xact_lock key: claims are serialized across processes
-_SIREN = DeliveryKind.SIREN.value  # official air-raid alerts go ahead of everything else
+# Official air-raid alerts (and their pinning in channels) go ahead of everything else.
+_URGENT = tuple(sorted(k.value for k in URGENT_KINDS))
 
 
 def _delivery(row: Any) -> Delivery:
@@ -47,7 +55,7 @@ def _delivery(row: Any) -> Delivery:
         attempts=row.attempts, not_before=aware_or_none(row.not_before),
         created_at=aware_or_none(row.created_at), sent_at=aware_or_none(row.sent_at),
         message_id=row.message_id, error=row.error, edit_message_id=row.edit_message_id,
-        expires_at=aware_or_none(row.expires_at))
+        expires_at=aware_or_none(row.expires_at), dedup_key=row.dedup_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +72,7 @@ class AlertState:
 
 def _claim_order(d: Delivery) -> tuple[bool, int]:
     """Air-raid alerts first, then id order."""
-    return d.kind is not DeliveryKind.SIREN, d.id
+    return d.kind not in URGENT_KINDS, d.id
 
 
 class OutboxRepo(Repo):
@@ -125,15 +133,15 @@ class OutboxRepo(Repo):
         # Two simple scans instead of one OR: each walks the (status, id) index in id order
         # and stops at `limit`, however many rows wait behind.
         due = (select(outbox.c.id).where(
-            outbox.c.status == OutboxStatus.PENDING.value, outbox.c.kind != _SIREN,
+            outbox.c.status == OutboxStatus.PENDING.value, outbox.c.kind.not_in(_URGENT),
             or_(outbox.c.not_before.is_(None), outbox.c.not_before <= now), ~blocking)
             .order_by(outbox.c.id).limit(limit))
         # Air-raid alerts first (their own scan of the (status, kind, id) index): only an
         # earlier air-raid alert of the same chat holds one back.
         sirens = (select(outbox.c.id).where(
-            outbox.c.status == OutboxStatus.PENDING.value, outbox.c.kind == _SIREN,
+            outbox.c.status == OutboxStatus.PENDING.value, outbox.c.kind.in_(_URGENT),
             or_(outbox.c.not_before.is_(None), outbox.c.not_before <= now),
-            ~blocking.where(earlier.c.kind == _SIREN)).order_by(outbox.c.id).limit(limit))
+            ~blocking.where(earlier.c.kind.in_(_URGENT))).order_by(outbox.c.id).limit(limit))
         abandoned = (select(outbox.c.id).where(
             outbox.c.status == OutboxStatus.SENDING.value, outbox.c.claimed_at < stale,
             ~blocking).order_by(outbox.c.id).limit(limit))
@@ -333,6 +341,14 @@ class OutboxRepo(Repo):
             for part in chunks(list(rows), _CHUNK):
                 await s.execute(stmt, [{"oid": i, "b_text": t, "b_markup": m}
                                        for i, t, m in part])
+
+    async def sent_message_id(self, chat_id: int, dedup_key: str) -> int | None:
+        """Telegram's message id of the row (chat_id, dedup_key) once it was sent."""
+        async with self.session.begin() as s:
+            found = (await s.execute(select(outbox.c.message_id).where(
+                outbox.c.chat_id == chat_id, outbox.c.dedup_key == dedup_key,
+                outbox.c.status == OutboxStatus.SENT.value))).scalar_one_or_none()
+        return int(found) if found is not None else None
 
     async def get(self, id: int) -> Delivery | None:
         """One row by id."""

@@ -48,9 +48,15 @@ def _event(row: Any) -> SirenEvent:
                       start_event_id=row.start_event_id)
 
 
-def _prefs(row: Any) -> SirenPrefs:
+# A channel posts official alerts only once its operator turns them on (/channel set);
+# a person's chat has them on until asked otherwise.
+CHANNEL_PREFS = SirenPrefs(enabled=False, asked=True)
+CHAT_PREFS = SirenPrefs()
+
+
+def _prefs(row: Any, default: SirenPrefs = CHAT_PREFS) -> SirenPrefs:
     if row is None or row.enabled is None:
-        return SirenPrefs()
+        return default
     types = tuple(t for t in (row.types or SIREN_TYPES) if t in SIREN_TYPES)
     return SirenPrefs(enabled=bool(row.enabled), types=types if row.types is not None
                       else SIREN_TYPES, loud=bool(row.loud), asked=bool(row.asked))
@@ -203,11 +209,15 @@ class SirenRepo(Repo):
     # --- chats ------------------------------------------------------------------------
 
     async def prefs(self, chat_id: int) -> SirenPrefs:
-        """A chat's choices (the defaults when it made none)."""
+        """A chat's choices (the defaults when it made none: CHANNEL_PREFS for a channel)."""
         async with self.session.begin() as s:
             row = (await s.execute(select(siren_prefs).where(
                 siren_prefs.c.chat_id == chat_id))).first()
-        return _prefs(row)
+            if row is not None:
+                return _prefs(row)
+            kind = (await s.execute(select(chats.c.type).where(
+                chats.c.id == chat_id))).scalar_one_or_none()
+        return CHANNEL_PREFS if kind == "channel" else CHAT_PREFS
 
     async def set_prefs(self, chat_id: int, now: datetime, **values: Any) -> SirenPrefs:
         """Change some of enabled, types, loud, asked; returns the chat's choices."""
@@ -242,7 +252,8 @@ class SirenRepo(Repo):
         ids = sorted(set(chat_ids))
         async with self.session.begin() as s:
             for part in chunks(ids, _CHUNK):
-                q = (select(chats.c.id, chats.c.status, chats.c.language, chats.c.timezone,
+                q = (select(chats.c.id, chats.c.type, chats.c.status, chats.c.language,
+                            chats.c.timezone,
                             chats.c.quiet_start, chats.c.quiet_end, siren_prefs.c.enabled,
                             siren_prefs.c.types, siren_prefs.c.loud, siren_prefs.c.asked)
                      .select_from(chats.outerjoin(siren_prefs,
@@ -252,7 +263,8 @@ class SirenRepo(Repo):
                     out[r.id] = SirenTarget(
                         status=ChatStatus(r.status), language=r.language,
                         timezone=r.timezone, quiet_start=r.quiet_start,
-                        quiet_end=r.quiet_end, prefs=_prefs(r))
+                        quiet_end=r.quiet_end,
+                        prefs=_prefs(r, CHANNEL_PREFS if r.type == "channel" else CHAT_PREFS))
         return out
 
     async def place_follows(self, chat_ids: Sequence[int]) -> dict[int, set[tuple[str, str]]]:
@@ -271,7 +283,10 @@ class SirenRepo(Repo):
 
     async def got_start(self, chat_ids: Sequence[int], start_event_id: int) -> set[int]:
         """The chats among these that were sent (or are being sent) an event's start."""
-        key = f"siren:{start_event_id}"
+        return await self.got(chat_ids, f"siren:{start_event_id}")
+
+    async def got(self, chat_ids: Sequence[int], key: str) -> set[int]:
+        """The chats among these that were sent (or are being sent) the row `key`."""
         got: set[int] = set()
         ids = sorted(set(chat_ids))
         async with self.session.begin() as s:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +25,11 @@ async def test_demo_script_prints_answers_and_one_alert(tmp_path: Path) -> None:
         # The channel subscribes first: the demo publishes the Kherson story a few seconds
         # in, and a follow made after it would (rightly) get no post of it.
         await run_script(session, ["/start", "[channel] /subscribe kherson", "# a comment",
-                                   "/subscribe kherson", "/kherson", "[press Follow nothing]"],
+                                   "/subscribe kherson", "/kherson", "[press Follow nothing]",
+                                   # the channel's official alerts, then one for its oblast
+                                   "/channel set @demo_kherson sirens on",
+                                   "/channel set @demo_kherson pin on",
+                                   "/subscribe Kherson oblast"],
                          linger=20)
     finally:
         await session.close()
@@ -45,6 +50,11 @@ async def test_demo_script_prints_answers_and_one_alert(tmp_path: Path) -> None:
     assert "@demo_kherson> (Herald deleted post 1)" in text
     post = "@demo_kherson> Power restored to 12,000 homes in Kherson after overnight strike"
     assert text.count(post) == 1, text
+    # ... and the official alert, pinned while active, unpinned at the all-clear
+    assert "@demo_kherson> 🔴 Air-raid alert: Kherson oblast" in text, text
+    pinned = re.search(r"@demo_kherson> \(Herald pinned post (\d+)\)", text)
+    assert pinned is not None, text
+    assert f"@demo_kherson> (Herald unpinned post {pinned.group(1)})" in text, text
 
 
 def test_bundled_demo_news_renders_valid_feeds() -> None:

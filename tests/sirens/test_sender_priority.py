@@ -43,3 +43,47 @@ async def test_sirens_overtake_queued_news_without_duplicates(sqlite_store: Stor
         await asyncio.wait_for(task, 20)
         await bot.shutdown()
         await emu.stop()
+
+
+async def test_pin_rows_pin_the_sent_alert_and_fail_when_it_was_not_sent(
+        sqlite_store: Store) -> None:
+    channel = -1001000000031
+    emu = BotApiEmulator(enforce_limits=False)
+    url = await emu.start()
+    emu.add_channel(channel, username="izium_news", by_user_id=None)
+    bot = Bot(DEFAULT_TOKEN, base_url=url, request=HTTPXRequest(read_timeout=5))
+    await bot.initialize()
+    cfg = DeliveryConfig(global_rate=1000.0, private_chat_rate=5.0, batch_size=100)
+    sender = Sender(sqlite_store, bot, cfg, Clock(), worker_id="t", poll_interval=0.05)
+    stop = asyncio.Event()
+    store = sqlite_store
+    try:
+        await store.outbox.enqueue([
+            OutgoingMessage(chat_id=channel, kind=DeliveryKind.SIREN, text="siren 1",
+                            dedup_key="siren:1"),
+            OutgoingMessage(chat_id=channel, kind=DeliveryKind.PIN, text="",
+                            dedup_key="pin:1"),
+            # the post of event 2 never existed: nothing to pin
+            OutgoingMessage(chat_id=channel, kind=DeliveryKind.PIN, text="",
+                            dedup_key="pin:2"),
+            OutgoingMessage(chat_id=channel, kind=DeliveryKind.SIREN, text="siren 3",
+                            dedup_key="siren:3")])
+        task = asyncio.create_task(sender.run(stop))
+        post = await emu.wait_for(lambda m: m.plain == "siren 3", timeout=20, since=0)
+        first = emu.sent(channel)[0]
+        assert emu.pinned[channel] == [first.message_id] != [post.message_id]
+        await store.outbox.enqueue([OutgoingMessage(
+            chat_id=channel, kind=DeliveryKind.UNPIN, text="", dedup_key="unpin:1")])
+        sender.wake()
+        deadline = asyncio.get_running_loop().time() + 20
+        while emu.pinned[channel]:
+            assert asyncio.get_running_loop().time() < deadline, "not unpinned"
+            await asyncio.sleep(0.05)
+        counts = await store.outbox.counts()
+        assert counts.get("failed") == 1, counts
+        assert [m.plain for m in emu.sent(channel)] == ["siren 1", "siren 3"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
+        await bot.shutdown()
+        await emu.stop()

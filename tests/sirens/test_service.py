@@ -344,3 +344,56 @@ async def test_a_follow_removed_elsewhere_no_longer_counts(env: Env) -> None:
     env.start(IZIUM_RAION)
     await env.poll(service)
     assert [r.chat_id for r in await env.rows()] == [1]
+
+
+async def test_pinning_channels_get_pin_and_unpin_rows_after_the_posts(env: Env) -> None:
+    channel, plain, later = -1001000000011, -1001000000012, -1001000000013
+    for chat_id in (channel, plain, later):
+        await env.store.channels.register(chat_id, username=None, title="News", admin_id=None,
+                                          language="en", timezone="Europe/Kyiv",
+                                          now=env.clock.now())
+        await env.alerts.subscribe(chat_id, TagKind.PLACE, IZIUM_RAION, "Izium raion")
+    await env.chat(1, (TagKind.PLACE, IZIUM_RAION))
+    # A channel posts official alerts only once turned on; pinning is a second choice.
+    for chat_id in (channel, plain, later):
+        await env.store.sirens.set_prefs(chat_id, env.clock.now(), enabled=True)
+    await env.store.channels.set_pin_alerts(channel, True, env.clock.now())
+    service = env.service()
+    alert_id = env.start(IZIUM_RAION, ago=0)
+    await env.poll(service)
+    rows = await env.rows()
+    assert [(r.chat_id, r.kind) for r in rows] == [
+        (-1001000000013, "siren"), (-1001000000012, "siren"), (-1001000000011, "siren"),
+        (1, "siren"), (-1001000000011, "pin")]
+    siren, pin = rows[2], rows[4]
+    assert pin.dedup_key == siren.dedup_key.replace("siren:", "pin:") and pin.disable_notification
+    # The pinning channel turns alerts off, another turns pinning on meanwhile: the pinned
+    # alert still comes down at the all-clear, the other has nothing to unpin.
+    await env.store.sirens.set_prefs(channel, env.clock.now(), enabled=False)
+    await env.store.channels.set_pin_alerts(later, True, env.clock.now())
+    env.emu.end_alert(alert_id)
+    await env.poll(service)
+    rows = (await env.rows())[5:]
+    assert [(r.chat_id, r.kind) for r in rows] == [
+        (-1001000000013, "siren"), (-1001000000012, "siren"), (1, "siren"),
+        (-1001000000011, "unpin")]
+    assert rows[3].dedup_key == pin.dedup_key.replace("pin:", "unpin:")
+    # They are claimed with the air-raid alerts, ahead of earlier news.
+    claimed = await env.store.outbox.claim("w", env.clock.now(), 100, 120)
+    assert [d.kind for d in claimed][:9] == [DeliveryKind.SIREN] * 4 + [DeliveryKind.PIN] + \
+        [DeliveryKind.SIREN] * 3 + [DeliveryKind.UNPIN]
+
+
+async def test_a_channel_has_official_alerts_off_until_turned_on(env: Env) -> None:
+    chat_id = -1001000000021
+    await env.store.channels.register(chat_id, username=None, title="News", admin_id=None,
+                                      language="en", timezone="Europe/Kyiv",
+                                      now=env.clock.now())
+    await env.alerts.subscribe(chat_id, TagKind.PLACE, IZIUM_RAION, "Izium raion")
+    await env.chat(1, (TagKind.PLACE, IZIUM_RAION))
+    assert not (await env.store.sirens.prefs(chat_id)).enabled
+    assert (await env.store.sirens.prefs(1)).enabled
+    service = env.service()
+    env.start(IZIUM_RAION, ago=0)
+    await env.poll(service)
+    assert [r.chat_id for r in await env.rows()] == [1]

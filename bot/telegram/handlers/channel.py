@@ -51,6 +51,9 @@ def _usage(_: Any) -> str:
           "one follow)"),
         _("/channel set @name language uk | times 08:00, 19:00 | times off | timezone "
           "Europe/Kyiv | button on"),
+        _("/channel set @name sirens on: official air-raid alerts for its places · "
+          "/channel set @name pin on: pinned while active, unpinned at the all-clear "
+          "(Herald needs the right to edit messages)"),
     ])
 
 
@@ -78,7 +81,7 @@ async def cmd_channel(update: Update, context: Context) -> None:
             elif action == "remove":
                 text = await _remove(services, ref, rest, lang)
             else:
-                text = await _set(services, ref, rest, lang)
+                text = await _set(services, context, ref, rest, lang)
         else:
             text = _usage(_)
     except SettingError as exc:
@@ -124,10 +127,11 @@ async def _remove(services: Services, ref: str | int, names: str, lang: str) -> 
         channel=channel_name(channel))
 
 
-async def _set(services: Services, ref: str | int, rest: str, lang: str) -> str:
+async def _set(services: Services, context: Context, ref: str | int, rest: str,
+               lang: str) -> str:
     channel = await ch.known_channel(services, ref)
     setting, _sep, value = rest.strip().partition(" ")
-    await ch.apply_setting(services, channel, setting, value)
+    await ch.apply_setting(services, context.bot, channel, setting, value)
     channel = await ch.known_channel(services, ref)
     return await ch.describe(services, channel, lang)
 
