@@ -128,6 +128,47 @@ RIVERS = {"десна", "сула", "рось", "айдар", "ворскла", 
           "dnipro", "desna", "sula", "ros", "vorskla", "oskil", "psel", "seim", "inhulets",
           "samara", "vovcha", "kalmius", "sluch", "horyn", "styr", "teteriv", "irpin",
           "tysa", "prut", "dnister", "aidar", "zbruch", "seret", "orel", "inhul", "synyukha"}
+# the same rivers in Russian (their case forms are made like the Ukrainian ones')
+RIVERS_RU = {"десна", "сула", "рось", "айдар", "ворскла", "оскол", "псел", "сейм", "ингулец",
+             "самара", "волчья", "кальмиус", "случь", "горынь", "стырь", "тетерев", "ирпень",
+             "тиса", "прут", "днестр", "збруч", "серет", "удай", "трубеж", "орель", "ингул",
+             "синюха", "тясмин", "здвиж", "уж", "уборть", "иква", "смотрич", "бахмутка",
+             "торец", "берда", "молочная", "гайчур", "конка"}
+
+
+def river_forms(morph: Morph) -> set[str]:
+    """Every case form of the rivers' names (на Осколі, в Осколе, через Десну)."""
+    out = set(RIVERS)
+    for lang, names in (("uk", RIVERS), ("ru", RIVERS_RU)):
+        for name in names:
+            if not name.isascii():
+                out |= morph.decline_name(lang, name)[0]
+    return out
+
+
+def country_forms(morph: Morph) -> set[str]:
+    """Every country's name but Ukraine's, in English, Ukrainian and Russian with their
+    case forms (pycountry's ISO 3166-1 list and its translations): a village named so
+    (Китай, Молдова) is a place only with a kind word or an admin phrase next to it."""
+    import gettext
+
+    import pycountry
+
+    out: set[str] = set()
+    for lang in ("uk", "ru"):
+        tr = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
+        for c in pycountry.countries:
+            if c.alpha_2 == "UA":
+                continue
+            for attr in ("name", "common_name"):
+                en = getattr(c, attr, None)
+                if not en:
+                    continue
+                out.add(tokens(en))
+                local = tr.gettext(en)
+                if local != en and "," not in local and "(" not in local:
+                    out |= morph.decline_name(lang, local)[0]
+    return out
 EN_OBLAST_FIX = {"Zaporizhia": "Zaporizhzhia"}
 COMMANDS = {"addsource", "briefing", "broadcast", "cap", "follow", "help", "language",
             "latest", "list", "mode", "pausesource", "quiet", "removesource", "resumesource",
@@ -435,8 +476,10 @@ class Builder:
             key = ("CXMK".index(s.cat), common, s.pop, s.code)
             if best is None or key > best:
                 best, pick = key, s.idx
-        if pick < 0:  # irregular adjectives of towns: Гуляйполе <- Гуляйпільська,
-            # Середина-Буда <- Середино-Будська: a long common start, a town's only
+        if pick < 0 or self.units[pick].cat == "C":
+            # irregular adjectives of towns: Гуляйполе <- Гуляйпільська, Середина-Буда <-
+            # Середино-Будська: a long common start, a town's only (before a village
+            # whose name is the adjective itself: Гуляйпільське)
             towns = [(self.common_prefix(tokens(s.name), base), s.idx) for s in cands
                      if s.cat in "MX"]
             close = [(c, i) for c, i in towns if c >= max(5, len(base) - 5)]
@@ -777,6 +820,8 @@ class Builder:
         english = {w for w in get_english_words_set(["web2"], lower=False, alpha=True)
                    if w.islower()}
         foreign = {f for f, (i, _) in self.gaz.forms.items() if self.gaz.places[i].cc != "UA"}
+        foreign |= country_forms(self.morph)
+        rivers = river_forms(self.morph)
         gaz_flags = {f: gf for f, (_i, gf) in self.gaz.forms.items()}
         person_units: set[int] = set()
         common_units: set[int] = set()  # Шахтар, Перемога, Дружба: Latin forms too
@@ -821,7 +866,7 @@ class Builder:
                 flags |= F_PERSON
             if form in foreign:
                 flags |= F_FOREIGN
-            if form in RIVERS or gf & G_RIVER:
+            if form in rivers or gf & G_RIVER:
                 flags |= F_RIVER
             form_flags[form] = flags
         for form, per_unit in names.items():

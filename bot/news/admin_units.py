@@ -184,6 +184,21 @@ RIVER_BEFORE = frozenset({"river", "річка", "річки", "річці", "р
                           "гирлі", "устье"})
 RIVER_AFTER = frozenset({"river", "riverbank", "bank", "banks", "delta", "estuary", "basin",
                          "reservoir", "річка", "річки", "річці", "река", "реки"})
+# water and its crossings near a river-named place: the river ("рівень води в Осколі")
+WATER = frozenset({
+    "вода", "води", "воду", "водою", "воды", "водой", "water", "переправа", "переправи",
+    "переправу", "переправою", "переправ", "переправы", "переправой", "crossing",
+    "crossings", "повінь", "повені", "паводок", "паводку", "паводка", "наводнение", "flood",
+    "floods", "flooding", "русло", "русла", "руслі", "русле", "riverbed", "обміліла",
+    "обмелел", "обмелела", "берегів", "берегов", "береги", "берега"})
+WATER_WINDOW = 8  # words either side
+# a nuclear plant or its zone named after a town is not the town ("Chornobyl site")
+FACILITY_AFTER = frozenset({"npp", "nuclear", "аес", "аэс", "site", "exclusion", "disaster",
+                            "accident"})
+# "у Вінниці на Вишеньці", "на Осколі біля Куп'янська": after "на", right next to a bigger
+# town, a small name is a part of that town or a river, not a village elsewhere
+NEXT_TOWN_GAP = 2  # words between the two names at most
+NEAREST_MAX = 25  # words: a region named farther away does not choose between namesakes
 MEDIA_AFTER = frozenset({"times", "post", "independent", "tribune", "journal", "herald",
                          "gazette", "chronicle", "telegraph", "pravda", "правда", "таймс",
                          "пост", "inform", "news", "today", "live"})
@@ -612,6 +627,40 @@ class AdminUnits:
         self._resolve(hits, context_codes)
         return hits
 
+    def _nearest(self, h: _Hit, cands: Sequence[int], at: dict[int, list[int]]) -> int:
+        """The candidate inside the unit named closest to the hit (words apart), when one
+        is closer than every other; else -1."""
+        best, choice, tie = NEAREST_MAX + 1, -1, False
+        for u in cands:
+            d = min((abs(p - h.start) for a in self._chain(u) for p in at.get(a, ())),
+                    default=NEAREST_MAX + 1)
+            if d < best:
+                best, choice, tie = d, u, False
+            elif d == best:
+                tie = True
+        return -1 if tie or best > NEAREST_MAX else choice
+
+    def _drop_parts_of_towns(self, hits: list[_Hit]) -> None:
+        """A small settlement after "на" with no kind word, right next to a bigger town
+        named in the text ("у Вінниці на Вишеньці", "на Осколі біля Куп'янська"): a part
+        of that town, or a river by it, not a village elsewhere."""
+        for x, h in enumerate(hits):
+            if not h.on or h.cue or h.phrase or h.chosen < 0 or self.cat[h.chosen] not in "MXC":
+                continue
+            pop = self.pop.get(h.chosen, 0)
+            if pop >= BIG_TOWN:
+                continue
+            for y in (x - 1, x + 1):
+                if not 0 <= y < len(hits):
+                    continue
+                o = hits[y]
+                gap = h.start - o.end if y < x else o.start - h.end
+                if (o.chosen >= 0 and o.chosen != h.chosen and 0 <= gap <= NEXT_TOWN_GAP
+                        and self.cat[o.chosen] in "MKXC" and self.pop.get(o.chosen, 0) > pop
+                        and self.parent[o.chosen] != self.parent[h.chosen]):
+                    h.chosen = -1
+                    break
+
     def _match(self, tokens: Tokens, h: _Hit, i: int) -> UnitMatch:
         start, end = tokens.start(h.start), tokens.end(h.end - 1)
         return UnitMatch(self.codes[i], LEVEL_OF[self.cat[i]], tokens.text[start:end],
@@ -764,6 +813,8 @@ class AdminUnits:
         if nxt in MEDIA_AFTER and self._next_to(tokens, j - 1, j) and \
                 text[tokens.start(j)].isupper():
             return False
+        if nxt in FACILITY_AFTER and self._next_to(tokens, j - 1, j):
+            return False
         if flags & F_RIVER and (prev in RIVER_BEFORE or nxt in RIVER_AFTER):
             return False
         if prev in MILITARY or (nxt in MILITARY and text[tokens.start(i)].isupper()
@@ -773,6 +824,10 @@ class AdminUnits:
             return False  # "Kyiv's Obolon district": a district named so, not the village
         hit.cue = self._cue(tokens, i)
         hit.on = prev == "на"
+        if flags & F_RIVER and not hit.cue and all(self.cat[u] in "MXC" for u in hit.cands) \
+                and (hit.on or not WATER.isdisjoint(
+                    norms[max(0, i - WATER_WINDOW):j + WATER_WINDOW])):
+            return False  # "на Осколі", "рівень води в Осколі": the river, not a village
         big = max((self.pop.get(u, 0) for u in hit.cands), default=0) >= BIG_TOWN
         if not hit.cue and not big:
             if norms[i] in CLUBS:
@@ -902,10 +957,12 @@ class AdminUnits:
             else:
                 h.default = self._default(cands)
         siblings: set[int] = set()
+        at: dict[int, list[int]] = {}  # unit -> where the text names it (word positions)
         for h in hits:
             i = h.chosen if h.chosen >= 0 else h.default
             if i < 0:
                 continue
+            at.setdefault(i, []).append(h.start)
             cat = self.cat[i]
             context[i] = max(context.get(i, 0), tier_of.get(cat, 0))
             if cat in "MXC":
@@ -947,6 +1004,11 @@ class AdminUnits:
                 h.chosen = h.default
             elif best > 0 and len(top) == 1:
                 h.chosen = top[0]
+            elif best > 0 and (nearest := self._nearest(h, top, at)) >= 0:
+                # two regions named, a namesake in each: the one named closest ("the
+                # Marhanets and Pokrovske hromadas came under attack in the Nikopol
+                # district ... Synelnykove district")
+                h.chosen = nearest
             elif best > 0 and not h.cue and sum(self.cat[u] in "MK" for u in top) == 1:
                 # the region named has a city and villages of that name: the city
                 # ("Чернігівська ОВА ... обстріл Семенівки")
@@ -961,6 +1023,7 @@ class AdminUnits:
             if h.chosen >= 0 and not h.phrase and h.on and \
                     self.city.get(h.chosen) in REGION_AFTER_NA:
                 h.chosen = self.parent_oblast(h.chosen)
+        self._drop_parts_of_towns(hits)
         for h in hits:  # "Ізюмська міська рада": the city, not the hromada
             if h.city_council and h.chosen >= 0:
                 c = self.centre.get(h.chosen, -1)

@@ -73,7 +73,7 @@ class Classifier:
         abroad = not ua and any(not m.region for m in cities)  # towns, none in Ukraine
         places, drop = text_places(text, field, tokens, [(cities[i].slug, cities[i].start,
                                                           cities[i].end) for i in ua],
-                                   abroad=abroad)
+                                   abroad=abroad, town_of=self.gaz.slug_of)
         # "на Харківщині", "Kharkiv oblast" name the oblast (now a place), not its centre:
         # the centre city is tagged only where the text names the city itself
         spans = [(e.start, e.end) for e in places]

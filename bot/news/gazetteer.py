@@ -143,6 +143,12 @@ class Gazetteer:
             raw = path.read_bytes()
         return cls(json.loads(gzip.decompress(raw)))
 
+    def slug_of(self, term: str) -> str | None:
+        """The town this gazetteer gives a name to ("Staryi Krym": the one in Crimea; its
+        namesakes share the form), or None."""
+        hit = self.forms.get(" ".join(Tokens(term).norms))
+        return self.places[hit[0]].slug if hit is not None else None
+
     def find(self, text: str, tokens: Tokens | None = None) -> list[CityMatch]:
         """City mentions in a text, in order, false matches removed."""
         if tokens is None:

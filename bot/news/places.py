@@ -12,7 +12,7 @@ Kharkiv oblast all match a Balakliia story.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from bot.domain import Evidence, TagKind
 from bot.news.admin_units import AdminUnits, get_admin_units
@@ -26,7 +26,9 @@ def units() -> AdminUnits:
 
 def text_places(text: str, field: str, tokens: Tokens | None,
                 towns: Sequence[tuple[str, int, int]], context: Sequence[str] = (),
-                abroad: bool = False) -> tuple[list[Evidence], set[int]]:
+                abroad: bool = False,
+                town_of: Callable[[str], str | None] | None = None,
+                ) -> tuple[list[Evidence], set[int]]:
     """One pass of the admin-units matcher over a text: evidence of the units below the
     city gazetteer (oblasts, raions, hromadas, villages), and the positions in `towns`
     ((slug, start, end) of the gazetteer's Ukrainian towns) to drop because the matcher
@@ -36,7 +38,12 @@ def text_places(text: str, field: str, tokens: Tokens | None,
 
     `abroad`: the text names towns abroad and none in Ukraine ("Москву атаковали... аеропорт
     Внуково"): a village there is a namesake abroad unless a unit of Ukraine that contains
-    it is named too."""
+    it is named too.
+
+    `town_of(term)`: the gazetteer's town for a name. Where the matcher chose, by the
+    places around it, a namesake of that town ("Staryi Krym cemetery outside Mariupol":
+    the one in Donetsk oblast, not Crimea's) and the gazetteer tagged nothing there, the
+    matcher's town is the evidence."""
     data = units()
     found, decisions = data.find_and_decide(text, tokens, context)
     if abroad and found:
@@ -46,7 +53,9 @@ def text_places(text: str, field: str, tokens: Tokens | None,
     evidence = []
     for m in found:
         unit = data.get(m.code)
-        if unit is not None and unit.city_slug:
+        if unit is not None and unit.city_slug and not (
+                town_of is not None and town_of(m.term) not in (None, unit.city_slug)
+                and not any(a < m.end and m.start < b for _s, a, b in towns)):
             continue  # the gazetteer decides about known towns (its sense rules)...
         evidence.append(Evidence(TagKind.PLACE, m.code, m.term, field, m.start, m.end))
     drop: set[int] = set()

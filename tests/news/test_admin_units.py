@@ -685,3 +685,55 @@ def test_real_feeds_find_no_nonsense(au: AdminUnits) -> None:
                     terms[m.term] += 1
     assert terms["Kyiv"] > 5 and terms["Kharkiv Oblast"] + terms["Kharkiv region"] >= 1
     assert not {"Obolon", "Village", "Routes", "Independent"} & set(terms)
+
+
+@pytest.mark.parametrize("text", [
+    "На Осколі біля Куп'янська росіяни намагаються навести переправу",
+    "Уровень воды в Осколе упал на полметра", "Оскіл вийшов з берегів після злив",
+])
+def test_rivers_in_their_case_forms_by_water_or_on(au: AdminUnits, text: str) -> None:
+    assert not {c for c in codes(au, text) if au.get(c).slug == "oskil"}  # type: ignore
+
+
+def test_a_river_named_village_with_its_kind_word_is_still_the_village(
+        au: AdminUnits) -> None:
+    assert "oskil" in slugs(au, "У селі Оскіл Ізюмського району відновили світло")
+
+
+@pytest.mark.parametrize("text", [
+    "Позиция Китая не изменилась", "Делегація з Польщі прибула до Молдови",
+    "Президент Грузії заявив", "Talks with Moldova and Georgia",
+])
+def test_countries_are_not_their_namesake_villages(au: AdminUnits, text: str) -> None:
+    assert codes(au, text) == set()
+
+
+def test_a_country_named_village_with_a_kind_word(au: AdminUnits) -> None:
+    assert "kytai" in slugs(au, "у селі Китай Бахчисарайського району")
+
+
+@pytest.mark.parametrize("text", [
+    "IAEA experts rotate at the Chornobyl site", "the Chornobyl NPP was hit",
+    "Drones flew over the Chornobyl nuclear power plant",
+])
+def test_a_plant_named_after_a_town_is_not_the_town(au: AdminUnits, text: str) -> None:
+    assert codes(au, text) == set()
+
+
+def test_a_part_of_a_named_town_is_not_a_village_elsewhere(au: AdminUnits) -> None:
+    assert slugs(au, "У Вінниці на Вишеньці відкрили новий ЦНАП") == ["vinnytsia"]
+    assert slugs(au, "на Салтівці у Харкові") == ["kharkiv"]
+    assert "vyshenka_vinnytsia" in slugs(au, "Село Вишенька Вінницького району")
+
+
+def test_the_region_named_nearest_chooses_between_namesakes(au: AdminUnits) -> None:
+    text = ("Marhanets and Pokrovske hromadas came under attack in the Nikopol district. "
+            "In the Synelnykove district, Malomykhailivka hromada was shelled as well.")
+    found = slugs(au, text)
+    assert "pokrovske_hromada_nikopol" in found
+    assert "pokrovske_hromada_synelnykove" not in found
+
+
+def test_a_hromada_of_a_town_with_an_irregular_adjective(au: AdminUnits) -> None:
+    assert slugs(au, "Huliaipole hromada got power back") == ["huliaipole_hromada"]
+    assert slugs(au, "Гуляйпільська громада отримала генератори") == ["huliaipole_hromada"]

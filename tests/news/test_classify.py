@@ -328,3 +328,14 @@ def test_an_oblast_mention_tags_the_oblast_not_its_centre(clf: Classifier, title
                                                           oblast: str) -> None:
     tags = clf.classify(title, "")
     assert tags.places[:1] == (oblast,) and not tags.cities
+
+
+def test_a_namesake_of_a_gazetteer_town_chosen_by_the_places_around_it(
+        clf: Classifier) -> None:
+    # The gazetteer knows "Staryi Krym" as Crimea's town and rightly refuses it 300 km
+    # from Mariupol; the admin units matcher knows the Staryi Krym next to Mariupol.
+    tags = clf.classify("New mass grave found outside Mariupol",
+                        "Researchers identified about 1,100 new graves at the Staryi Krym "
+                        "cemetery outside Russian-occupied Mariupol.")
+    assert "UA14140050020046281" in tags.places  # Staryi Krym, Mariupol hromada
+    assert "UA01" not in "".join(tags.places)  # nothing in Crimea

@@ -134,8 +134,9 @@ def test_a_dead_source_is_reported_not_fatal(tmp_path: Path,
 
 
 def test_python_m_bot_ingest_runs_its_worker_processes(tmp_path: Path) -> None:
-    """The real entry point in a fresh interpreter, with the CPU stages in a worker process
-    (poller.cpu_workers = 1, the default) started from a fork server."""
+    """The real entry point in a fresh interpreter, with the CPU stages in worker
+    processes (poller.cpu_workers: by default one per core, at most two) started from a
+    fork server."""
     if not SHARED_FEEDS.is_dir():
         pytest.skip("shared feeds not available")
     db = tmp_path / "herald.db"
