@@ -14,7 +14,7 @@ loads in ~40 ms into ~6 MB.
     units.most_specific(codes)             # drops a code that is another's ancestor
     units.get(code), units.by_slug("izium_raion"), units.for_city("kherson")
     units.resolve("Іванівка Чугуївський")  # Units, likeliest first (<= limit)
-    units.label(code, "uk")                # "Іванівка — Чугуївський р-н, Харківська обл."
+    units.label(code, "uk")                # "Іванівка — Чугуївський р-н, Харківська область"
 
 Levels: "oblast" (24 oblasts, Crimea, and Kyiv and Sevastopol, which are cities of kind
 "city"), "raion", "hromada", "settlement" (kind city | selyshche | village) and
@@ -534,7 +534,7 @@ class AdminUnits:
 
     def label(self, code: str, lang: str = "en", hromada: bool = False) -> str:
         """A name with its context: "Ivanivka, Chuhuiv raion, Kharkiv oblast",
-        "Іванівка — Чугуївський р-н, Харківська обл."; `hromada` adds the hromada."""
+        "Іванівка — Чугуївський р-н, Харківська область"; `hromada` adds the hromada."""
         i = self.index(code)
         if i < 0:
             return code
@@ -559,7 +559,9 @@ class AdminUnits:
         name = self._name(j, lang)
         if lang == "en" or (self.cat[j] == "O" and self.codes[j].startswith("UA01")):
             return name
-        for full, short in ((" область", " обл."), (" район", " р-н")):
+        # "р-н" inside a label; the oblast in full: a label ending with "обл." would
+        # end a sentence twice ("Підписку скасовано: Іванівка — ..., Харківська обл..")
+        for full, short in ((" район", " р-н"),):
             if name.endswith(full):
                 return name[: -len(full)] + short
         return name

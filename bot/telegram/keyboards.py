@@ -89,7 +89,7 @@ def choices_keyboard(choices: Iterable[tuple[str, str]], per_row: int = 2
 
 def places_keyboard(choices: Iterable[tuple[str, str]]) -> InlineKeyboardMarkup | None:
     """Candidates that differ by their raion and oblast: one a row, long enough to read
-    ("Іванівка — Чугуївський р-н, Харківська обл.")."""
+    ("Іванівка — Чугуївський р-н, Харківська область")."""
     buttons = [InlineKeyboardButton(short(text, 60), callback_data=data)
                for text, data in choices]
     return grid(buttons, 1) if buttons else None

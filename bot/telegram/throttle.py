@@ -21,7 +21,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.i18n import pick_language, translator
-from bot.telegram.context import Context, reply_gate
+from bot.telegram.context import Context, reply_gate, thread_of
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +121,10 @@ def make_throttle(limiter: FloodLimiter, exempt: frozenset[int] = frozenset(),
                 log.debug("throttle answer failed", extra={"error": repr(exc)})
         elif limiter.first_refusal(user.id) and update.effective_chat is not None:
             chat_id = update.effective_chat.id
+            thread = thread_of(update.effective_message)  # a forum's topic, like answers
             # Through the replies' gate: the notice must not be lost to a 429 either.
             await reply_gate(context).send(chat_id, lambda: context.bot.send_message(
-                chat_id, note, parse_mode=ParseMode.HTML))
+                chat_id, note, parse_mode=ParseMode.HTML, message_thread_id=thread))
         raise ApplicationHandlerStop
 
     return throttle

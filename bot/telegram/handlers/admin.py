@@ -16,6 +16,7 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    Message,
     Update,
 )
 from telegram.error import BadRequest
@@ -38,7 +39,7 @@ from bot.news.channels import channel_of
 from bot.services import Services
 from bot.telegram import admin_views as views
 from bot.telegram.commands import command_handler
-from bot.telegram.context import Context, args_text, reply, services_of
+from bot.telegram.context import Context, args_text, edit, reply, services_of
 from bot.telegram.handlers.sirens import siren_source_text
 
 log = logging.getLogger(__name__)
@@ -203,7 +204,7 @@ async def on_admin_button(update: Update, context: Context) -> None:
         b = await service.confirm(broadcast_id, admin_id)
         await query.answer("Broadcast confirmed.")
         text = service.progress_text(b, Progress(total=b.total, pending=0))
-        await _edit(query, text, cancel_keyboard(b.id))
+        await _edit(context, query, text, cancel_keyboard(b.id))
         return
     b, _rows = await service.cancel(broadcast_id, admin_id)
     await query.answer("Broadcast cancelled.")
@@ -211,14 +212,20 @@ async def on_admin_button(update: Update, context: Context) -> None:
         text = f"✖️ Broadcast #{b.id} discarded; nothing was sent."
     else:
         text = service.report_text(b, await service.progress(b))
-    await _edit(query, text, None)
+    await _edit(context, query, text, None)
 
 
-async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """Edit the message under the button; the leader may have edited it first (a race that
-    Telegram answers with "message is not modified", which is fine)."""
+async def _edit(context: Context, query: CallbackQuery, text: str,
+                markup: InlineKeyboardMarkup | None) -> None:
+    """Edit the message under the button, through the replies' gate like every answer; the
+    leader may have edited it first (a race that Telegram answers with "message is not
+    modified", which is fine)."""
+    message = query.message
     try:
-        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
+        if isinstance(message, Message):
+            await edit(context, message, text, markup)
+        else:  # too old for Telegram to send it back: edit by the query
+            await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise

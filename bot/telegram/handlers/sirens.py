@@ -19,6 +19,7 @@ from bot.domain import SIREN_TYPES, Chat, SirenPrefs, TagKind
 from bot.i18n import ngettext_for
 from bot.maps import AlertLevel, render_alerts_map
 from bot.news.admin_units import get_admin_units
+from bot.news.places import COUNTRY
 from bot.services import Services
 from bot.sirens.render import render_active, type_name
 from bot.sirens.service import API_NAME, SirenService, chat_codes
@@ -93,12 +94,19 @@ async def active_text(services: Services, chat: Chat, _: Callable[[str], str]) -
     if sirens is None:
         return _("Official air-raid alerts are not set up on this Herald.")
     everywhere = await sirens.active()
-    if not keys:
+    whole = any(s.kind is TagKind.PLACE and s.key == COUNTRY for s in subs)
+    if not keys and not whole:
         lines.append(_("This chat follows no place in Ukraine. Follow one (/subscribe "
                        "Kharkiv, /subscribe Izium raion) to get its official alerts."))
     else:
         codes = chat_codes(keys)
-        mine = [a for a in everywhere if a.code is not None and a.code in codes]
+        # all of Ukraine: every alert concerns it (shown here; pushed only for the
+        # oblasts, raions, hromadas and towns the chat follows: hundreds a day otherwise)
+        mine = [a for a in everywhere if a.code is not None and (whole or a.code in codes)]
+        if whole and not keys:
+            lines.append(_("You follow all of Ukraine: official alerts are sent for the "
+                           "oblasts, raions, hromadas and towns you follow, so none are "
+                           "sent to this chat. All of them are here."))
         if mine:
             lines.append(_("<b>Alerts now for your places</b>"))
             shown = render_active(mine, chat.language, chat.timezone, services.clock.now())
