@@ -50,6 +50,11 @@ async def test_followers_get_alert_and_all_clear_and_can_say_no(tmp_path: Path) 
             assert not alert.disable_notification
             status = await bot.say(801, "/alerts")
             assert "Izium raion" in status.plain and "since" in status.plain, status.plain
+            # all of Ukraine: every alert is shown (none is pushed: hundreds a day)
+            await bot.say(805, "/subscribe Ukraine")
+            whole = await bot.say(805, "/alerts")
+            assert "You follow all of Ukraine" in whole.plain, whole.plain
+            assert "Izium raion" in whole.plain
             # ... then the map of the alerts active now: Kharkiv oblast in part of it
             picture = await bot.emu.wait_for(lambda m: m.chat_id == 801 and m.photo is not None,
                                              timeout=20, since=0)
