@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
 
@@ -12,6 +13,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.services import Services
 from bot.telegram import error_handler
 from bot.telegram.commands import EXAMPLE_SHORTCUTS, publish_menus, shortcut_commands
+from bot.telegram.context import STOPPING
 from bot.telegram.handlers import (
     admin,
     channel,
@@ -74,6 +76,9 @@ def build_application(services: Services) -> Application:
         .build()
     )
     application.bot_data["services"] = services
+    # Set when the process begins to stop: timers of handlers (a channel answer's removal)
+    # act at once instead of holding the shutdown (Application.stop waits for them).
+    application.bot_data[STOPPING] = asyncio.Event()
     register_throttle(application)  # group -1: before every handler area
     # Order matters inside group 0: the first matching handler wins, so the catch-all
     # city/topic dispatcher and the unknown-command answer come after every command.

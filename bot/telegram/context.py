@@ -152,6 +152,10 @@ async def pressed(update: Update, context: Context, *, changes: bool,
     return query, message, chat, _
 
 
+# bot_data key of the asyncio.Event set when the process begins to stop (bot.telegram.app)
+STOPPING = "stopping"
+
+
 def thread_of(message: Message | None) -> int | None:
     """The forum topic a message was sent in, so a reply lands in the same topic."""
     if message is None or not message.is_topic_message:

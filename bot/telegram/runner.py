@@ -112,6 +112,7 @@ async def serve(cfg: Config, *, clock: Clock | None = None, stop: asyncio.Event,
     # Imported here so that `herald run` with a bad token fails fast, before the stack loads.
     from bot.runtime import Runtime
     from bot.telegram.app import build_application
+    from bot.telegram.context import STOPPING
 
     runtime = Runtime(cfg, clock=clock, role=role)
     try:
@@ -136,6 +137,9 @@ async def serve(cfg: Config, *, clock: Clock | None = None, stop: asyncio.Event,
             finally:
                 # Stop taking updates first, then the background work (the sender finishes
                 # or hands back what is in flight), then the handlers still running.
+                stopping = app.bot_data.get(STOPPING)
+                if isinstance(stopping, asyncio.Event):
+                    stopping.set()
                 await stop_updates()
                 await runtime.stop_background()
                 await app.stop()

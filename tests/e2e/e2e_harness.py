@@ -187,7 +187,7 @@ def e2e_config(db: Path, base_url: str, feeds: FeedServer, **overrides: Any) -> 
                                 base_file_url=base_url.replace("/bot", "/file/bot"),
                                 polling_timeout=1),
         poller=PollerConfig(tick_seconds=POLL, min_interval=0, max_interval=0,
-                            allow_private_addresses=True, timeout=5.0, cpu_workers=1),
+                            allow_private_addresses=True, timeout=5.0, cpu_workers=0),
         delivery=DeliveryConfig(global_rate=30.0, private_chat_rate=1.0),
         sources=sources,
     )

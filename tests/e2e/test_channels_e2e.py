@@ -205,3 +205,19 @@ async def test_removed_or_refused_channel_is_paused_and_its_admins_told_once(
     await bot.publish("alpha", item("k-11", "Kherson market reopens",
                                     "The central market in Kherson reopened on Sunday."))
     await _wait_post(bot, KHERSON, "market reopens")
+
+
+async def test_a_stop_removes_the_channel_answer_at_once_instead_of_waiting_for_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The answer's removal is a timer of the process: a stop must neither wait an hour for
+    # it (Application.stop waits for its tasks) nor leave the answer in the channel.
+    monkeypatch.setattr(channel_handlers, "ANSWER_SECONDS", 3600.0)
+    emu = BotApiEmulator(chat_burst=20.0, group_per_minute=PER_MINUTE)
+    async with running(tmp_path, emulator=emu) as bot:
+        bot.emu.add_channel(KHERSON, username="kherson_news", by_user_id=OPERATOR)
+        since = bot.emu.mark()
+        bot.emu.channel_post(KHERSON, "/list")
+        answer = await bot.emu.wait_for(lambda m: m.chat_id == KHERSON, REPLY_TIMEOUT,
+                                        since=since)
+        assert (KHERSON, answer.message_id) not in bot.emu.deleted
+    assert (KHERSON, answer.message_id) in emu.deleted

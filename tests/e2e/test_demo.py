@@ -8,15 +8,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
+import pytest
 
 from bot.config import Config, DatabaseConfig
 from bot.news.telegram_preview import parse_preview
+from bot.testing import demo_sirens
 from bot.testing.demo import DemoSession, run_script
 from bot.testing.demo_sources import load_demo_news, render_feed
 from bot.testing.feed_server import FeedServer
 
 
-async def test_demo_script_prints_answers_and_one_alert(tmp_path: Path) -> None:
+async def test_demo_script_prints_answers_and_one_alert(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(demo_sirens, "LASTS", 4.0)  # the demo's alerts end sooner
     cfg = Config(database=DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"))
     out = io.StringIO()
     session = DemoSession(cfg, own_database=True, out=out)

@@ -10,6 +10,7 @@ command post when it may, and its short answer a little later.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -28,6 +29,7 @@ from bot.telegram import channels as ch
 from bot.telegram.commands import CHANNEL_COMMANDS, command_handler
 from bot.telegram.context import (
     MSG,
+    STOPPING,
     Context,
     args_text,
     parse_command,
@@ -205,7 +207,14 @@ async def _delete(context: Context, chat_id: int, message_id: int) -> bool:
 
 async def _delete_later(context: Context, chat_id: int, message_id: int,
                         seconds: float) -> None:
-    await asyncio.sleep(seconds)
+    """Remove Herald's answer after `seconds`, or at once when the process stops (the
+    timer lives in this process; the shutdown does not wait for it)."""
+    stopping = context.application.bot_data.get(STOPPING)
+    if isinstance(stopping, asyncio.Event):
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), seconds)
+    else:
+        await asyncio.sleep(seconds)
     await _delete(context, chat_id, message_id)
 
 
