@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from datapaths import migrated_sqlite_file
 from sqlalchemy import func, select
 from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
@@ -206,6 +207,8 @@ async def running(tmp_path: Path, *, webhook: Webhook | None = None,
     base_url = await emu.start()
     await feeds.start()
     h = Harness(emu, feeds, e2e_config(tmp_path / "herald.db", base_url, feeds, **overrides))
+    if h.cfg.database.url.endswith(str(tmp_path / "herald.db")):
+        await migrated_sqlite_file(tmp_path / "herald.db")  # a copy: no migration per test
     if prepare is not None:
         prepare(h)
     h.serve_feeds()
