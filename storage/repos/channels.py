@@ -14,13 +14,14 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.domain import Channel, ChatStatus, OutboxStatus
+from bot.domain import Channel, ChatStatus, DeliveryKind, OutboxStatus
 from storage.repos.base import Repo
 from storage.repos.values import aware, aware_or_none, chunks
 from storage.tables import channels, chats, outbox, subscriptions
 
 _CHUNK = 5000
 _WAITING = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
+_NOT_POSTS = (DeliveryKind.PIN.value, DeliveryKind.UNPIN.value)  # rows that post nothing
 
 
 def _channel(row: Any) -> Channel:
@@ -242,6 +243,8 @@ class ChannelRepo(Repo):
                 outbox.c.status == OutboxStatus.SENT.value, outbox.c.sent_at >= aware(since),
                 outbox.c.chat_id.in_(is_channel)).group_by(outbox.c.kind))).all())
         edits = int(posts.pop("edit", 0))  # a grown story's post edited in place
+        for kind in _NOT_POSTS:  # pinning an air-raid alert is no post of its own
+            posts.pop(kind, None)
         return {"active": int(active), "paused": int(paused),
                 "posts": int(sum(posts.values())), "alerts": int(posts.get("alert", 0)),
                 "briefings": int(posts.get("briefing", 0)), "edits": edits}
@@ -251,4 +254,5 @@ class ChannelRepo(Repo):
         async with self.session.begin() as s:
             return int((await s.execute(select(func.count()).select_from(outbox).where(
                 outbox.c.chat_id == chat_id, outbox.c.status == OutboxStatus.SENT.value,
-                outbox.c.kind != "edit", outbox.c.sent_at >= aware(since)))).scalar_one())
+                outbox.c.kind.not_in(("edit", *_NOT_POSTS)),
+                outbox.c.sent_at >= aware(since)))).scalar_one())

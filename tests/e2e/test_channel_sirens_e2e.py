@@ -110,5 +110,8 @@ async def test_channel_alerts_are_pinned_while_active_when_the_operator_allows(
             assert len([m for m in bot.emu.sent(ADMIN) if "could not pin" in m.plain]) == 1
             stats = await _admin_says(bot, "/stats")
             assert "Channels: 1 posting" in stats
+            # two alerts and their all-clears; a pin and an unpin are no posts
+            listed = await _admin_says(bot, "/channel list")
+            assert "4 posts in 24 h" in listed, listed
     finally:
         await api.stop()
