@@ -48,13 +48,31 @@ def latest_data(kind: TagKind, key: str) -> str | None:
     return data if fits(data) else None
 
 
-def parse_follow(data: str) -> tuple[str, str] | None:
-    """("c"|"t"|"p"|"u"|"x", key) from follow callback_data, or None when malformed."""
+def with_exclude(data: str | None, exclude: Sequence[str]) -> str | None:
+    """Follow data that also carries the words to leave out (a name offered after
+    "/subscribe Ivanivka -football"): "fx:u:football,матч:UA63..."; the data unchanged
+    when there are none; None when they do not fit in the 64 bytes (or hold ":" or ",")."""
+    if data is None or not exclude or not data.startswith(("f:c:", "f:t:", "f:u:")):
+        return data
+    if any(":" in w or "," in w for w in exclude):
+        return None
+    carried = f"fx:{data[2]}:{','.join(exclude)}:{data[4:]}"
+    return carried if fits(carried) else None
+
+
+def parse_follow(data: str) -> tuple[str, str, tuple[str, ...]] | None:
+    """("c"|"t"|"p"|"u"|"x", key, words to leave out) from follow callback_data, or None
+    when malformed."""
+    if data.startswith("fx:"):
+        parts = data.split(":", 3)
+        if len(parts) != 4 or parts[1] not in ("c", "t", "u") or not parts[3]:
+            return None
+        return parts[1], parts[3], tuple(w for w in parts[2].split(",") if w)
     parts = data.split(":", 2)
     if len(parts) != 3 or parts[0] != "f" or parts[1] not in ("c", "t", "p", "u", "x") \
             or not parts[2]:
         return None
-    return parts[1], parts[2]
+    return parts[1], parts[2], ()
 
 
 def parse_id(data: str, prefix: str) -> int | None:

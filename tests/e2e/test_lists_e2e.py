@@ -155,3 +155,16 @@ async def test_latest_and_search_page_with_more(bot: Harness) -> None:
     since = bot.emu.mark()
     await bot.press(305, long, "More")
     await _edited(bot, 305, long, since, "6. Kherson ferry report 6")
+
+
+async def test_words_to_leave_out_go_with_the_candidate_tapped(bot: Harness) -> None:
+    reply = await bot.say(307, "/subscribe Поляна -football")  # many villages: choices
+    buttons = reply.buttons()
+    assert len(buttons) > 1 and all(d.startswith("fx:u:football:") for _t, d in buttons
+                                     if d.startswith(("f:u:", "fx:"))), buttons
+    since = bot.emu.mark()
+    await bot.press(307, reply, buttons[0][0])
+    await bot.emu.wait_for(lambda m: m.chat_id == 307 and "left out: football" in m.plain,
+                           REPLY_TIMEOUT, since=since)
+    [sub] = await bot.services.store.chats.subscriptions(307)
+    assert sub.exclude == ("football",)

@@ -49,7 +49,7 @@ def test_quoted_phrase(text: str, expected: str | None) -> None:
 def test_follow_data_round_trip_and_limit() -> None:
     data = kb.follow_data(TagKind.CITY, "kherson")
     assert data == "f:c:kherson"
-    assert kb.parse_follow(data) == ("c", "kherson")
+    assert kb.parse_follow(data) == ("c", "kherson", ())
     # A Cyrillic letter is 2 bytes: 30 of them plus "f:p:" are exactly 64, 31 are too many.
     assert kb.follow_data(TagKind.PHRASE, "ж" * 30) is not None
     assert kb.follow_data(TagKind.PHRASE, "ж" * 31) is None
@@ -165,4 +165,4 @@ def test_callback_data_never_exceeds_64_bytes(key: str, kind: TagKind) -> None:
     data = kb.follow_data(kind, key)
     assert data is None or len(data.encode("utf-8")) <= 64
     if data is not None:
-        assert kb.parse_follow(data) == (kb.KIND_CODE[kind], key)
+        assert kb.parse_follow(data) == (kb.KIND_CODE[kind], key, ())

@@ -258,6 +258,15 @@ async def subscribe_many(context: Context, chat: Chat, parts: Sequence[str],
         lines.append(_("Up to {n} at a time; not followed: {names}").format(
             n=MAX_PARTS, names=escape(kb.short(", ".join(parts[MAX_PARTS:]), 200))))
     choices = [c for p in plans for c in p.choices]
+    if exclude and choices:
+        # the words to leave out go with the name the user taps, in the button's data
+        carried = [(text, kb.with_exclude(data, exclude)) for text, data in choices]
+        if all(data is not None for _t, data in carried):
+            choices = [(text, data) for text, data in carried if data is not None]
+        else:
+            lines.append(_("The words to leave out do not fit under these buttons: after "
+                           "you tap one, add them with /subscribe and the name, then "
+                           "-{word}.").format(word=escape(exclude[0])))
     return "\n\n".join(line for line in lines if line), kb.places_keyboard(choices)
 
 
@@ -366,8 +375,9 @@ async def on_follow_button(update: Update, context: Context) -> None:
     parsed = kb.parse_follow(query.data or "")
     kind: TagKind | None = None
     key = label = ""
+    exclude: tuple[str, ...] = ()
     if parsed is not None:
-        code, value = parsed
+        code, value, exclude = parsed
         if code == "x":
             phrases = (context.chat_data or {}).get("phrases", {})
             value = phrases.get(value, "")
@@ -384,7 +394,7 @@ async def on_follow_button(update: Update, context: Context) -> None:
         await query.answer(_("This button has expired: type /subscribe and the phrase again.")
                            if expired else _("This button no longer works."), show_alert=expired)
         return
-    text = await follow(update, context, chat, kind, key, label)
+    text = await follow(update, context, chat, kind, key, label, exclude)
     await query.answer(_("Following {name}").format(name=kb.short(label)))
     await reply(update, context, text)
     await sirens.ask_after_follow(update, context, chat)
@@ -394,6 +404,6 @@ def register(application: Application) -> None:
     """Add /subscribe, /follow, the "f:" buttons and the plain-text offer."""
     for name in ("subscribe", "follow"):
         application.add_handler(command_handler(name, cmd_subscribe, filters=MSG))
-    application.add_handler(CallbackQueryHandler(on_follow_button, pattern=r"^f:"))
+    application.add_handler(CallbackQueryHandler(on_follow_button, pattern=r"^fx?:"))
     application.add_handler(MessageHandler(
         MSG & filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, on_text))
