@@ -304,8 +304,11 @@ class SirenService:
             chats = await self.store.sirens.got_start(sorted(chats), event.start_event_id)
             if not chats:
                 return 0
-            # whatever was pinned comes down, even where alerts were turned off since
-            unpin = await self.store.sirens.got(sorted(chats), pin_key(event.start_event_id))
+            # whatever was pinned comes down, even where alerts were turned off since (only
+            # channels pin: their ids are negative; no query when none is among them)
+            pinnable = sorted(c for c in chats if c < 0)
+            if pinnable:
+                unpin = await self.store.sirens.got(pinnable, pin_key(event.start_event_id))
         targets = await self.store.sirens.targets(sorted(chats))
         texts: dict[tuple[str, str], str] = {}
         messages: list[OutgoingMessage] = []

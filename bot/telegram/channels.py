@@ -70,9 +70,14 @@ async def find_channel(bot: Bot, ref: str | int) -> ChatFullInfo:
     return chat
 
 
-async def missing_right(bot: Bot, chat_id: int) -> str | None:
-    """None when Herald may post to the channel; otherwise what is missing (a msgid with
-    a {channel} field)."""
+NO_PIN = N_("Herald may not pin messages in {channel}: turn on “Edit Messages of Others” in "
+           "its administrator rights (pinning in a channel takes that right).")
+
+
+async def missing_right(bot: Bot, chat_id: int, *, pin: bool = False) -> str | None:
+    """None when Herald may post to the channel (and with `pin`, pin posts there: the right
+    to edit others' messages); otherwise what is missing (a msgid with a {channel} field).
+    One getChatMember."""
     try:
         member = await bot.get_chat_member(chat_id, bot.id)
     except TelegramError as exc:
@@ -86,23 +91,9 @@ async def missing_right(bot: Bot, chat_id: int) -> str | None:
         return NOT_ADMIN
     if not getattr(member, "can_post_messages", False):
         return NO_POST
+    if pin and not getattr(member, "can_edit_messages", False):
+        return NO_PIN
     return None
-
-
-NO_PIN = N_("Herald may not pin messages in {channel}: turn on “Edit Messages of Others” in "
-           "its administrator rights (pinning in a channel takes that right).")
-
-
-async def missing_pin_right(bot: Bot, chat_id: int) -> str | None:
-    """None when Herald may pin posts in the channel; otherwise what is missing (a msgid
-    with a {channel} field)."""
-    missing = await missing_right(bot, chat_id)
-    if missing is not None:
-        return missing
-    member = await bot.get_chat_member(chat_id, bot.id)
-    if member.status == ChatMember.OWNER or getattr(member, "can_edit_messages", False):
-        return None
-    return NO_PIN
 
 
 async def may_delete(bot: Bot, chat_id: int) -> bool:
@@ -256,7 +247,7 @@ async def apply_setting(services: Services, bot: Bot, channel: Channel, name: st
         await store.sirens.set_prefs(chat_id, now, enabled=on, asked=True)
     elif setting in PIN:
         on = _on_off(value, N_("Write pin on or pin off."))
-        missing = await missing_pin_right(bot, chat_id) if on else None
+        missing = await missing_right(bot, chat_id, pin=True) if on else None
         if missing is not None:
             name = "@" + channel.username if channel.username else str(chat_id)
             raise SettingError(missing, channel=name)

@@ -52,11 +52,13 @@ def with_exclude(data: str | None, exclude: Sequence[str]) -> str | None:
     """Follow data that also carries the words to leave out (a name offered after
     "/subscribe Ivanivka -football"): "fx:u:football,матч:UA63..."; the data unchanged
     when there are none; None when they do not fit in the 64 bytes (or hold ":" or ",")."""
-    if data is None or not exclude or not data.startswith(("f:c:", "f:t:", "f:u:")):
+    parsed = parse_follow(data) if data is not None and exclude else None
+    if parsed is None or parsed[0] not in ("c", "t", "u"):
         return data
     if any(":" in w or "," in w for w in exclude):
         return None
-    carried = f"fx:{data[2]}:{','.join(exclude)}:{data[4:]}"
+    code, key, _words = parsed
+    carried = f"fx:{code}:{','.join(exclude)}:{key}"
     return carried if fits(carried) else None
 
 

@@ -138,13 +138,20 @@ class ChannelRepo(Repo):
 
     async def pinning(self, chat_ids: Sequence[int]) -> set[int]:
         """Those of these chats that are channels posting now and pinning air-raid alerts."""
+        return await self._among(chat_ids, channels.c.chat_id, channels.c.pin_alerts.is_(True),
+                                 channels.c.paused_reason.is_(None))
+
+    async def _among(self, chat_ids: Sequence[int], column: Any, *where: Any) -> set[int]:
+        """Those of these chat ids (channels' ids are negative) whose `column` row meets
+        `where`; no query when none could be a channel."""
         ids = sorted({c for c in chat_ids if c < 0})
         found: set[int] = set()
+        if not ids:
+            return found
         async with self.session.begin() as s:
             for part in chunks(ids, _CHUNK):
-                found.update((await s.execute(select(channels.c.chat_id).where(
-                    channels.c.chat_id.in_(part), channels.c.pin_alerts.is_(True),
-                    channels.c.paused_reason.is_(None)))).scalars())
+                found.update((await s.execute(select(column).where(
+                    column.in_(part), *where))).scalars())
         return found
 
     async def pause(self, chat_id: int, reason: str, now: datetime) -> Channel | None:
@@ -195,13 +202,7 @@ class ChannelRepo(Repo):
 
     async def which(self, chat_ids: Sequence[int]) -> set[int]:
         """Those of these chat ids that are channels (the sender's lane decision)."""
-        ids = sorted({c for c in chat_ids if c < 0})
-        found: set[int] = set()
-        async with self.session.begin() as s:
-            for part in chunks(ids, _CHUNK):
-                found.update((await s.execute(select(chats.c.id).where(
-                    chats.c.id.in_(part), chats.c.type == "channel"))).scalars())
-        return found
+        return await self._among(chat_ids, chats.c.id, chats.c.type == "channel")
 
     async def post_targets(self, chat_ids: Sequence[int]) -> dict[int, PostTarget]:
         """For those of these chats that are channels: their button setting and when their

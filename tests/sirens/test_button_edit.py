@@ -4,26 +4,14 @@ the active alerts with plural rules."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
-from typing import Any, TypeVar
+from typing import Any
 
-from bot.delivery.limiter import RateLimiter
-from bot.delivery.replies import ReplyGate
+from recording_gate import RecordingGate
+
 from bot.telegram.handlers import sirens
 
-T = TypeVar("T")
 CHAT = 42
-
-
-class RecordingGate(ReplyGate):
-    def __init__(self) -> None:
-        super().__init__(RateLimiter(30.0))
-        self.chats: list[int] = []
-
-    async def send(self, chat_id: int, call: Callable[[], Awaitable[T]]) -> T:
-        self.chats.append(chat_id)
-        return await call()
 
 
 class FakeMessage:
