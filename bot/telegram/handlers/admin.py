@@ -38,8 +38,9 @@ from bot.i18n import pick_language, translator
 from bot.news.channels import channel_of
 from bot.services import Services
 from bot.telegram import admin_views as views
+from bot.telegram import pages
 from bot.telegram.commands import command_handler
-from bot.telegram.context import Context, args_text, edit, reply, services_of
+from bot.telegram.context import Context, args_text, reply, services_of
 from bot.telegram.handlers.sirens import siren_source_text
 
 log = logging.getLogger(__name__)
@@ -221,11 +222,11 @@ async def _edit(context: Context, query: CallbackQuery, text: str,
     leader may have edited it first (a race that Telegram answers with "message is not
     modified", which is fine)."""
     message = query.message
-    try:
-        if isinstance(message, Message):
-            await edit(context, message, text, markup)
-        else:  # too old for Telegram to send it back: edit by the query
-            await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
+    if isinstance(message, Message):
+        await pages.show(message, text, markup, context)  # the gate; "not modified" is fine
+        return
+    try:  # too old for Telegram to send it back: edit by the query
+        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise
