@@ -37,6 +37,12 @@ def channel_name(channel: Channel) -> str:
     return escape(channel.title or str(channel.chat_id))
 
 
+def command_ref(channel: Channel) -> str:
+    """What /channel commands take for this channel: its @name, or the id of a private
+    one (plain text)."""
+    return "@" + channel.username if channel.username else str(channel.chat_id)
+
+
 def paused_text(channel: Channel, reason: str, error: str, lang: str) -> str:
     """The notice to one admin, in their language (HTML)."""
     _ = translator(lang)
@@ -77,7 +83,7 @@ def pin_refused_text(channel: Channel, error: str, lang: str) -> str:
             channel=channel_name(channel), error=escape(error[:200])),
         _("Pinning is off now. Give Herald the administrator right “Edit Messages of "
           "Others”, then write /channel set {name} pin on.").format(
-            name=escape("@" + channel.username if channel.username else str(channel.chat_id)))])
+            name=escape(command_ref(channel)))])
 
 
 async def pin_refused(store: Store, clock: Clock, chat_id: int, error: str, *,

@@ -19,7 +19,7 @@ from telegram.error import TelegramError
 
 from bot.alerts.html import escape, truncate_text
 from bot.alerts.prefs import SettingError, parse_language, parse_schedule, parse_timezone
-from bot.delivery.channel_pause import channel_name
+from bot.delivery.channel_pause import channel_name, command_ref
 from bot.domain import Channel, Subscription, TagKind
 from bot.i18n import N_, translator
 from bot.news.classify import normalize_phrase
@@ -249,8 +249,7 @@ async def apply_setting(services: Services, bot: Bot, channel: Channel, name: st
         on = _on_off(value, N_("Write pin on or pin off."))
         missing = await missing_right(bot, chat_id, pin=True) if on else None
         if missing is not None:
-            name = "@" + channel.username if channel.username else str(chat_id)
-            raise SettingError(missing, channel=name)
+            raise SettingError(missing, channel=command_ref(channel))
         await store.channels.set_pin_alerts(chat_id, on, now)
     else:
         raise SettingError(N_("Settings of a channel: language, times, timezone, button, "
